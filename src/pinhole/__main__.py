@@ -1,0 +1,3 @@
+from pinhole.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP APIs: shared plumbing here, one package per API dialect."""

@@ -1,0 +1,112 @@
+"""Serving stored bytes over HTTP, shared by every API: validators, 304s, caching headers, HEAD, sendfile.
+
+Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under granian); remote blobs stream.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+
+from pinhole.db.models import Image
+from pinhole.errors import BlobNotFound
+from pinhole.imaging.fallback import fallback_webp
+from pinhole.imaging.options import TransformOptions
+from pinhole.runtime import Runtime
+from pinhole.storage.base import BlobStore
+from pinhole.storage.keys import original_key
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What to send: a stored blob (and its bytes when already in memory)."""
+
+    key: str
+    mime: str
+    size: int
+    etag: str
+    data: bytes | None = None
+
+
+def cache_control(*, public: bool, public_max_age: int, private_max_age: int) -> str:
+    if public:
+        return f"public, max-age={public_max_age}, immutable"
+    return f"private, max-age={private_max_age}, must-revalidate" if private_max_age else "private, no-cache"
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 asks for If-None-Match."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = (tag.strip().removeprefix("W/").strip('"') for tag in if_none_match.split(","))
+    return etag in candidates
+
+
+def send_blob(request: Request, store: BlobStore, payload: Payload, *, cache: str, vary: str | None = None) -> Response:
+    headers = {"ETag": f'"{payload.etag}"', "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    if vary:
+        headers["Vary"] = vary
+    if etag_matches(request.headers.get("if-none-match"), payload.etag):
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(payload.size)
+        return Response(media_type=payload.mime, headers=headers)
+    if payload.data is not None:
+        return Response(payload.data, media_type=payload.mime, headers=headers)
+    path = store.local_path(payload.key)
+    if path is not None:
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError as exc:
+            raise BlobNotFound("Stored file is missing.") from exc
+        return FileResponse(path, media_type=payload.mime, headers=headers, stat_result=stat)
+    headers["Content-Length"] = str(payload.size)
+    return StreamingResponse(store.stream(payload.key), media_type=payload.mime, headers=headers)
+
+
+def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | None = None) -> Response:
+    headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff", **(extra or {})}
+    return Response(data, media_type=mime, headers=headers)
+
+
+PRIVATE_VARY = "X-API-Key, X-User-Id, Authorization, Cookie"
+
+
+def send_fallback() -> Response:
+    """The placeholder served instead of a 4xx for images the caller may not see (or that do not exist)."""
+    return send_bytes(fallback_webp(), mime="image/webp", cache="no-store", extra={"X-Pinhole-Fallback": "1"})
+
+
+async def deliver_image(request: Request, runtime: Runtime, image: Image, options: TransformOptions) -> Response:
+    """Serve an image the caller may see: the original, or the variant `options` ask for."""
+    if request.method == "GET":
+        runtime.usage.record_view(image.id)
+    delivery = runtime.settings.delivery
+    public = not image.is_private
+    cache = cache_control(
+        public=public, public_max_age=delivery.public_max_age, private_max_age=delivery.private_max_age
+    )
+    vary = None if public else PRIVATE_VARY
+    if options.is_identity:
+        original = Payload(
+            key=original_key(image.content_hash),
+            mime=image.mime_type,
+            size=image.size,
+            etag=image.content_hash[:32],
+        )
+        return send_blob(request, runtime.store, original, cache=cache, vary=vary)
+    try:
+        return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+    except BlobNotFound:  # the cached file vanished (pruned elsewhere): forget it and render again
+        await runtime.variants.forget(image=image, options=options)
+        return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+
+
+async def _variant(runtime: Runtime, image: Image, options: TransformOptions) -> Payload:
+    variant = await runtime.variants.get(image=image, options=options)
+    return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)

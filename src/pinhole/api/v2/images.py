@@ -1,0 +1,283 @@
+"""v2 image routes: upload, list, serve / info, update, delete, share links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from pinhole.api.delivery import deliver_image, send_fallback
+from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal
+from pinhole.api.v2.errors import V2Route
+from pinhole.api.v2.schemas import (
+    ImageList,
+    ImagePublic,
+    ImageUpdate,
+    Pagination,
+    ShareCreate,
+    SharePublic,
+)
+from pinhole.api.v2.transform import ServeQueryDep
+from pinhole.db.models import Image
+from pinhole.errors import ImageNotFound, InvalidInput
+from pinhole.runtime import Runtime
+from pinhole.security import policy
+from pinhole.services import images as image_service
+from pinhole.services import listing, shares
+from pinhole.services.ingest import NewImage, ingest_image
+from pinhole.services.tags import normalize_tags, split_tag_fields
+from pinhole.uploads.multipart import ParsedForm, receive_multipart
+
+router = APIRouter(tags=["v2"], route_class=V2Route)
+
+MAX_DESCRIPTION = 2000
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "JPEG, PNG, WebP or GIF.",
+                        },
+                        "tags": {"type": "array", "items": {"type": "string"}, "description": "Text tags."},
+                        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+                        "isPrivate": {"type": "boolean", "default": False},
+                        "albumId": {"type": "string", "description": "Not available yet: must be empty."},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
+    return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}/images/{image_id}"
+
+
+def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
+    return ImagePublic(
+        id=image.id,
+        url=image_url(request, runtime, image.id),
+        original_name=image.original_name,
+        description=image.description,
+        tags=image.tag_names,
+        is_private=image.is_private,
+        external_user_id=image.owner_id,
+        mime_type=image.mime_type,
+        format=image.format,
+        width=image.width,
+        height=image.height,
+        frames=image.frames,
+        size=image.size,
+        views=image.view_count + runtime.usage.pending_views(image.id),
+        created_at=image.created_at,
+        updated_at=image.updated_at,
+    )
+
+
+def parse_bool(value: str | None, *, field: str) -> bool:
+    if value is None or value.strip() == "":
+        return False
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise InvalidInput(f"{field} must be true or false.", field=field)
+
+
+def _upload_fields(form: ParsedForm, principal_client: str, owner: str | None) -> NewImage:
+    files = form.files_for("file")
+    if not files:
+        raise InvalidInput("Send the image in the `file` form field.", field="file")
+    if (form.first("albumId") or "").strip():
+        raise InvalidInput("Albums are not available yet; leave albumId empty.", field="albumId")
+    description = form.first("description")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
+    upload = files[0]
+    return NewImage(
+        path=upload.path,
+        sha256=upload.sha256,
+        client_id=principal_client,
+        owner_id=owner,
+        original_name=(upload.filename or None) and upload.filename[:255],
+        description=description or None,
+        tags=split_tag_fields(form.fields.get("tags", []) + form.fields.get("tags[]", [])),
+        is_private=parse_bool(form.first("isPrivate"), field="isPrivate"),
+    )
+
+
+@router.post(
+    "/images",
+    status_code=201,
+    summary="Upload an image",
+    response_model=ImagePublic,
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_image(request: Request, runtime: RuntimeDep, principal: ClientPrincipal) -> ImagePublic:
+    assert principal.client_id is not None
+    async with receive_multipart(
+        request,
+        tmp_dir=runtime.settings.tmp_dir,
+        max_file_bytes=runtime.settings.uploads.max_file_bytes,
+        max_files=1,
+    ) as form:
+        upload = _upload_fields(form, principal.client_id, principal.user_id)
+        image = await ingest_image(
+            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, upload=upload
+        )
+    return to_public(request, runtime, image)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+@router.get("/images", summary="List images with filtering and pagination", response_model=ImageList)
+async def list_images(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: ClientPrincipal,
+    page: Annotated[int | None, Query(ge=1, description="Page number (page mode).")] = None,
+    limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = 20,
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page (cursor mode).")] = None,
+    tag: Annotated[str | None, Query(description="Only images with this tag.")] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Text in the description or file name.")] = None,
+    owner: Annotated[str | None, Query(description="Only images of this external user id.")] = None,
+    created_from: Annotated[
+        datetime | None, Query(alias="from", description="Uploaded at or after (ISO 8601).")
+    ] = None,
+    created_to: Annotated[datetime | None, Query(alias="to", description="Uploaded before (ISO 8601).")] = None,
+) -> ImageList:
+    if page is not None and cursor is not None:
+        raise InvalidInput("Use either page or cursor, not both.", field="cursor")
+    flt = listing.ImageFilter(
+        tag=normalize_tags([tag])[0] if tag and tag.strip() else None,
+        search=search.strip() if search else None,
+        owner_id=owner,
+        created_from=_as_utc(created_from),
+        created_to=_as_utc(created_to),
+    )
+    result = await listing.list_images(
+        db=runtime.db, principal=principal, flt=flt, limit=limit, page=page, cursor=cursor
+    )
+    total_pages = None if result.total is None else max(1, -(-result.total // limit))
+    return ImageList(
+        data=[to_public(request, runtime, image) for image in result.items],
+        pagination=Pagination(
+            page=result.page,
+            limit=result.limit,
+            total=result.total,
+            total_pages=total_pages,
+            next_cursor=result.next_cursor,
+        ),
+    )
+
+
+@router.api_route(
+    "/images/share/{token}",
+    methods=["GET", "HEAD"],
+    summary="Access a shared image via its token",
+    response_model=None,
+    responses={200: {"content": {"image/*": {}}, "description": "The image, or the fallback image"}},
+)
+async def serve_shared(request: Request, runtime: RuntimeDep, token: str, query: ServeQueryDep) -> Response:
+    image = await shares.resolve_share(db=runtime.db, token=token)
+    if query.info:
+        if image is None:
+            raise ImageNotFound()
+        return Response(
+            to_public(request, runtime, image).model_dump_json(by_alias=True), media_type="application/json"
+        )
+    if image is None:
+        return send_fallback()
+    return await deliver_image(request, runtime, image, query.options)
+
+
+@router.api_route(
+    "/images/{image_id}",
+    methods=["GET", "HEAD"],
+    summary="Serve an image (original or transformed), or its metadata with info=true",
+    response_model=None,
+    responses={
+        200: {
+            "content": {
+                "image/*": {},
+                "application/json": {"schema": {"$ref": "#/components/schemas/ImagePublic"}},
+            },
+            "description": "The image bytes; with info=true its metadata. Inaccessible images get a fallback WebP.",
+        }
+    },
+)
+async def serve_image(
+    request: Request, runtime: RuntimeDep, image_id: str, query: ServeQueryDep, principal: OptionalPrincipal
+) -> Response:
+    image = await image_service.find_image(db=runtime.db, image_id=image_id)
+    token_ok = image is not None and await shares.token_opens(db=runtime.db, token=query.token, image_id=image.id)
+    if query.info:
+        if image is None or not policy.can_read_image_info(principal, image, token_grants=token_ok):
+            raise ImageNotFound()
+        return Response(
+            to_public(request, runtime, image).model_dump_json(by_alias=True), media_type="application/json"
+        )
+    if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
+        return send_fallback()
+    return await deliver_image(request, runtime, image, query.options)
+
+
+@router.patch("/images/{image_id}", summary="Update tags, description or privacy", response_model=ImagePublic)
+async def update_image(
+    request: Request, runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, body: ImageUpdate
+) -> ImagePublic:
+    changes = image_service.ImageChanges(
+        description=body.description or None,
+        clear_description="description" in body.model_fields_set and not body.description,
+        tags=normalize_tags(body.tags) if body.tags is not None else None,
+        is_private=body.is_private,
+    )
+    image = await image_service.update_image(db=runtime.db, principal=principal, image_id=image_id, changes=changes)
+    return to_public(request, runtime, image)
+
+
+@router.delete("/images/{image_id}", status_code=204, summary="Delete an image")
+async def delete_image(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str) -> Response:
+    await image_service.delete_image(db=runtime.db, store=runtime.store, principal=principal, image_id=image_id)
+    return Response(status_code=204)
+
+
+@router.post("/images/{image_id}/share", status_code=201, summary="Create a share link", response_model=SharePublic)
+async def create_share(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: ClientPrincipal,
+    image_id: str,
+    body: Annotated[ShareCreate | None, Body()] = None,
+) -> SharePublic:
+    expires_in = timedelta(seconds=body.expires_in) if body and body.expires_in else None
+    new = await shares.create_share(db=runtime.db, principal=principal, image_id=image_id, expires_in=expires_in)
+    base = f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}"
+    return SharePublic(
+        token=new.token,
+        url=f"{base}/images/share/{new.token}",
+        image_id=new.link.image_id,
+        expires_at=new.link.expires_at,
+        created_at=new.link.created_at,
+    )
+
+
+@router.delete("/images/{image_id}/share/{token}", status_code=204, summary="Revoke a share link")
+async def revoke_share(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, token: str) -> Response:
+    await shares.revoke_share(db=runtime.db, principal=principal, image_id=image_id, token=token)
+    return Response(status_code=204)

@@ -1,0 +1,101 @@
+"""The composition root: `create_app(settings)` wires every part in order; nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import pyvips
+from fastapi import FastAPI
+
+from pinhole import __version__
+from pinhole.api import v2
+from pinhole.concurrency.pool import WorkerPool
+from pinhole.concurrency.singleflight import SingleFlight
+from pinhole.db.engine import Database
+from pinhole.imaging.inspect import ImageLimits
+from pinhole.imaging.options import OutputLimits
+from pinhole.runtime import Runtime
+from pinhole.services.ingest import IngestPolicy
+from pinhole.services.usage import UsageBuffer
+from pinhole.services.variants import VariantService
+from pinhole.settings import Settings, load_settings, resolve_secret
+from pinhole.storage.factory import create_blob_store
+
+log = logging.getLogger(__name__)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo)
+    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root)
+    pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
+    usage = UsageBuffer(db)
+    ingest_policy = IngestPolicy(
+        limits=ImageLimits(max_pixels=settings.uploads.max_pixels, max_frames=settings.uploads.max_frames),
+        strip_metadata=settings.uploads.strip_metadata,
+        work_dir=settings.tmp_dir,
+    )
+    output_limits = OutputLimits(
+        max_width=settings.imaging.max_output_width,
+        max_height=settings.imaging.max_output_height,
+        max_pixels=settings.imaging.max_output_pixels,
+    )
+    variants = VariantService(
+        db=db,
+        store=store,
+        pool=pool,
+        usage=usage,
+        default_quality=settings.imaging.default_quality,
+        limits=output_limits,
+        flights=SingleFlight(),
+    )
+    return Runtime(
+        settings=settings,
+        secret=resolve_secret(settings),
+        db=db,
+        store=store,
+        pool=pool,
+        usage=usage,
+        variants=variants,
+        ingest_policy=ingest_policy,
+        output_limits=output_limits,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    runtime.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    # Variants are cached in the blob store; libvips' own operation cache would only hold memory.
+    pyvips.cache_set_max(0)
+    flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
+    try:
+        yield
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        await runtime.usage.flush()
+        await runtime.store.aclose()
+        await runtime.db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="pinhole",
+        version=__version__,
+        summary="Self-hosted image hosting and delivery.",
+        lifespan=_lifespan,
+        openapi_tags=[{"name": "v2", "description": "The native pinhole API (images, share links, status)."}],
+    )
+    app.state.runtime = build_runtime(settings)
+    app.include_router(v2.build_router(settings.v2.prefix))
+    return app
+
+
+def factory() -> FastAPI:
+    """Entry point for the server process (`pinhole serve` points granian here)."""
+    return create_app(load_settings())

@@ -1,0 +1,72 @@
+"""`pinhole doctor`: libvips and its formats, database and storage reachability, unsafe settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyvips
+import typer
+
+from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_from
+from pinhole.db.engine import Database
+from pinhole.db.migrate import pending_revisions
+from pinhole.imaging.formats import available_formats
+from pinhole.settings import Settings
+from pinhole.storage.factory import create_blob_store
+
+
+async def _database(settings: Settings) -> dict[str, Any]:
+    database = Database(settings.database_url)
+    try:
+        pending = await pending_revisions(database)
+        return {"ok": True, "pendingMigrations": pending}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        await database.dispose()
+
+
+async def _storage(settings: Settings) -> dict[str, Any]:
+    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root)
+    try:
+        await store.health_check()
+        return {"ok": True, "backend": settings.storage.backend}
+    except Exception as exc:
+        return {"ok": False, "backend": settings.storage.backend, "error": str(exc)}
+    finally:
+        await store.aclose()
+
+
+def warnings_for(settings: Settings) -> list[str]:
+    found = []
+    if not settings.uploads.strip_metadata:
+        found.append("uploads.strip_metadata is off: GPS positions and camera data in uploads are served to anyone")
+    if settings.server.host in ("0.0.0.0", "::") and settings.server.public_url is None:  # noqa: S104
+        found.append("listening on all interfaces without server.public_url: links follow the Host header")
+    if settings.uploads.max_pixels > 200_000_000:
+        found.append("uploads.max_pixels is over 200 megapixels: one upload can exhaust memory")
+    if settings.imaging.queue_size > 1000:
+        found.append("imaging.queue_size is very large: overload turns into memory growth instead of 503s")
+    return found
+
+
+def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    settings = settings_from(config)
+    report: dict[str, Any] = {
+        "libvips": ".".join(str(pyvips.version(i)) for i in range(3)),
+        "formats": {f.name: {"read": f.readable, "write": f.writable} for f in available_formats()},
+        "database": run(_database(settings)),
+        "storage": run(_storage(settings)),
+        "warnings": warnings_for(settings),
+    }
+    ok = report["database"]["ok"] and report["storage"]["ok"]
+    lines = [
+        f"libvips {report['libvips']}",
+        "formats: " + ", ".join(f"{n}({'rw' if v['write'] else 'r'})" for n, v in report["formats"].items()),
+        f"database: {'ok' if report['database']['ok'] else 'FAILED ' + report['database']['error']}",
+        f"storage: {'ok' if report['storage']['ok'] else 'FAILED ' + report['storage'].get('error', '')}",
+        *(f"warning: {w}" for w in report["warnings"]),
+    ]
+    emit(report, as_json=as_json, text="\n".join(lines))
+    if not ok:
+        raise typer.Exit(1)

@@ -1,0 +1,50 @@
+"""`pinhole serve`: migrations (on the embedded default), then granian with N worker processes.
+
+granian was chosen on measurements taken on a 2-core machine: Starlette's FileResponse served about 6.5k req/s
+under granian (which implements `http.response.pathsend`) against 1.6k under uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from pinhole.cli.common import ConfigOption, run, settings_from
+from pinhole.cli.db import apply_migrations
+from pinhole.settings import SettingsError, resolve_secret
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default: server.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: server.port).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: server.workers).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    settings = settings_from(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Workers inherit the environment: pin the data folder so relative paths mean the same in each of them.
+    os.environ["PINHOLE_DATA_DIR"] = str(settings.data_dir.resolve())
+    try:
+        resolve_secret(settings)  # made once here, not raced by the workers
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if settings.should_auto_migrate:
+        applied = run(apply_migrations(settings))
+        if applied:
+            typer.echo(f"applied {len(applied)} migration(s)")
+    server = Server(
+        "pinhole.app:factory",
+        address=host or settings.server.host,
+        port=port or settings.server.port,
+        interface=Interfaces.ASGI,
+        workers=workers or settings.server.workers,
+        factory=True,
+        log_access=False,
+    )
+    server.serve()

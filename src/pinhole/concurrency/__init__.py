@@ -1,0 +1,1 @@
+"""Concurrency building blocks: the bounded image worker pool and single-flight execution."""

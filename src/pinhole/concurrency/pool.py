@@ -1,0 +1,41 @@
+"""A bounded pool for CPU-heavy image work, with back-pressure.
+
+libvips releases the GIL, so threads give real parallelism. At most `threads` jobs run and at most `queue_size`
+wait; one more is refused at once with `Overloaded` (503 + Retry-After) instead of queueing until memory runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from pinhole.errors import Overloaded
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class WorkerPool:
+    def __init__(self, *, threads: int, queue_size: int, retry_after: int = 1):
+        self.threads = threads
+        self.capacity = threads + queue_size
+        self.retry_after = retry_after
+        self._limiter = anyio.CapacityLimiter(threads)
+        self._admitted = 0
+
+    @property
+    def admitted(self) -> int:
+        """Jobs running or waiting right now."""
+        return self._admitted
+
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._admitted >= self.capacity:
+            raise Overloaded(retry_after=self.retry_after)
+        self._admitted += 1
+        try:
+            return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=self._limiter)
+        finally:
+            self._admitted -= 1

@@ -1,0 +1,1 @@
+"""Metadata database: tables, engine and sessions, migrations."""

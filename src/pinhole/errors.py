@@ -1,0 +1,125 @@
+"""Typed errors: each carries its HTTP status, a stable machine code and a public message.
+
+Services and image steps raise these; every API dialect renders them in its own documented shape
+in one place (its exception handler). Internal detail goes to the log, never into `message`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class PinholeError(Exception):
+    """Base of every error a client may see."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or {}
+
+
+class InvalidInput(PinholeError):
+    status = 400
+    code = "invalid_input"
+
+
+class Unauthorized(PinholeError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(PinholeError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(PinholeError):
+    status = 404
+    code = "not_found"
+
+
+class ImageNotFound(NotFound):
+    code = "image_not_found"
+
+    def __init__(self, message: str = "Image not found.", **kwargs: Any):
+        super().__init__(message, **kwargs)
+
+
+class MissingApiKey(Unauthorized):
+    code = "missing_api_key"
+
+
+class InvalidApiKey(Unauthorized):
+    code = "invalid_api_key"
+
+
+class Conflict(PinholeError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(PinholeError):
+    """The request body (or one file in it) is over the byte limit."""
+
+    status = 413
+    code = "file_too_large"
+
+
+class UnsupportedImageFormat(PinholeError):
+    """The bytes are not an image of an accepted format (decided from the bytes, never the name)."""
+
+    status = 415
+    code = "unsupported_format"
+
+
+class CorruptImage(PinholeError):
+    """The bytes claim to be an image but are truncated, undecodable or carry foreign data."""
+
+    status = 422
+    code = "corrupt_image"
+
+
+class ImageTooLarge(PinholeError):
+    """Width x height (or the output size asked for) is over the pixel limit."""
+
+    status = 422
+    code = "image_too_large"
+
+
+class TooManyFrames(PinholeError):
+    status = 422
+    code = "too_many_frames"
+
+
+class InvalidTransform(PinholeError):
+    """A transform option (w, h, q, format, fit...) is malformed or out of range."""
+
+    status = 400
+    code = "invalid_transform"
+
+
+class Overloaded(PinholeError):
+    """The image worker queue is full: back-pressure instead of running out of memory."""
+
+    status = 503
+    code = "overloaded"
+
+    def __init__(self, message: str = "The server is busy; retry shortly.", *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StorageError(PinholeError):
+    """The blob store failed; the message is generic, the cause is logged."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+class BlobNotFound(StorageError):
+    status = 404
+    code = "blob_not_found"

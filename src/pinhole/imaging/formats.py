@@ -1,0 +1,213 @@
+"""The image formats pinhole knows, as data: names, mime types, capabilities and libvips operations.
+
+`FORMATS` says what each format can do in principle; `available_formats()` says what the libvips
+this process loaded can actually read and write (probed once, at first use).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import pyvips
+
+logger = logging.getLogger(__name__)
+
+SaveOption = bool | int | str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Format:
+    """One image format and what pinhole can do with it."""
+
+    name: str
+    mime: str
+    extension: str
+    alpha: bool
+    animation: bool
+    quality: bool
+    readable: bool
+    writable: bool
+    loader: str
+    saver: str | None = None
+    aliases: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    heif_compression: str | None = None
+    save_options: Mapping[str, SaveOption] = field(default_factory=dict, compare=False)
+
+
+def _options(**options: SaveOption) -> Mapping[str, SaveOption]:
+    return MappingProxyType(options)
+
+
+JPEG = Format(
+    name="jpeg",
+    mime="image/jpeg",
+    extension="jpg",
+    extensions=("jpg", "jpeg", "jpe", "jfif"),
+    aliases=("jpg",),
+    alpha=False,
+    animation=False,
+    quality=True,
+    readable=True,
+    writable=True,
+    loader="jpegload",
+    saver="jpegsave",
+    save_options=_options(optimize_coding=True, interlace=True),
+)
+PNG = Format(
+    name="png",
+    mime="image/png",
+    extension="png",
+    alpha=True,
+    animation=False,
+    quality=False,
+    readable=True,
+    writable=True,
+    loader="pngload",
+    saver="pngsave",
+    save_options=_options(compression=6),
+)
+WEBP = Format(
+    name="webp",
+    mime="image/webp",
+    extension="webp",
+    alpha=True,
+    animation=True,
+    quality=True,
+    readable=True,
+    writable=True,
+    loader="webpload",
+    saver="webpsave",
+    save_options=_options(effort=4),
+)
+GIF = Format(
+    name="gif",
+    mime="image/gif",
+    extension="gif",
+    alpha=True,
+    animation=True,
+    quality=False,
+    readable=True,
+    writable=True,
+    loader="gifload",
+    saver="gifsave",
+)
+AVIF = Format(
+    name="avif",
+    mime="image/avif",
+    extension="avif",
+    alpha=True,
+    animation=False,
+    quality=True,
+    readable=True,
+    writable=True,
+    loader="heifload",
+    saver="heifsave",
+    heif_compression="av1",
+    save_options=_options(compression="av1", effort=2),
+)
+HEIC = Format(
+    name="heic",
+    mime="image/heic",
+    extension="heic",
+    extensions=("heic", "heif"),
+    aliases=("heif",),
+    alpha=True,
+    animation=False,
+    quality=False,
+    readable=True,
+    writable=False,
+    loader="heifload",
+    heif_compression="hevc",
+)
+
+FORMATS: tuple[Format, ...] = (JPEG, PNG, WEBP, GIF, AVIF, HEIC)
+
+
+def format_named(name: str) -> Format | None:
+    """The format called `name` or one of its aliases (`jpg` -> jpeg), case-insensitively."""
+    wanted = name.strip().lower()
+    return next((fmt for fmt in FORMATS if wanted == fmt.name or wanted in fmt.aliases), None)
+
+
+def format_for_extension(extension: str) -> Format | None:
+    """The format a file extension (with or without its dot) conventionally names."""
+    wanted = extension.strip().lower().removeprefix(".")
+    return next((fmt for fmt in FORMATS if wanted in (fmt.extension, *fmt.extensions)), None)
+
+
+def format_for_mime(mime: str) -> Format | None:
+    wanted = mime.split(";")[0].strip().lower()
+    return next((fmt for fmt in FORMATS if wanted == fmt.mime), None)
+
+
+def format_for_loader(loader: str, *, heif_compression: str | None = None) -> Format | None:
+    """The format behind a libvips loader name (`vips-loader`: `jpegload`, `jpegload_source`...).
+
+    The HEIF loader reads both AVIF and HEIC, so it also needs the image's `heif-compression`.
+    """
+    base = loader.removesuffix("_source").removesuffix("_buffer")
+    matches = (fmt for fmt in FORMATS if fmt.loader == base)
+    return next((fmt for fmt in matches if fmt.heif_compression in (None, heif_compression)), None)
+
+
+@functools.cache
+def available_formats() -> tuple[Format, ...]:
+    """Every format with `readable`/`writable` narrowed to what this libvips can really do."""
+    return tuple(
+        replace(fmt, readable=fmt.readable and _can_read(fmt), writable=fmt.writable and _can_write(fmt))
+        for fmt in FORMATS
+    )
+
+
+def readable_formats() -> frozenset[str]:
+    return frozenset(fmt.name for fmt in available_formats() if fmt.readable)
+
+
+def writable_formats() -> frozenset[str]:
+    return frozenset(fmt.name for fmt in available_formats() if fmt.writable)
+
+
+def _has_operation(name: str) -> bool:
+    return bool(pyvips.type_find("VipsOperation", name))
+
+
+def _can_write(fmt: Format) -> bool:
+    if fmt.saver is None or not _has_operation(f"{fmt.saver}_buffer"):
+        return False
+    return fmt.heif_compression is None or _probe_heif(fmt) is not None
+
+
+def _can_read(fmt: Format) -> bool:
+    if not _has_operation(fmt.loader):
+        return False
+    if fmt.heif_compression is None:
+        return True
+    # libheif decoders are plugins; only a round trip proves one is there. Without an encoder
+    # for the same compression we cannot make a sample, so the format counts as unreadable.
+    sample = _probe_heif(fmt)
+    return sample is not None and _decodes(sample)
+
+
+@functools.cache
+def _probe_heif(fmt: Format) -> bytes | None:
+    """A tiny image encoded with `fmt`'s HEIF compression, or None when libheif cannot encode it."""
+    try:
+        tiny = pyvips.Image.black(16, 16, bands=3).copy(interpretation="srgb")
+        return bytes(tiny.heifsave_buffer(compression=fmt.heif_compression, effort=0))
+    except pyvips.Error as error:
+        logger.info("libvips cannot encode %s: %s", fmt.name, error)
+        return None
+
+
+def _decodes(sample: bytes) -> bool:
+    try:
+        pyvips.Image.new_from_buffer(sample, "").avg()
+    except pyvips.Error as error:
+        logger.info("libvips cannot decode a HEIF sample: %s", error)
+        return False
+    return True

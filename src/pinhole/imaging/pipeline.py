@@ -1,0 +1,137 @@
+"""Render a variant from an original: a recipe of small named steps over libvips.
+
+load (shrink-on-load, orientation, sRGB) -> check limits -> flatten -> save. Every step returns
+its input untouched when it does not apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import pyvips
+
+from pinhole.errors import ImageTooLarge
+from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
+from pinhole.imaging.geometry import Box, plan_box
+from pinhole.imaging.loader import decode_error
+from pinhole.imaging.options import OutputLimits, TransformOptions
+from pinhole.imaging.orientation import page_height
+
+WHITE = [255, 255, 255]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendered:
+    """An encoded variant; `width`/`height` are one frame."""
+
+    data: bytes
+    format: Format
+    width: int
+    height: int
+    frames: int = 1
+
+
+def render(
+    source: bytes,
+    *,
+    options: TransformOptions,
+    source_format: Format,
+    default_quality: int = 82,
+    limits: OutputLimits | None = None,
+) -> Rendered:
+    """Resize/convert `source` (a stored original) as `options` asks; the output carries no metadata.
+
+    Pass `limits` to refuse (ImageTooLarge) an output bigger than allowed: with `enlarge` and one
+    side given, the other side depends on the source and only shows here.
+    """
+    try:
+        header = read_header(source, format=source_format)
+        target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
+        box = plan_box(options, source=display_size(header))
+        check_output(box, limits=limits)
+        image = load(source, box=box, animated=source_format.animation and target.animation)
+        image = flatten(to_srgb(image), target=target)
+        data = save(image, target=target, quality=options.quality or default_quality)
+    except pyvips.Error as error:
+        raise decode_error(error, reason="render") from error
+    return _rendered(data, image, target)
+
+
+def read_header(source: bytes, *, format: Format) -> pyvips.Image:
+    """The source's header, read by its own format's loader; no pixel is decoded."""
+    return cast(pyvips.Image, pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential"))
+
+
+def display_size(header: pyvips.Image) -> tuple[int, int]:
+    """One frame's size as a viewer shows it (EXIF orientations 5-8 swap the sides)."""
+    fields = header.get_fields()
+    turned = "orientation" in fields and int(header.get("orientation")) in range(5, 9)
+    width, height = int(header.width), page_height(header)
+    return (height, width) if turned else (width, height)
+
+
+def pick_format(options: TransformOptions, *, source_format: Format, has_alpha: bool) -> Format:
+    """The asked format; else the source's when writable; else PNG for alpha, JPEG otherwise."""
+    if options.format is not None:
+        name = options.format
+    elif source_format.name in writable_formats():
+        name = source_format.name
+    else:
+        name = "png" if has_alpha else "jpeg"
+    found = format_named(name)
+    assert found is not None, name
+    return found
+
+
+def check_output(box: Box, *, limits: OutputLimits | None) -> None:
+    if limits is None:
+        return
+    width, height = box.output
+    if width > limits.max_width or height > limits.max_height or width * height > limits.max_pixels:
+        raise ImageTooLarge(
+            f"The output would be {width}x{height}; at most {limits.max_width}x{limits.max_height} "
+            f"and {limits.max_pixels} pixels are allowed.",
+            details={"width": width, "height": height},
+        )
+
+
+def load(source: bytes, *, box: Box, animated: bool) -> pyvips.Image:
+    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB."""
+    image = pyvips.Image.thumbnail_buffer(
+        source,
+        box.width,
+        height=box.height,
+        size=box.size,
+        crop="centre" if box.crop else "none",
+        export_profile="srgb",
+        option_string="n=-1" if animated else "",
+    )
+    return cast(pyvips.Image, image)
+
+
+def to_srgb(image: pyvips.Image) -> pyvips.Image:
+    """8-bit sRGB whatever came in (CMYK, 16-bit, greyscale)."""
+    if image.interpretation == "srgb" and image.format == "uchar":
+        return image
+    return cast(pyvips.Image, image.colourspace("srgb").cast("uchar"))
+
+
+def flatten(image: pyvips.Image, *, target: Format) -> pyvips.Image:
+    """Put transparent pixels on white when the output format has no alpha (JPEG)."""
+    if target.alpha or not image.hasalpha():
+        return image
+    return cast(pyvips.Image, image.flatten(background=WHITE))
+
+
+def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
+    """Encode with the format's options and no metadata at all (the output is sRGB by definition)."""
+    options: dict[str, SaveOption] = dict(target.save_options)
+    if target.quality:
+        options["Q"] = quality
+    return bytes(pyvips.Operation.call(f"{target.saver}_buffer", image, keep="none", **options))
+
+
+def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
+    height = page_height(image)
+    return Rendered(data=data, format=target, width=int(image.width), height=height, frames=image.height // height)

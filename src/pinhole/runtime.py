@@ -1,0 +1,27 @@
+"""The process's long-lived parts, built once by the composition root and handed to routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pinhole.concurrency.pool import WorkerPool
+from pinhole.db.engine import Database
+from pinhole.imaging.options import OutputLimits
+from pinhole.services.ingest import IngestPolicy
+from pinhole.services.usage import UsageBuffer
+from pinhole.services.variants import VariantService
+from pinhole.settings import Settings
+from pinhole.storage.base import BlobStore
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secret: str
+    db: Database
+    store: BlobStore
+    pool: WorkerPool
+    usage: UsageBuffer
+    variants: VariantService
+    ingest_policy: IngestPolicy
+    output_limits: OutputLimits

@@ -1,0 +1,1 @@
+"""Business rules, written once and called by every API dialect."""

@@ -1,0 +1,108 @@
+"""Reading, changing and deleting images (tenant-scoped; authorization is asked of `security.policy`)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pinhole.db.engine import Database
+from pinhole.db.models import Blob, Image, ImageTag, Variant
+from pinhole.errors import Forbidden, ImageNotFound
+from pinhole.security import policy
+from pinhole.security.principal import Principal
+from pinhole.storage.base import BlobStore
+
+
+def _valid_id(image_id: str) -> bool:
+    try:
+        uuid.UUID(image_id)
+    except ValueError:
+        return False
+    return True
+
+
+async def find_image(*, db: Database, image_id: str) -> Image | None:
+    """The image with this id, whoever owns it (callers must ask the policy before showing it)."""
+    if not _valid_id(image_id):
+        return None
+    async with db.reader() as session:
+        return await session.get(Image, image_id)
+
+
+async def get_image_for(*, db: Database, principal: Principal, image_id: str) -> Image:
+    """The image if the principal may read its metadata; NotFound otherwise (never reveals existence)."""
+    image = await find_image(db=db, image_id=image_id)
+    if image is None or not policy.can_read_image_info(principal, image):
+        raise ImageNotFound()
+    return image
+
+
+@dataclass(frozen=True)
+class ImageChanges:
+    description: str | None = None
+    tags: tuple[str, ...] | None = None
+    is_private: bool | None = None
+    clear_description: bool = False
+
+
+async def update_image(*, db: Database, principal: Principal, image_id: str, changes: ImageChanges) -> Image:
+    async with db.writer() as session:
+        image = await _modifiable(session, principal, image_id)
+        if changes.clear_description or changes.description is not None:
+            image.description = changes.description
+        if changes.is_private is not None:
+            image.is_private = changes.is_private
+        if changes.tags is not None:
+            _replace_tags(image, changes.tags)
+        await session.flush()
+        await session.refresh(image)
+    return image
+
+
+def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:
+    # Diff rather than reassign: re-adding a tag must not insert a row whose key is still being deleted.
+    wanted = list(dict.fromkeys(tags))
+    image.tags = [t for t in image.tags if t.tag in wanted] + [
+        ImageTag(tag=tag) for tag in wanted if tag not in image.tag_names
+    ]
+
+
+async def delete_image(*, db: Database, store: BlobStore, principal: Principal, image_id: str) -> None:
+    """Delete the image; its original and variants go too when no other image shares the content."""
+    async with db.writer() as session:
+        image = await _modifiable(session, principal, image_id)
+        content_hash = image.content_hash
+        await session.delete(image)
+        await session.flush()
+        for key in await _release_blob(session, content_hash):
+            await store.delete(key)
+
+
+async def _modifiable(session: AsyncSession, principal: Principal, image_id: str) -> Image:
+    image = await session.get(Image, image_id) if _valid_id(image_id) else None
+    if image is None or not policy.can_read_image_info(principal, image):
+        raise ImageNotFound()
+    if not policy.can_modify_image(principal, image):
+        raise Forbidden("Only the image's owner may change it.")
+    return image
+
+
+async def _release_blob(session: AsyncSession, content_hash: str) -> list[str]:
+    """Drop the blob row (and its variants) when nothing refers to it; returns the keys to delete.
+
+    The row is locked first, so an upload of the same bytes running concurrently either finishes before
+    (and we keep the blob) or starts after (and writes the file again).
+    """
+    blob = await session.scalar(select(Blob).where(Blob.content_hash == content_hash).with_for_update())
+    if blob is None:
+        return []
+    if await session.scalar(select(exists().where(Image.content_hash == content_hash))):
+        return []
+    keys = list(await session.scalars(select(Variant.key).where(Variant.content_hash == content_hash)))
+    await session.execute(delete(Variant).where(Variant.content_hash == content_hash))
+    await session.delete(blob)
+    await session.flush()
+    return [*keys, blob.key]

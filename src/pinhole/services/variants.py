@@ -1,0 +1,138 @@
+"""Variants: rendered transforms of an original, made once and cached in the blob store.
+
+A variant is keyed by (content hash, canonical options), so every image sharing an original shares its variants
+and equivalent URLs map to one variant. Concurrent requests for the same missing variant render it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from pinhole.concurrency.pool import WorkerPool
+from pinhole.concurrency.singleflight import SingleFlight
+from pinhole.db.engine import Database
+from pinhole.db.models import Image, Variant, utcnow
+from pinhole.errors import BlobNotFound, ImageNotFound
+from pinhole.imaging.formats import Format, format_named
+from pinhole.imaging.options import OutputLimits, TransformOptions
+from pinhole.imaging.pipeline import Rendered, render
+from pinhole.services.usage import UsageBuffer
+from pinhole.storage.base import BlobStore
+from pinhole.storage.keys import original_key, variant_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredVariant:
+    id: int
+    key: str
+    mime: str
+    size: int
+    etag: str
+    data: bytes | None = None  # set when just rendered, so the first response needs no re-read
+
+
+@dataclass
+class VariantService:
+    db: Database
+    store: BlobStore
+    pool: WorkerPool
+    usage: UsageBuffer
+    default_quality: int
+    limits: OutputLimits
+    flights: SingleFlight[StoredVariant]
+    renders: int = 0  # variants rendered by this process (observability, and how tests see single flight)
+
+    async def get(self, *, image: Image, options: TransformOptions) -> StoredVariant:
+        canonical = options.canonical()
+        found = await self._lookup(image.content_hash, canonical)
+        if found is not None:
+            self.usage.record_variant_access(found.id)
+            return found
+        return await self.flights.run((image.content_hash, canonical), self._make(image, options, canonical))
+
+    async def forget(self, *, image: Image, options: TransformOptions) -> None:
+        """Drop the record of a variant whose stored file is gone, so the next request renders it again."""
+        async with self.db.writer() as session:
+            await session.execute(
+                delete(Variant).where(
+                    Variant.content_hash == image.content_hash, Variant.canonical == options.canonical()
+                )
+            )
+
+    async def _lookup(self, content_hash: str, canonical: str) -> StoredVariant | None:
+        async with self.db.reader() as session:
+            row = await session.scalar(
+                select(Variant).where(Variant.content_hash == content_hash, Variant.canonical == canonical)
+            )
+        if row is None:
+            return None
+        return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
+
+    async def _make(self, image: Image, options: TransformOptions, canonical: str) -> StoredVariant:
+        self.renders += 1
+        try:
+            source = await self.store.get_bytes(original_key(image.content_hash))
+        except BlobNotFound as exc:
+            log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
+            raise ImageNotFound() from exc
+        rendered = await self.pool.run(
+            render,
+            source,
+            options=options,
+            source_format=_format(image.format),
+            default_quality=self.default_quality,
+            limits=self.limits,
+        )
+        key = variant_key(image.content_hash, canonical, rendered.format.extension)
+        await self.store.put_bytes(key, rendered.data)
+        etag = hashlib.sha256(rendered.data).hexdigest()[:32]
+        try:
+            variant_id = await self._record(image.content_hash, canonical, key, rendered, etag)
+        except IntegrityError as exc:  # the original was deleted while we rendered
+            await self.store.delete(key)
+            raise ImageNotFound() from exc
+        return StoredVariant(
+            id=variant_id,
+            key=key,
+            mime=rendered.format.mime,
+            size=len(rendered.data),
+            etag=etag,
+            data=rendered.data,
+        )
+
+    async def _record(self, content_hash: str, canonical: str, key: str, rendered: Rendered, etag: str) -> int:
+        values = {
+            "content_hash": content_hash,
+            "canonical": canonical,
+            "key": key,
+            "format": rendered.format.name,
+            "width": rendered.width,
+            "height": rendered.height,
+            "size": len(rendered.data),
+            "etag": etag,
+            "created_at": utcnow(),
+            "last_accessed_at": utcnow(),
+        }
+        async with self.db.writer() as session:
+            insert = self.db.insert(Variant).values(**values)
+            upsert = insert.on_conflict_do_update(
+                index_elements=["content_hash", "canonical"],
+                set_={k: insert.excluded[k] for k in ("key", "format", "width", "height", "size", "etag")},
+            ).returning(Variant.id)
+            variant_id = await session.scalar(upsert)
+        assert variant_id is not None
+        return int(variant_id)
+
+
+def _format(name: str) -> Format:
+    found = format_named(name)
+    if found is None:
+        raise ValueError(f"unknown stored format {name!r}")
+    return found

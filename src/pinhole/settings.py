@@ -1,0 +1,230 @@
+"""Settings: defaults, then an optional TOML file, then `PINHOLE_<SECTION>__<FIELD>` environment variables.
+
+Validated once at start-up; `load_settings()` turns validation failures into `SettingsError` messages that name
+the environment variable to fix. Nothing here is created at import time: callers build a `Settings` and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "PINHOLE_"
+CONFIG_FILE_VARIABLE = "PINHOLE_CONFIG"
+MB = 1024 * 1024
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: SQLite file `pinhole.db` in the data folder. "
+        "Plain `postgresql://` and `sqlite:///` URLs are accepted and given async drivers.",
+    )
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Apply pending migrations when `pinhole serve` starts. Default: on for SQLite, off otherwise "
+        "(run `pinhole db upgrade`).",
+    )
+    pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
+    echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+
+
+class StorageSettings(BaseModel):
+    backend: Literal["local"] = Field(default="local", description="Blob store for originals and variants.")
+    local_root: Path | None = Field(
+        default=None, description="Folder of the local blob store. Default: `blobs/` in the data folder."
+    )
+
+
+class UploadSettings(BaseModel):
+    max_file_bytes: int = Field(default=10 * MB, ge=1024, description="Largest accepted file, in bytes.")
+    max_files_per_request: int = Field(default=10, ge=1, le=100, description="Files accepted in one request.")
+    max_pixels: int = Field(
+        default=50_000_000, ge=1, description="Largest accepted width x height (checked before decoding)."
+    )
+    max_frames: int = Field(default=500, ge=1, description="Most frames accepted in an animated image.")
+    strip_metadata: bool = Field(
+        default=True,
+        description="Strip EXIF/GPS/XMP/comments (keeping the colour profile) and apply the EXIF orientation.",
+    )
+
+
+class ImagingSettings(BaseModel):
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=256, description="Image worker threads.")
+    queue_size: int = Field(
+        default=64,
+        ge=0,
+        description="Image jobs that may wait for a thread; past it requests get 503 + Retry-After.",
+    )
+    max_output_width: int = Field(default=8192, ge=16, description="Largest width a transform may ask for.")
+    max_output_height: int = Field(default=8192, ge=16, description="Largest height a transform may ask for.")
+    max_output_pixels: int = Field(default=40_000_000, ge=256, description="Largest output width x height.")
+    default_quality: int = Field(default=82, ge=1, le=100, description="Quality when the request gives none.")
+    thumbnail_size: int = Field(default=256, ge=16, le=2048, description="Box size of `thumb=true` variants.")
+
+
+class DeliverySettings(BaseModel):
+    public_max_age: int = Field(
+        default=31_536_000, ge=0, description="Cache-Control max-age (seconds) of public images and variants."
+    )
+    private_max_age: int = Field(default=0, ge=0, description="Cache-Control max-age (seconds) of private images.")
+    view_flush_seconds: float = Field(
+        default=2.0, gt=0, description="How often buffered view counts are written to the database."
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = Field(default="127.0.0.1", description="Address `pinhole serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `pinhole serve` listens on.")
+    workers: int = Field(default=1, ge=1, le=64, description="Server processes.")
+    public_url: str | None = Field(
+        default=None,
+        description="External base URL used in links the API returns (e.g. https://img.example.com). "
+        "Default: taken from each request.",
+    )
+
+
+class V2Settings(BaseModel):
+    prefix: str = Field(default="/v2", description="Path prefix of the native v2 API.")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value and not value.startswith("/"):
+            raise ValueError("must start with '/' (or be empty for the server root)")
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(default=Path("./data"), description="Data folder: SQLite file, blobs, secret, temp files.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Secret that signs tokens. When unset one is generated on first run and kept in the data folder; "
+        "set it to share one secret between instances.",
+    )
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    uploads: UploadSettings = UploadSettings()
+    imaging: ImagingSettings = ImagingSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    server: ServerSettings = ServerSettings()
+    v2: V2Settings = V2Settings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    # Derived locations: one place decides where things live in the data folder.
+    @property
+    def database_url(self) -> str:
+        return normalize_database_url(self.database.url or f"sqlite:///{self.data_dir.resolve() / 'pinhole.db'}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def blob_root(self) -> Path:
+        return self.storage.local_root or self.data_dir / "blobs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.database.auto_migrate is None else self.database.auto_migrate
+
+
+class SettingsError(Exception):
+    """Start-up refused: the message names each offending environment variable."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Give plain URLs the async driver pinhole uses."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (and TOML file), with errors that name the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+def resolve_secret(settings: Settings) -> str:
+    """The signing secret: `PINHOLE_SECRET_KEY`, else the one kept in the data folder, made on first run."""
+    if settings.secret_key is not None:
+        value = settings.secret_key.get_secret_value()
+        if len(value) < 32:
+            raise SettingsError("PINHOLE_SECRET_KEY: must be at least 32 characters")
+        return value
+    path = settings.data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{SECRET_FILE}.{secrets.token_hex(8)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(temp, path)  # atomic and refuses to overwrite: when workers race, the first one wins
+    except FileExistsError:
+        pass
+    finally:
+        temp.unlink()
+    return path.read_text().strip()
+
+
+def iter_setting_names(model: type[BaseModel] = Settings, prefix: str = ENV_PREFIX) -> list[str]:
+    """Every environment variable a setting can be read from (used by the docs test and `pinhole doctor`)."""
+    names: list[str] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.extend(iter_setting_names(annotation, f"{prefix}{name.upper()}__"))
+        else:
+            names.append(f"{prefix}{name.upper()}")
+    return names

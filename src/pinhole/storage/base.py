@@ -1,0 +1,61 @@
+"""The `BlobStore` protocol that every storage backend implements and the contract suite checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    """Bytes addressed by keys made in `pinhole.storage.keys`; every method validates its key.
+
+    I/O failures raise `StorageError` (generic public message, cause chained); a missing blob
+    raises `BlobNotFound`; a malformed key or range raises `ValueError` (a bug, not a client error).
+    """
+
+    async def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
+        """Store the file at `path` atomically and return its size; `move=True` consumes the source."""
+        ...
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        """Store `data` atomically: readers see the old blob or the new one, never a torn one."""
+        ...
+
+    async def get_bytes(self, key: str) -> bytes:
+        """Return the whole blob; raises `BlobNotFound`."""
+        ...
+
+    def stream(
+        self, key: str, *, start: int = 0, end: int | None = None, chunk_size: int = 65536
+    ) -> AsyncIterator[bytes]:
+        """Yield bytes `[start, end)` (end exclusive, like a slice; None means to the end).
+
+        A range past the end is clipped (possibly to nothing). Key and range are checked on the call;
+        `BlobNotFound` is raised on the first iteration.
+        """
+        ...
+
+    async def stat(self, key: str) -> int | None:
+        """Return the blob's size, or None when there is no such blob."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; deleting a missing blob is not an error."""
+        ...
+
+    def list_keys(self, prefix: str = "") -> AsyncIterator[str]:
+        """Yield every key starting with `prefix`, in lexicographic order."""
+        ...
+
+    async def health_check(self) -> None:
+        """Write, read back and delete a probe blob; raises `StorageError` when any step fails."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """Where the blob lives on local disk (for sendfile), or None for remote stores. No I/O."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and other resources."""
+        ...

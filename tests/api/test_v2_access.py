@@ -1,0 +1,179 @@
+"""Privacy, share links, updates and deletes through v2, across owners and tenants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pinhole.imaging.fallback import fallback_webp
+
+from pinhole.db.models import utcnow
+from pinhole.runtime import Runtime
+from pinhole.services import shares
+from tests.api.v2helpers import stored_files, upload
+from tests.conftest import ApiClient
+from tests.support import images as img
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def private(http: httpx.AsyncClient, tenant: ApiClient) -> dict[str, Any]:
+    return await upload(http, tenant, img.make_jpeg(200, 100), user="alice", fields={"isPrivate": "true"})
+
+
+def _is_fallback(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.content == fallback_webp()
+
+
+async def test_private_image_is_served_only_to_its_owner(
+    http: httpx.AsyncClient, tenant: ApiClient, other_tenant: ApiClient, private: dict[str, Any]
+) -> None:
+    url = f"/v2/images/{private['id']}"
+    owner = await http.get(url, headers=tenant.headers("alice"))
+    assert owner.status_code == 200
+    img.assert_image(owner.content, format="jpeg", width=200, height=100)
+    assert owner.headers["cache-control"] == "private, no-cache"
+    assert "X-User-Id" in owner.headers["vary"]
+    for headers in ({}, tenant.headers(), tenant.headers("mallory"), other_tenant.headers("alice")):
+        assert _is_fallback(await http.get(url, headers=headers))
+        assert _is_fallback(await http.get(url, params={"w": 50}, headers=headers))
+        info = await http.get(url, params={"info": "true"}, headers=headers)
+        assert info.status_code == 404
+
+
+async def test_share_link_opens_a_private_image(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any]
+) -> None:
+    created = await http.post(f"/v2/images/{private['id']}/share", headers=tenant.headers("alice"))
+    assert created.status_code == 201, created.text
+    share = created.json()
+    assert share["token"].startswith("shr_")
+    assert len(share["token"]) >= 32
+    assert share["expiresAt"] is None
+    assert share["url"] == f"http://testserver/v2/images/share/{share['token']}"
+    by_link = await http.get(f"/v2/images/share/{share['token']}")
+    assert by_link.status_code == 200
+    img.assert_image(by_link.content, format="jpeg", width=200, height=100)
+    resized = await http.get(f"/v2/images/share/{share['token']}", params={"w": 50})
+    img.assert_image(resized.content, format="jpeg", width=50, height=25)
+    by_param = await http.get(f"/v2/images/{private['id']}", params={"token": share["token"], "w": 100})
+    img.assert_image(by_param.content, format="jpeg", width=100, height=50)
+    info = await http.get(f"/v2/images/share/{share['token']}", params={"info": "true"})
+    assert info.json()["id"] == private["id"]
+
+
+async def test_a_token_opens_only_its_own_image(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any]
+) -> None:
+    other = await upload(http, tenant, img.make_png(30, 30), user="alice", fields={"isPrivate": "true"})
+    share = (await http.post(f"/v2/images/{private['id']}/share", headers=tenant.headers("alice"))).json()
+    assert _is_fallback(await http.get(f"/v2/images/{other['id']}", params={"token": share["token"]}))
+
+
+async def test_revoked_and_expired_links_stop_working(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any], runtime: Runtime
+) -> None:
+    share = (await http.post(f"/v2/images/{private['id']}/share", headers=tenant.headers("alice"))).json()
+    revoke = await http.delete(f"/v2/images/{private['id']}/share/{share['token']}", headers=tenant.headers("alice"))
+    assert revoke.status_code == 204
+    assert _is_fallback(await http.get(f"/v2/images/share/{share['token']}"))
+    assert _is_fallback(await http.get(f"/v2/images/{private['id']}", params={"token": share["token"]}))
+    expiring = await http.post(
+        f"/v2/images/{private['id']}/share", headers=tenant.headers("alice"), json={"expiresIn": 60}
+    )
+    token = expiring.json()["token"]
+    assert expiring.json()["expiresAt"] is not None
+    assert await shares.resolve_share(db=runtime.db, token=token) is not None
+    later = utcnow() + timedelta(seconds=61)
+    assert await shares.resolve_share(db=runtime.db, token=token, now=later) is None
+    assert _is_fallback(await http.get("/v2/images/share/shr_made-up-token"))
+
+
+@pytest.mark.parametrize("body", [{"expiresIn": 0}, {"expiresIn": "soon"}, {"unknown": 1}])
+async def test_bad_share_requests_are_400(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any], body: dict[str, Any]
+) -> None:
+    response = await http.post(f"/v2/images/{private['id']}/share", headers=tenant.headers("alice"), json=body)
+    assert response.status_code == 400
+
+
+async def test_only_the_owner_may_share_change_or_delete(
+    http: httpx.AsyncClient, tenant: ApiClient, other_tenant: ApiClient, private: dict[str, Any]
+) -> None:
+    url = f"/v2/images/{private['id']}"
+    assert (await http.post(f"{url}/share", headers=tenant.headers("mallory"))).status_code == 404
+    assert (await http.patch(url, headers=other_tenant.headers("alice"), json={"tags": ["x"]})).status_code == 404
+    assert (await http.delete(url, headers=other_tenant.headers("alice"))).status_code == 404
+    assert (await http.delete(url)).status_code == 401
+
+
+async def test_public_image_of_another_owner_is_visible_but_not_changeable(
+    http: httpx.AsyncClient, tenant: ApiClient
+) -> None:
+    public = await upload(http, tenant, user="alice")
+    url = f"/v2/images/{public['id']}"
+    assert (await http.get(url, params={"info": "true"}, headers=tenant.headers("bob"))).status_code == 200
+    refused = await http.patch(url, headers=tenant.headers("bob"), json={"description": "mine now"})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+
+
+async def test_patch_changes_tags_description_and_privacy(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any]
+) -> None:
+    url = f"/v2/images/{private['id']}"
+    first = await http.patch(
+        url,
+        headers=tenant.headers("alice"),
+        json={"tags": ["Sea", "sky"], "description": "blue", "isPrivate": False},
+    )
+    assert first.status_code == 200, first.text
+    assert (first.json()["tags"], first.json()["description"], first.json()["isPrivate"]) == (
+        ["sea", "sky"],
+        "blue",
+        False,
+    )
+    assert (await http.get(url)).headers["content-type"] == "image/jpeg"  # public now
+    second = await http.patch(
+        url, headers=tenant.headers("alice"), json={"tags": ["sky", "cloud"], "description": None}
+    )
+    assert (second.json()["tags"], second.json()["description"]) == (["cloud", "sky"], None)
+    assert second.json()["isPrivate"] is False
+
+
+@pytest.mark.parametrize(
+    "body", [{"isPrivate": "maybe"}, {"tags": "notalist"}, {"colour": "red"}, {"tags": ["x" * 65]}]
+)
+async def test_bad_patches_are_400(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any], body: dict[str, Any]
+) -> None:
+    response = await http.patch(f"/v2/images/{private['id']}", headers=tenant.headers("alice"), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_input"
+
+
+async def test_delete_removes_image_variants_and_files(
+    http: httpx.AsyncClient, tenant: ApiClient, private: dict[str, Any], runtime: Runtime
+) -> None:
+    url = f"/v2/images/{private['id']}"
+    await http.get(url, params={"w": 40}, headers=tenant.headers("alice"))
+    assert len(stored_files(runtime.settings.data_dir)) == 2
+    assert (await http.delete(url, headers=tenant.headers("alice"))).status_code == 204
+    assert stored_files(runtime.settings.data_dir) == []
+    assert _is_fallback(await http.get(url, headers=tenant.headers("alice")))
+    assert (await http.delete(url, headers=tenant.headers("alice"))).status_code == 404
+
+
+async def test_status_reports_health_and_key(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    anonymous = await http.get("/v2/status")
+    assert anonymous.status_code == 200
+    assert anonymous.json()["status"] == "ok"
+    assert anonymous.json()["apiKey"] is None
+    keyed = (await http.get("/v2/status", headers=tenant.headers())).json()
+    assert keyed["apiKey"]["clientId"] == tenant.id
+    assert keyed["apiKey"]["keyPrefix"] == tenant.key[:12]
+    assert tenant.key not in str(keyed)
+    assert (await http.get("/v2/status", headers={"X-API-Key": "phk_nope"})).status_code == 401

@@ -1,0 +1,111 @@
+"""Listing through v2: filters, visibility, page mode and cursor mode."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from pinhole.db.models import Image, utcnow
+from pinhole.runtime import Runtime
+from tests.api.v2helpers import upload
+from tests.conftest import ApiClient
+from tests.support import images as img
+
+pytestmark = pytest.mark.anyio
+
+
+async def _seed(http: httpx.AsyncClient, tenant: ApiClient, count: int) -> list[str]:
+    data = img.make_png(8, 8)  # one blob shared by all: listing is about rows
+    ids = []
+    for n in range(count):
+        fields = {"tags": "even" if n % 2 == 0 else "odd", "description": f"picture number {n}"}
+        ids.append((await upload(http, tenant, data, user="alice" if n < 5 else "bob", fields=fields))["id"])
+    return ids
+
+
+async def test_cursor_walk_returns_everything_once_newest_first(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    ids = await _seed(http, tenant, 11)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 4} | ({"cursor": cursor} if cursor else {})
+        body = (await http.get("/v2/images", headers=tenant.headers(), params=params)).json()
+        assert body["pagination"]["total"] is None
+        seen += [item["id"] for item in body["data"]]
+        cursor = body["pagination"]["nextCursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+
+
+async def test_page_mode_counts(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    ids = await _seed(http, tenant, 5)
+    body = (await http.get("/v2/images", headers=tenant.headers(), params={"page": 2, "limit": 2})).json()
+    assert [i["id"] for i in body["data"]] == [ids[2], ids[1]]
+    assert body["pagination"] == {
+        "page": 2,
+        "limit": 2,
+        "total": 5,
+        "totalPages": 3,
+        "nextCursor": body["pagination"]["nextCursor"],
+    }
+
+
+async def test_filters(http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime) -> None:
+    ids = await _seed(http, tenant, 8)
+
+    async def listed(**params: object) -> list[str]:
+        body = (await http.get("/v2/images", headers=tenant.headers(), params=params)).json()
+        return sorted(item["id"] for item in body["data"])
+
+    assert await listed(tag="even") == sorted(ids[0::2])
+    assert await listed(tag="EVEN ") == sorted(ids[0::2])
+    assert await listed(search="NUMBER 7") == [ids[7]]
+    assert await listed(search="100%") == []
+    assert await listed(owner="bob") == sorted(ids[5:])
+    async with runtime.db.writer() as session:
+        await session.execute(update(Image).where(Image.id == ids[0]).values(created_at=utcnow() - timedelta(days=10)))
+    since = (utcnow() - timedelta(days=1)).isoformat()
+    assert ids[0] not in await listed(**{"from": since})
+    assert await listed(to=since) == [ids[0]]
+
+
+async def test_private_images_are_listed_only_for_their_owner(
+    http: httpx.AsyncClient, tenant: ApiClient, other_tenant: ApiClient
+) -> None:
+    public = await upload(http, tenant, user="alice")
+    secret = await upload(http, tenant, img.make_png(9, 9), user="alice", fields={"isPrivate": "true"})
+
+    async def listed(headers: dict[str, str]) -> set[str]:
+        return {i["id"] for i in (await http.get("/v2/images", headers=headers)).json()["data"]}
+
+    assert await listed(tenant.headers("alice")) == {public["id"], secret["id"]}
+    assert await listed(tenant.headers("bob")) == {public["id"]}
+    assert await listed(tenant.headers()) == {public["id"]}
+    assert await listed(other_tenant.headers("alice")) == set()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "!!!"},
+        {"cursor": "bm9wZQ"},
+        {"limit": 0},
+        {"limit": 101},
+        {"page": 0},
+        {"page": 1, "cursor": "x"},
+        {"from": "yesterday"},
+    ],
+)
+async def test_bad_listing_parameters_are_400(
+    http: httpx.AsyncClient, tenant: ApiClient, params: dict[str, object]
+) -> None:
+    response = await http.get("/v2/images", headers=tenant.headers(), params=params)
+    assert response.status_code == 400, response.text
+
+
+async def test_listing_needs_a_key(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/v2/images")).status_code == 401

@@ -1,0 +1,173 @@
+"""Shared fixtures: every database test runs twice, on SQLite in a temp folder and on PostgreSQL.
+
+PostgreSQL comes from `PINHOLE_TEST_POSTGRES_URL` (default: the local server). Each test run creates its own
+database and drops it at the end. Where no server answers, only the PostgreSQL runs are skipped, and the
+summary says so in capitals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from pinhole.app import create_app
+from pinhole.db.engine import Database
+from pinhole.db.migrate import upgrade
+from pinhole.runtime import Runtime
+from pinhole.services.clients import create_client
+from pinhole.settings import Settings
+
+# Tests build their settings explicitly; an operator's PINHOLE_* variables must not leak in.
+for _name in [n for n in os.environ if n.startswith("PINHOLE_") and not n.startswith("PINHOLE_TEST_")]:
+    del os.environ[_name]
+
+POSTGRES_ADMIN_URL = os.environ.get("PINHOLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_postgres_problem: list[str] = []
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, migrated once."""
+    name = f"pinhole_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        _postgres_problem.append(f"{POSTGRES_ADMIN_URL}: {type(exc).__name__}: {exc}")
+        pytest.skip(f"POSTGRESQL UNREACHABLE ({exc}); PostgreSQL runs skipped")
+    url = _with_database(POSTGRES_ADMIN_URL, name)
+
+    async def migrate() -> None:
+        database = Database(Settings(database={"url": url}).database_url)
+        await upgrade(database)
+        await database.dispose()
+
+    asyncio.run(migrate())
+    yield url
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_postgres(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
+        )
+        if tables:
+            await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """None means the embedded default (SQLite in the data folder)."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate_postgres(url))
+    return url
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change settings for its app."""
+    return {}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and key in merged else value
+    return merged
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None, settings_overrides: dict[str, Any]) -> Settings:
+    base: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database": {"url": database_url},
+        "imaging": {"threads": 2, "queue_size": 16},
+    }
+    return Settings(**_merge(base, settings_overrides))
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    runtime: Runtime = application.state.runtime
+    if settings.is_sqlite:
+        await upgrade(runtime.db)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def runtime(app: FastAPI) -> Runtime:
+    rt: Runtime = app.state.runtime
+    return rt
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    id: str
+    key: str
+
+    def headers(self, user: str | None = None) -> dict[str, str]:
+        headers = {"X-API-Key": self.key}
+        if user is not None:
+            headers["X-User-Id"] = user
+        return headers
+
+
+@pytest.fixture
+async def tenant(runtime: Runtime) -> ApiClient:
+    new = await create_client(db=runtime.db, name="tenant-a")
+    return ApiClient(id=new.client.id, key=new.api_key)
+
+
+@pytest.fixture
+async def other_tenant(runtime: Runtime) -> ApiClient:
+    new = await create_client(db=runtime.db, name="tenant-b")
+    return ApiClient(id=new.client.id, key=new.api_key)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _postgres_problem:
+        terminalreporter.write_sep("!", "POSTGRESQL WAS UNREACHABLE: EVERY POSTGRESQL RUN WAS SKIPPED", red=True)
+        for line in _postgres_problem:
+            terminalreporter.write_line(line, red=True)

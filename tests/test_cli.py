@@ -1,0 +1,102 @@
+"""The `pinhole` command: --help everywhere, clients, db upgrade, doctor."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pinhole.cli.main import app
+
+COMMANDS = [
+    [],
+    ["serve"],
+    ["doctor"],
+    ["db"],
+    ["db", "upgrade"],
+    ["clients"],
+    ["clients", "create"],
+    ["clients", "list"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "pinhole")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def _pinhole(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")} | {"PINHOLE_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "pinhole", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_clients_create_and_list_as_json(tmp_path: Path) -> None:
+    created = _pinhole(tmp_path, "clients", "create", "--name", "Shop", "--json")
+    assert created.returncode == 0, created.stderr
+    body = json.loads(created.stdout)
+    assert body["name"] == "Shop"
+    assert body["apiKey"].startswith("phk_")
+    listed = json.loads(_pinhole(tmp_path, "clients", "list", "--json").stdout)
+    assert [c["id"] for c in listed] == [body["id"]]
+    assert body["apiKey"] not in json.dumps(listed)
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    assert "applied 1 migration" in _pinhole(tmp_path, "db", "upgrade").stdout
+    assert "up to date" in _pinhole(tmp_path, "db", "upgrade").stdout
+
+
+def test_doctor_reports_libvips_database_and_storage(tmp_path: Path) -> None:
+    _pinhole(tmp_path, "db", "upgrade")
+    result = _pinhole(tmp_path, "doctor", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["libvips"].startswith("8.")
+    assert report["formats"]["jpeg"] == {"read": True, "write": True}
+    assert report["database"] == {"ok": True, "pendingMigrations": []}
+    assert report["storage"]["ok"] is True
+
+
+def test_doctor_fails_on_an_unreachable_database(tmp_path: Path) -> None:
+    env_url = "postgresql://nobody@127.0.0.1:1/none"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")}
+    env |= {"PINHOLE_DATA_DIR": str(tmp_path), "PINHOLE_DATABASE__URL": env_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "pinhole", "doctor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "database: FAILED" in result.stdout
+
+
+def test_invalid_setting_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")}
+    env |= {"PINHOLE_DATA_DIR": str(tmp_path), "PINHOLE_SERVER__PORT": "seventy"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pinhole", "clients", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "PINHOLE_SERVER__PORT" in result.stderr
