@@ -30,10 +30,11 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")} | {"PINHOLE_DATA_DIR": str(tmp_path)}
     port = _free_port()
+    log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "pinhole", "serve", "--port", str(port), "--workers", "2"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -46,7 +47,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             except httpx.TransportError:
                 time.sleep(0.2)
         else:
-            raise AssertionError("server did not start")
+            raise AssertionError("server did not start:\n" + (tmp_path / "server.log").read_text())
         created = subprocess.run(
             [sys.executable, "-m", "pinhole", "clients", "create", "--name", "smoke", "--json"],
             env=env,
@@ -62,6 +63,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 def test_real_server_round_trip(server: tuple[str, dict[str, str]]) -> None:

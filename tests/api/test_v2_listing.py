@@ -33,7 +33,7 @@ async def test_cursor_walk_returns_everything_once_newest_first(http: httpx.Asyn
     while True:
         params = {"limit": 4} | ({"cursor": cursor} if cursor else {})
         body = (await http.get("/v2/images", headers=tenant.headers(), params=params)).json()
-        assert body["pagination"]["total"] is None
+        assert body["pagination"]["total"] == (11 if cursor is None else None)  # cursor pages skip the count
         seen += [item["id"] for item in body["data"]]
         cursor = body["pagination"]["nextCursor"]
         if cursor is None:

@@ -3,10 +3,12 @@
 Every fixture is generated (never checked in) so the hostile matrix (every EXIF orientation, CMYK,
 16-bit, alpha, animation, truncation, polyglots, lying headers) stays small and explicit.
 Sizes passed to the makers are the *displayed* size: an orientation 5-8 JPEG is stored transposed.
+Makers are deterministic (seeded grain) and cached: the same arguments give the same bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zipfile
@@ -89,8 +91,9 @@ def _animation(width: int, height: int, frames: int, *, alpha: bool = False) -> 
     pages = []
     for index in range(frames):
         page = marked_photo(width, height, seed=index + 1)
-        bar = solid(max(1, width // 4), height, [0, 0, (index * 53) % 256])
-        page = page.insert(bar, (index * width // max(frames, 1)) % max(width, 1), 0)
+        # A bar that moves along the bottom half, clear of the red block, so every frame differs.
+        bar = solid(max(1, width // 4), max(1, height // 2), [0, 0, (index * 53) % 256])
+        page = page.insert(bar, (index * width // max(frames, 1)) % max(width, 1), height - bar.height)
         pages.append(_with_alpha(page) if alpha else page)
     strip = pyvips.Image.arrayjoin(pages, across=1).copy(interpretation="srgb")
     strip.set_type(pyvips.GValue.gint_type, "page-height", height)
@@ -102,6 +105,16 @@ def _animation(width: int, height: int, frames: int, *, alpha: bool = False) -> 
 
 def _tag(image: pyvips.Image, name: str, value: str) -> None:
     image.set_type(pyvips.GValue.gstr_type, name, value)
+
+
+def _tagged(image: pyvips.Image, *, exif: bool, orientation: int = 1) -> pyvips.Image:
+    """A copy carrying the EXIF/XMP fields (when `exif`) and the orientation tag (when not 1)."""
+    image = image.copy()
+    if exif:
+        _add_exif(image)
+    if exif or orientation != 1:
+        image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    return image
 
 
 def _add_exif(image: pyvips.Image) -> None:
@@ -122,6 +135,7 @@ def _add_exif(image: pyvips.Image) -> None:
 # Makers: each returns encoded bytes
 
 
+@functools.cache
 def make_jpeg(
     width: int,
     height: int,
@@ -140,42 +154,56 @@ def make_jpeg(
     image = marked_photo(width, height, seed=seed)
     if icc:
         image = image.icc_transform("p3", input_profile="srgb")
-    image = _STORE_FOR_ORIENTATION[orientation](image).copy()
-    if exif:
-        _add_exif(image)
-    if orientation != 1 or exif:
-        image.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    image = _tagged(_STORE_FOR_ORIENTATION[orientation](image), exif=exif, orientation=orientation)
     keep = "all" if exif or icc else "none"
     return bytes(image.jpegsave_buffer(Q=quality, keep=keep))
 
 
-def make_png(width: int, height: int, *, alpha: bool = False, sixteen_bit: bool = False) -> bytes:
-    """A photo-like PNG; `sixteen_bit` stores 16 bits per sample (rgb16/rgba16)."""
+@functools.cache
+def make_png(width: int, height: int, *, alpha: bool = False, sixteen_bit: bool = False, exif: bool = False) -> bytes:
+    """A photo-like PNG; `sixteen_bit` stores 16 bits per sample (rgb16/rgba16); `exif` adds GPS & co."""
     image = marked_photo(width, height)
     if alpha:
         image = _with_alpha(image)
     if sixteen_bit:
         image = (image.cast("ushort") * 257).cast("ushort").copy(interpretation="rgb16")
-    return bytes(image.pngsave_buffer(keep="none"))
+    return bytes(_tagged(image, exif=exif).pngsave_buffer(keep="all" if exif else "none"))
 
 
-def make_webp(width: int, height: int, *, alpha: bool = False, frames: int = 1, lossless: bool = False) -> bytes:
-    """A WebP, animated when `frames` > 1 (`width` x `height` is one frame)."""
-    image = _animation(width, height, frames, alpha=alpha)
-    return bytes(image.webpsave_buffer(Q=90, lossless=lossless, keep="none"))
+@functools.cache
+def make_webp(
+    width: int,
+    height: int,
+    *,
+    alpha: bool = False,
+    frames: int = 1,
+    lossless: bool = False,
+    exif: bool = False,
+    orientation: int = 1,
+) -> bytes:
+    """A WebP, animated when `frames` > 1 (`width` x `height` is one frame, as stored).
+
+    `orientation` only sets the EXIF tag (pixels are not pre-turned); `exif` adds GPS & co.
+    """
+    image = _tagged(_animation(width, height, frames, alpha=alpha), exif=exif, orientation=orientation)
+    keep = "all" if exif or orientation != 1 else "none"
+    return bytes(image.webpsave_buffer(Q=90, lossless=lossless, keep=keep))
 
 
+@functools.cache
 def make_gif(width: int, height: int, *, frames: int = 1) -> bytes:
     """A GIF, animated when `frames` > 1 (`width` x `height` is one frame)."""
     return bytes(_animation(width, height, frames).gifsave_buffer(keep="none"))
 
 
-def make_cmyk_jpeg(width: int, height: int) -> bytes:
-    """A CMYK JPEG (with its CMYK profile embedded, as print workflows produce)."""
+@functools.cache
+def make_cmyk_jpeg(width: int, height: int, *, profile: bool = False) -> bytes:
+    """A CMYK JPEG (Adobe inverted, as print tools write it); `profile` embeds the CMYK ICC profile."""
     cmyk = marked_photo(width, height).icc_transform("cmyk", input_profile="srgb")
-    return bytes(cmyk.jpegsave_buffer(Q=90, keep="icc"))
+    return bytes(cmyk.jpegsave_buffer(Q=90, keep="icc" if profile else "none"))
 
 
+@functools.cache
 def make_avif(width: int, height: int, *, alpha: bool = False) -> bytes:
     """An AVIF (HEIF container, AV1 compression)."""
     image = marked_photo(width, height)
@@ -336,13 +364,14 @@ def ssim(a: np.ndarray, b: np.ndarray, *, window: int = 7) -> float:
     return float(score.mean())
 
 
-def similarity(a: bytes, b: bytes, *, side: int = 96) -> float:
-    """SSIM of two encoded images' first frames, both scaled to `a`'s shape at most `side` px long.
+def similarity(a: bytes, b: bytes, *, side: int = 64) -> float:
+    """SSIM of two encoded images' first frames, compared at `a`'s aspect ratio and a small size.
 
-    Comparing at a small common size measures structure (what a viewer sees), not grain or
-    resampling detail, so a resize made by another route still scores close to 1.
+    Both are scaled down to at most `side` px (and no larger than the smaller of the two), so the
+    score measures structure (what a viewer sees), not grain, resampling or encoder detail.
     """
-    width, height = open_image(a).width, open_image(a).height
-    scale = min(1.0, side / max(width, height))
-    size = (max(8, round(width * scale)), max(8, round(height * scale)))
+    first, second = open_image(a), open_image(b)
+    longest = min(side, max(first.width, first.height), max(second.width, second.height))
+    scale = longest / max(first.width, first.height)
+    size = (max(8, round(first.width * scale)), max(8, round(first.height * scale)))
     return ssim(_grey(a, size), _grey(b, size))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -65,15 +64,13 @@ async def test_file_grows_on_disk_while_the_body_arrives(send: Send, tmp_dir: Pa
 
 
 @pytest.mark.parametrize("limits", [BIG_LIMITS])
-async def test_12_mb_upload_streams_fast(send: Send) -> None:
+async def test_12_mb_upload_arrives_whole(send: Send) -> None:
+    # Speed is measured in bench/, not asserted here.
     data, expected = big_body(12 * MB)
-    started = time.perf_counter()
 
     response = await send(content=chunked(data, 64 * KB), headers=HEADERS)
 
-    elapsed = time.perf_counter() - started
     assert response.json()["files"][0]["sha256"] == expected
-    assert elapsed < 2.0, f"12 MB took {elapsed:.2f}s"
 
 
 def asgi_scope() -> Scope:

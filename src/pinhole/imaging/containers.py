@@ -125,8 +125,8 @@ def _isobmff_end(data: bytes) -> int:
     while position < len(data):
         _need(data, position + 8)
         size = _uint(data, position, 4)
-        if size == 0:
-            return len(data)
+        if size == 0:  # "to the end of the file", unless this is just zero padding
+            return len(data) if data[position + 4 : position + 8].strip(b"\0") else position
         if size == 1:
             size = _uint(data, position + 8, 8)
         if size < 8:

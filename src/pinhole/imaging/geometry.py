@@ -13,12 +13,12 @@ UNBOUNDED = 10_000_000
 
 @dataclass(frozen=True, kw_only=True)
 class Box:
-    """Arguments for libvips thumbnail, plus the output size they produce (one frame)."""
+    """Arguments for libvips thumbnail, the centre crop that follows, and the output size (one frame)."""
 
     width: int
     height: int
     size: Literal["down", "both", "force"]
-    crop: bool
+    crop: tuple[int, int] | None
     output: tuple[int, int]
 
 
@@ -30,12 +30,13 @@ def plan_box(options: TransformOptions, *, source: tuple[int, int]) -> Box:
     larger than the source shrinks, keeping its own aspect ratio, until it fits.
     """
     if options.width is None and options.height is None:
-        return Box(width=source[0], height=source[1], size="down", crop=False, output=source)
+        return Box(width=source[0], height=source[1], size="down", crop=None, output=source)
     if options.width is None or options.height is None or options.fit == "inside":
         return _inside(options, source)
     width, height = _fit_within(options.width, options.height, source, enlarge=options.enlarge)
-    size: Literal["both", "force"] = "force" if options.fit == "fill" else "both"
-    return Box(width=width, height=height, size=size, crop=options.fit == "cover", output=(width, height))
+    if options.fit == "fill":
+        return Box(width=width, height=height, size="force", crop=None, output=(width, height))
+    return _cover(width, height, source)
 
 
 def _inside(options: TransformOptions, source: tuple[int, int]) -> Box:
@@ -44,7 +45,14 @@ def _inside(options: TransformOptions, source: tuple[int, int]) -> Box:
     scale = scale if options.enlarge else min(scale, 1.0)
     output = (max(1, round(source[0] * scale)), max(1, round(source[1] * scale)))
     size: Literal["down", "both"] = "both" if options.enlarge else "down"
-    return Box(width=width, height=height, size=size, crop=False, output=output)
+    return Box(width=width, height=height, size=size, crop=None, output=output)
+
+
+def _cover(width: int, height: int, source: tuple[int, int]) -> Box:
+    """Scale until the box is covered, then crop the centre (done per frame, so animations survive)."""
+    scale = max(width / source[0], height / source[1])
+    covering = (max(width, round(source[0] * scale)), max(height, round(source[1] * scale)))
+    return Box(width=covering[0], height=covering[1], size="force", crop=(width, height), output=(width, height))
 
 
 def _fit_within(width: int, height: int, source: tuple[int, int], *, enlarge: bool) -> tuple[int, int]:

@@ -16,9 +16,9 @@ import pyvips
 from pinhole.errors import CorruptImage
 from pinhole.imaging.containers import Malformed, Truncated, logical_end, webp_is_lossless
 from pinhole.imaging.formats import Format, SaveOption, writable_formats
+from pinhole.imaging.frames import page_height
 from pinhole.imaging.inspect import ImageLimits, InspectedImage, inspect_image
 from pinhole.imaging.loader import decode_error, load_all_frames, verify_decodes
-from pinhole.imaging.frames import page_height
 from pinhole.imaging.orientation import autorotate
 
 MAX_ZERO_PADDING = 4096

@@ -14,6 +14,7 @@ import pyvips
 from pinhole.errors import ImageTooLarge, TooManyFrames, UnsupportedImageFormat
 from pinhole.imaging.formats import FORMATS, Format, format_for_loader, readable_formats
 from pinhole.imaging.loader import load_file
+from pinhole.imaging.orientation import orientation
 from pinhole.imaging.signatures import HEAD_SIZE, sniff_format
 
 _METADATA_BLOCKS = frozenset({"exif-data", "xmp-data", "iptc-data"})
@@ -117,11 +118,6 @@ def _describe(header: pyvips.Image, found: Format) -> InspectedImage:
         height=int(header.height),
         frames=int(header.get("n-pages")) if found.animation and "n-pages" in fields else 1,
         has_alpha=bool(header.hasalpha()),
-        orientation=_orientation(header, fields),
+        orientation=orientation(header),
         has_metadata=bool(fields & _METADATA_BLOCKS) or any("comment" in name for name in fields),
     )
-
-
-def _orientation(header: pyvips.Image, fields: set[str]) -> int:
-    value = int(header.get("orientation")) if "orientation" in fields else 1
-    return value if 1 <= value <= 8 else 1

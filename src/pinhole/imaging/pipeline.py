@@ -13,10 +13,11 @@ import pyvips
 
 from pinhole.errors import ImageTooLarge
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
+from pinhole.imaging.frames import map_frames, page_height
 from pinhole.imaging.geometry import Box, plan_box
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.options import OutputLimits, TransformOptions
-from pinhole.imaging.orientation import page_height
+from pinhole.imaging.orientation import orientation
 
 WHITE = [255, 255, 255]
 
@@ -51,7 +52,7 @@ def render(
         box = plan_box(options, source=display_size(header))
         check_output(box, limits=limits)
         image = load(source, box=box, animated=source_format.animation and target.animation)
-        image = flatten(to_srgb(image), target=target)
+        image = flatten(to_srgb(crop(image, box=box)), target=target)
         data = save(image, target=target, quality=options.quality or default_quality)
     except pyvips.Error as error:
         raise decode_error(error, reason="render") from error
@@ -65,8 +66,7 @@ def read_header(source: bytes, *, format: Format) -> pyvips.Image:
 
 def display_size(header: pyvips.Image) -> tuple[int, int]:
     """One frame's size as a viewer shows it (EXIF orientations 5-8 swap the sides)."""
-    fields = header.get_fields()
-    turned = "orientation" in fields and int(header.get("orientation")) in range(5, 9)
+    turned = orientation(header) >= 5
     width, height = int(header.width), page_height(header)
     return (height, width) if turned else (width, height)
 
@@ -103,11 +103,19 @@ def load(source: bytes, *, box: Box, animated: bool) -> pyvips.Image:
         box.width,
         height=box.height,
         size=box.size,
-        crop="centre" if box.crop else "none",
         export_profile="srgb",
         option_string="n=-1" if animated else "",
     )
     return cast(pyvips.Image, image)
+
+
+def crop(image: pyvips.Image, *, box: Box) -> pyvips.Image:
+    """Cut the centre `box.crop` out of every frame (cover)."""
+    if box.crop is None or (image.width, page_height(image)) == box.crop:
+        return image
+    width, height = box.crop
+    left, top = (image.width - width) // 2, (page_height(image) - height) // 2
+    return map_frames(image, lambda frame: cast(pyvips.Image, frame.crop(left, top, width, height)))
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:

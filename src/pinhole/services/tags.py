@@ -12,6 +12,7 @@ MAX_TAG_LENGTH = 64
 
 
 def normalize_tags(values: Iterable[str], *, field: str = "tags") -> tuple[str, ...]:
+    """The canonical tag set, sorted."""
     tags: dict[str, None] = {}
     for raw in values:
         tag = raw.strip().lower()
@@ -22,7 +23,7 @@ def normalize_tags(values: Iterable[str], *, field: str = "tags") -> tuple[str, 
         tags[tag] = None
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"At most {MAX_TAGS} tags per image.", field=field)
-    return tuple(tags)
+    return tuple(sorted(tags))
 
 
 def split_tag_fields(values: Iterable[str], *, field: str = "tags") -> tuple[str, ...]:

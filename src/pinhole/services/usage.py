@@ -10,8 +10,9 @@ import asyncio
 import logging
 from collections import Counter
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 
 from pinhole.db.engine import Database
 from pinhole.db.models import Image, Variant, utcnow
@@ -48,24 +49,23 @@ class UsageBuffer:
                 self._variant_access.setdefault(key, when)
 
     async def _write(self, views: Counter[str], accessed: dict[int, datetime]) -> None:
+        images, variants = cast(Table, Image.__table__), cast(Table, Variant.__table__)
         async with self._db.writer() as session:
+            conn = await session.connection()  # Core executemany: one statement, many rows
             if views:
-                stmt = (
-                    update(Image)
-                    .where(Image.id == bindparam("image_id"))
-                    .values(view_count=Image.view_count + bindparam("n"))
-                    .execution_options(synchronize_session=False)
+                add_views = (
+                    update(images)
+                    .where(images.c.id == bindparam("image_id"))
+                    .values(view_count=images.c.view_count + bindparam("n"))
                 )
-                rows = [{"image_id": key, "n": n} for key, n in views.items()]
-                await session.execute(stmt, rows)
+                await conn.execute(add_views, [{"image_id": key, "n": n} for key, n in views.items()])
             if accessed:
-                stmt2 = (
-                    update(Variant)
-                    .where(Variant.id == bindparam("variant_id"))
+                touch = (
+                    update(variants)
+                    .where(variants.c.id == bindparam("variant_id"))
                     .values(last_accessed_at=bindparam("when"))
-                    .execution_options(synchronize_session=False)
                 )
-                await session.execute(stmt2, [{"variant_id": k, "when": w} for k, w in accessed.items()])
+                await conn.execute(touch, [{"variant_id": k, "when": w} for k, w in accessed.items()])
 
     async def run_periodically(self, interval: float) -> None:
         while True:

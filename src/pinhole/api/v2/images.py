@@ -187,14 +187,14 @@ async def list_images(
 
 
 @router.api_route(
-    "/images/share/{token}",
+    "/images/share/{share_token}",
     methods=["GET", "HEAD"],
     summary="Access a shared image via its token",
     response_model=None,
     responses={200: {"content": {"image/*": {}}, "description": "The image, or the fallback image"}},
 )
-async def serve_shared(request: Request, runtime: RuntimeDep, token: str, query: ServeQueryDep) -> Response:
-    image = await shares.resolve_share(db=runtime.db, token=token)
+async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, query: ServeQueryDep) -> Response:
+    image = await shares.resolve_share(db=runtime.db, token=share_token)
     if query.info:
         if image is None:
             raise ImageNotFound()

@@ -8,7 +8,10 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 
 from pinhole.api.deps import RuntimeDep
+from pinhole.errors import InvalidTransform
 from pinhole.imaging.options import TransformOptions, make_transform
+
+QUERY_NAMES = {"width": "w", "height": "h", "quality": "q"}
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,13 @@ def serve_query(
     if thumb:
         size = runtime.settings.imaging.thumbnail_size
         w, h, fit = w or size, h or size, fit or "cover"
-    options = make_transform(
-        width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=runtime.output_limits
-    )
+    try:
+        options = make_transform(
+            width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=runtime.output_limits
+        )
+    except InvalidTransform as error:  # name the field as this API's clients sent it
+        error.field = QUERY_NAMES.get(error.field or "", error.field)
+        raise
     return ServeQuery(info=info, token=token, options=options)
 
 
