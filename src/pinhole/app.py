@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 
 import pyvips
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 
 from pinhole import __version__
 from pinhole.api import v2
+from pinhole.api.errors import http_exception_handler
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = build_runtime(settings)
     app.include_router(v2.build_router(settings.v2.prefix))
+    app.add_exception_handler(HTTPException, http_exception_handler([(settings.v2.prefix, v2.render_error)]))
     return app
 
 

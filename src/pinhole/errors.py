@@ -57,6 +57,11 @@ class InvalidApiKey(Unauthorized):
     code = "invalid_api_key"
 
 
+class MethodNotAllowed(PinholeError):
+    status = 405
+    code = "method_not_allowed"
+
+
 class Conflict(PinholeError):
     status = 409
     code = "conflict"

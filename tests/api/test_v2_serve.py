@@ -208,3 +208,16 @@ async def test_missing_images_get_the_fallback(http: httpx.AsyncClient, tenant: 
     assert response.headers["cache-control"] == "no-store"
     info = await http.get(f"/v2/images/{image_id}", params={"info": "true"}, headers=tenant.headers())
     assert info.status_code == 404
+
+
+async def test_a_vanished_variant_file_is_rendered_again(
+    http: httpx.AsyncClient, photo: dict[str, Any], runtime: Runtime
+) -> None:
+    first = await http.get(f"/v2/images/{photo['id']}", params={"w": 120})
+    for path in (runtime.settings.data_dir / "blobs" / "variants").rglob("*.jpg"):
+        path.unlink()  # e.g. pruned by another instance
+    again = await http.get(f"/v2/images/{photo['id']}", params={"w": 120})
+    assert again.status_code == 200
+    img.assert_image(again.content, format="jpeg", width=120, height=90)
+    assert img.similarity(first.content, again.content) > 0.99
+    assert runtime.variants.renders == 2

@@ -41,14 +41,6 @@ MAKERS: dict[str, Callable[[], bytes]] = {
 FORMAT_OF = {"progressive-jpeg": "jpeg", "animated-webp": "webp"}
 
 
-@pytest.fixture
-def prepare(work_dir: Path, limits: ImageLimits, upload: WriteFile) -> Callable[..., object]:
-    def run(data: bytes, *, strip_metadata: bool = True, name: str = "upload.bin") -> object:
-        return prepare_original(upload(data, name), work_dir=work_dir, limits=limits, strip_metadata=strip_metadata)
-
-    return run
-
-
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_is_applied(
     orientation: int, work_dir: Path, limits: ImageLimits, upload: WriteFile

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from pinhole.errors import ImageTooLarge, TooManyFrames, UnsupportedImageFormat
+from pinhole.imaging.formats import readable_formats
 from pinhole.imaging.inspect import ImageLimits, inspect_image
 from tests.imaging.conftest import WriteFile
 from tests.support.images import (
@@ -61,8 +62,20 @@ def test_formats_outside_accepted_are_refused_with_the_accepted_list(upload: Wri
     assert caught.value.details["accepted"] == ["jpeg", "png"]
 
 
+def test_accepted_may_use_aliases(upload: WriteFile, limits: ImageLimits) -> None:
+    path = upload(make_jpeg(20, 20), "a.jpg")
+    assert inspect_image(path, limits=limits, accepted=frozenset({"jpg"})).format.name == "jpeg"
+
+
+@pytest.mark.skipif("heic" in readable_formats(), reason="this libheif can decode HEVC")
+def test_heic_is_unsupported_where_it_cannot_be_decoded(upload: WriteFile, limits: ImageLimits) -> None:
+    fake = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    with pytest.raises(UnsupportedImageFormat):
+        inspect_image(upload(fake, "IMG_0001.HEIC"), limits=limits)
+
+
 def test_avif_is_refused_when_only_heic_is_accepted(upload: WriteFile, limits: ImageLimits) -> None:
-    """Both share libvips' HEIF loader: the header's compression decides, not the loader."""
+    """libvips reads both with one HEIF loader; an AVIF still is not a HEIC."""
     with pytest.raises(UnsupportedImageFormat):
         inspect_image(upload(make_avif(16, 16), "a.avif"), limits=limits, accepted=frozenset({"heic"}))
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -188,7 +189,7 @@ def test_avif_in(output_limits: OutputLimits) -> None:
 def test_unwritable_sources_fall_back_to_jpeg_or_png(output_limits: OutputLimits, alpha: bool, expected: str) -> None:
     """A HEIC original (readable, never written) is served as JPEG, or PNG when it has alpha."""
     source = make_png(40, 30, alpha=alpha)
-    heic_like = Format(**{**_format("png").__dict__, "writable": False, "name": "png-unwritable"})
+    heic_like = replace(_format("png"), name="png-unwritable", writable=False)
     rendered = render(source, options=make_transform(limits=output_limits), source_format=heic_like)
     assert rendered.format.name == expected
 

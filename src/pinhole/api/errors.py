@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
-from pinhole.errors import InvalidInput, Overloaded, PinholeError
+from pinhole.errors import InvalidInput, MethodNotAllowed, NotFound, Overloaded, PinholeError
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +61,29 @@ def route_class(render: Renderer) -> type[APIRoute]:
             return handle
 
     return DialectRoute
+
+
+def http_exception_handler(prefixes: list[tuple[str, Renderer]]) -> Callable[[Request, Exception], Response]:
+    """Unknown paths and methods (raised by the router, before any route) answer in the shape of the API
+    whose prefix the path falls under; the longest prefix wins."""
+    ordered = sorted(prefixes, key=lambda item: len(item[0]), reverse=True)
+
+    def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        error: PinholeError
+        if exc.status_code == 405:
+            error = MethodNotAllowed("This method is not allowed here.")
+        elif exc.status_code == 404:
+            error = NotFound("No such endpoint.")
+        else:
+            error = InternalError(str(exc.detail)) if exc.status_code >= 500 else InvalidInput(str(exc.detail))
+        path = request.url.path
+        for prefix, render in ordered:
+            if path == prefix or path.startswith(prefix + "/") or not prefix:
+                response = render(request, error)
+                response.status_code = exc.status_code
+                response.headers.update(exc.headers or {})
+                return response
+        return Response(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    return handle

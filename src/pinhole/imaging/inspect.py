@@ -12,7 +12,7 @@ from pathlib import Path
 import pyvips
 
 from pinhole.errors import ImageTooLarge, TooManyFrames, UnsupportedImageFormat
-from pinhole.imaging.formats import FORMATS, Format, format_for_loader, readable_formats
+from pinhole.imaging.formats import FORMATS, Format, format_for_loader, format_named, readable_formats
 from pinhole.imaging.loader import load_file
 from pinhole.imaging.orientation import orientation
 from pinhole.imaging.signatures import HEAD_SIZE, sniff_format
@@ -56,7 +56,7 @@ def inspect_image(path: Path, *, limits: ImageLimits, accepted: frozenset[str] |
     `accepted` narrows the formats taken (canonical names); None takes every readable format.
     Raises UnsupportedImageFormat, CorruptImage, TooManyFrames or ImageTooLarge.
     """
-    allowed = readable_formats() if accepted is None else readable_formats() & accepted
+    allowed = readable_formats() & _canonical_names(accepted)
     candidate = _sniff(path, allowed)
     header = load_file(path, loader=candidate.loader)
     found = _identify(header, allowed)
@@ -80,6 +80,12 @@ def check_limits(inspected: InspectedImage, *, limits: ImageLimits) -> None:
         )
 
 
+def _canonical_names(accepted: frozenset[str] | None) -> frozenset[str]:
+    if accepted is None:
+        return frozenset(fmt.name for fmt in FORMATS)
+    return frozenset(fmt.name for name in accepted if (fmt := format_named(name)) is not None)
+
+
 def _refuse(allowed: frozenset[str]) -> UnsupportedImageFormat:
     names = ", ".join(sorted(allowed)) or "none"
     return UnsupportedImageFormat(
@@ -91,9 +97,9 @@ def _refuse(allowed: frozenset[str]) -> UnsupportedImageFormat:
 def _sniff(path: Path, allowed: frozenset[str]) -> Format:
     with path.open("rb") as file:
         candidate = sniff_format(file.read(HEAD_SIZE))
-    # AVIF and HEIC share a loader and only the header tells them apart, so either lets it through.
-    loaders = {fmt.loader for fmt in FORMATS if fmt.name in allowed}
-    if candidate is None or candidate.loader not in loaders:
+    # The magic bytes pick the loader; `_identify` then checks what the loader found (AVIF and
+    # HEIC share one, and only the header's compression tells them apart for certain).
+    if candidate is None or candidate.name not in allowed:
         raise _refuse(allowed)
     return candidate
 

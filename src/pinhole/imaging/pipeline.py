@@ -1,7 +1,8 @@
 """Render a variant from an original: a recipe of small named steps over libvips.
 
-load (shrink-on-load, orientation, sRGB) -> check limits -> flatten -> save. Every step returns
-its input untouched when it does not apply.
+read the header -> pick the output format -> plan the box and check limits -> load with
+shrink-on-load (orientation applied, sRGB) -> crop -> 8-bit sRGB -> flatten -> save.
+Each step returns its input untouched when it does not apply.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import cast
 
 import pyvips
 
-from pinhole.errors import ImageTooLarge
+from pinhole.errors import ImageTooLarge, InvalidTransform
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
-from pinhole.imaging.frames import map_frames, page_height
+from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Box, plan_box
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.options import OutputLimits, TransformOptions
@@ -80,7 +81,8 @@ def pick_format(options: TransformOptions, *, source_format: Format, has_alpha: 
     else:
         name = "png" if has_alpha else "jpeg"
     found = format_named(name)
-    assert found is not None, name
+    if found is None or found.name not in writable_formats():
+        raise InvalidTransform(f"This server cannot write {name} images.", field="format")
     return found
 
 
@@ -141,5 +143,5 @@ def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
 
 
 def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
-    height = page_height(image)
-    return Rendered(data=data, format=target, width=int(image.width), height=height, frames=image.height // height)
+    width, height = int(image.width), page_height(image)
+    return Rendered(data=data, format=target, width=width, height=height, frames=frame_count(image))

@@ -15,7 +15,8 @@ _MAGIC: tuple[tuple[str, tuple[tuple[int, bytes], ...]], ...] = (
     ("webp", ((0, b"RIFF"), (8, b"WEBP"))),
 )
 
-# ISO-BMFF `ftyp` brands, most specific first: an AVIF may also list mif1 or miaf.
+# ISO-BMFF `ftyp` brands, most specific first: an AVIF must list `avif` (and may list mif1 or
+# miaf too); a file with only the generic HEIF brands is taken for HEIC.
 _BRANDS: tuple[tuple[str, frozenset[bytes]], ...] = (
     ("avif", frozenset({b"avif", b"avis"})),
     ("heic", frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})),

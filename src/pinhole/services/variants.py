@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -48,17 +49,32 @@ class VariantService:
     limits: OutputLimits
     flights: SingleFlight[StoredVariant]
     renders: int = 0  # variants rendered by this process (observability, and how tests see single flight)
+    # Known variants, so a warm request skips the database. Safe to keep across deletes: a variant's bytes are a
+    # pure function of (content, options), and a vanished file is caught at send time (BlobNotFound → forget).
+    known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
+    known_limit: int = 10_000
 
     async def get(self, *, image: Image, options: TransformOptions) -> StoredVariant:
-        canonical = options.canonical()
-        found = await self._lookup(image.content_hash, canonical)
+        key = (image.content_hash, options.canonical())
+        found = self.known.get(key)
         if found is not None:
-            self.usage.record_variant_access(found.id)
-            return found
-        return await self.flights.run((image.content_hash, canonical), self._make(image, options, canonical))
+            self.known.move_to_end(key)
+        else:
+            found = await self._lookup(*key)
+            if found is None:
+                found = await self.flights.run(key, self._make(image, options, key[1]))
+            self._remember(key, found)
+        self.usage.record_variant_access(found.id)
+        return found
+
+    def _remember(self, key: tuple[str, str], variant: StoredVariant) -> None:
+        self.known[key] = replace(variant, data=None)
+        if len(self.known) > self.known_limit:
+            self.known.popitem(last=False)
 
     async def forget(self, *, image: Image, options: TransformOptions) -> None:
         """Drop the record of a variant whose stored file is gone, so the next request renders it again."""
+        self.known.pop((image.content_hash, options.canonical()), None)
         async with self.db.writer() as session:
             await session.execute(
                 delete(Variant).where(

@@ -16,7 +16,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pinhole.api.v2 import images, status
-from pinhole.api.v2.errors import ERROR_RESPONSES
+from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
+
+__all__ = ["build_router", "render_error"]
 
 
 def build_router(prefix: str) -> APIRouter:

@@ -186,12 +186,19 @@ async def list_images(
     )
 
 
-@router.api_route(
+SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/*": {}}, "description": "The image, or the fallback image"}
+}
+
+
+@router.head(
+    "/images/share/{share_token}", response_model=None, responses=SHARED_RESPONSES, summary="Shared image headers"
+)
+@router.get(
     "/images/share/{share_token}",
-    methods=["GET", "HEAD"],
-    summary="Access a shared image via its token",
     response_model=None,
-    responses={200: {"content": {"image/*": {}}, "description": "The image, or the fallback image"}},
+    responses=SHARED_RESPONSES,
+    summary="Access a shared image via its token",
 )
 async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, query: ServeQueryDep) -> Response:
     image = await shares.resolve_share(db=runtime.db, token=share_token)
@@ -206,25 +213,25 @@ async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, 
     return await deliver_image(request, runtime, image, query.options)
 
 
-@router.api_route(
+SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"image/*": {}, "application/json": {"schema": {"$ref": "#/components/schemas/ImagePublic"}}},
+        "description": "The image bytes; with info=true its metadata. Inaccessible images get a fallback WebP.",
+    }
+}
+
+
+@router.head("/images/{image_id}", response_model=None, responses=SERVE_RESPONSES, summary="Image headers")
+@router.get(
     "/images/{image_id}",
-    methods=["GET", "HEAD"],
-    summary="Serve an image (original or transformed), or its metadata with info=true",
     response_model=None,
-    responses={
-        200: {
-            "content": {
-                "image/*": {},
-                "application/json": {"schema": {"$ref": "#/components/schemas/ImagePublic"}},
-            },
-            "description": "The image bytes; with info=true its metadata. Inaccessible images get a fallback WebP.",
-        }
-    },
+    responses=SERVE_RESPONSES,
+    summary="Serve an image (original or transformed), or its metadata with info=true",
 )
 async def serve_image(
     request: Request, runtime: RuntimeDep, image_id: str, query: ServeQueryDep, principal: OptionalPrincipal
 ) -> Response:
-    image = await image_service.find_image(db=runtime.db, image_id=image_id)
+    image = await image_service.find_image(db=runtime.db, image_id=image_id, with_tags=query.info)
     token_ok = image is not None and await shares.token_opens(db=runtime.db, token=query.token, image_id=image.id)
     if query.info:
         if image is None or not policy.can_read_image_info(principal, image, token_grants=token_ok):

@@ -1,0 +1,68 @@
+"""The v2 API as a whole: its prefix setting, OpenAPI document, and errors for unknown routes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.v2helpers import upload
+from tests.conftest import ApiClient
+
+pytestmark = pytest.mark.anyio
+
+V2_PATHS = {
+    "/v2/images": {"get", "post"},
+    "/v2/images/{image_id}": {"get", "head", "patch", "delete"},
+    "/v2/images/{image_id}/share": {"post"},
+    "/v2/images/{image_id}/share/{token}": {"delete"},
+    "/v2/images/share/{share_token}": {"get", "head"},
+    "/v2/status": {"get"},
+}
+
+
+async def test_openapi_documents_every_v2_route(http: httpx.AsyncClient) -> None:
+    spec = (await http.get("/openapi.json")).json()
+    found = {path: set(ops) for path, ops in spec["paths"].items() if path.startswith("/v2")}
+    assert found == V2_PATHS
+    upload_body = spec["paths"]["/v2/images"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload_body["required"] == ["file"]
+    assert {"file", "tags", "description", "isPrivate", "albumId"} <= set(upload_body["properties"])
+    assert spec["paths"]["/v2/images"]["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ImagePublic"
+    }
+    assert "ErrorResponse" in spec["components"]["schemas"]
+    for path in V2_PATHS:
+        for operation in spec["paths"][path].values():
+            assert operation["tags"] == ["v2"]
+    docs = await http.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+
+
+async def test_unknown_routes_answer_in_the_v2_shape(http: httpx.AsyncClient) -> None:
+    missing = await http.get("/v2/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong_method = await http.put("/v2/status")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"v2": {"prefix": "/api/v2"}}])
+async def test_the_prefix_is_a_setting(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    response = await http.post("/api/v2/images", headers=tenant.headers(), files={"file": ("a.png", _png())})
+    assert response.status_code == 201, response.text
+    assert response.json()["url"].startswith("http://testserver/api/v2/images/")
+    assert (await http.get(response.json()["url"].removeprefix("http://testserver"))).status_code == 200
+    assert (await http.get("/v2/status")).status_code == 404
+
+
+def _png() -> bytes:
+    from tests.support.images import make_png
+
+    return make_png(10, 10)
+
+
+async def test_public_url_setting_shapes_links(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    body = await upload(http, tenant)
+    assert body["url"].startswith("http://testserver/v2/images/")
