@@ -32,8 +32,9 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "Usage" in result.output
 
 
-def _pinhole(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")} | {"PINHOLE_DATA_DIR": str(data_dir)}
+def _pinhole(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")}
+    env = clean | {"PINHOLE_DATA_DIR": str(data_dir)} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "pinhole", *args],
         env=env,
@@ -72,31 +73,12 @@ def test_doctor_reports_libvips_database_and_storage(tmp_path: Path) -> None:
 
 
 def test_doctor_fails_on_an_unreachable_database(tmp_path: Path) -> None:
-    env_url = "postgresql://nobody@127.0.0.1:1/none"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")}
-    env |= {"PINHOLE_DATA_DIR": str(tmp_path), "PINHOLE_DATABASE__URL": env_url}
-    result = subprocess.run(
-        [sys.executable, "-m", "pinhole", "doctor"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _pinhole(tmp_path, "doctor", env={"PINHOLE_DATABASE__URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert result.returncode == 1
     assert "database: FAILED" in result.stdout
 
 
 def test_invalid_setting_is_refused_naming_the_variable(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")}
-    env |= {"PINHOLE_DATA_DIR": str(tmp_path), "PINHOLE_SERVER__PORT": "seventy"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pinhole", "clients", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _pinhole(tmp_path, "clients", "list", env={"PINHOLE_SERVER__PORT": "seventy"})
     assert result.returncode == 2
     assert "PINHOLE_SERVER__PORT" in result.stderr

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from pinhole.imaging.fallback import fallback_webp
 
 from pinhole.db.models import utcnow
+from pinhole.imaging.fallback import fallback_webp
 from pinhole.runtime import Runtime
 from pinhole.services import shares
 from tests.api.v2helpers import stored_files, upload
