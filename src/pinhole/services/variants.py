@@ -62,7 +62,7 @@ class VariantService:
         else:
             found = await self._lookup(*key)
             if found is None:
-                found = await self.flights.run(key, self._make(image, options, key[1]))
+                found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
             self._remember(key, found)
         self.usage.record_variant_access(found.id)
         return found
@@ -90,6 +90,12 @@ class VariantService:
         if row is None:
             return None
         return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
+
+    async def _lookup_or_make(self, image: Image, options: TransformOptions, canonical: str) -> StoredVariant:
+        # Looked up again inside the flight: a request that missed just before an earlier flight committed
+        # must find that result rather than render a second time.
+        found = await self._lookup(image.content_hash, canonical)
+        return found if found is not None else await self._make(image, options, canonical)
 
     async def _make(self, image: Image, options: TransformOptions, canonical: str) -> StoredVariant:
         self.renders += 1
