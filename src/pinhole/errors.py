@@ -128,3 +128,74 @@ class StorageError(PinholeError):
 class BlobNotFound(StorageError):
     status = 404
     code = "blob_not_found"
+
+
+class RateLimited(PinholeError):
+    """Too many requests for this caller and route; `headers` are the X-RateLimit-* and Retry-After to send."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str = "Too many requests; retry later.",
+        *,
+        retry_after: int,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+        self.headers = headers or {"Retry-After": str(retry_after)}
+
+
+class InvalidSignature(PinholeError):
+    """A transform URL that must be signed is not validly signed; subclasses say why."""
+
+    status = 403
+    code = "invalid_signature"
+
+    def __init__(self, message: str = "The URL signature is invalid.", *, field: str = "sig", **kwargs: Any):
+        super().__init__(message, field=field, **kwargs)
+
+
+class MissingSignature(InvalidSignature):
+    code = "missing_signature"
+
+    def __init__(self, message: str = "This URL must be signed.", **kwargs: Any):
+        super().__init__(message, **kwargs)
+
+
+class ExpiredSignature(InvalidSignature):
+    code = "expired_signature"
+
+    def __init__(self, message: str = "The URL signature has expired.", **kwargs: Any):
+        super().__init__(message, **kwargs)
+
+
+class UnknownSigningKey(InvalidSignature):
+    code = "unknown_signing_key"
+
+    def __init__(self, message: str = "The URL was signed with a key this server does not know.", **kwargs: Any):
+        super().__init__(message, **kwargs)
+
+
+class WeakPassword(PinholeError):
+    """A new password breaks the password policy; `details["rule"]` names the rule."""
+
+    status = 400
+    code = "weak_password"
+
+    def __init__(self, message: str, *, rule: str, **details: Any):
+        super().__init__(message, field="password", details={"rule": rule, **details})
+        self.rule = rule
+
+
+class LoginThrottled(PinholeError):
+    """Too many failed sign-ins for this account or address: back off for `retry_after` seconds."""
+
+    status = 429
+    code = "login_throttled"
+
+    def __init__(self, message: str = "Too many failed sign-in attempts; retry later.", *, retry_after: int):
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
