@@ -21,6 +21,11 @@ class PinholeError(Exception):
         self.field = field
         self.details = details or {}
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers every API sends with this error, whatever its body shape (e.g. Retry-After)."""
+        retry_after = getattr(self, "retry_after", None)
+        return {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
 
 class InvalidInput(PinholeError):
     status = 400
@@ -146,6 +151,9 @@ class RateLimited(PinholeError):
         super().__init__(message, details={"retry_after": retry_after})
         self.retry_after = retry_after
         self.headers = headers or {"Retry-After": str(retry_after)}
+
+    def response_headers(self) -> dict[str, str]:
+        return dict(self.headers)
 
 
 class InvalidSignature(PinholeError):

@@ -181,3 +181,11 @@ def test_hits_from_threads_are_counted_exactly() -> None:
 )
 def test_address_keys_group_ipv6_by_64(ip: str, key: str) -> None:
     assert address_key(ip) == key
+
+
+def test_rate_limited_error_carries_its_headers_to_every_api() -> None:
+    from pinhole.errors import Overloaded, RateLimited
+
+    error = RateLimited(retry_after=7, headers={"Retry-After": "7", "X-RateLimit-Limit": "10"})
+    assert error.response_headers() == {"Retry-After": "7", "X-RateLimit-Limit": "10"}
+    assert Overloaded(retry_after=2).response_headers() == {"Retry-After": "2"}

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from pinhole.errors import InvalidInput, MethodNotAllowed, NotFound, Overloaded, PinholeError
+from pinhole.errors import InvalidInput, MethodNotAllowed, NotFound, PinholeError
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,7 @@ def from_validation_error(exc: RequestValidationError) -> InvalidInput:
 
 def render_with_headers(request: Request, error: PinholeError, render: Renderer) -> Response:
     response = render(request, error)
-    if isinstance(error, Overloaded):
-        response.headers["Retry-After"] = str(error.retry_after)
+    response.headers.update(error.response_headers())
     return response
 
 
