@@ -11,6 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pyvips
 
@@ -19,6 +20,7 @@ from pinhole.imaging.containers import Malformed, Truncated, logical_end, webp_i
 from pinhole.imaging.formats import Format, SaveOption, writable_formats
 from pinhole.imaging.frames import page_height
 from pinhole.imaging.inspect import ImageLimits, InspectedImage, inspect_image
+from pinhole.imaging.jpeg import strip_jpeg_metadata
 from pinhole.imaging.loader import decode_error, load_all_frames, verify_decodes
 from pinhole.imaging.orientation import autorotate
 
@@ -31,7 +33,8 @@ MAX_ZERO_PADDING = 4096
 # JPEG at Q95 (visually lossless), PNG lossless, GIF with its own palettes, WebP lossless
 # when the upload was lossless.
 _MASTER_OPTIONS: dict[str, dict[str, SaveOption]] = {
-    "jpeg": {"Q": 95, "optimize_coding": True},
+    # optimize_coding makes libjpeg hold every coefficient of the image (1.6 GB at 108 MP): not worth ~20%.
+    "jpeg": {"Q": 95, "optimize_coding": False},
     "png": {"compression": 6},
     "gif": {"reuse": True},
     "webp": {"Q": 95, "effort": 4},
@@ -94,7 +97,8 @@ def check_structure(data: bytes, *, format: Format) -> None:
 
 
 def _needs_rewrite(inspected: InspectedImage) -> bool:
-    dirty = inspected.has_metadata or inspected.orientation != 1
+    # JPEG comments are invisible to libvips, and the lossless strip is cheap: always pass JPEGs through it.
+    dirty = inspected.has_metadata or inspected.orientation != 1 or inspected.format.name == "jpeg"
     if dirty and inspected.format.name not in writable_formats():
         logger.warning("keeping a %s original with its metadata: libvips cannot write it", inspected.format.name)
         return False
@@ -102,7 +106,11 @@ def _needs_rewrite(inspected: InspectedImage) -> bool:
 
 
 def _rewrite(src: Path, data: bytes, *, inspected: InspectedImage, work_dir: Path) -> PreparedOriginal:
-    image = autorotate(load_all_frames(src, format=inspected.format, access="random"))
+    if inspected.format.name == "jpeg" and inspected.orientation == 1:
+        return _strip_losslessly(src, data, inspected=inspected, work_dir=work_dir)
+    # Rotation needs random access; without it a sequential pass keeps memory to a strip of the image.
+    access: Literal["random", "sequential"] = "random" if inspected.orientation != 1 else "sequential"
+    image = autorotate(load_all_frames(src, format=inspected.format, access=access))
     encoded = _encode_master(image, format=inspected.format, lossless=_is_lossless(data, inspected.format))
     path = _write(encoded, work_dir=work_dir, format=inspected.format)
     return PreparedOriginal(
@@ -112,6 +120,26 @@ def _rewrite(src: Path, data: bytes, *, inspected: InspectedImage, work_dir: Pat
         height=page_height(image),
         frames=inspected.frames,
         size=len(encoded),
+    )
+
+
+def _strip_losslessly(src: Path, data: bytes, *, inspected: InspectedImage, work_dir: Path) -> PreparedOriginal:
+    try:
+        stripped = strip_jpeg_metadata(data)
+    except Malformed as error:
+        raise CorruptImage("The JPEG structure is damaged.", details={"reason": "structure"}) from error
+    width, height = inspected.display_size
+    if stripped == data:  # nothing to strip: store the upload itself
+        verify_decodes(src, format=inspected.format)
+        return PreparedOriginal(path=src, format=inspected.format, width=width, height=height, frames=1, size=len(data))
+    path = _write(stripped, work_dir=work_dir, format=inspected.format)
+    try:
+        verify_decodes(path, format=inspected.format)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return PreparedOriginal(
+        path=path, format=inspected.format, width=width, height=height, frames=1, size=len(stripped)
     )
 
 
