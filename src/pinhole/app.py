@@ -20,6 +20,7 @@ from pinhole.db.engine import Database
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
+from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.variants import VariantService
@@ -63,6 +64,7 @@ def build_runtime(settings: Settings) -> Runtime:
         variants=variants,
         ingest_policy=ingest_policy,
         output_limits=output_limits,
+        recent=RecentImages(ttl=settings.delivery.metadata_cache_seconds),
     )
 
 

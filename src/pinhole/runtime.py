@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
 from pinhole.imaging.options import OutputLimits
+from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.variants import VariantService
@@ -25,3 +26,4 @@ class Runtime:
     variants: VariantService
     ingest_policy: IngestPolicy
     output_limits: OutputLimits
+    recent: RecentImages

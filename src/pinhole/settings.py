@@ -78,6 +78,12 @@ class DeliverySettings(BaseModel):
         default=31_536_000, ge=0, description="Cache-Control max-age (seconds) of public images and variants."
     )
     private_max_age: int = Field(default=0, ge=0, description="Cache-Control max-age (seconds) of private images.")
+    metadata_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a process serves an image from its in-memory copy of the image's record. Changes made "
+        "through another process are seen within this time; 0 turns the cache off.",
+    )
     view_flush_seconds: float = Field(
         default=2.0, gt=0, description="How often buffered view counts are written to the database."
     )

@@ -177,3 +177,31 @@ async def test_status_reports_health_and_key(http: httpx.AsyncClient, tenant: Ap
     assert keyed["apiKey"]["keyPrefix"] == tenant.key[:12]
     assert tenant.key not in str(keyed)
     assert (await http.get("/v2/status", headers={"X-API-Key": "phk_nope"})).status_code == 401
+
+
+async def test_privacy_change_is_seen_by_the_next_request(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    public = await upload(http, tenant, user="alice")
+    url = f"/v2/images/{public['id']}"
+    assert not _is_fallback(await http.get(url))  # now in the serving cache
+    await http.patch(url, headers=tenant.headers("alice"), json={"isPrivate": True})
+    assert _is_fallback(await http.get(url))
+    await http.delete(url, headers=tenant.headers("alice"))
+    assert _is_fallback(await http.get(url, headers=tenant.headers("alice")))
+
+
+def test_recent_images_expire_and_can_be_turned_off() -> None:
+    from pinhole.db.models import Image
+    from pinhole.services.images import RecentImages
+
+    now = [100.0]
+    recent = RecentImages(ttl=2.0, limit=2, clock=lambda: now[0])
+    rows = [Image(id=str(n)) for n in range(3)]
+    for row in rows:
+        recent.put(row)
+    assert recent.get("0") is None  # evicted: over the limit
+    assert recent.get("2") is rows[2]
+    now[0] += 2.5
+    assert recent.get("2") is None  # expired: another process may have changed it
+    off = RecentImages(ttl=0)
+    off.put(rows[0])
+    assert off.get("0") is None

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from pinhole.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: a plain def dependency would be sent to the thread pool on every request
     runtime: Runtime = request.app.state.runtime
     return runtime
 

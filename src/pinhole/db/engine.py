@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 SQLITE_BUSY_SECONDS = 30
 
 
-def _sqlite_engine(url: str, *, echo: bool, immediate: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, *, echo: bool, immediate: bool | None) -> AsyncEngine:
+    """`immediate`: True for writers (BEGIN IMMEDIATE), False for BEGIN, None for autocommit reads."""
     engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS})
     sync_engine = engine.sync_engine
 
@@ -31,9 +32,11 @@ def _sqlite_engine(url: str, *, echo: bool, immediate: bool) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate is not None:
+
+        @event.listens_for(sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -45,7 +48,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            self.read_engine = _sqlite_engine(url, echo=echo, immediate=False)
+            # Reads run in autocommit (each statement its own snapshot): no BEGIN round trip on the hot path.
+            self.read_engine = _sqlite_engine(url, echo=echo, immediate=None)
             self.write_engine = _sqlite_engine(url, echo=echo, immediate=True)
         else:
             self.read_engine = create_async_engine(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +26,47 @@ def _valid_id(image_id: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@dataclass
+class RecentImages:
+    """Image rows the serving path looked up in the last `ttl` seconds, so a hot image costs no query.
+
+    Changes made through this process forget the row at once; other processes see them within `ttl`
+    (a CDN in front caches public images far longer). `ttl=0` turns the cache off.
+    """
+
+    ttl: float
+    limit: int = 50_000
+    clock: Callable[[], float] = time.monotonic
+    rows: OrderedDict[str, tuple[float, Image]] = field(default_factory=OrderedDict)
+
+    def get(self, image_id: str) -> Image | None:
+        found = self.rows.get(image_id)
+        if found is None or found[0] < self.clock():
+            return None
+        return found[1]
+
+    def put(self, image: Image) -> None:
+        if self.ttl <= 0:
+            return
+        self.rows[image.id] = (self.clock() + self.ttl, image)
+        self.rows.move_to_end(image.id)
+        if len(self.rows) > self.limit:
+            self.rows.popitem(last=False)
+
+    def forget(self, image_id: str) -> None:
+        self.rows.pop(image_id, None)
+
+
+async def find_image_to_serve(*, db: Database, recent: RecentImages, image_id: str) -> Image | None:
+    """`find_image` without tags, through the short-lived serving cache."""
+    image = recent.get(image_id)
+    if image is None:
+        image = await find_image(db=db, image_id=image_id, with_tags=False)
+        if image is not None:
+            recent.put(image)
+    return image
 
 
 async def find_image(*, db: Database, image_id: str, with_tags: bool = True) -> Image | None:
@@ -52,7 +96,10 @@ class ImageChanges:
     clear_description: bool = False
 
 
-async def update_image(*, db: Database, principal: Principal, image_id: str, changes: ImageChanges) -> Image:
+async def update_image(
+    *, db: Database, recent: RecentImages, principal: Principal, image_id: str, changes: ImageChanges
+) -> Image:
+    recent.forget(image_id)
     async with db.writer() as session:
         image = await _modifiable(session, principal, image_id)
         if changes.clear_description or changes.description is not None:
@@ -74,8 +121,11 @@ def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:
     ]
 
 
-async def delete_image(*, db: Database, store: BlobStore, principal: Principal, image_id: str) -> None:
+async def delete_image(
+    *, db: Database, recent: RecentImages, store: BlobStore, principal: Principal, image_id: str
+) -> None:
     """Delete the image; its original and variants go too when no other image shares the content."""
+    recent.forget(image_id)
     async with db.writer() as session:
         image = await _modifiable(session, principal, image_id)
         content_hash = image.content_hash

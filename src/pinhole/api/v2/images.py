@@ -231,7 +231,10 @@ SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def serve_image(
     request: Request, runtime: RuntimeDep, image_id: str, query: ServeQueryDep, principal: OptionalPrincipal
 ) -> Response:
-    image = await image_service.find_image(db=runtime.db, image_id=image_id, with_tags=query.info)
+    if query.info:
+        image = await image_service.find_image(db=runtime.db, image_id=image_id)
+    else:
+        image = await image_service.find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
     token_ok = image is not None and await shares.token_opens(db=runtime.db, token=query.token, image_id=image.id)
     if query.info:
         if image is None or not policy.can_read_image_info(principal, image, token_grants=token_ok):
@@ -254,13 +257,17 @@ async def update_image(
         tags=normalize_tags(body.tags) if body.tags is not None else None,
         is_private=body.is_private,
     )
-    image = await image_service.update_image(db=runtime.db, principal=principal, image_id=image_id, changes=changes)
+    image = await image_service.update_image(
+        db=runtime.db, recent=runtime.recent, principal=principal, image_id=image_id, changes=changes
+    )
     return to_public(request, runtime, image)
 
 
 @router.delete("/images/{image_id}", status_code=204, summary="Delete an image")
 async def delete_image(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str) -> Response:
-    await image_service.delete_image(db=runtime.db, store=runtime.store, principal=principal, image_id=image_id)
+    await image_service.delete_image(
+        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, image_id=image_id
+    )
     return Response(status_code=204)
 
 

@@ -21,7 +21,7 @@ class ServeQuery:
     options: TransformOptions
 
 
-def serve_query(
+async def serve_query(
     runtime: RuntimeDep,
     w: Annotated[int | None, Query(description="Resize width (pixels).", examples=[800])] = None,
     h: Annotated[int | None, Query(description="Resize height (pixels).")] = None,
