@@ -46,5 +46,7 @@ def serve(
         workers=workers or settings.server.workers,
         factory=True,
         log_access=False,
+        # A worker stuck in shutdown was seen once while benchmarking: never let one outlive the server.
+        workers_kill_timeout=30,
     )
     server.serve()
