@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from pinhole import __version__
 from pinhole.api import v2
 from pinhole.api.errors import http_exception_handler
+from pinhole.api.v2.fastpath import WarmDelivery
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
@@ -22,6 +23,7 @@ from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
+from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings, load_settings, resolve_secret
@@ -65,6 +67,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ingest_policy=ingest_policy,
         output_limits=output_limits,
         recent=RecentImages(ttl=settings.delivery.metadata_cache_seconds),
+        hot=MemoryCache(budget=settings.delivery.memory_cache_bytes),
     )
 
 
@@ -95,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
         openapi_tags=[{"name": "v2", "description": "The native pinhole API (images, share links, status)."}],
     )
-    app.state.runtime = build_runtime(settings)
+    app.state.runtime = runtime = build_runtime(settings)
+    app.add_middleware(WarmDelivery, runtime=runtime)
     app.include_router(v2.build_router(settings.v2.prefix))
     app.add_exception_handler(HTTPException, http_exception_handler([(settings.v2.prefix, v2.render_error)]))
     return app

@@ -9,6 +9,7 @@ from pinhole.db.engine import Database
 from pinhole.imaging.options import OutputLimits
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
+from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings
@@ -27,3 +28,4 @@ class Runtime:
     ingest_policy: IngestPolicy
     output_limits: OutputLimits
     recent: RecentImages
+    hot: MemoryCache

@@ -84,6 +84,12 @@ class DeliverySettings(BaseModel):
         description="How long a process serves an image from its in-memory copy of the image's record. Changes made "
         "through another process are seen within this time; 0 turns the cache off.",
     )
+    memory_cache_bytes: int = Field(
+        default=64 * MB,
+        ge=0,
+        description="Memory each process may use to keep hot public images and variants (each up to 512 KiB) for the "
+        "warm fast path; 0 turns the fast path off.",
+    )
     view_flush_seconds: float = Field(
         default=2.0, gt=0, description="How often buffered view counts are written to the database."
     )

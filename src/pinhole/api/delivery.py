@@ -47,10 +47,15 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return etag in candidates
 
 
-def send_blob(request: Request, store: BlobStore, payload: Payload, *, cache: str, vary: str | None = None) -> Response:
+def blob_headers(payload: Payload, *, cache: str, vary: str | None = None) -> dict[str, str]:
     headers = {"ETag": f'"{payload.etag}"', "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
     if vary:
         headers["Vary"] = vary
+    return headers
+
+
+def send_blob(request: Request, store: BlobStore, payload: Payload, *, cache: str, vary: str | None = None) -> Response:
+    headers = blob_headers(payload, cache=cache, vary=vary)
     if etag_matches(request.headers.get("if-none-match"), payload.etag):
         return Response(status_code=304, headers=headers)
     if request.method == "HEAD":
@@ -86,25 +91,31 @@ async def deliver_image(request: Request, runtime: Runtime, image: Image, option
     """Serve an image the caller may see: the original, or the variant `options` ask for."""
     if request.method == "GET":
         runtime.usage.record_view(image.id)
-    delivery = runtime.settings.delivery
     public = not image.is_private
-    cache = cache_control(
-        public=public, public_max_age=delivery.public_max_age, private_max_age=delivery.private_max_age
-    )
+    cache = image_cache_control(runtime, image)
     vary = None if public else PRIVATE_VARY
     if options.is_identity:
-        original = Payload(
-            key=original_key(image.content_hash),
-            mime=image.mime_type,
-            size=image.size,
-            etag=image.content_hash[:32],
-        )
-        return send_blob(request, runtime.store, original, cache=cache, vary=vary)
+        return send_blob(request, runtime.store, original_payload(image), cache=cache, vary=vary)
     try:
         return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
     except BlobNotFound:  # the cached file vanished (pruned elsewhere): forget it and render again
         await runtime.variants.forget(image=image, options=options)
         return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+
+
+def original_payload(image: Image) -> Payload:
+    return Payload(
+        key=original_key(image.content_hash), mime=image.mime_type, size=image.size, etag=image.content_hash[:32]
+    )
+
+
+def image_cache_control(runtime: Runtime, image: Image) -> str:
+    delivery = runtime.settings.delivery
+    return cache_control(
+        public=not image.is_private,
+        public_max_age=delivery.public_max_age,
+        private_max_age=delivery.private_max_age,
+    )
 
 
 async def _variant(runtime: Runtime, image: Image, options: TransformOptions) -> Payload:

@@ -10,6 +10,7 @@ from fastapi import Depends, Query
 from pinhole.api.deps import RuntimeDep
 from pinhole.errors import InvalidTransform
 from pinhole.imaging.options import TransformOptions, make_transform
+from pinhole.runtime import Runtime
 
 QUERY_NAMES = {"width": "w", "height": "h", "quality": "q"}
 
@@ -39,17 +40,32 @@ async def serve_query(
     token: Annotated[str | None, Query(description="Share token for a private image.")] = None,
     t: Annotated[str | None, Query(description="Cache-busting value; ignored.")] = None,
 ) -> ServeQuery:
+    options = v2_options(runtime, w=w, h=h, q=q, format=format, thumb=thumb, fit=fit, enlarge=enlarge)
+    return ServeQuery(info=info, token=token, options=options)
+
+
+def v2_options(
+    runtime: Runtime,
+    *,
+    w: int | None,
+    h: int | None,
+    q: int | None,
+    format: str | None,
+    thumb: bool,
+    fit: str | None,
+    enlarge: bool,
+) -> TransformOptions:
+    """The v2 query options as `TransformOptions` (shared by the route and the warm fast path)."""
     if thumb:
         size = runtime.settings.imaging.thumbnail_size
         w, h, fit = w or size, h or size, fit or "cover"
     try:
-        options = make_transform(
+        return make_transform(
             width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=runtime.output_limits
         )
     except InvalidTransform as error:  # name the field as this API's clients sent it
         error.field = QUERY_NAMES.get(error.field or "", error.field)
         raise
-    return ServeQuery(info=info, token=token, options=options)
 
 
 ServeQueryDep = Annotated[ServeQuery, Depends(serve_query)]

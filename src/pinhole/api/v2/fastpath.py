@@ -1,0 +1,137 @@
+"""The warm fast path of v2 delivery: raw ASGI in front of FastAPI for the hottest requests.
+
+A cached variant costs FastAPI's routing, dependency injection and validation several times over what sending
+the bytes costs. This middleware answers only requests it can answer from memory, with the same headers the
+route sends: `GET`/`HEAD {prefix}/images/{id}` without credentials, `info` or `token`, for a public image whose
+record, variant and bytes this process already holds. Anything else (first requests, private images, errors,
+unknown options) goes on to the FastAPI route, which also fills the caches this path reads.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
+from pinhole.api.v2.transform import v2_options
+from pinhole.db.models import Image
+from pinhole.errors import PinholeError, StorageError
+from pinhole.runtime import Runtime
+
+CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie"})
+TRUE, FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+FITS = frozenset({"inside", "cover", "fill"})
+
+
+def _flag(value: str) -> bool | None:
+    lowered = value.lower()
+    return True if lowered in TRUE else False if lowered in FALSE else None
+
+
+def parse_simple_query(query: bytes) -> dict[str, object] | None:
+    """The transform options of a plain query, or None when the FastAPI route must decide (anything unusual)."""
+    params: dict[str, object] = {"w": None, "h": None, "q": None, "format": None, "fit": None}
+    params |= {"thumb": False, "enlarge": False}
+    seen: set[str] = set()
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name in seen:
+            return None
+        seen.add(name)
+        if name in ("w", "h", "q"):
+            if not value.isdigit() or len(value) > 6:
+                return None
+            params[name] = int(value)
+        elif name in ("thumb", "enlarge"):
+            if (flag := _flag(value)) is None:
+                return None
+            params[name] = flag
+        elif (name == "fit" and value in FITS) or (name == "format" and value):
+            params[name] = value
+        elif name != "t":
+            return None
+    return params
+
+
+class WarmDelivery:
+    def __init__(self, app: ASGIApp, *, runtime: Runtime):
+        self.app = app
+        self.runtime = runtime
+        self.images = runtime.settings.v2.prefix + "/images/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not await self._answer(scope, send):
+            await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope, send: Send) -> bool:
+        path: str = scope["path"]
+        if not path.startswith(self.images) or self.runtime.hot.budget == 0:
+            return False
+        image_id = path[len(self.images) :]
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name in CREDENTIAL_HEADERS:
+                return False
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        image = self.runtime.recent.get(image_id)
+        params = parse_simple_query(scope["query_string"])
+        if image is None or image.is_private or params is None:
+            return False
+        found = self._payload(image, params)
+        if found is None:
+            return False
+        payload, variant_id = found
+        data = await self._bytes(payload)
+        if data is None:
+            return False
+        await self._send(scope, send, image, payload, data, if_none_match, variant_id)
+        return True
+
+    def _payload(self, image: Image, params: dict[str, object]) -> tuple[Payload, int | None] | None:
+        try:
+            options = v2_options(self.runtime, **params)  # type: ignore[arg-type]
+        except PinholeError:
+            return None
+        if options.is_identity:
+            return original_payload(image), None
+        variant = self.runtime.variants.known.get((image.content_hash, options.canonical()))
+        if variant is None:
+            return None
+        return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag), variant.id
+
+    async def _bytes(self, payload: Payload) -> bytes | None:
+        hot = self.runtime.hot
+        data = hot.get(payload.key, payload.etag)
+        if data is None and hot.fits(payload.size):
+            try:
+                data = await self.runtime.store.get_bytes(payload.key)
+            except StorageError:  # missing or unreadable: the route knows how to recover
+                return None
+            hot.put(payload.key, payload.etag, data)
+        return data
+
+    async def _send(
+        self,
+        scope: Scope,
+        send: Send,
+        image: Image,
+        payload: Payload,
+        data: bytes,
+        if_none_match: str | None,
+        variant_id: int | None,
+    ) -> None:
+        if scope["method"] == "GET":
+            self.runtime.usage.record_view(image.id)
+            if variant_id is not None:
+                self.runtime.usage.record_variant_access(variant_id)
+        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image))
+        status, body = 200, data
+        if etag_matches(if_none_match, payload.etag):
+            status, body = 304, b""
+        else:
+            headers["Content-Type"] = payload.mime
+            headers["Content-Length"] = str(len(data))
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
