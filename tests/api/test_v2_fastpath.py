@@ -116,3 +116,17 @@ def test_simple_query_parsing(query: bytes, expected: dict[str, object] | None) 
         assert {k: v for k, v in parsed.items() if v not in (None, False)} == {
             k: v for k, v in expected.items() if v not in (None, False)
         }
+
+
+async def test_a_change_through_the_api_ends_the_fast_answer_at_once(
+    http: httpx.AsyncClient, tenant: ApiClient, photo: dict[str, Any], runtime: Runtime
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    for _ in range(3):
+        await http.get(url, params={"w": 60})
+    assert runtime.hot.hits >= 1
+    await http.patch(url, headers=tenant.headers("alice"), json={"isPrivate": True})
+    assert (await http.get(url, params={"w": 60})).headers.get("x-pinhole-fallback") == "1"
+    await http.patch(url, headers=tenant.headers("alice"), json={"isPrivate": False})
+    await http.delete(url, headers=tenant.headers("alice"))
+    assert (await http.get(url, params={"w": 60})).headers.get("x-pinhole-fallback") == "1"

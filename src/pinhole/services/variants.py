@@ -37,6 +37,7 @@ class StoredVariant:
     size: int
     etag: str
     data: bytes | None = None  # set when just rendered, so the first response needs no re-read
+    cache_key: tuple[str, str] = ("", "")  # (content hash, canonical options)
 
 
 @dataclass
@@ -68,7 +69,7 @@ class VariantService:
         return found
 
     def _remember(self, key: tuple[str, str], variant: StoredVariant) -> None:
-        self.known[key] = replace(variant, data=None)
+        self.known[key] = replace(variant, data=None, cache_key=key)
         if len(self.known) > self.known_limit:
             self.known.popitem(last=False)
 

@@ -9,6 +9,7 @@ unknown options) goes on to the FastAPI route, which also fills the caches this 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,6 +19,7 @@ from pinhole.api.v2.transform import v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
+from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie"})
 TRUE, FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
@@ -53,11 +55,34 @@ def parse_simple_query(query: bytes) -> dict[str, object] | None:
     return params
 
 
+MEMO_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything about one (image, query) answer but the bytes; valid while its record and variant are current."""
+
+    image: Image
+    variant: StoredVariant | None
+    payload: Payload
+    headers: list[tuple[bytes, bytes]]  # without Content-Type/Length, which 304s must not carry
+
+    def current(self, runtime: Runtime) -> bool:
+        if runtime.recent.get(self.image.id) is not self.image:
+            return False
+        return self.variant is None or runtime.variants.known.get(self._variant_key()) is self.variant
+
+    def _variant_key(self) -> tuple[str, str]:
+        assert self.variant is not None
+        return self.variant.cache_key
+
+
 class WarmDelivery:
     def __init__(self, app: ASGIApp, *, runtime: Runtime):
         self.app = app
         self.runtime = runtime
         self.images = runtime.settings.v2.prefix + "/images/"
+        self.memo: dict[tuple[str, bytes], Prepared] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not await self._answer(scope, send):
@@ -74,31 +99,40 @@ class WarmDelivery:
                 return False
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-        image = self.runtime.recent.get(image_id)
-        params = parse_simple_query(scope["query_string"])
-        if image is None or image.is_private or params is None:
-            return False
-        found = self._payload(image, params)
-        if found is None:
-            return False
-        payload, variant_id = found
-        data = await self._bytes(payload)
+        memo_key = (image_id, scope["query_string"])
+        prepared = self.memo.get(memo_key)
+        if prepared is None or not prepared.current(self.runtime):
+            prepared = self._prepare(image_id, scope["query_string"])
+            if prepared is None:
+                return False
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[memo_key] = prepared
+        data = await self._bytes(prepared.payload)
         if data is None:
             return False
-        await self._send(scope, send, image, payload, data, if_none_match, variant_id)
+        await self._send(scope, send, prepared, data, if_none_match)
         return True
 
-    def _payload(self, image: Image, params: dict[str, object]) -> tuple[Payload, int | None] | None:
+    def _prepare(self, image_id: str, query: bytes) -> Prepared | None:
+        image = self.runtime.recent.get(image_id)
+        params = parse_simple_query(query)
+        if image is None or image.is_private or params is None:
+            return None
         try:
             options = v2_options(self.runtime, **params)  # type: ignore[arg-type]
         except PinholeError:
             return None
-        if options.is_identity:
-            return original_payload(image), None
-        variant = self.runtime.variants.known.get((image.content_hash, options.canonical()))
-        if variant is None:
-            return None
-        return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag), variant.id
+        variant = None
+        payload = original_payload(image)
+        if not options.is_identity:
+            variant = self.runtime.variants.known.get((image.content_hash, options.canonical()))
+            if variant is None:
+                return None
+            payload = Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag)
+        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image))
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        return Prepared(image=image, variant=variant, payload=payload, headers=raw)
 
     async def _bytes(self, payload: Payload) -> bytes | None:
         hot = self.runtime.hot
@@ -111,27 +145,16 @@ class WarmDelivery:
             hot.put(payload.key, payload.etag, data)
         return data
 
-    async def _send(
-        self,
-        scope: Scope,
-        send: Send,
-        image: Image,
-        payload: Payload,
-        data: bytes,
-        if_none_match: str | None,
-        variant_id: int | None,
-    ) -> None:
+    async def _send(self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None) -> None:
         if scope["method"] == "GET":
-            self.runtime.usage.record_view(image.id)
-            if variant_id is not None:
-                self.runtime.usage.record_variant_access(variant_id)
-        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image))
-        status, body = 200, data
+            self.runtime.usage.record_view(prepared.image.id)
+            if prepared.variant is not None:
+                self.runtime.usage.record_variant_access(prepared.variant.id)
+        payload = prepared.payload
         if etag_matches(if_none_match, payload.etag):
-            status, body = 304, b""
+            status, body, headers = 304, b"", prepared.headers
         else:
-            headers["Content-Type"] = payload.mime
-            headers["Content-Length"] = str(len(data))
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
+            length = (b"content-length", str(len(data)).encode())
+            status, body, headers = 200, data, [*prepared.headers, (b"content-type", payload.mime.encode()), length]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
