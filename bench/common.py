@@ -23,6 +23,10 @@ from pathlib import Path
 import httpx
 import pyvips
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.support
+
+from tests.support.images import photo as test_photo
+
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 START_TIMEOUT = 60.0
@@ -264,20 +268,8 @@ def reset_peak(pids: Sequence[int]) -> bool:
 
 
 def _scene(width: int, height: int, seed: int) -> pyvips.Image:
-    """Smooth gradients and three discs: the large-scale content of a photo."""
-    xyz = pyvips.Image.xyz(width, height)
-    x, y = xyz[0], xyz[1]
-    red = x * (120.0 / width) + 20
-    green = y * (200.0 / height) + 30
-    blue = (x + y) * (180.0 / (width + height)) + 40
-    image = red.bandjoin([green, blue])
-    for index, colour in enumerate(([40, 200, 230], [230, 220, 60], [20, 40, 90])):
-        centre_x = width * (0.3 + 0.25 * ((index + seed) % 3))
-        centre_y = height * (0.35 + 0.2 * ((index * 2 + seed) % 3))
-        radius = min(width, height) * (0.12 + 0.04 * index)
-        disc = ((x - centre_x) ** 2 + (y - centre_y) ** 2) < radius**2
-        image = disc.ifthenelse(colour, image)
-    return image.cast("uchar")
+    """Smooth gradients and discs: the large-scale content of a photo (the tests' own test photo)."""
+    return test_photo(width, height, seed=seed)
 
 
 NOISE_TILE = 509  # prime, so the repeated grain never lines up with JPEG's 8x8 blocks
