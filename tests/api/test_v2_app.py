@@ -63,6 +63,9 @@ def _png() -> bytes:
     return make_png(10, 10)
 
 
+@pytest.mark.parametrize("settings_overrides", [{"server": {"public_url": "https://img.example.com/"}}])
 async def test_public_url_setting_shapes_links(http: httpx.AsyncClient, tenant: ApiClient) -> None:
     body = await upload(http, tenant)
-    assert body["url"].startswith("http://testserver/v2/images/")
+    assert body["url"] == f"https://img.example.com/v2/images/{body['id']}"
+    share = await http.post(f"/v2/images/{body['id']}/share", headers=tenant.headers())
+    assert share.json()["url"].startswith("https://img.example.com/v2/images/share/shr_")

@@ -8,7 +8,7 @@ nothing does: no row and no orphan file is left behind on any failure.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -43,7 +43,6 @@ class NewImage:
     description: str | None = None
     tags: tuple[str, ...] = ()
     is_private: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _sha256_file(path: Path) -> str:

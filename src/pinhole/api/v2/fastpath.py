@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
+from pinhole.api.params import flag
 from pinhole.api.v2.transform import v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
@@ -22,13 +23,7 @@ from pinhole.runtime import Runtime
 from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie"})
-TRUE, FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
 FITS = frozenset({"inside", "cover", "fill"})
-
-
-def _flag(value: str) -> bool | None:
-    lowered = value.lower()
-    return True if lowered in TRUE else False if lowered in FALSE else None
 
 
 def parse_simple_query(query: bytes) -> dict[str, object] | None:
@@ -45,9 +40,9 @@ def parse_simple_query(query: bytes) -> dict[str, object] | None:
                 return None
             params[name] = int(value)
         elif name in ("thumb", "enlarge"):
-            if (flag := _flag(value)) is None:
+            if (parsed := flag(value)) is None:
                 return None
-            params[name] = flag
+            params[name] = parsed
         elif (name == "fit" and value in FITS) or (name == "format" and value):
             params[name] = value
         elif name != "t":
@@ -70,11 +65,7 @@ class Prepared:
     def current(self, runtime: Runtime) -> bool:
         if runtime.recent.get(self.image.id) is not self.image:
             return False
-        return self.variant is None or runtime.variants.known.get(self._variant_key()) is self.variant
-
-    def _variant_key(self) -> tuple[str, str]:
-        assert self.variant is not None
-        return self.variant.cache_key
+        return self.variant is None or runtime.variants.known.get(self.variant.cache_key) is self.variant
 
 
 class WarmDelivery:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from pinhole.api.delivery import deliver_image, send_fallback
 from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.params import parse_bool
 from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.schemas import (
@@ -84,17 +85,6 @@ def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
     )
 
 
-def parse_bool(value: str | None, *, field: str) -> bool:
-    if value is None or value.strip() == "":
-        return False
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    raise InvalidInput(f"{field} must be true or false.", field=field)
-
-
 def _upload_fields(form: ParsedForm, principal_client: str, owner: str | None) -> NewImage:
     files = form.files_for("file")
     if not files:
@@ -110,7 +100,7 @@ def _upload_fields(form: ParsedForm, principal_client: str, owner: str | None) -
         sha256=upload.sha256,
         client_id=principal_client,
         owner_id=owner,
-        original_name=(upload.filename or None) and upload.filename[:255],
+        original_name=upload.filename,  # already cleaned and capped by the multipart reader
         description=description or None,
         tags=split_tag_fields(form.fields.get("tags", []) + form.fields.get("tags[]", [])),
         is_private=parse_bool(form.first("isPrivate"), field="isPrivate"),
