@@ -6,6 +6,7 @@ the environment variable to fix. Nothing here is created at import time: callers
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -104,6 +105,110 @@ class ServerSettings(BaseModel):
         description="External base URL used in links the API returns (e.g. https://img.example.com). "
         "Default: taken from each request.",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="Addresses (CIDR) of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: "
+        "they decide the client address (rate limits, sign-in back-off) and whether cookies get `Secure`. "
+        'JSON list, e.g. `["10.0.0.0/8"]`; `[]` believes no proxy.',
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+
+class AccountSettings(BaseModel):
+    guest_uploads: bool = Field(
+        default=False, description="Let anyone upload without an account (public images owned by nobody)."
+    )
+    access_token_minutes: int = Field(default=15, ge=1, le=1440, description="Lifetime of a JWT access token.")
+    refresh_token_days: int = Field(
+        default=30, ge=1, le=365, description="Lifetime of an API session (its rotating refresh tokens)."
+    )
+    browser_session_days: int = Field(default=14, ge=1, le=365, description="Lifetime of a browser session cookie.")
+    password_min_length: int = Field(default=10, ge=8, le=128, description="Shortest password accepted.")
+    login_account_threshold: int = Field(
+        default=5, ge=1, description="Failed sign-ins to one account before back-off starts (doubling per failure)."
+    )
+    login_address_threshold: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one address (any account) before back-off starts."
+    )
+    login_max_delay_seconds: int = Field(default=900, ge=1, description="Longest sign-in back-off.")
+
+
+class QuotaSettings(BaseModel):
+    """Defaults; a client's own quota (admin API, CLI) overrides them. 0 means unlimited."""
+
+    client_bytes: int = Field(default=0, ge=0, description="Bytes of images one client may store (0: unlimited).")
+    client_images: int = Field(default=0, ge=0, description="Images one client may store (0: unlimited).")
+    user_bytes: int = Field(
+        default=0, ge=0, description="Bytes of images one user (account or external user) may store (0: unlimited)."
+    )
+    user_images: int = Field(default=0, ge=0, description="Images one user may store (0: unlimited).")
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = Field(default=True, description="Apply the rate-limit rules.")
+    rules: dict[str, str] = Field(
+        default_factory=lambda: {
+            "*": "600/minute",
+            "v2.auth": "30/minute",
+            "v2.images.upload": "120/minute",
+            "v2.images.serve": "off",
+            "v2.images.shared": "off",
+        },
+        description="Limits per caller (API key, user, or address for anonymous callers) by scope: an API (`v2`), "
+        "a route group (`v2.auth`) or a route (`v2.images.upload`); the most specific scope applies, `*` is the "
+        "fallback, `off` exempts. Values like `10/minute`, `100/hour`, `5/10s`. JSON object; it replaces the "
+        "defaults as a whole.",
+    )
+    store: Literal["memory"] = Field(default="memory", description="Where counters live (per process).")
+
+    @field_validator("rules")
+    @classmethod
+    def _parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from pinhole.security.ratelimit import RateLimitRules
+
+        RateLimitRules.parse(value)  # ValueError names the scope
+        return value
+
+
+class SigningSettings(BaseModel):
+    mode: Literal["off", "anonymous", "all"] = Field(
+        default="off",
+        description="Which transform requests must carry a URL signature: none, anonymous callers' only, or "
+        "everyone's except the image's owner and share-token holders.",
+    )
+    keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Signing keys as `id:secret` (secret at least 32 bytes), JSON list. The first signs, all "
+        "verify: put a new key first to rotate. Default: one key `k1` derived from the server secret.",
+    )
+    max_expiry_days: int = Field(
+        default=365, ge=1, description="Longest validity a signed URL may be given through the API."
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _pairs(cls, value: list[SecretStr]) -> list[SecretStr]:
+        from pinhole.security.signing import UrlSigner
+
+        if value:
+            UrlSigner(split_signing_keys(value))  # ValueError names the bad key id
+        return value
+
+
+def split_signing_keys(keys: list[SecretStr]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in keys:
+        key_id, colon, secret = item.get_secret_value().partition(":")
+        if not colon:
+            raise ValueError("each signing key must look like `id:secret`")
+        pairs.append((key_id, secret))
+    return pairs
 
 
 class V2Settings(BaseModel):
@@ -136,6 +241,10 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     server: ServerSettings = ServerSettings()
     v2: V2Settings = V2Settings()
+    accounts: AccountSettings = AccountSettings()
+    quotas: QuotaSettings = QuotaSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    signing: SigningSettings = SigningSettings()
 
     @classmethod
     def settings_customise_sources(

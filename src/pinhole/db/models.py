@@ -61,8 +61,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+ACCOUNTS_CLIENT_ID = "accounts"
+"""The built-in tenant that user accounts (and guest uploads) live in; it has no usable API key."""
+
+
 class Client(Base):
-    """A tenant: an application that calls the API with its key."""
+    """A tenant: an application that calls the API with its key.
+
+    Quotas and the file-size limit are per client; None means the server-wide default from the settings.
+    """
 
     __tablename__ = "clients"
 
@@ -72,6 +79,98 @@ class Client(Base):
     api_key_prefix: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    key_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    quota_images: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    max_file_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    user_quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    user_quota_images: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class User(Base):
+    """A person's account. Email and username are stored lower-cased; either signs in.
+
+    Account images live in the accounts tenant with `owner_id` = the user's id.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), default=ACCOUNTS_CLIENT_ID)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    quota_images: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AuthSession(Base):
+    """One sign-in: an API session (JWT access + rotating refresh tokens) or a browser session (cookie + CSRF)."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class SessionToken(Base):
+    """A refresh token (API sessions) or cookie token (browser sessions); only its hash is kept.
+
+    Rotation marks the old token used; presenting a used token again revokes the whole session (reuse detection).
+    """
+
+    __tablename__ = "session_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ApiKey(Base):
+    """A personal `sk_` API key of a user; only its hash is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class UploadKey(Base):
+    """An upload-only key of a user (the uploadkey API, ShareX). The key is re-derivable from `nonce` and the
+    server secret (so a ShareX config can be fetched again); the database alone holds only its hash."""
+
+    __tablename__ = "upload_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    nonce: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Blob(Base):

@@ -1,18 +1,44 @@
-"""The authorization policy: routes ask here, never decide themselves.
+"""The authorization policy: "may this principal do this action on this resource?". Routes ask here, never decide.
 
-Tenants are isolated: a client never sees another client's images. Within a client, public images are
-visible to anyone; private ones to their owner (X-User-Id) or to the holder of a valid share token.
-Images uploaded without an owner belong to the client as a whole.
+The model, in order:
+1. Admin accounts may do everything, in every tenant.
+2. Tenants are isolated: nothing of one client is visible to another, except public images' bytes.
+3. Within a tenant, public images (and albums, avatars) are viewable by anyone; private ones only by their owner
+   or the holder of a valid share token. Metadata is for the tenant (or a token holder), even for public images.
+4. The owner may change, delete, share and freely transform what it owns. A client key speaks for its whole tenant:
+   it may act on ownerless resources, and on any user's as that user (X-User-Id). Accounts own what they upload;
+   ownerless resources in the accounts tenant (guest uploads) belong to the admins.
+5. Upload keys may only upload. Personal `sk_` keys may do everything with images but not manage keys or the account.
+6. Keys and sessions are managed by the account they belong to (or an admin); admin resources by admins only.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol, TypeGuard, cast
 
-from pinhole.security.principal import Principal
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from pinhole.errors import Forbidden, NotFound, Unauthorized
+from pinhole.security.principal import Principal, Via
 
 
-class OwnedImage(Protocol):
+class Action(StrEnum):
+    CREATE = "create"  # upload an image, make an album... (no resource yet)
+    LIST = "list"  # list a tenant's resources
+    VIEW = "view"  # the bytes of an image
+    READ = "read"  # metadata (JSON)
+    UPDATE = "update"
+    DELETE = "delete"
+    SHARE = "share"  # make or revoke share links
+    TRANSFORM = "transform"  # render any size without a URL signature
+    MANAGE = "manage"  # keys, sessions, the account itself
+    ADMINISTER = "administer"  # admin API resources: clients, users, stats
+
+
+class Owned(Protocol):
+    """Images, albums and avatars: kept by a tenant, maybe owned by one of its users, maybe private."""
+
     @property
     def client_id(self) -> str: ...
     @property
@@ -21,30 +47,124 @@ class OwnedImage(Protocol):
     def is_private(self) -> bool: ...
 
 
-def _owns(principal: Principal, image: OwnedImage) -> bool:
-    if principal.client_id != image.client_id:
-        return False
-    return image.owner_id is None or image.owner_id == principal.user_id
+class AccountOwned(Protocol):
+    """Keys and sessions: belong to one user account."""
+
+    @property
+    def user_id(self) -> str: ...
 
 
-def can_view_image(principal: Principal, image: OwnedImage, *, token_grants: bool = False) -> bool:
-    if token_grants or not image.is_private:
+OWNER_ACTIONS = frozenset({Action.UPDATE, Action.DELETE, Action.SHARE, Action.TRANSFORM})
+IMAGE_ACTIONS_OF_PERSONAL_KEYS = frozenset(Action) - {Action.MANAGE, Action.ADMINISTER}
+
+
+def owns(principal: Principal, resource: Owned) -> bool:
+    """Whether the principal may act as the owner of `resource`."""
+    if principal.is_admin:
         return True
-    return _owns(principal, image)
-
-
-def can_read_image_info(principal: Principal, image: OwnedImage, *, token_grants: bool = False) -> bool:
-    """Metadata is for the owning tenant (or a token holder), even for public images."""
-    if token_grants:
-        return True
-    if principal.client_id != image.client_id:
+    if principal.client_id is None or principal.client_id != resource.client_id:
         return False
-    return can_view_image(principal, image)
+    if resource.owner_id is None:
+        return principal.speaks_for_client
+    return resource.owner_id == principal.user_id
 
 
-def can_modify_image(principal: Principal, image: OwnedImage) -> bool:
-    return _owns(principal, image)
+def _credential_allows(principal: Principal, action: Action) -> bool:
+    if principal.via is Via.UPLOAD_KEY:
+        return action is Action.CREATE
+    if principal.via is Via.PERSONAL_KEY:
+        return action in IMAGE_ACTIONS_OF_PERSONAL_KEYS
+    return True
 
 
-def can_share_image(principal: Principal, image: OwnedImage) -> bool:
-    return _owns(principal, image)
+def may(
+    principal: Principal,
+    action: Action,
+    resource: Owned | AccountOwned | None = None,
+    *,
+    token_grants: bool = False,
+) -> bool:
+    """The one decision. `token_grants` says a valid share token for this resource came with the request."""
+    if not _credential_allows(principal, action):
+        return False
+    if principal.is_admin:
+        return True
+    if action is Action.ADMINISTER:
+        return False
+    if resource is None:
+        # CREATE and LIST act within the principal's own tenant; anonymous callers have none.
+        return action in (Action.CREATE, Action.LIST, Action.MANAGE) and not principal.is_anonymous
+    if _is_account_owned(resource):
+        return action is not Action.CREATE and principal.account_id == resource.user_id
+    return _may_on_owned(principal, action, cast(Owned, resource), token_grants=token_grants)
+
+
+def _is_account_owned(resource: Owned | AccountOwned) -> TypeGuard[AccountOwned]:
+    return hasattr(resource, "user_id") and not hasattr(resource, "client_id")
+
+
+def _may_on_owned(principal: Principal, action: Action, resource: Owned, *, token_grants: bool) -> bool:
+    if action is Action.VIEW:
+        return token_grants or not resource.is_private or owns(principal, resource)
+    if action is Action.READ:
+        if token_grants:
+            return True
+        same_tenant = principal.client_id is not None and principal.client_id == resource.client_id
+        return same_tenant and (not resource.is_private or owns(principal, resource))
+    if action in OWNER_ACTIONS:
+        return owns(principal, resource)
+    return False
+
+
+def require(
+    principal: Principal,
+    action: Action,
+    resource: Owned | AccountOwned | None = None,
+    *,
+    token_grants: bool = False,
+    hide: bool = True,
+) -> None:
+    """Raise when `may` says no: 401 for anonymous callers, else 404 when `hide` (so ids cannot be probed) or 403."""
+    if may(principal, action, resource, token_grants=token_grants):
+        return
+    if principal.is_anonymous and principal.via is not Via.GUEST:
+        raise Unauthorized("Sign in or send an API key.")
+    if hide and resource is not None:
+        raise NotFound("Not found.")
+    raise Forbidden("You may not do this.")
+
+
+# Shorthands the image routes and services read best with.
+def can_view_image(principal: Principal, image: Owned, *, token_grants: bool = False) -> bool:
+    return may(principal, Action.VIEW, image, token_grants=token_grants)
+
+
+def can_read_image_info(principal: Principal, image: Owned, *, token_grants: bool = False) -> bool:
+    return may(principal, Action.READ, image, token_grants=token_grants)
+
+
+def can_modify_image(principal: Principal, image: Owned) -> bool:
+    return may(principal, Action.UPDATE, image)
+
+
+def can_share_image(principal: Principal, image: Owned) -> bool:
+    return may(principal, Action.SHARE, image)
+
+
+def can_transform_freely(principal: Principal, image: Owned) -> bool:
+    return may(principal, Action.TRANSFORM, image)
+
+
+def readable_filter(principal: Principal, table: Any) -> ColumnElement[bool]:
+    """The SQL form of `may(principal, READ, row)` for listing, over a mapped class of an `Owned` table.
+
+    A test checks it against `may` row by row, so the two cannot drift apart.
+    """
+    if not _credential_allows(principal, Action.READ) or (principal.client_id is None and not principal.is_admin):
+        return false()
+    if principal.is_admin:
+        return true()
+    mine: ColumnElement[bool] = table.owner_id == principal.user_id if principal.user_id is not None else false()
+    if principal.speaks_for_client:
+        mine = or_(mine, table.owner_id.is_(None))
+    return and_(table.client_id == principal.client_id, or_(table.is_private.is_(False), mine))

@@ -63,13 +63,17 @@ class RateLimitRules:
     The most specific rule applies, and its counter is shared by every route it covers.
     """
 
-    def __init__(self, rules: Mapping[str, RateLimit]) -> None:
+    def __init__(self, rules: Mapping[str, RateLimit | None]) -> None:
         self._rules = dict(rules)
 
     @classmethod
     def parse(cls, raw: Mapping[str, str]) -> RateLimitRules:
-        rules: dict[str, RateLimit] = {}
+        """`off` (or `unlimited`) exempts a scope from a broader rule."""
+        rules: dict[str, RateLimit | None] = {}
         for scope, text in raw.items():
+            if text.strip().lower() in ("off", "unlimited"):
+                rules[scope] = None
+                continue
             try:
                 rules[scope] = RateLimit.parse(text)
             except ValueError as exc:
@@ -81,7 +85,8 @@ class RateLimitRules:
         parts = route.split(".")
         for scope in [".".join(parts[:n]) for n in range(len(parts), 0, -1)] + ["*"]:
             if scope in self._rules:
-                return scope, self._rules[scope]
+                limit = self._rules[scope]
+                return None if limit is None else (scope, limit)
         return None
 
 

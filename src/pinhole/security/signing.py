@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from pinhole.errors import ExpiredSignature, InvalidSignature, MissingSignature, UnknownSigningKey
-from pinhole.security.policy import OwnedImage, can_modify_image
+from pinhole.security.policy import Owned, can_transform_freely
 from pinhole.security.principal import Principal
 
 Clock = Callable[[], float]
@@ -65,7 +65,7 @@ def derive_key(secret: str | bytes, purpose: str) -> bytes:
 
 
 def signature_required(
-    mode: SigningMode, *, principal: Principal, image: OwnedImage, options: Transform, token_grants: bool = False
+    mode: SigningMode, *, principal: Principal, image: Owned, options: Transform, token_grants: bool = False
 ) -> bool:
     """Whether this transform request must carry a valid signature.
 
@@ -73,7 +73,7 @@ def signature_required(
     """
     if mode is SigningMode.OFF or options.is_identity or token_grants:
         return False
-    if can_modify_image(principal, image):
+    if can_transform_freely(principal, image):
         return False
     return mode is SigningMode.ALL or principal.is_anonymous
 

@@ -8,11 +8,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from pinhole.db.engine import Database
 from pinhole.db.models import Image, ImageTag
 from pinhole.errors import InvalidInput
+from pinhole.security.policy import readable_filter
 from pinhole.security.principal import Principal
 
 MAX_LIMIT = 100
@@ -51,13 +52,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def _visible(query: Select[Image], principal: Principal, flt: ImageFilter) -> Select[Image]:
-    query = query.where(Image.client_id == principal.client_id)
-    visible: ColumnElement[bool] = Image.is_private.is_(False)
-    if principal.user_id is not None:
-        visible = or_(visible, Image.owner_id == principal.user_id, Image.owner_id.is_(None))
-    else:
-        visible = or_(visible, Image.owner_id.is_(None))
-    query = query.where(visible)
+    query = query.where(readable_filter(principal, Image))
+    if principal.is_admin:  # admins may read everything, but a listing stays within the tenant acted in
+        query = query.where(Image.client_id == principal.client_id)
     if flt.owner_id is not None:
         query = query.where(Image.owner_id == flt.owner_id)
     if flt.tag is not None:
