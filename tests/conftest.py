@@ -115,6 +115,8 @@ def settings(tmp_path: Path, database_url: str | None, settings_overrides: dict[
         "data_dir": tmp_path / "data",
         "database": {"url": database_url},
         "imaging": {"threads": 2, "queue_size": 16},
+        # Cheap argon2 so tests can make many accounts; tests/security checks the production parameters.
+        "accounts": {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1},
     }
     return Settings(**_merge(base, settings_overrides))
 

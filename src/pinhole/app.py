@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -21,18 +22,56 @@ from pinhole.db.engine import Database
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
+from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
+from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
+from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules
+from pinhole.security.signing import SigningMode, UrlSigner, derive_key
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.usage import UsageBuffer
+from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
-from pinhole.settings import Settings, load_settings, resolve_secret
+from pinhole.settings import Settings, load_settings, resolve_secret, split_signing_keys
 from pinhole.storage.factory import create_blob_store
 
 log = logging.getLogger(__name__)
 
 
+def build_accounts(settings: Settings, db: Database) -> Accounts:
+    parameters = dataclasses.replace(
+        PARAMETERS,
+        memory_cost=settings.accounts.password_hash_memory_kib,
+        time_cost=settings.accounts.password_hash_time_cost,
+    )
+    return Accounts(
+        db=db, passwords=Passwords(parameters), policy=PasswordPolicy(min_length=settings.accounts.password_min_length)
+    )
+
+
+def build_login_backoff(settings: Settings) -> LoginBackoff:
+    max_delay = float(settings.accounts.login_max_delay_seconds)
+    return LoginBackoff(
+        MemoryAttemptStore(),
+        account_policy=BackoffPolicy(threshold=settings.accounts.login_account_threshold, max_delay=max_delay),
+        address_policy=BackoffPolicy(threshold=settings.accounts.login_address_threshold, max_delay=max_delay),
+        forget_after=max(24 * 3600.0, max_delay),
+    )
+
+
+def build_limiter(settings: Settings) -> RateLimiter | None:
+    if not settings.rate_limits.enabled:
+        return None
+    return RateLimiter(MemoryRateLimitStore(), RateLimitRules.parse(settings.rate_limits.rules))
+
+
+def build_signer(settings: Settings, secret: str) -> UrlSigner:
+    keys: list[tuple[str, str | bytes]] = [*split_signing_keys(settings.signing.keys)]
+    return UrlSigner(keys or [("k1", derive_key(secret, "url-signing-default-key"))])
+
+
 def build_runtime(settings: Settings) -> Runtime:
+    secret = resolve_secret(settings)
     db = Database(settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo)
     store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root)
     pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
@@ -58,7 +97,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     return Runtime(
         settings=settings,
-        secret=resolve_secret(settings),
+        secret=secret,
         db=db,
         store=store,
         pool=pool,
@@ -68,6 +107,11 @@ def build_runtime(settings: Settings) -> Runtime:
         output_limits=output_limits,
         recent=RecentImages(ttl=settings.delivery.metadata_cache_seconds),
         hot=MemoryCache(budget=settings.delivery.memory_cache_bytes),
+        accounts=build_accounts(settings, db),
+        login_backoff=build_login_backoff(settings),
+        limiter=build_limiter(settings),
+        signer=build_signer(settings, secret),
+        signing_mode=SigningMode(settings.signing.mode),
     )
 
 

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
 from pinhole.imaging.options import OutputLimits
+from pinhole.security.backoff import LoginBackoff
+from pinhole.security.ratelimit import RateLimiter
+from pinhole.security.signing import SigningMode, UrlSigner
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.usage import UsageBuffer
+from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings
 from pinhole.storage.base import BlobStore
@@ -29,3 +33,8 @@ class Runtime:
     output_limits: OutputLimits
     recent: RecentImages
     hot: MemoryCache
+    accounts: Accounts
+    login_backoff: LoginBackoff
+    limiter: RateLimiter | None  # None when rate limits are off
+    signer: UrlSigner
+    signing_mode: SigningMode

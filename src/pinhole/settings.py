@@ -137,6 +137,13 @@ class AccountSettings(BaseModel):
         default=20, ge=1, description="Failed sign-ins from one address (any account) before back-off starts."
     )
     login_max_delay_seconds: int = Field(default=900, ge=1, description="Longest sign-in back-off.")
+    password_hash_memory_kib: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="argon2id memory per password hash (KiB). The default follows RFC 9106; lower it only on "
+        "very small machines.",
+    )
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20, description="argon2id passes per password hash.")
 
 
 class QuotaSettings(BaseModel):

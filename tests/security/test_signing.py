@@ -8,7 +8,7 @@ import pytest
 
 from pinhole.errors import ExpiredSignature, InvalidSignature, MissingSignature, UnknownSigningKey
 from pinhole.imaging.options import TransformOptions
-from pinhole.security.principal import ANONYMOUS, Principal
+from pinhole.security.principal import ANONYMOUS, Principal, Via
 from pinhole.security.signing import (
     SigningMode,
     UrlSigner,
@@ -197,9 +197,9 @@ class Image:
     is_private: bool = False
 
 
-OWNER = Principal(client_id="tenant-a", user_id="alice")
-COLLEAGUE = Principal(client_id="tenant-a", user_id="bob")
-STRANGER = Principal(client_id="tenant-b", user_id="alice")
+OWNER = Principal(client_id="tenant-a", user_id="alice", via=Via.CLIENT_KEY)
+COLLEAGUE = Principal(client_id="tenant-a", user_id="bob", via=Via.CLIENT_KEY)
+STRANGER = Principal(client_id="tenant-b", user_id="alice", via=Via.CLIENT_KEY)
 CALLERS = {"anonymous": ANONYMOUS, "owner": OWNER, "colleague": COLLEAGUE, "stranger": STRANGER}
 
 

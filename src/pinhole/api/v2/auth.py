@@ -9,7 +9,7 @@ from fastapi import Depends, Header
 from pinhole.api.deps import RuntimeDep
 from pinhole.db.models import Client
 from pinhole.errors import InvalidApiKey, InvalidInput, MissingApiKey
-from pinhole.security.principal import ANONYMOUS, Principal
+from pinhole.security.principal import ANONYMOUS, Principal, Via
 from pinhole.services.clients import authenticate_client
 
 MAX_USER_ID = 255
@@ -49,7 +49,9 @@ async def required_client(
 
 
 def _principal(client: Client | None, user_id: str | None) -> Principal:
-    return ANONYMOUS if client is None else Principal(client_id=client.id, user_id=_user_id(user_id))
+    if client is None:
+        return ANONYMOUS
+    return Principal(client_id=client.id, user_id=_user_id(user_id), via=Via.CLIENT_KEY, credential_id=client.id)
 
 
 async def optional_principal(
