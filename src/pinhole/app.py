@@ -26,6 +26,7 @@ from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptS
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
 from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules
 from pinhole.security.signing import SigningMode, UrlSigner, derive_key
+from pinhole.security.tokens import AccessTokens
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
@@ -108,6 +109,7 @@ def build_runtime(settings: Settings) -> Runtime:
         recent=RecentImages(ttl=settings.delivery.metadata_cache_seconds),
         hot=MemoryCache(budget=settings.delivery.memory_cache_bytes),
         accounts=build_accounts(settings, db),
+        access_tokens=AccessTokens(secret, lifetime_seconds=settings.accounts.access_token_minutes * 60),
         login_backoff=build_login_backoff(settings),
         limiter=build_limiter(settings),
         signer=build_signer(settings, secret),

@@ -62,6 +62,33 @@ class InvalidApiKey(Unauthorized):
     code = "invalid_api_key"
 
 
+class SessionExpired(Unauthorized):
+    """A refresh token, session cookie or access token that no longer opens a live session."""
+
+    code = "session_expired"
+
+    def __init__(self, message: str = "The session has ended; sign in again.", **kwargs: Any):
+        super().__init__(message, **kwargs)
+
+
+class TokenReused(Unauthorized):
+    """A refresh token (or session cookie) that was already rotated: the whole session has been revoked."""
+
+    code = "token_reused"
+
+    def __init__(self, message: str = "This token was already used; the session is revoked. Sign in again."):
+        super().__init__(message)
+
+
+class CsrfFailed(Forbidden):
+    """A cookie-authenticated state-changing request without the session's CSRF token."""
+
+    code = "csrf_failed"
+
+    def __init__(self, message: str = "Missing or invalid CSRF token (send it in X-CSRF-Token).", **kwargs: Any):
+        super().__init__(message, field="X-CSRF-Token", **kwargs)
+
+
 class MethodNotAllowed(PinholeError):
     status = 405
     code = "method_not_allowed"

@@ -10,6 +10,7 @@ from pinhole.imaging.options import OutputLimits
 from pinhole.security.backoff import LoginBackoff
 from pinhole.security.ratelimit import RateLimiter
 from pinhole.security.signing import SigningMode, UrlSigner
+from pinhole.security.tokens import AccessTokens
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
@@ -34,6 +35,7 @@ class Runtime:
     recent: RecentImages
     hot: MemoryCache
     accounts: Accounts
+    access_tokens: AccessTokens
     login_backoff: LoginBackoff
     limiter: RateLimiter | None  # None when rate limits are off
     signer: UrlSigner

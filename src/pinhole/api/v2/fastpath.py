@@ -22,7 +22,7 @@ from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
 from pinhole.services.variants import StoredVariant
 
-CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie"})
+CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
 FITS = frozenset({"inside", "cover", "fill"})
 
 

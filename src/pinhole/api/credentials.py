@@ -1,0 +1,142 @@
+"""Turn a request's credentials into a `Principal`: the one authentication step every API dialect uses.
+
+Accepted, first match wins:
+1. `X-API-Key` (a client key), with an optional `X-User-Id` naming the client's external user;
+2. `Authorization: Bearer <token>`: a personal `sk_` key, an upload key `uk_`, a client key `phk_`, or a JWT access
+   token; `X-Upload-Key: uk_...` for tools that cannot set Authorization (ShareX);
+3. the browser session cookie; a state-changing request (not GET/HEAD/OPTIONS) must then carry the session's CSRF
+   token in `X-CSRF-Token`, or it is refused with 403;
+4. nothing: anonymous.
+Wrong keys and tokens are refused (401) rather than treated as anonymous, so a client learns its key is bad; a
+stale session cookie is ignored instead, so a browser can still see public images.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+
+from starlette.requests import Request
+
+from pinhole.db.models import User
+from pinhole.errors import CsrfFailed, InvalidApiKey, InvalidInput, SessionExpired
+from pinhole.runtime import Runtime
+from pinhole.security.principal import ANONYMOUS, Principal, Role, Via
+from pinhole.security.secrets import hash_token
+from pinhole.security.signing import derive_key
+from pinhole.services import keys, sessions
+from pinhole.services.clients import API_KEY_PREFIX, authenticate_client
+from pinhole.services.sessions import SessionKind
+
+SESSION_COOKIE = "pinhole_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_PURPOSE = "csrf/v1"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_USER_ID = 255
+_STATE_KEY = "pinhole_principal"
+
+
+def csrf_token(secret: str, session_token: str) -> str:
+    """The CSRF token of a browser session: a MAC of its current cookie, so it changes when the cookie rotates."""
+    mac = hmac.digest(derive_key(secret, CSRF_PURPOSE), hash_token(session_token).encode(), "sha256")
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _external_user(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_USER_ID or not value.isprintable():
+        raise InvalidInput("X-User-Id must be 1-255 printable characters.", field="X-User-Id")
+    return value
+
+
+def account_principal(user: User, *, via: Via, credential_id: str) -> Principal:
+    return Principal(
+        client_id=user.client_id,
+        user_id=user.id,
+        account_id=user.id,
+        role=Role(user.role),
+        via=via,
+        credential_id=credential_id,
+    )
+
+
+async def _client_key(runtime: Runtime, key: str, user_header: str | None) -> Principal:
+    client = await authenticate_client(db=runtime.db, api_key=key)
+    if client is None:
+        raise InvalidApiKey("The API key is not valid or its client is inactive.", field="X-API-Key")
+    return Principal(
+        client_id=client.id, user_id=_external_user(user_header), via=Via.CLIENT_KEY, credential_id=client.id
+    )
+
+
+async def _upload_key(runtime: Runtime, key: str) -> Principal:
+    found = await keys.authenticate_upload_key(runtime.db, key)
+    if found is None:
+        raise InvalidApiKey("The upload key is not valid.", field="X-Upload-Key")
+    row, user = found
+    return account_principal(user, via=Via.UPLOAD_KEY, credential_id=row.id)
+
+
+async def _bearer(runtime: Runtime, token: str, user_header: str | None) -> Principal:
+    if token.startswith(keys.PERSONAL_PREFIX):
+        found = await keys.authenticate_personal_key(runtime.db, token)
+        if found is None:
+            raise InvalidApiKey("The API key is not valid, expired or revoked.", field="Authorization")
+        row, user = found
+        return account_principal(user, via=Via.PERSONAL_KEY, credential_id=row.id)
+    if token.startswith(keys.UPLOAD_PREFIX):
+        return await _upload_key(runtime, token)
+    if token.startswith(API_KEY_PREFIX):
+        return await _client_key(runtime, token, user_header)
+    claims = runtime.access_tokens.read(token)
+    live = claims and await sessions.live_session(runtime.db, session_id=claims.session_id, user_id=claims.user_id)
+    if not live:
+        raise SessionExpired("The access token is invalid or expired; refresh it or sign in.", field="Authorization")
+    session_row, user = live
+    return account_principal(user, via=Via.ACCESS_TOKEN, credential_id=session_row.id)
+
+
+async def _cookie(runtime: Runtime, request: Request, cookie: str) -> Principal:
+    live = await sessions.session_for_token(runtime.db, token=cookie, kind=SessionKind.BROWSER)
+    if live is None:
+        return ANONYMOUS
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(given.encode(), csrf_token(runtime.secret, cookie).encode()):
+            raise CsrfFailed()
+    session_row, user = live
+    return account_principal(user, via=Via.SESSION, credential_id=session_row.id)
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise SessionExpired("Send `Authorization: Bearer <token>`.", field="Authorization")
+    return token.strip()
+
+
+async def _resolve(request: Request, runtime: Runtime) -> Principal:
+    headers = request.headers
+    if (api_key := headers.get("x-api-key")) is not None:
+        return await _client_key(runtime, api_key, headers.get("x-user-id"))
+    if (token := _bearer_token(request)) is not None:
+        return await _bearer(runtime, token, headers.get("x-user-id"))
+    if (upload_key := headers.get("x-upload-key")) is not None:
+        return await _upload_key(runtime, upload_key)
+    if (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
+        return await _cookie(runtime, request, cookie)
+    return ANONYMOUS
+
+
+async def authenticate(request: Request, runtime: Runtime) -> Principal:
+    """The request's principal, resolved once per request (rate limits and routes share it)."""
+    cached: Principal | None = getattr(request.state, _STATE_KEY, None)
+    if cached is None:
+        cached = await _resolve(request, runtime)
+        setattr(request.state, _STATE_KEY, cached)
+    return cached
