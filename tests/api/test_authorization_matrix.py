@@ -1,0 +1,229 @@
+"""The authorization matrix: every route of every API, driven by anonymous, another client, another user of the
+same client, the owner and an admin, with the exact outcome each must get.
+
+Two worlds own the resources: a client's external user (X-API-Key + X-User-Id) and a user account (JWT).
+`test_every_route_is_in_the_matrix` fails when a route is added without rows here, so new routes get decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from pinhole.runtime import Runtime
+from pinhole.security.principal import Role
+from tests.api.accounts import make_account
+from tests.conftest import ApiClient
+from tests.support.images import make_jpeg
+
+pytestmark = pytest.mark.anyio
+
+ROLES = ("anonymous", "other_client", "other_user", "owner", "admin")
+OK = "ok"  # 2xx
+FALLBACK = "fallback"  # 200 with the fallback image (inaccessible images, no id probing)
+LISTED = "listed"  # 2xx and the resource is in the listing
+UNLISTED = "unlisted"  # 2xx and the resource is not in the listing
+Outcome = str | int
+
+
+@dataclass
+class World:
+    """Headers per role, and how the owner uploads."""
+
+    name: str
+    headers: dict[str, dict[str, str]]
+
+
+@dataclass
+class Resources:
+    image_id: str
+    share_token: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # the route's path template, as FastAPI has it
+    expect: dict[str, Outcome]
+    private: bool = True
+    query: str = ""
+    body: Callable[[], dict[str, Any]] | None = None
+    multipart: bool = False
+    id: str = ""
+    client_world: dict[str, Outcome] | None = None  # where the client world differs
+
+    def expected(self, world: str) -> dict[str, Outcome]:
+        return self.expect | (self.client_world or {}) if world == "client" else self.expect
+
+    def label(self) -> str:
+        return self.id or f"{self.method} {self.route}{'?' + self.query if self.query else ''}"
+
+
+def everyone(outcome: Outcome) -> dict[str, Outcome]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def roles(**outcomes: Outcome) -> dict[str, Outcome]:
+    assert set(outcomes) == set(ROLES), outcomes
+    return outcomes
+
+
+OWNER_ONLY = roles(anonymous=401, other_client=404, other_user=404, owner=OK, admin=OK)
+OWNER_ONLY_PUBLIC = roles(anonymous=401, other_client=404, other_user=403, owner=OK, admin=OK)
+
+CASES = [
+    Case(
+        "POST", "/v2/images", roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK), multipart=True
+    ),
+    # An admin may read everything, but /v2/images lists the tenant acted in (accounts); the admin API lists all.
+    Case(
+        "GET",
+        "/v2/images",
+        roles(anonymous=401, other_client=UNLISTED, other_user=UNLISTED, owner=LISTED, admin=LISTED),
+        client_world={"admin": UNLISTED},
+    ),
+    Case(
+        "GET",
+        "/v2/images",
+        roles(anonymous=401, other_client=UNLISTED, other_user=LISTED, owner=LISTED, admin=LISTED),
+        private=False,
+        client_world={"admin": UNLISTED},
+        id="GET /v2/images (public image)",
+    ),
+    Case(
+        "GET",
+        "/v2/images/{image_id}",
+        roles(anonymous=FALLBACK, other_client=FALLBACK, other_user=FALLBACK, owner=OK, admin=OK),
+    ),
+    Case("GET", "/v2/images/{image_id}", everyone(OK), private=False, id="GET /v2/images/{id} (public)"),
+    Case(
+        "HEAD",
+        "/v2/images/{image_id}",
+        roles(anonymous=FALLBACK, other_client=FALLBACK, other_user=FALLBACK, owner=OK, admin=OK),
+    ),
+    Case(
+        "GET",
+        "/v2/images/{image_id}",
+        roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK),
+        query="info=true",
+    ),
+    Case(
+        "GET",
+        "/v2/images/{image_id}",
+        roles(anonymous=404, other_client=404, other_user=OK, owner=OK, admin=OK),
+        private=False,
+        query="info=true",
+        id="GET /v2/images/{id}?info=true (public)",
+    ),
+    Case("GET", "/v2/images/{image_id}", everyone(OK), query="token={share_token}", id="GET /v2/images/{id}?token="),
+    Case("PATCH", "/v2/images/{image_id}", OWNER_ONLY, body=lambda: {"description": "changed"}),
+    Case(
+        "PATCH",
+        "/v2/images/{image_id}",
+        OWNER_ONLY_PUBLIC,
+        private=False,
+        body=lambda: {"description": "x"},
+        id="PATCH (public)",
+    ),
+    Case("DELETE", "/v2/images/{image_id}", OWNER_ONLY),
+    Case("DELETE", "/v2/images/{image_id}", OWNER_ONLY_PUBLIC, private=False, id="DELETE (public)"),
+    Case("POST", "/v2/images/{image_id}/share", OWNER_ONLY, body=lambda: {}),
+    Case("DELETE", "/v2/images/{image_id}/share/{token}", OWNER_ONLY),
+    Case("GET", "/v2/images/share/{share_token}", everyone(OK)),
+    Case("HEAD", "/v2/images/share/{share_token}", everyone(OK)),
+    Case("GET", "/v2/status", everyone(OK)),
+]
+
+
+async def _world(kind: str, runtime: Runtime, tenant: ApiClient, other_tenant: ApiClient) -> World:
+    admin = await make_account(runtime, "ada", role=Role.ADMIN)
+    if kind == "client":
+        headers = {
+            "owner": tenant.headers("alice"),
+            "other_user": tenant.headers("bob"),
+        }
+    else:
+        owner = await make_account(runtime, "olivia")
+        other = await make_account(runtime, "oscar")
+        headers = {"owner": owner.headers, "other_user": other.headers}
+    headers |= {"anonymous": {}, "other_client": other_tenant.headers("alice"), "admin": admin.headers}
+    return World(kind, headers)
+
+
+async def _resources(http: httpx.AsyncClient, world: World, *, private: bool) -> Resources:
+    response = await http.post(
+        "/v2/images",
+        headers=world.headers["owner"],
+        files={"file": ("m.jpg", make_jpeg(32, 24), "image/jpeg")},
+        data={"isPrivate": "true" if private else "false"},
+    )
+    assert response.status_code == 201, response.text
+    image_id = response.json()["id"]
+    share = await http.post(f"/v2/images/{image_id}/share", headers=world.headers["owner"])
+    assert share.status_code == 201, share.text
+    return Resources(image_id=image_id, share_token=share.json()["token"])
+
+
+def _path(case: Case, res: Resources) -> str:
+    values = {"image_id": res.image_id, "share_token": res.share_token, "token": res.share_token, **res.values}
+    path = case.route.format(**values)
+    return f"{path}?{case.query.format(**values)}" if case.query else path
+
+
+async def _call(http: httpx.AsyncClient, case: Case, path: str, headers: dict[str, str]) -> httpx.Response:
+    if case.multipart:
+        files = {"file": ("n.jpg", make_jpeg(16, 16), "image/jpeg")}
+        return await http.request(case.method, path, headers=headers, files=files)
+    body = case.body() if case.body else None
+    return await http.request(case.method, path, headers=headers, json=body)
+
+
+def _outcome(response: httpx.Response, res: Resources) -> Outcome:
+    if response.status_code >= 300:
+        return response.status_code
+    if response.headers.get("x-pinhole-fallback") == "1":
+        return FALLBACK
+    if response.headers.get("content-type", "").startswith("application/json") and response.content:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            ids = {item.get("id") for item in body["data"]}
+            return LISTED if res.image_id in ids else UNLISTED
+    return OK
+
+
+@pytest.mark.parametrize("world_kind", ["client", "account"])
+@pytest.mark.parametrize("case", CASES, ids=Case.label)
+async def test_route_outcomes(
+    http: httpx.AsyncClient,
+    runtime: Runtime,
+    tenant: ApiClient,
+    other_tenant: ApiClient,
+    case: Case,
+    world_kind: str,
+) -> None:
+    world = await _world(world_kind, runtime, tenant, other_tenant)
+    got: dict[str, Outcome] = {}
+    for role in ROLES:
+        res = await _resources(http, world, private=case.private)  # fresh each time: some calls destroy
+        response = await _call(http, case, _path(case, res), world.headers[role])
+        got[role] = _outcome(response, res)
+    assert got == case.expected(world_kind)
+
+
+async def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    documented = {(case.method, case.route) for case in CASES}
+    missing = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for method in route.methods:
+            if (method, route.path) not in documented:
+                missing.append(f"{method} {route.path}")
+    assert missing == []
