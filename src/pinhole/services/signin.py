@@ -52,6 +52,7 @@ class BrowserSession:
     cookie: str  # the cookie value; only its hash is stored
     csrf_token: str
     expires_at: datetime
+    max_age: int  # seconds the cookie has left, counted from when it was issued
     session_id: str
     user: User
 
@@ -127,6 +128,7 @@ def _browser_session(signin: Signin, issued: IssuedSession) -> BrowserSession:
         cookie=issued.token,
         csrf_token=csrf_token(signin.secret, issued.token),
         expires_at=issued.session.expires_at,
+        max_age=max(0, int((issued.session.expires_at - issued.session.last_used_at).total_seconds())),
         session_id=issued.session.id,
         user=issued.user,
     )

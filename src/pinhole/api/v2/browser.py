@@ -15,7 +15,6 @@ from pinhole.api.proxies import is_https
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.session_schemas import AccountPublic, BrowserSessionPublic, LoginRequest
 from pinhole.api.v2.sessions import no_store
-from pinhole.db.models import utcnow
 from pinhole.errors import SessionExpired
 from pinhole.runtime import Runtime
 from pinhole.services import signin
@@ -29,10 +28,9 @@ def _secure(request: Request, runtime: Runtime) -> bool:
 
 
 def _set_cookie(response: Response, request: Request, runtime: Runtime, session: BrowserSession) -> None:
-    max_age = max(0, int((session.expires_at - utcnow()).total_seconds()))
     secure = _secure(request, runtime)
     response.set_cookie(
-        SESSION_COOKIE, session.cookie, max_age=max_age, path="/", secure=secure, httponly=True, samesite="lax"
+        SESSION_COOKIE, session.cookie, max_age=session.max_age, path="/", secure=secure, httponly=True, samesite="lax"
     )
 
 
