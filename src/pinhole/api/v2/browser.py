@@ -14,13 +14,13 @@ from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
 from pinhole.api.proxies import is_https
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.session_schemas import AccountPublic, BrowserSessionPublic, LoginRequest
-from pinhole.api.v2.sessions import no_store
+from pinhole.api.v2.sessions import THROTTLED, no_store
 from pinhole.errors import SessionExpired
 from pinhole.runtime import Runtime
 from pinhole.services import signin
 from pinhole.services.signin import BrowserSession
 
-router = APIRouter(prefix="/auth/session", tags=["auth"], route_class=V2Route)
+router = APIRouter(prefix="/auth/session", tags=["v2"], route_class=V2Route)
 
 
 def _secure(request: Request, runtime: Runtime) -> bool:
@@ -52,7 +52,12 @@ def _cookie(request: Request) -> str:
     return cookie
 
 
-@router.post("", name="v2.auth.session.create", summary="Sign in: set the session cookie, get the CSRF token")
+@router.post(
+    "",
+    name="v2.auth.session.create",
+    summary="Sign in: set the session cookie, get the CSRF token",
+    responses=THROTTLED,
+)
 async def create_session(
     body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
 ) -> BrowserSessionPublic:

@@ -6,7 +6,7 @@ admin portal of seed 002, where only admin accounts may sign in and use `me`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
@@ -14,6 +14,7 @@ from pinhole.api.credentials import authenticate
 from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
 from pinhole.api.v2.auth import AccountPrincipal
 from pinhole.api.v2.errors import V2Route
+from pinhole.api.v2.schemas import ErrorResponse
 from pinhole.api.v2.session_schemas import (
     AccountPublic,
     LoginRequest,
@@ -30,6 +31,9 @@ from pinhole.services import sessions, signin, users
 from pinhole.services.signin import ApiTokens
 
 SESSION_VIAS = (Via.ACCESS_TOKEN, Via.SESSION)
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorResponse, "description": "Too many failed sign-ins: retry after `Retry-After` seconds"}
+}
 
 
 def no_store(response: Response) -> None:
@@ -77,9 +81,14 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
     # Annotations are resolved from module globals, so the admin check is a call rather than its own dependency.
     allowed = _admin_only if admin else _anyone
     who = "an admin account" if admin else "any account"
-    router = APIRouter(prefix=prefix, tags=["admin auth" if admin else "auth"], route_class=V2Route)
+    router = APIRouter(prefix=prefix, tags=["v2"], route_class=V2Route)
 
-    @router.post("/login", name=f"{name}.login", summary=f"Sign in ({who}): get an access and a refresh token")
+    @router.post(
+        "/login",
+        name=f"{name}.login",
+        summary=f"Sign in ({who}): get an access and a refresh token",
+        responses=THROTTLED,
+    )
     async def login(
         body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
     ) -> TokenPair:
@@ -129,6 +138,7 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
         name=f"{name}.me.password",
         status_code=204,
         summary="Change the password; every other session of the account ends",
+        responses=THROTTLED,
     )
     async def change_password(
         body: PasswordChange, principal: AccountPrincipal, request: Request, runtime: RuntimeDep, gate: SigninDep
