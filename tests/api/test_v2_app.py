@@ -17,6 +17,19 @@ V2_PATHS = {
     "/v2/images/{image_id}/share/{token}": {"delete"},
     "/v2/images/share/{share_token}": {"get", "head"},
     "/v2/status": {"get"},
+    **{
+        f"/v2{prefix}/{path}": methods
+        for prefix in ("/auth", "/admin/auth")
+        for path, methods in {
+            "login": {"post"},
+            "refresh": {"post"},
+            "logout": {"post"},
+            "me": {"get", "patch"},
+            "me/change-password": {"post"},
+        }.items()
+    },
+    "/v2/auth/session": {"get", "post", "delete"},
+    "/v2/auth/session/refresh": {"post"},
 }
 
 

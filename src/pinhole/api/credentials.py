@@ -13,33 +13,24 @@ stale session cookie is ignored instead, so a browser can still see public image
 
 from __future__ import annotations
 
-import base64
-import hmac
-
 from starlette.requests import Request
 
 from pinhole.db.models import User
 from pinhole.errors import CsrfFailed, InvalidApiKey, InvalidInput, SessionExpired
 from pinhole.runtime import Runtime
+from pinhole.security.csrf import csrf_matches, csrf_token
 from pinhole.security.principal import ANONYMOUS, Principal, Role, Via
-from pinhole.security.secrets import hash_token
-from pinhole.security.signing import derive_key
 from pinhole.services import keys, sessions
 from pinhole.services.clients import API_KEY_PREFIX, authenticate_client
 from pinhole.services.sessions import SessionKind
 
 SESSION_COOKIE = "pinhole_session"
 CSRF_HEADER = "X-CSRF-Token"
-CSRF_PURPOSE = "csrf/v1"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_USER_ID = 255
 _STATE_KEY = "pinhole_principal"
 
-
-def csrf_token(secret: str, session_token: str) -> str:
-    """The CSRF token of a browser session: a MAC of its current cookie, so it changes when the cookie rotates."""
-    mac = hmac.digest(derive_key(secret, CSRF_PURPOSE), hash_token(session_token).encode(), "sha256")
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+__all__ = ["CSRF_HEADER", "SAFE_METHODS", "SESSION_COOKIE", "account_principal", "authenticate", "csrf_token"]
 
 
 def _external_user(value: str | None) -> str | None:
@@ -102,10 +93,9 @@ async def _cookie(runtime: Runtime, request: Request, cookie: str) -> Principal:
     live = await sessions.session_for_token(runtime.db, token=cookie, kind=SessionKind.BROWSER)
     if live is None:
         return ANONYMOUS
-    if request.method not in SAFE_METHODS:
-        given = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(given.encode(), csrf_token(runtime.secret, cookie).encode()):
-            raise CsrfFailed()
+    given = request.headers.get(CSRF_HEADER)
+    if request.method not in SAFE_METHODS and not csrf_matches(runtime.secret, cookie, given):
+        raise CsrfFailed()
     session_row, user = live
     return account_principal(user, via=Via.SESSION, credential_id=session_row.id)
 

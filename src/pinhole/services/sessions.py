@@ -7,6 +7,7 @@ both the thief and the owner must sign in again (refresh-token reuse detection).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -63,9 +64,18 @@ def _live(row: AuthSession, user: User, now: datetime) -> bool:
     return row.revoked_at is None and row.expires_at > now and user.status == "active"
 
 
-async def rotate(db: Database, *, token: str, kind: SessionKind) -> IssuedSession:
-    """Exchange a current token for the next one in its session; a used token revokes the session."""
-    if not token.startswith(TOKEN_PREFIX[kind.value]) or len(token) > MAX_TOKEN_LENGTH:
+def _well_formed(token: str, kind: SessionKind) -> bool:
+    return token.startswith(TOKEN_PREFIX[kind.value]) and len(token) <= MAX_TOKEN_LENGTH
+
+
+async def rotate(
+    db: Database, *, token: str, kind: SessionKind, check: Callable[[User], None] | None = None
+) -> IssuedSession:
+    """Exchange a current token for the next one in its session; a used token revokes the session.
+
+    `check` may refuse the session's user (by raising) before anything changes: the token then stays current.
+    """
+    if not _well_formed(token, kind):
         raise SessionExpired("The token is not valid.")
     digest = hash_token(token)
     now = utcnow()
@@ -88,6 +98,8 @@ async def rotate(db: Database, *, token: str, kind: SessionKind) -> IssuedSessio
         elif not _live(session_row, user, now):
             raise SessionExpired()
         else:
+            if check is not None:
+                check(user)
             stored.used_at = now
             session_row.last_used_at = now
             session.add(SessionToken(token_hash=hash_token(next_token), session_id=session_row.id, created_at=now))
@@ -98,7 +110,7 @@ async def rotate(db: Database, *, token: str, kind: SessionKind) -> IssuedSessio
 
 async def session_for_token(db: Database, *, token: str, kind: SessionKind) -> tuple[AuthSession, User] | None:
     """The live session a current (unused) token belongs to; None otherwise. Does not rotate."""
-    if not token.startswith(TOKEN_PREFIX[kind.value]) or len(token) > MAX_TOKEN_LENGTH:
+    if not _well_formed(token, kind):
         return None
     async with db.reader() as session:
         query = (
@@ -147,6 +159,25 @@ async def revoke_session(db: Database, *, session_id: str) -> None:
             .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+
+
+async def end_session(db: Database, *, token: str, kind: SessionKind) -> bool:
+    """Sign out: revoke the session any of its tokens (current or already rotated) belongs to.
+
+    False when the token names no session; the caller answers the same either way.
+    """
+    if not _well_formed(token, kind):
+        return False
+    async with db.reader() as session:
+        session_id = await session.scalar(
+            select(SessionToken.session_id)
+            .join(AuthSession, SessionToken.session_id == AuthSession.id)
+            .where(SessionToken.token_hash == hash_token(token), AuthSession.kind == kind.value)
+        )
+    if session_id is None:
+        return False
+    await revoke_session(db, session_id=session_id)
+    return True
 
 
 async def revoke_user_sessions(db: Database, *, user_id: str, keep: str | None = None) -> int:

@@ -9,13 +9,30 @@ Choices where the document is silent:
 - Tags are trimmed, lower-cased and de-duplicated; upload accepts repeated `tags` fields, a JSON array or commas.
 - DELETE answers 204; share links are revoked with `DELETE /v2/images/{id}/share/{token}` (not in the document).
 - Errors: `{"error": {"code", "message", "status", "field"}}`, with stable codes.
+- Admin portal sign-in (`/admin/auth/...`): the same JSON as pinhole's own account API (`/auth/...`):
+  `{"login" | "username" | "email", "password"}` gives `{accessToken, refreshToken, tokenType: "Bearer", expiresIn,
+  refreshExpiresAt, user}`; refresh takes `{refreshToken}`. A non-admin with the right password gets 403 `forbidden`
+  (the password was right, so nothing is given away, and the same account may sign in at `/auth/login`); a wrong
+  password, an unknown or suspended account all get the one 401 `unauthorized`. Refreshing an admin-portal session
+  of an account that is no longer an admin is 403 and leaves the token unused.
+- A refresh token presented a second time is 401 `token_reused` and ends its session (every token of it).
+- Logout (204) ends the session named by `{"refreshToken"}` in the body (any token of it, current or rotated; the
+  `Authorization` header is then not read, so an expired access token does not stand in the way), else the session
+  of the bearer access token. An unknown refresh token is 204 too.
+- `me/change-password` takes `{currentPassword, newPassword}`, answers 204 and ends every other session of the
+  account; a wrong current password is 401 and counts toward the sign-in back-off; a weak new one is 400
+  `weak_password` with the rule in the message.
+- Sign-in failures back off per account and per address: 429 `login_throttled` with `Retry-After`.
+- Browser sessions (`/auth/session`): POST signs in and sets the cookie, GET gives the user and CSRF token again,
+  `POST /auth/session/refresh` rotates both (needs `X-CSRF-Token`), DELETE signs out (needs `X-CSRF-Token`) and
+  clears the cookie. A cookie request that changes state without the right token is 403 `csrf_failed`.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pinhole.api.v2 import images, status
+from pinhole.api.v2 import browser, images, sessions, status
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["build_router", "render_error"]
@@ -25,4 +42,7 @@ def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES)
     router.include_router(status.router)
     router.include_router(images.router)
+    router.include_router(sessions.build_token_router(prefix="/auth", admin=False))
+    router.include_router(sessions.build_token_router(prefix="/admin/auth", admin=True))
+    router.include_router(browser.router)
     return router

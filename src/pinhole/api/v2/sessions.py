@@ -1,0 +1,157 @@
+"""Signing in to the API: JWT access tokens with rotating refresh tokens, and the signed-in account (`me`).
+
+One set of routes, mounted twice: `/auth` for every account (pinhole's own account API) and `/admin/auth` for the
+admin portal of seed 002, where only admin accounts may sign in and use `me`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+
+from pinhole.api.credentials import authenticate
+from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
+from pinhole.api.v2.auth import AccountPrincipal
+from pinhole.api.v2.errors import V2Route
+from pinhole.api.v2.schemas import ErrorResponse
+from pinhole.api.v2.session_schemas import (
+    AccountPublic,
+    LoginRequest,
+    LogoutRequest,
+    PasswordChange,
+    ProfileUpdate,
+    RefreshRequest,
+    TokenPair,
+)
+from pinhole.errors import Forbidden, NotFound, Unauthorized
+from pinhole.runtime import Runtime
+from pinhole.security.principal import Principal, Via
+from pinhole.services import sessions, signin, users
+from pinhole.services.signin import ApiTokens
+
+SESSION_VIAS = (Via.ACCESS_TOKEN, Via.SESSION)
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorResponse, "description": "Too many failed sign-ins: retry after `Retry-After` seconds"}
+}
+
+
+def no_store(response: Response) -> None:
+    """Responses that carry tokens must not be kept by any cache (RFC 6749 section 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+def token_pair(tokens: ApiTokens) -> TokenPair:
+    return TokenPair(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+        refresh_expires_at=tokens.refresh_expires_at,
+        user=AccountPublic.of(tokens.user),
+    )
+
+
+def _admin_only(principal: Principal) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("This needs an admin account.")
+    return principal
+
+
+def _anyone(principal: Principal) -> Principal:
+    return principal
+
+
+async def signed_in_user(runtime: Runtime, principal: Principal) -> AccountPublic:
+    user = await users.get_user(runtime.db, principal.account_id or "")
+    if user is None:
+        raise NotFound("No such user.")
+    return AccountPublic.of(user)
+
+
+async def _session_of_caller(request: Request, runtime: Runtime) -> str:
+    principal = await authenticate(request, runtime)
+    if principal.via not in SESSION_VIAS or principal.credential_id is None:
+        raise Unauthorized("Send the refresh token, or the access token of the session to end.")
+    return principal.credential_id
+
+
+def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
+    name = "v2.auth.admin" if admin else "v2.auth"
+    # Annotations are resolved from module globals, so the admin check is a call rather than its own dependency.
+    allowed = _admin_only if admin else _anyone
+    who = "an admin account" if admin else "any account"
+    router = APIRouter(prefix=prefix, tags=["v2"], route_class=V2Route)
+
+    @router.post(
+        "/login",
+        name=f"{name}.login",
+        summary=f"Sign in ({who}): get an access and a refresh token",
+        responses=THROTTLED,
+    )
+    async def login(
+        body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
+    ) -> TokenPair:
+        user = await signin.sign_in(
+            gate,
+            login=body.identity,
+            password=body.password,
+            address=caller_address(request, runtime),
+            admin_only=admin,
+        )
+        tokens = await signin.open_api_session(gate, user=user, user_agent=request.headers.get("user-agent"))
+        no_store(response)
+        return token_pair(tokens)
+
+    @router.post("/refresh", name=f"{name}.refresh", summary="Exchange the refresh token for a new pair")
+    async def refresh(body: RefreshRequest, response: Response, gate: SigninDep) -> TokenPair:
+        tokens = await signin.refresh_api_session(gate, refresh_token=body.refresh_token, admin_only=admin)
+        no_store(response)
+        return token_pair(tokens)
+
+    @router.post("/logout", name=f"{name}.logout", status_code=204, summary="Sign out: end the session")
+    async def logout(
+        request: Request,
+        runtime: RuntimeDep,
+        gate: SigninDep,
+        body: Annotated[LogoutRequest | None, Body()] = None,
+    ) -> Response:
+        if body is not None and body.refresh_token:
+            await signin.end_api_session(gate, refresh_token=body.refresh_token)
+        else:
+            await sessions.revoke_session(runtime.db, session_id=await _session_of_caller(request, runtime))
+        return Response(status_code=204)
+
+    @router.get("/me", name=f"{name}.me", summary="The signed-in account")
+    async def me(principal: AccountPrincipal, runtime: RuntimeDep) -> AccountPublic:
+        return await signed_in_user(runtime, allowed(principal))
+
+    @router.patch("/me", name=f"{name}.me.update", summary="Change the display name or email")
+    async def update_me(body: ProfileUpdate, principal: AccountPrincipal, runtime: RuntimeDep) -> AccountPublic:
+        user = await users.update_profile(
+            runtime.db, allowed(principal).account_id or "", display_name=body.display_name, email=body.email
+        )
+        return AccountPublic.of(user)
+
+    @router.post(
+        "/me/change-password",
+        name=f"{name}.me.password",
+        status_code=204,
+        summary="Change the password; every other session of the account ends",
+        responses=THROTTLED,
+    )
+    async def change_password(
+        body: PasswordChange, principal: AccountPrincipal, request: Request, runtime: RuntimeDep, gate: SigninDep
+    ) -> Response:
+        allowed(principal)
+        await signin.change_password(
+            gate,
+            user_id=principal.account_id or "",
+            current=body.current_password,
+            new=body.new_password,
+            address=caller_address(request, runtime),
+            keep_session=principal.credential_id,
+        )
+        return Response(status_code=204)
+
+    return router
