@@ -18,6 +18,7 @@ class Account:
     user: User
     access_token: str
     session_id: str
+    refresh_token: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -32,4 +33,4 @@ async def make_account(runtime: Runtime, username: str, *, role: Role = Role.USE
         runtime.db, user=user, kind=sessions.SessionKind.API, lifetime=timedelta(days=1)
     )
     token, _ = runtime.access_tokens.issue(user_id=user.id, session_id=issued.session.id, role=user.role)
-    return Account(user=user, access_token=token, session_id=issued.session.id)
+    return Account(user=user, access_token=token, session_id=issued.session.id, refresh_token=issued.token)
