@@ -190,12 +190,15 @@ CASES = [
 ]
 
 
-async def _world(kind: str, runtime: Runtime, tenant: ApiClient, other_tenant: ApiClient) -> World:
-    accounts = {"admin": await make_account(runtime, "ada", role=Role.ADMIN)}
+async def _world(kind: str, runtime: Runtime, tenant: ApiClient, other_tenant: ApiClient, n: int) -> World:
+    accounts = {"admin": await make_account(runtime, f"ada{n}", role=Role.ADMIN)}
     if kind == "client":
         headers = {"owner": tenant.headers("alice"), "other_user": tenant.headers("bob")}
     else:
-        accounts |= {"owner": await make_account(runtime, "olivia"), "other_user": await make_account(runtime, "oscar")}
+        accounts |= {
+            "owner": await make_account(runtime, f"olivia{n}"),
+            "other_user": await make_account(runtime, f"oscar{n}"),
+        }
         headers = {"owner": accounts["owner"].headers, "other_user": accounts["other_user"].headers}
     headers |= {"anonymous": {}, "other_client": other_tenant.headers("alice"), "admin": accounts["admin"].headers}
     return World(kind, headers, accounts)
@@ -253,10 +256,11 @@ async def test_route_outcomes(
     case: Case,
     world_kind: str,
 ) -> None:
-    world = await _world(world_kind, runtime, tenant, other_tenant)
     got: dict[str, Outcome] = {}
-    for role in ROLES:
-        res = await _resources(http, world, private=case.private)  # fresh each time: some calls destroy
+    for n, role in enumerate(ROLES):
+        # A fresh world and resources for each role: some calls destroy (delete, logout, change-password).
+        world = await _world(world_kind, runtime, tenant, other_tenant, n)
+        res = await _resources(http, world, private=case.private)
         response = await _call(http, case, _path(case, res), Ctx(world, role))
         got[role] = _outcome(response, res)
     assert got == case.expected(world_kind)
