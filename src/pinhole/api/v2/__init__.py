@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pinhole.api.v2 import images, status
+from pinhole.api.v2 import images, signing, status
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["build_router", "render_error"]
@@ -25,4 +25,5 @@ def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES)
     router.include_router(status.router)
     router.include_router(images.router)
+    router.include_router(signing.router)
     return router
