@@ -14,7 +14,7 @@ from fastapi import Depends, Query
 
 from pinhole.api.deps import RuntimeDep
 from pinhole.errors import InvalidTransform
-from pinhole.imaging.options import TransformOptions, make_transform
+from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Owned
 from pinhole.security.principal import Principal
@@ -71,13 +71,36 @@ def v2_options(
     enlarge: bool,
 ) -> TransformOptions:
     """The v2 query options as `TransformOptions` (shared by the route and the warm fast path)."""
+    return parse_v2_options(
+        thumbnail_size=runtime.settings.imaging.thumbnail_size,
+        limits=runtime.output_limits,
+        w=w,
+        h=h,
+        q=q,
+        format=format,
+        thumb=thumb,
+        fit=fit,
+        enlarge=enlarge,
+    )
+
+
+def parse_v2_options(
+    *,
+    thumbnail_size: int,
+    limits: OutputLimits,
+    w: int | None,
+    h: int | None,
+    q: int | None,
+    format: str | None,
+    thumb: bool,
+    fit: str | None,
+    enlarge: bool,
+) -> TransformOptions:
+    """`v2_options` without a runtime (the CLI has none)."""
     if thumb:
-        size = runtime.settings.imaging.thumbnail_size
-        w, h, fit = w or size, h or size, fit or "cover"
+        w, h, fit = w or thumbnail_size, h or thumbnail_size, fit or "cover"
     try:
-        return make_transform(
-            width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=runtime.output_limits
-        )
+        return make_transform(width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=limits)
     except InvalidTransform as error:  # name the field as this API's clients sent it
         error.field = QUERY_NAMES.get(error.field or "", error.field)
         raise
