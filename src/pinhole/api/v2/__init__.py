@@ -9,6 +9,15 @@ Choices where the document is silent:
 - Tags are trimmed, lower-cased and de-duplicated; upload accepts repeated `tags` fields, a JSON array or commas.
 - DELETE answers 204; share links are revoked with `DELETE /v2/images/{id}/share/{token}` (not in the document).
 - Errors: `{"error": {"code", "message", "status", "field"}}`, with stable codes.
+- Signed transform URLs (`signing.mode`, docs/signing.md): with `anonymous`, anonymous transforms need `sig` (and
+  `exp` when the URL expires) from `POST /v2/images/{id}/sign` (owner only); with `all`, everyone but the owner
+  does. The original (no options), share links and a share `token` never do. `sig`/`exp` are not options: they do
+  not change the variant. A missing, bad, expired or unknown-key signature answers the 403 JSON error
+  (`missing_signature`, `invalid_signature`, `expired_signature`, `unknown_signing_key`; `Cache-Control: no-store`),
+  not the fallback image: it is checked only after the caller may see the image (whose original is one unsigned
+  request away), so it reveals nothing; missing and inaccessible images still get the fallback whatever the
+  signature. An API client needs the code to re-sign; in an `<img>` a broken image says the URL is wrong where a
+  placeholder would hide it. An expiring signed answer is cached (`max-age`) no longer than it stays valid.
 """
 
 from __future__ import annotations
