@@ -22,6 +22,7 @@ COMMANDS = [
     ["clients"],
     ["clients", "create"],
     ["clients", "list"],
+    ["sign"],
 ]
 
 
@@ -85,3 +86,23 @@ def test_invalid_setting_is_refused_naming_the_variable(tmp_path: Path) -> None:
     result = _pinhole(tmp_path, "clients", "list", env={"PINHOLE_SERVER__PORT": "seventy"})
     assert result.returncode == 2
     assert "PINHOLE_SERVER__PORT" in result.stderr
+
+
+def test_sign_refuses_unknown_images_and_bad_options(tmp_path: Path) -> None:
+    missing = _pinhole(tmp_path, "sign", "7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41", "--w", "10")
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert "no image 7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41" in missing.stderr
+    bad = _pinhole(tmp_path, "sign", "some-id", "--w", "0")
+    assert bad.returncode == 1
+    assert "--w: width must be between" in bad.stderr
+    both = _pinhole(tmp_path, "sign", "some-id", "--expires-in", "60", "--no-expiry")
+    assert both.returncode == 2
+
+
+@pytest.mark.parametrize(("mode", "warned"), [("off", True), ("anonymous", False), ("all", False)])
+def test_doctor_warns_while_urls_need_no_signature(tmp_path: Path, mode: str, warned: bool) -> None:
+    from pinhole.cli.doctor import warnings_for
+    from pinhole.settings import Settings
+
+    found = warnings_for(Settings(data_dir=tmp_path, signing={"mode": mode}))
+    assert any(w.startswith("signing.mode is off") for w in found) is warned

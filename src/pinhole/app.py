@@ -71,6 +71,14 @@ def build_signer(settings: Settings, secret: str) -> UrlSigner:
     return UrlSigner(keys or [("k1", derive_key(secret, "url-signing-default-key"))])
 
 
+def build_output_limits(settings: Settings) -> OutputLimits:
+    return OutputLimits(
+        max_width=settings.imaging.max_output_width,
+        max_height=settings.imaging.max_output_height,
+        max_pixels=settings.imaging.max_output_pixels,
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     db = Database(settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo)
@@ -82,11 +90,7 @@ def build_runtime(settings: Settings) -> Runtime:
         strip_metadata=settings.uploads.strip_metadata,
         work_dir=settings.tmp_dir,
     )
-    output_limits = OutputLimits(
-        max_width=settings.imaging.max_output_width,
-        max_height=settings.imaging.max_output_height,
-        max_pixels=settings.imaging.max_output_pixels,
-    )
+    output_limits = build_output_limits(settings)
     variants = VariantService(
         db=db,
         store=store,

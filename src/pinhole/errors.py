@@ -192,6 +192,10 @@ class InvalidSignature(PinholeError):
     def __init__(self, message: str = "The URL signature is invalid.", *, field: str = "sig", **kwargs: Any):
         super().__init__(message, field=field, **kwargs)
 
+    def response_headers(self) -> dict[str, str]:
+        # A cache in front must not keep the refusal: the same URL may be fine for the owner, or after a key change.
+        return {"Cache-Control": "no-store"}
+
 
 class MissingSignature(InvalidSignature):
     code = "missing_signature"

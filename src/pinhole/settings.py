@@ -195,7 +195,11 @@ class SigningSettings(BaseModel):
         "verify: put a new key first to rotate. Default: one key `k1` derived from the server secret.",
     )
     max_expiry_days: int = Field(
-        default=365, ge=1, description="Longest validity a signed URL may be given through the API."
+        default=365,
+        ge=1,
+        le=36_500,
+        description="Longest validity a signed URL may be given through the API, and what it gets when the request "
+        "names none (see docs/signing.md).",
     )
 
     @field_validator("keys")

@@ -15,6 +15,7 @@ V2_PATHS = {
     "/v2/images/{image_id}": {"get", "head", "patch", "delete"},
     "/v2/images/{image_id}/share": {"post"},
     "/v2/images/{image_id}/share/{token}": {"delete"},
+    "/v2/images/{image_id}/sign": {"post"},
     "/v2/images/share/{share_token}": {"get", "head"},
     "/v2/status": {"get"},
     **{

@@ -87,12 +87,18 @@ def send_fallback() -> Response:
     return send_bytes(fallback_webp(), mime="image/webp", cache="no-store", extra={"X-Pinhole-Fallback": "1"})
 
 
-async def deliver_image(request: Request, runtime: Runtime, image: Image, options: TransformOptions) -> Response:
-    """Serve an image the caller may see: the original, or the variant `options` ask for."""
+async def deliver_image(
+    request: Request, runtime: Runtime, image: Image, options: TransformOptions, *, valid_for: float | None = None
+) -> Response:
+    """Serve an image the caller may see: the original, or the variant `options` ask for.
+
+    `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
+    answer longer.
+    """
     if request.method == "GET":
         runtime.usage.record_view(image.id)
     public = not image.is_private
-    cache = image_cache_control(runtime, image)
+    cache = image_cache_control(runtime, image, valid_for=valid_for)
     vary = None if public else PRIVATE_VARY
     if options.is_identity:
         return send_blob(request, runtime.store, original_payload(image), cache=cache, vary=vary)
@@ -109,13 +115,17 @@ def original_payload(image: Image) -> Payload:
     )
 
 
-def image_cache_control(runtime: Runtime, image: Image) -> str:
+def image_cache_control(runtime: Runtime, image: Image, *, valid_for: float | None = None) -> str:
     delivery = runtime.settings.delivery
     return cache_control(
         public=not image.is_private,
-        public_max_age=delivery.public_max_age,
-        private_max_age=delivery.private_max_age,
+        public_max_age=_at_most(delivery.public_max_age, valid_for),
+        private_max_age=_at_most(delivery.private_max_age, valid_for),
     )
+
+
+def _at_most(max_age: int, valid_for: float | None) -> int:
+    return max_age if valid_for is None else min(max_age, max(0, int(valid_for)))
 
 
 async def _variant(runtime: Runtime, image: Image, options: TransformOptions) -> Payload:

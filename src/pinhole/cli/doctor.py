@@ -45,6 +45,8 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("listening on all interfaces without server.public_url: links follow the Host header")
     if settings.uploads.max_pixels > 200_000_000:
         found.append("uploads.max_pixels is over 200 megapixels: one upload can exhaust memory")
+    if settings.signing.mode == "off":
+        found.append("signing.mode is off: anyone may have the server render any size of any public image")
     if settings.imaging.queue_size > 1000:
         found.append("imaging.queue_size is very large: overload turns into memory growth instead of 503s")
     return found

@@ -88,7 +88,7 @@ class UrlSigner:
         if len(self._keys) != len(keys):
             raise ValueError("URL signing key ids must be unique")
         self._current = keys[0][0]
-        self._clock = clock
+        self.clock = clock
 
     def sign(self, image_id: str, options: Transform, *, expires_at: int | None = None) -> dict[str, str]:
         """The query parameters (`sig`, and `exp` when given) that authorise this transform of this image."""
@@ -99,8 +99,11 @@ class UrlSigner:
             params["exp"] = str(expires_at)
         return params
 
-    def verify(self, image_id: str, options: Transform, *, sig: str | None, exp: str | None = None) -> None:
-        """Check the raw `sig` and `exp` query values; raise an InvalidSignature subclass saying why not."""
+    def verify(self, image_id: str, options: Transform, *, sig: str | None, exp: str | None = None) -> float | None:
+        """Check the raw `sig` and `exp` query values; raise an InvalidSignature subclass saying why not.
+
+        Returns the seconds the signature stays valid, None when it never expires.
+        """
         if not sig:
             raise MissingSignature()
         key_id, given = _parse_signature(sig)
@@ -109,8 +112,12 @@ class UrlSigner:
             raise UnknownSigningKey()
         if not hmac.compare_digest(given, self._mac(key_id, image_id, options, expires_at)):
             raise InvalidSignature()
-        if expires_at is not None and self._clock() >= expires_at:
+        if expires_at is None:
+            return None
+        left = expires_at - self.clock()
+        if left <= 0:
             raise ExpiredSignature()
+        return left
 
     def _mac(self, key_id: str, image_id: str, options: Transform, expires_at: int | None) -> str:
         fields = [key_id, image_id, options.canonical(), "" if expires_at is None else str(expires_at)]

@@ -26,13 +26,22 @@ Choices where the document is silent:
 - Browser sessions (`/auth/session`): POST signs in and sets the cookie, GET gives the user and CSRF token again,
   `POST /auth/session/refresh` rotates both (needs `X-CSRF-Token`), DELETE signs out (needs `X-CSRF-Token`) and
   clears the cookie. A cookie request that changes state without the right token is 403 `csrf_failed`.
+- Signed transform URLs (`signing.mode`, docs/signing.md): with `anonymous`, anonymous transforms need `sig` (and
+  `exp` when the URL expires) from `POST /v2/images/{id}/sign` (owner only); with `all`, everyone but the owner
+  does. The original (no options), share links and a share `token` never do. `sig`/`exp` are not options: they do
+  not change the variant. A missing, bad, expired or unknown-key signature answers the 403 JSON error
+  (`missing_signature`, `invalid_signature`, `expired_signature`, `unknown_signing_key`; `Cache-Control: no-store`),
+  not the fallback image: it is checked only after the caller may see the image (whose original is one unsigned
+  request away), so it reveals nothing; missing and inaccessible images still get the fallback whatever the
+  signature. An API client needs the code to re-sign; in an `<img>` a broken image says the URL is wrong where a
+  placeholder would hide it. An expiring signed answer is cached (`max-age`) no longer than it stays valid.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pinhole.api.v2 import browser, images, sessions, status
+from pinhole.api.v2 import browser, images, sessions, signing, status
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["build_router", "render_error"]
@@ -45,4 +54,5 @@ def build_router(prefix: str) -> APIRouter:
     router.include_router(sessions.build_token_router(prefix="/auth", admin=False))
     router.include_router(sessions.build_token_router(prefix="/admin/auth", admin=True))
     router.include_router(browser.router)
+    router.include_router(signing.router)
     return router

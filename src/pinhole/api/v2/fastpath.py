@@ -5,6 +5,10 @@ the bytes costs. This middleware answers only requests it can answer from memory
 route sends: `GET`/`HEAD {prefix}/images/{id}` without credentials, `info` or `token`, for a public image whose
 record, variant and bytes this process already holds. Anything else (first requests, private images, errors,
 unknown options) goes on to the FastAPI route, which also fills the caches this path reads.
+
+With URL signing on (`signing.mode` not `off`) only identity requests (the original) are answered here: every
+anonymous transform then needs a signature, and signatures (`sig`, `exp`) are checked by the route alone, so no
+memoised answer can outlive a signature's expiry. Queries carrying `sig` or `exp` always go to the route.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pinhole.api.v2.transform import v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
+from pinhole.security.signing import SigningMode
 from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
@@ -113,6 +118,8 @@ class WarmDelivery:
         try:
             options = v2_options(self.runtime, **params)  # type: ignore[arg-type]
         except PinholeError:
+            return None
+        if not options.is_identity and self.runtime.signing_mode is not SigningMode.OFF:
             return None
         variant = None
         payload = original_payload(image)

@@ -20,7 +20,7 @@ from pinhole.api.v2.schemas import (
     ShareCreate,
     SharePublic,
 )
-from pinhole.api.v2.transform import ServeQueryDep
+from pinhole.api.v2.transform import ServeQueryDep, check_signature
 from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
@@ -200,7 +200,7 @@ async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, 
         )
     if image is None:
         return send_fallback()
-    return await deliver_image(request, runtime, image, query.options)
+    return await deliver_image(request, runtime, image, query.options)  # a share link transforms freely: no `sig`
 
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -234,7 +234,11 @@ async def serve_image(
         )
     if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
         return send_fallback()
-    return await deliver_image(request, runtime, image, query.options)
+    # Only after the view check: a signature error tells nothing about images the caller may not see.
+    valid_for = check_signature(
+        runtime, query, principal=principal, image=image, image_id=image.id, token_grants=token_ok
+    )
+    return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
 
 
 @router.patch("/images/{image_id}", summary="Update tags, description or privacy", response_model=ImagePublic)

@@ -1,0 +1,72 @@
+"""`POST /images/{id}/sign`: the owner asks for a signed transform URL to hand to strangers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Request
+from pydantic import Field
+
+from pinhole.api.deps import RuntimeDep
+from pinhole.api.v2.auth import ClientPrincipal
+from pinhole.api.v2.errors import V2Route
+from pinhole.api.v2.images import image_url
+from pinhole.api.v2.schemas import Schema
+from pinhole.api.v2.transform import transform_url, v2_options
+from pinhole.services import signed_urls
+
+router = APIRouter(tags=["v2"], route_class=V2Route)
+
+
+class SignedUrlCreate(Schema):
+    """The transform, in the serve query's words, and how long the URL should work."""
+
+    w: int | None = Field(default=None, description="Resize width (pixels).", examples=[800])
+    h: int | None = Field(default=None, description="Resize height (pixels).")
+    q: int | None = Field(default=None, description="Quality, 1-100.")
+    format: str | None = Field(default=None, description="Output format: jpeg, png, webp, avif or gif.")
+    thumb: bool = Field(default=False, description="A square thumbnail (cropped to fill).")
+    fit: Literal["inside", "cover", "fill"] | None = Field(default=None, description="How w x h is filled.")
+    enlarge: bool = Field(default=False, description="Allow output larger than the original.")
+    expires_in: int | None = Field(
+        default=None,
+        ge=1,
+        description="Seconds the URL works; at most the server's `signing.max_expiry_days`, which is also the default.",
+    )
+
+
+class SignedUrlPublic(Schema):
+    url: str = Field(description="The serve URL with its normalised transform options, `sig` and `exp`.")
+    expires_at: datetime = Field(description="When the URL stops working.")
+
+
+@router.post(
+    "/images/{image_id}/sign",
+    name="v2.images.sign",
+    summary="Get a signed transform URL (owner only)",
+    response_model=SignedUrlPublic,
+)
+async def sign_image_url(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: ClientPrincipal,
+    image_id: str,
+    body: Annotated[SignedUrlCreate | None, Body()] = None,
+) -> SignedUrlPublic:
+    body = body or SignedUrlCreate()
+    options = v2_options(
+        runtime, w=body.w, h=body.h, q=body.q, format=body.format, thumb=body.thumb, fit=body.fit, enlarge=body.enlarge
+    )
+    signed = await signed_urls.sign_for(
+        db=runtime.db,
+        signer=runtime.signer,
+        principal=principal,
+        image_id=image_id,
+        options=options,
+        expires_in=body.expires_in,
+        max_expiry_days=runtime.settings.signing.max_expiry_days,
+    )
+    assert signed.expires_at is not None  # the API never signs for good
+    url = transform_url(image_url(request, runtime, signed.image_id), options, signed.params)
+    return SignedUrlPublic(url=url, expires_at=signed.expires_at)
