@@ -92,7 +92,7 @@ async def authenticate_personal_key(db: Database, key: str) -> tuple[ApiKey, Use
         found = (await session.execute(select(ApiKey, User).join(User).where(ApiKey.key_hash == digest))).first()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     now = utcnow()
     if not matches(key, row.key_hash) or row.revoked_at is not None or user.status != "active":
         return None
@@ -152,7 +152,7 @@ async def authenticate_upload_key(db: Database, key: str) -> tuple[UploadKey, Us
         found = (await session.execute(query)).first()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     if not matches(key, row.key_hash) or row.revoked_at is not None or user.status != "active":
         return None
     now = utcnow()

@@ -81,7 +81,7 @@ async def rotate(db: Database, *, token: str, kind: SessionKind) -> IssuedSessio
         found = (await session.execute(query)).first()
         if found is None:
             raise SessionExpired("The token is not valid.")
-        stored, session_row, user = found.tuple()
+        stored, session_row, user = found
         reused = stored.used_at is not None
         if reused:  # committed, then refused below: the revocation must stick
             session_row.revoked_at = session_row.revoked_at or now
@@ -110,7 +110,7 @@ async def session_for_token(db: Database, *, token: str, kind: SessionKind) -> t
         found = (await session.execute(query)).first()
     if found is None:
         return None
-    stored, session_row, user = found.tuple()
+    stored, session_row, user = found
     if stored.used_at is not None or not _live(session_row, user, utcnow()):
         return None
     await _touch(db, session_row)
@@ -128,7 +128,7 @@ async def live_session(db: Database, *, session_id: str, user_id: str) -> tuple[
         found = (await session.execute(query)).first()
     if found is None:
         return None
-    session_row, user = found.tuple()
+    session_row, user = found
     return (session_row, user) if _live(session_row, user, utcnow()) else None
 
 
