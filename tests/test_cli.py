@@ -22,6 +22,22 @@ COMMANDS = [
     ["clients"],
     ["clients", "create"],
     ["clients", "list"],
+    ["clients", "rotate-key"],
+    ["clients", "revoke-key"],
+    ["clients", "set-status"],
+    ["users"],
+    ["users", "create"],
+    ["users", "list"],
+    ["users", "set-status"],
+    ["keys"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
+    ["uploadkeys"],
+    ["uploadkeys", "create"],
+    ["uploadkeys", "list"],
+    ["uploadkeys", "revoke"],
+    ["uploadkeys", "sharex"],
 ]
 
 

@@ -54,7 +54,9 @@ def _bearer(key: str) -> dict[str, str]:
 
 
 async def _upload_with(http: httpx.AsyncClient, headers: dict[str, str], expect: int = 201) -> dict[str, Any]:
-    response = await http.post("/v2/images", headers=headers, files={"file": ("a.jpg", make_jpeg(40, 30), "image/jpeg")})
+    response = await http.post(
+        "/v2/images", headers=headers, files={"file": ("a.jpg", make_jpeg(40, 30), "image/jpeg")}
+    )
     assert response.status_code == expect, response.text
     body: dict[str, Any] = response.json()
     return body

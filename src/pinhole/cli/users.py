@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from pinhole.app import build_accounts
 from pinhole.cli.common import ConfigOption, JsonOption, emit, fail, run, settings_from
 from pinhole.cli.db import connected
 from pinhole.db.models import User
@@ -54,6 +53,8 @@ def read_password(given: str | None) -> str:
 
 
 async def _create(settings: Settings, *, email: str, password: str, username: str | None, admin: bool) -> User:
+    from pinhole.app import build_accounts  # the composition root imports the web stack: only load it here
+
     async with connected(settings) as db:
         return await user_service.create_user(
             build_accounts(settings, db),
