@@ -2,7 +2,7 @@
 
 Only a signed-in account (access token or browser session) manages keys; an `sk_` or upload key cannot. The
 policy decides on each key row; another account's key answers 404, as a missing one does. Responses that carry
-a key are `Cache-Control: no-store`.
+a key are `Cache-Control: no-store`. Route names (`account.keys.create`...) are their rate-limit scopes under `v2.`.
 """
 
 from __future__ import annotations
@@ -77,13 +77,18 @@ def _upload(request: Request, runtime: Runtime, row: UploadKey) -> UploadKeyPubl
     )
 
 
-@router.get("/keys", summary="List your personal API keys (never the keys themselves)", response_model=ApiKeyList)
+@router.get(
+    "/keys",
+    name="account.keys.list",
+    summary="List your personal API keys (never the keys themselves)",
+    response_model=ApiKeyList,
+)
 async def list_personal_keys(runtime: RuntimeDep, principal: AccountPrincipal) -> ApiKeyList:
     rows = await keys.list_personal_keys(runtime.db, user_id=_account(principal))
     return ApiKeyList(data=[_personal(row) for row in rows])
 
 
-@router.post("/keys", status_code=201, summary="Create a personal sk_ API key (shown once)")
+@router.post("/keys", name="account.keys.create", status_code=201, summary="Create a personal sk_ API key (shown once)")
 async def create_personal_key(
     response: Response,
     runtime: RuntimeDep,
@@ -99,20 +104,35 @@ async def create_personal_key(
     return ApiKeyCreated(key=new.key, **_personal(new.row).model_dump())
 
 
-@router.delete("/keys/{key_id}", status_code=204, summary="Revoke a personal API key (it stops working at once)")
+@router.delete(
+    "/keys/{key_id}",
+    name="account.keys.revoke",
+    status_code=204,
+    summary="Revoke a personal API key (it stops working at once)",
+)
 async def revoke_personal_key(runtime: RuntimeDep, principal: AccountPrincipal, key_id: str) -> Response:
     row = _mine(principal, await keys.get_personal_key(runtime.db, key_id))
     await keys.revoke_personal_key(runtime.db, key_id=row.id)
     return Response(status_code=204)
 
 
-@router.get("/upload-keys", summary="List your upload keys (never the keys themselves)", response_model=UploadKeyList)
+@router.get(
+    "/upload-keys",
+    name="account.upload_keys.list",
+    summary="List your upload keys (never the keys themselves)",
+    response_model=UploadKeyList,
+)
 async def list_upload_keys(request: Request, runtime: RuntimeDep, principal: AccountPrincipal) -> UploadKeyList:
     rows = await keys.list_upload_keys(runtime.db, user_id=_account(principal))
     return UploadKeyList(data=[_upload(request, runtime, row) for row in rows])
 
 
-@router.post("/upload-keys", status_code=201, summary="Create an upload-only key (for ShareX and the uploadkey API)")
+@router.post(
+    "/upload-keys",
+    name="account.upload_keys.create",
+    status_code=201,
+    summary="Create an upload-only key (for ShareX and the uploadkey API)",
+)
 async def create_upload_key(
     request: Request,
     response: Response,
@@ -127,7 +147,12 @@ async def create_upload_key(
     return UploadKeyCreated(key=new.key, **_upload(request, runtime, new.row).model_dump())
 
 
-@router.delete("/upload-keys/{key_id}", status_code=204, summary="Revoke an upload key (it stops working at once)")
+@router.delete(
+    "/upload-keys/{key_id}",
+    name="account.upload_keys.revoke",
+    status_code=204,
+    summary="Revoke an upload key (it stops working at once)",
+)
 async def revoke_upload_key(runtime: RuntimeDep, principal: AccountPrincipal, key_id: str) -> Response:
     row = _mine(principal, await keys.get_upload_key(runtime.db, key_id))
     await keys.revoke_upload_key(runtime.db, key_id=row.id)
@@ -141,6 +166,7 @@ SHAREX_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @router.get(
     "/upload-keys/{key_id}/sharex",
+    name="account.upload_keys.sharex",
     response_class=JSONResponse,
     responses=SHAREX_RESPONSES,
     summary="Download a ShareX custom uploader config (.sxcu) for an upload key",
