@@ -23,6 +23,22 @@ COMMANDS = [
     ["clients", "create"],
     ["clients", "list"],
     ["sign"],
+    ["clients", "rotate-key"],
+    ["clients", "revoke-key"],
+    ["clients", "set-status"],
+    ["users"],
+    ["users", "create"],
+    ["users", "list"],
+    ["users", "set-status"],
+    ["keys"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
+    ["uploadkeys"],
+    ["uploadkeys", "create"],
+    ["uploadkeys", "list"],
+    ["uploadkeys", "revoke"],
+    ["uploadkeys", "sharex"],
 ]
 
 

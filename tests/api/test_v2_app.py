@@ -33,6 +33,15 @@ V2_PATHS = {
     "/v2/auth/session/refresh": {"post"},
 }
 
+ACCOUNT_KEY_PATHS = {
+    "/v2/account/keys": {"get", "post"},
+    "/v2/account/keys/{key_id}": {"delete"},
+    "/v2/account/upload-keys": {"get", "post"},
+    "/v2/account/upload-keys/{key_id}": {"delete"},
+    "/v2/account/upload-keys/{key_id}/sharex": {"get"},
+}
+V2_PATHS |= ACCOUNT_KEY_PATHS
+
 
 async def test_openapi_documents_every_v2_route(http: httpx.AsyncClient) -> None:
     spec = (await http.get("/openapi.json")).json()

@@ -2,42 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
 from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_from
-from pinhole.cli.db import open_database
+from pinhole.cli.db import connected
+from pinhole.db.models import Client
 from pinhole.services import clients as client_service
 from pinhole.settings import Settings
 
 app = typer.Typer(help="API clients (tenants) and their keys.", no_args_is_help=True)
 
+ClientId = Annotated[str, typer.Argument(help="The client's id (see `pinhole clients list`).")]
+
+
+class ClientStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+def describe(client: Client) -> dict[str, Any]:
+    return {
+        "id": client.id,
+        "name": client.name,
+        "keyPrefix": client.api_key_prefix if client_service.has_usable_key(client) else None,
+        "hasKey": client_service.has_usable_key(client),
+        "active": client.active,
+        "createdAt": client.created_at,
+        "keyRotatedAt": client.key_rotated_at,
+    }
+
+
+def _with_key(new: client_service.NewClient) -> dict[str, Any]:
+    return {"id": new.client.id, "name": new.client.name, "apiKey": new.api_key}
+
 
 async def _create(settings: Settings, name: str) -> client_service.NewClient:
-    database = await open_database(settings)
-    try:
-        return await client_service.create_client(db=database, name=name)
-    finally:
-        await database.dispose()
+    async with connected(settings) as db:
+        return await client_service.create_client(db=db, name=name)
 
 
-async def _list(settings: Settings) -> list[dict[str, object]]:
-    database = await open_database(settings)
-    try:
-        found = await client_service.list_clients(db=database)
-    finally:
-        await database.dispose()
-    return [
-        {
-            "id": c.id,
-            "name": c.name,
-            "keyPrefix": c.api_key_prefix,
-            "active": c.active,
-            "createdAt": c.created_at,
-        }
-        for c in found
-    ]
+async def _list(settings: Settings) -> list[Client]:
+    async with connected(settings) as db:
+        return await client_service.list_clients(db=db)
+
+
+async def _rotate(settings: Settings, client_id: str) -> client_service.NewClient:
+    async with connected(settings) as db:
+        return await client_service.rotate_client_key(db=db, client_id=client_id)
+
+
+async def _revoke(settings: Settings, client_id: str) -> Client:
+    async with connected(settings) as db:
+        return await client_service.revoke_client_key(db=db, client_id=client_id)
+
+
+async def _set_active(settings: Settings, client_id: str, active: bool) -> Client:
+    async with connected(settings) as db:
+        return await client_service.set_client_active(db=db, client_id=client_id, active=active)
 
 
 @app.command("create", help="Create a client and print its API key (shown once).")
@@ -46,18 +70,40 @@ def create(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    settings = settings_from(config)
-    try:
-        new = run(_create(settings, name))
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    data = {"id": new.client.id, "name": new.client.name, "apiKey": new.api_key}
-    emit(data, as_json=as_json, text=f"client {new.client.id} ({new.client.name})\nAPI key: {new.api_key}")
+    new = run(_create(settings_from(config), name))
+    text = f"client {new.client.id} ({new.client.name})\nAPI key: {new.api_key}"
+    emit(_with_key(new), as_json=as_json, text=text)
 
 
 @app.command("list", help="List clients (keys are never shown).")
 def list_clients(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    rows = run(_list(settings_from(config)))
-    text = "\n".join(f"{r['id']}  {r['name']}  {r['keyPrefix']}…  active={r['active']}" for r in rows)
+    rows = [describe(c) for c in run(_list(settings_from(config)))]
+    text = "\n".join(
+        f"{r['id']}  {r['name']}  {(r['keyPrefix'] + '…') if r['hasKey'] else 'no key'}  active={r['active']}"
+        for r in rows
+    )
     emit(rows, as_json=as_json, text=text or "no clients")
+
+
+@app.command("rotate-key", help="Give a client a new API key (shown once); the old key stops working at once.")
+def rotate_key(client_id: ClientId, as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    new = run(_rotate(settings_from(config), client_id))
+    data = _with_key(new) | {"keyRotatedAt": new.client.key_rotated_at}
+    emit(data, as_json=as_json, text=f"client {new.client.id} ({new.client.name})\nnew API key: {new.api_key}")
+
+
+@app.command("revoke-key", help="Revoke a client's API key: no key works until `rotate-key` issues a new one.")
+def revoke_key(client_id: ClientId, as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    client = run(_revoke(settings_from(config), client_id))
+    emit(describe(client), as_json=as_json, text=f"client {client.id} ({client.name}): key revoked")
+
+
+@app.command("set-status", help="Activate or deactivate a client; an inactive client's key is refused.")
+def set_status(
+    client_id: ClientId,
+    status: Annotated[ClientStatus, typer.Argument(help="active or inactive.")],
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    client = run(_set_active(settings_from(config), client_id, status is ClientStatus.ACTIVE))
+    emit(describe(client), as_json=as_json, text=f"client {client.id} ({client.name}): {status.value}")

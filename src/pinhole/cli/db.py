@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import typer
 
 from pinhole.cli.common import ConfigOption, run, settings_from
@@ -22,6 +25,16 @@ async def open_database(settings: Settings) -> Database:
         typer.echo("error: the database schema is not up to date; run `pinhole db upgrade`", err=True)
         raise typer.Exit(2)
     return database
+
+
+@asynccontextmanager
+async def connected(settings: Settings) -> AsyncIterator[Database]:
+    """`open_database`, disposed of when the block ends."""
+    database = await open_database(settings)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 async def apply_migrations(settings: Settings) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pinhole.cli import clients, db, doctor, serve, sign
+from pinhole.cli import clients, db, doctor, keys, serve, sign, uploadkeys, users
 
 app = typer.Typer(help="pinhole: self-hosted image hosting and delivery.", no_args_is_help=True, add_completion=False)
 app.command(name="serve", help="Run the HTTP server.")(serve.serve)
@@ -12,6 +12,9 @@ app.command(name="doctor", help="Check libvips, the database, storage and settin
 app.command(name="sign", help="Print a signed transform URL for an image.")(sign.sign)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
+app.add_typer(users.app, name="users")
+app.add_typer(keys.app, name="keys")
+app.add_typer(uploadkeys.app, name="uploadkeys")
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ The model, in order:
 4. The owner may change, delete, share and freely transform what it owns. A client key speaks for its whole tenant:
    it may act on ownerless resources, and on any user's as that user (X-User-Id). Accounts own what they upload;
    ownerless resources in the accounts tenant (guest uploads) belong to the admins.
-5. Upload keys may only upload. Personal `sk_` keys may do everything with images but not manage keys or the account.
+5. Upload keys may only upload; so may guests (anonymous callers, when guest uploads are on). Personal `sk_` keys
+   may do everything with images but not manage keys or the account.
 6. Keys and sessions are managed by the account they belong to (or an admin); admin resources by admins only.
 """
 
@@ -72,6 +73,8 @@ def owns(principal: Principal, resource: Owned) -> bool:
 def _credential_allows(principal: Principal, action: Action) -> bool:
     if principal.via is Via.UPLOAD_KEY:
         return action is Action.CREATE
+    if principal.via is Via.GUEST:
+        return action in (Action.CREATE, Action.VIEW)
     if principal.via is Via.PERSONAL_KEY:
         return action in IMAGE_ACTIONS_OF_PERSONAL_KEYS
     return True
@@ -92,7 +95,10 @@ def may(
     if action is Action.ADMINISTER:
         return False
     if resource is None:
-        # CREATE and LIST act within the principal's own tenant; anonymous callers have none.
+        # CREATE and LIST act within the principal's own tenant; anonymous callers have none. A guest (only made
+        # when guest uploads are on) uploads into the accounts tenant.
+        if principal.via is Via.GUEST:
+            return action is Action.CREATE
         return action in (Action.CREATE, Action.LIST, Action.MANAGE) and not principal.is_anonymous
     if _is_account_owned(resource):
         return action is not Action.CREATE and principal.account_id == resource.user_id

@@ -18,6 +18,7 @@ from pinhole.db.models import ACCOUNTS_CLIENT_ID, Client, User, utcnow
 from pinhole.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from pinhole.security.passwords import PasswordPolicy, Passwords
 from pinhole.security.principal import Role
+from pinhole.services import sessions
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -195,11 +196,15 @@ async def change_password(accounts: Accounts, user_id: str, *, current: str, new
 
 
 async def set_status(db: Database, user_id: str, status: Status) -> User:
+    """Anything but active stops the account's sessions and keys; its sessions are also revoked, so reactivating
+    the account brings its keys back but not its sign-ins."""
     async with db.writer() as session:
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound("No such user.")
         user.status = status.value
+    if status is not Status.ACTIVE:
+        await sessions.revoke_user_sessions(db, user_id=user_id)
     return user
 
 

@@ -35,13 +35,21 @@ Choices where the document is silent:
   request away), so it reveals nothing; missing and inaccessible images still get the fallback whatever the
   signature. An API client needs the code to re-sign; in an `<img>` a broken image says the URL is wrong where a
   placeholder would hide it. An expiring signed answer is cached (`max-age`) no longer than it stays valid.
+- Keys (`/v2/account/keys`, `/v2/account/upload-keys`) are managed only by a signed-in account (access token or
+  browser session), never with an `sk_` or upload key; another account's key id answers 404. Key lists are
+  `{"data": [...]}` and never include keys; `expiresAt` must carry a time zone.
+- Upload keys may only upload (`POST /v2/images`, owned by their account in the accounts tenant); listing with one
+  answers 403. The ShareX config (`GET .../upload-keys/{id}/sharex`) can be fetched again: the key is re-derived.
+- Guest uploads (`accounts.guest_uploads`, off by default): `POST /v2/images` without credentials stores a
+  public, ownerless image in the accounts tenant; `isPrivate=true` is refused with 400 rather than silently
+  ignored. Only admins can change or delete such images.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pinhole.api.v2 import browser, images, sessions, signing, status
+from pinhole.api.v2 import browser, images, keys, sessions, signing, status
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["build_router", "render_error"]
@@ -55,4 +63,5 @@ def build_router(prefix: str) -> APIRouter:
     router.include_router(sessions.build_token_router(prefix="/admin/auth", admin=True))
     router.include_router(browser.router)
     router.include_router(signing.router)
+    router.include_router(keys.router)
     return router

@@ -14,7 +14,7 @@ from pinhole.api.credentials import authenticate
 from pinhole.api.deps import RuntimeDep
 from pinhole.db.models import Client
 from pinhole.errors import Forbidden, MissingApiKey, Unauthorized
-from pinhole.security.principal import Principal, Via
+from pinhole.security.principal import GUEST, Principal, Via
 
 
 async def optional_principal(
@@ -35,6 +35,15 @@ async def client_principal(principal: Annotated[Principal, Depends(optional_prin
             field="X-API-Key",
         )
     return principal
+
+
+async def uploader_principal(
+    runtime: RuntimeDep, principal: Annotated[Principal, Depends(optional_principal)]
+) -> Principal:
+    """Who may upload: anyone authenticated, or, when guest uploads are on, a guest instead of a 401."""
+    if principal.is_anonymous and runtime.settings.accounts.guest_uploads:
+        return GUEST
+    return await client_principal(principal)
 
 
 async def account_principal(principal: Annotated[Principal, Depends(optional_principal)]) -> Principal:
@@ -61,6 +70,7 @@ async def optional_client(
 
 OptionalPrincipal = Annotated[Principal, Depends(optional_principal)]
 ClientPrincipal = Annotated[Principal, Depends(client_principal)]
+UploaderPrincipal = Annotated[Principal, Depends(uploader_principal)]
 AccountPrincipal = Annotated[Principal, Depends(account_principal)]
 AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
 OptionalClient = Annotated[Client | None, Depends(optional_client)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pinhole.api.delivery import deliver_image, send_fallback
 from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.params import parse_bool
-from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal
+from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.schemas import (
     ImageList,
@@ -26,7 +26,7 @@ from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.services import images as image_service
-from pinhole.services import listing, shares
+from pinhole.services import listing, shares, uploaders
 from pinhole.services.ingest import NewImage, ingest_image
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.uploads.multipart import ParsedForm, receive_multipart
@@ -114,15 +114,16 @@ def _upload_fields(form: ParsedForm, principal_client: str, owner: str | None) -
     response_model=ImagePublic,
     openapi_extra=UPLOAD_BODY,
 )
-async def upload_image(request: Request, runtime: RuntimeDep, principal: ClientPrincipal) -> ImagePublic:
-    assert principal.client_id is not None
+async def upload_image(request: Request, runtime: RuntimeDep, principal: UploaderPrincipal) -> ImagePublic:
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
     async with receive_multipart(
         request,
         tmp_dir=runtime.settings.tmp_dir,
         max_file_bytes=runtime.settings.uploads.max_file_bytes,
         max_files=1,
     ) as form:
-        upload = _upload_fields(form, principal.client_id, principal.user_id)
+        upload = _upload_fields(form, target.client_id, target.owner_id)
+        target.check(is_private=upload.is_private)
         image = await ingest_image(
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, upload=upload
         )
@@ -151,6 +152,7 @@ async def list_images(
     ] = None,
     created_to: Annotated[datetime | None, Query(alias="to", description="Uploaded before (ISO 8601).")] = None,
 ) -> ImageList:
+    policy.require(principal, policy.Action.LIST)  # upload keys may not list
     if page is not None and cursor is not None:
         raise InvalidInput("Use either page or cursor, not both.", field="cursor")
     flt = listing.ImageFilter(
