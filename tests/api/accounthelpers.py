@@ -21,6 +21,7 @@ class Account:
     username: str
     session_id: str
     access_token: str
+    refresh_token: str
 
     def headers(self) -> dict[str, str]:
         """Signed in: what managing keys needs."""
@@ -36,7 +37,12 @@ async def make_account(runtime: Runtime, name: str | None = None, *, role: Role 
     issued = await sessions.start_session(runtime.db, user=user, kind=sessions.SessionKind.API, lifetime=timedelta(1))
     token, _ = runtime.access_tokens.issue(user_id=user.id, session_id=issued.session.id, role=user.role)
     return Account(
-        id=user.id, email=user.email, username=user.username, session_id=issued.session.id, access_token=token
+        id=user.id,
+        email=user.email,
+        username=user.username,
+        session_id=issued.session.id,
+        access_token=token,
+        refresh_token=issued.token,
     )
 
 

@@ -17,7 +17,8 @@ from fastapi import FastAPI
 
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role
-from tests.api.accounts import PASSWORD, Account, make_account
+from pinhole.services import keys
+from tests.api.accounthelpers import PASSWORD, Account, make_account
 from tests.conftest import ApiClient
 from tests.support.images import make_jpeg
 
@@ -68,6 +69,8 @@ class Case:
     multipart: bool = False
     id: str = ""
     client_world: dict[str, Outcome] | None = None  # where the client world differs
+    subject: str = "image_id"  # the resource a listing is checked for
+    bind: tuple[tuple[str, str], ...] = ()  # path placeholders filled from another resource value
 
     def expected(self, world: str) -> dict[str, Outcome]:
         return self.expect | (self.client_world or {}) if world == "client" else self.expect
@@ -87,7 +90,7 @@ def roles(**outcomes: Outcome) -> dict[str, Outcome]:
 
 def own_login(ctx: Ctx) -> dict[str, Any]:
     """Each role signs in as itself; roles without an account try a name that does not exist."""
-    login = ctx.account.user.username if ctx.account else "nobody"
+    login = ctx.account.username if ctx.account else "nobody"
     return {"login": login, "password": PASSWORD}
 
 
@@ -183,6 +186,44 @@ CASES = [
             Case("POST", f"{base}/me/change-password", expect, body=new_password, client_world=NON_ACCOUNTS_401),
         )
     ],
+    Case("POST", "/v2/images/{image_id}/sign", OWNER_ONLY, body=lambda _: {"w": 10}),
+    Case(
+        "POST",
+        "/v2/images/{image_id}/sign",
+        OWNER_ONLY_PUBLIC,
+        private=False,
+        body=lambda _: {"w": 10},
+        id="sign (public)",
+    ),
+    *[
+        case
+        for base, key in (("/v2/account/keys", "key_id"), ("/v2/account/upload-keys", "upload_key_id"))
+        for case in (
+            # Keys belong to the owner account (in the client world, to an account none of the roles holds).
+            Case(
+                "GET",
+                base,
+                roles(anonymous=401, other_client=401, other_user=UNLISTED, owner=LISTED, admin=UNLISTED),
+                client_world=NON_ACCOUNTS_401,
+                subject=key,
+            ),
+            Case("POST", base, ACCOUNT_SELF, body=lambda _: {"name": "new"}, client_world=NON_ACCOUNTS_401),
+            Case(
+                "DELETE",
+                f"{base}/{{key_id}}",
+                roles(anonymous=401, other_client=401, other_user=404, owner=OK, admin=OK),
+                client_world=NON_ACCOUNTS_401,
+                bind=(("key_id", key),),
+            ),
+        )
+    ],
+    Case(
+        "GET",
+        "/v2/account/upload-keys/{key_id}/sharex",
+        roles(anonymous=401, other_client=401, other_user=404, owner=OK, admin=OK),
+        client_world=NON_ACCOUNTS_401,
+        bind=(("key_id", "upload_key_id"),),
+    ),
     Case("POST", "/v2/auth/session", ACCOUNT_SELF, body=own_login, client_world=NON_ACCOUNTS_401),
     Case("GET", "/v2/auth/session", COOKIE_ONLY),
     Case("DELETE", "/v2/auth/session", everyone(OK)),  # signing out without a session just clears the cookie
@@ -199,12 +240,12 @@ async def _world(kind: str, runtime: Runtime, tenant: ApiClient, other_tenant: A
             "owner": await make_account(runtime, f"olivia{n}"),
             "other_user": await make_account(runtime, f"oscar{n}"),
         }
-        headers = {"owner": accounts["owner"].headers, "other_user": accounts["other_user"].headers}
-    headers |= {"anonymous": {}, "other_client": other_tenant.headers("alice"), "admin": accounts["admin"].headers}
+        headers = {"owner": accounts["owner"].headers(), "other_user": accounts["other_user"].headers()}
+    headers |= {"anonymous": {}, "other_client": other_tenant.headers("alice"), "admin": accounts["admin"].headers()}
     return World(kind, headers, accounts)
 
 
-async def _resources(http: httpx.AsyncClient, world: World, *, private: bool) -> Resources:
+async def _resources(http: httpx.AsyncClient, runtime: Runtime, world: World, n: int, *, private: bool) -> Resources:
     response = await http.post(
         "/v2/images",
         headers=world.headers["owner"],
@@ -215,11 +256,23 @@ async def _resources(http: httpx.AsyncClient, world: World, *, private: bool) ->
     image_id = response.json()["id"]
     share = await http.post(f"/v2/images/{image_id}/share", headers=world.headers["owner"])
     assert share.status_code == 201, share.text
-    return Resources(image_id=image_id, share_token=share.json()["token"])
+    holder = world.accounts.get("owner") or await make_account(runtime, f"kim{n}")
+    key = await keys.create_personal_key(runtime.db, user_id=holder.id)
+    upload_key = await keys.create_upload_key(runtime.db, secret=runtime.secret, user_id=holder.id)
+    return Resources(
+        image_id=image_id,
+        share_token=share.json()["token"],
+        values={"key_id": key.row.id, "upload_key_id": upload_key.row.id},
+    )
+
+
+def _values(res: Resources) -> dict[str, str]:
+    return {"image_id": res.image_id, "share_token": res.share_token, "token": res.share_token, **res.values}
 
 
 def _path(case: Case, res: Resources) -> str:
-    values = {"image_id": res.image_id, "share_token": res.share_token, "token": res.share_token, **res.values}
+    values = _values(res)
+    values |= {placeholder: values[source] for placeholder, source in case.bind}
     path = case.route.format(**values)
     return f"{path}?{case.query.format(**values)}" if case.query else path
 
@@ -233,7 +286,7 @@ async def _call(http: httpx.AsyncClient, case: Case, path: str, ctx: Ctx) -> htt
     return await http.request(case.method, path, headers=headers, json=body)
 
 
-def _outcome(response: httpx.Response, res: Resources) -> Outcome:
+def _outcome(response: httpx.Response, subject: str) -> Outcome:
     if response.status_code >= 300:
         return response.status_code
     if response.headers.get("x-pinhole-fallback") == "1":
@@ -242,7 +295,7 @@ def _outcome(response: httpx.Response, res: Resources) -> Outcome:
         body = response.json()
         if isinstance(body, dict) and isinstance(body.get("data"), list):
             ids = {item.get("id") for item in body["data"]}
-            return LISTED if res.image_id in ids else UNLISTED
+            return LISTED if subject in ids else UNLISTED
     return OK
 
 
@@ -260,9 +313,9 @@ async def test_route_outcomes(
     for n, role in enumerate(ROLES):
         # A fresh world and resources for each role: some calls destroy (delete, logout, change-password).
         world = await _world(world_kind, runtime, tenant, other_tenant, n)
-        res = await _resources(http, world, private=case.private)
+        res = await _resources(http, runtime, world, n, private=case.private)
         response = await _call(http, case, _path(case, res), Ctx(world, role))
-        got[role] = _outcome(response, res)
+        got[role] = _outcome(response, _values(res)[case.subject])
     assert got == case.expected(world_kind)
 
 
