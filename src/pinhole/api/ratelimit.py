@@ -103,7 +103,7 @@ def rate_limits(api: str, *, principal: PrincipalDependency) -> DependsParam:
             raise _refuse(found, decision)
         found.headers = rate_limit_headers(decision)
 
-    return Depends(limit)
+    return DependsParam(limit)
 
 
 async def count_failure(request: Request, error: PinholeError) -> PinholeError:
