@@ -28,6 +28,7 @@ from pinhole.security import policy
 from pinhole.services import images as image_service
 from pinhole.services import listing, shares
 from pinhole.services.ingest import NewImage, ingest_image
+from pinhole.services.quotas import file_size_limit
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.uploads.multipart import ParsedForm, receive_multipart
 
@@ -120,7 +121,9 @@ async def upload_image(request: Request, runtime: RuntimeDep, principal: ClientP
     async with receive_multipart(
         request,
         tmp_dir=runtime.settings.tmp_dir,
-        max_file_bytes=runtime.settings.uploads.max_file_bytes,
+        max_file_bytes=await file_size_limit(
+            db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=principal.client_id
+        ),
         max_files=1,
     ) as form:
         upload = _upload_fields(form, principal.client_id, principal.user_id)
