@@ -98,7 +98,7 @@ async def _store_and_record(
         async with db.writer() as session:
             # First, before any blob row is claimed: a refused upload changes nothing.
             await quotas.check_upload(
-                session,
+                session=session,
                 defaults=policy.quotas,
                 client_id=upload.client_id,
                 owner_id=upload.owner_id,

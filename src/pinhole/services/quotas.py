@@ -79,7 +79,7 @@ def resolve_limits(defaults: QuotaDefaults, client: Client, user: User | None = 
 
 
 async def load_limits(
-    session: AsyncSession, *, defaults: QuotaDefaults, client_id: str, owner_id: str | None
+    *, session: AsyncSession, defaults: QuotaDefaults, client_id: str, owner_id: str | None
 ) -> Limits | None:
     """The limits of `client_id` (and its user `owner_id`); None when the client does not exist."""
     client = await session.get(Client, client_id)
@@ -94,7 +94,7 @@ async def load_limits(
 async def file_size_limit(*, db: Database, defaults: QuotaDefaults, client_id: str) -> int:
     """The largest file `client_id` may upload: its own limit, capped by the server's."""
     async with db.reader() as session:
-        limits = await load_limits(session, defaults=defaults, client_id=client_id, owner_id=None)
+        limits = await load_limits(session=session, defaults=defaults, client_id=client_id, owner_id=None)
     return limits.max_file_bytes if limits is not None else defaults.max_file_bytes
 
 
@@ -117,7 +117,7 @@ async def _stored(session: AsyncSession, *, client_id: str, owner_id: str | None
 
 
 async def usage(
-    session: AsyncSession, *, limits: Limits, client_id: str, owner_id: str | None, only_limited: bool = False
+    *, session: AsyncSession, limits: Limits, client_id: str, owner_id: str | None, only_limited: bool = False
 ) -> list[Usage]:
     """Each quota of the client (and of its user when `owner_id` is given) with what is stored against it.
 
@@ -140,15 +140,15 @@ async def usage(
 async def quota_report(*, db: Database, defaults: QuotaDefaults, client_id: str, owner_id: str | None) -> list[Usage]:
     """Every quota of a client (and of one of its users) with its usage, for stats and admin views."""
     async with db.reader() as session:
-        limits = await load_limits(session, defaults=defaults, client_id=client_id, owner_id=owner_id)
+        limits = await load_limits(session=session, defaults=defaults, client_id=client_id, owner_id=owner_id)
         if limits is None:
             return []
-        return await usage(session, limits=limits, client_id=client_id, owner_id=owner_id)
+        return await usage(session=session, limits=limits, client_id=client_id, owner_id=owner_id)
 
 
 async def check_upload(
-    session: AsyncSession,
     *,
+    session: AsyncSession,
     defaults: QuotaDefaults,
     client_id: str,
     owner_id: str | None,
@@ -160,12 +160,13 @@ async def check_upload(
     the client row is locked first (`FOR UPDATE` on PostgreSQL; SQLite writers already hold the database's write
     lock), so concurrent uploads of one client check one after the other and cannot together pass a limit.
     """
-    limits = await load_limits(session, defaults=defaults, client_id=client_id, owner_id=owner_id)
+    limits = await load_limits(session=session, defaults=defaults, client_id=client_id, owner_id=owner_id)
     if limits is None or not limits.any_quota:
         return
     # SQLAlchemy leaves FOR UPDATE out on SQLite, whose writers hold the database's write lock already.
     await session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
-    for quota in await usage(session, limits=limits, client_id=client_id, owner_id=owner_id, only_limited=True):
+    found = await usage(session=session, limits=limits, client_id=client_id, owner_id=owner_id, only_limited=True)
+    for quota in found:
         more = size if quota.quota.endswith("_bytes") else 1
         if not quota.allows(more):
             raise _exceeded(quota, more)
