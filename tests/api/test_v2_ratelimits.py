@@ -173,6 +173,7 @@ async def test_a_missing_key_is_not_a_failed_credential(http: httpx.AsyncClient,
     responses = [await http.get("/v2/images") for _ in range(3)]
     assert [r.status_code for r in responses] == [401, 401, 401]
     assert [r.json()["error"]["code"] for r in responses] == ["missing_api_key"] * 3
+    assert "details" not in responses[0].json()["error"]  # only errors with something to add carry details
     assert [remaining(r) for r in responses] == [2, 1, 0]  # counted by address under `*`, not as failures
 
 

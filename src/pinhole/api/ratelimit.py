@@ -4,9 +4,11 @@ A request to the route named `images.upload` of the API `v2` counts against the 
 nearest broader one), keyed by its caller: `apikey:<client>` or `user:<account>`, else its address. Every response
 of a limited route carries `X-RateLimit-*`; a refused hit answers 429 with `Retry-After` in the API's error shape.
 
-Credentials refused while authenticating (401) count per address on `<api>.auth.failed` (falling back to the
-`<api>.auth` rule), on a counter of their own. Once an address has used that budget, its requests that carry
+Keys refused while authenticating (401 `invalid_api_key`) count per address on `<api>.auth.failed` (falling back
+to the `<api>.auth` rule), on a counter of their own. Once an address has used that budget, its requests that carry
 credentials are refused (429) before the credentials are looked at, so keys cannot be tried faster than the rule.
+Expired sessions and access tokens do not count: nobody guesses a signed token, and a busy shared address would
+otherwise lock itself out as its users' tokens expire.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the closures' `Depends(...)` annotations as objects,
@@ -21,7 +23,7 @@ from fastapi.params import Depends as DependsParam
 
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.proxies import client_address
-from pinhole.errors import PinholeError, RateLimited, Unauthorized
+from pinhole.errors import InvalidApiKey, PinholeError, RateLimited
 from pinhole.security.principal import Principal
 from pinhole.security.ratelimit import RateLimitDecision, RateLimiter, address_key, rate_limit_headers
 
@@ -39,7 +41,7 @@ class Meter:
     api: str
     limiter: RateLimiter
     address: str  # the address key, e.g. `ip:192.0.2.7`
-    authenticated: bool = False  # the principal was resolved (credentials were not refused)
+    authenticated: bool = False  # the principal was resolved (no credential was refused)
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -107,9 +109,9 @@ def rate_limits(api: str, *, principal: PrincipalDependency) -> DependsParam:
 
 
 async def count_failure(request: Request, error: PinholeError) -> PinholeError:
-    """Count credentials refused while authenticating against the address; past the limit the answer becomes 429."""
+    """Count a key refused while authenticating against the address; past the limit the answer becomes 429."""
     found = _meter(request)
-    if found is None or found.authenticated or not isinstance(error, Unauthorized):
+    if found is None or found.authenticated or not isinstance(error, InvalidApiKey):
         return error
     decision = await found.limiter.hit(found.failure_key, route=found.failure_route)
     if decision is None:
