@@ -30,6 +30,7 @@ from pinhole.security.tokens import AccessTokens
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
+from pinhole.services.quotas import QuotaDefaults
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
@@ -66,6 +67,16 @@ def build_limiter(settings: Settings) -> RateLimiter | None:
     return RateLimiter(MemoryRateLimitStore(), RateLimitRules.parse(settings.rate_limits.rules))
 
 
+def build_quota_defaults(settings: Settings) -> QuotaDefaults:
+    return QuotaDefaults(
+        max_file_bytes=settings.uploads.max_file_bytes,
+        client_bytes=settings.quotas.client_bytes,
+        client_images=settings.quotas.client_images,
+        user_bytes=settings.quotas.user_bytes,
+        user_images=settings.quotas.user_images,
+    )
+
+
 def build_signer(settings: Settings, secret: str) -> UrlSigner:
     keys: list[tuple[str, str | bytes]] = [*split_signing_keys(settings.signing.keys)]
     return UrlSigner(keys or [("k1", derive_key(secret, "url-signing-default-key"))])
@@ -89,6 +100,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=ImageLimits(max_pixels=settings.uploads.max_pixels, max_frames=settings.uploads.max_frames),
         strip_metadata=settings.uploads.strip_metadata,
         work_dir=settings.tmp_dir,
+        quotas=build_quota_defaults(settings),
     )
     output_limits = build_output_limits(settings)
     variants = VariantService(

@@ -106,6 +106,17 @@ class PayloadTooLarge(PinholeError):
     code = "file_too_large"
 
 
+class QuotaExceeded(PinholeError):
+    """One more image would pass a storage quota; `details` names the quota, its limit and what is used."""
+
+    status = 403
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, *, quota: str, limit: int, used: int, requested: int):
+        super().__init__(message, details={"quota": quota, "limit": limit, "used": used, "requested": requested})
+        self.quota = quota
+
+
 class UnsupportedImageFormat(PinholeError):
     """The bytes are not an image of an accepted format (decided from the bytes, never the name)."""
 

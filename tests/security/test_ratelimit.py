@@ -189,3 +189,26 @@ def test_rate_limited_error_carries_its_headers_to_every_api() -> None:
     error = RateLimited(retry_after=7, headers={"Retry-After": "7", "X-RateLimit-Limit": "10"})
     assert error.response_headers() == {"Retry-After": "7", "X-RateLimit-Limit": "10"}
     assert Overloaded(retry_after=2).response_headers() == {"Retry-After": "2"}
+
+
+async def test_refusal_looks_without_counting(clock: ManualClock) -> None:
+    limits = limiter(clock, {"v2.auth": "2/minute"})
+    assert await limits.refusal("failed-auth:ip:1.2.3.4", route="v2.auth.failed") is None
+    await limits.hit("failed-auth:ip:1.2.3.4", route="v2.auth.failed")
+    assert await limits.refusal("failed-auth:ip:1.2.3.4", route="v2.auth.failed") is None
+    await limits.hit("failed-auth:ip:1.2.3.4", route="v2.auth.failed")
+    clock.advance(20)
+    for _ in range(3):  # looking does not count: the answer stays the same
+        refused = await limits.refusal("failed-auth:ip:1.2.3.4", route="v2.auth.failed")
+        assert refused is not None
+        assert (refused.allowed, refused.remaining, refused.retry_after) == (False, 0, 40)
+    clock.advance(40)
+    assert await limits.refusal("failed-auth:ip:1.2.3.4", route="v2.auth.failed") is None
+    assert await limits.refusal("anything", route="v3.images") is None  # no rule
+
+
+def test_limits_says_whether_a_rule_applies(clock: ManualClock) -> None:
+    limits = limiter(clock, {"v2": "5/minute", "v2.images.serve": "off"})
+    assert limits.limits("v2.images.list")
+    assert not limits.limits("v2.images.serve")
+    assert not limits.limits("v3.images")

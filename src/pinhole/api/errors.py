@@ -2,6 +2,8 @@
 
 Each dialect routes through a `route_class` made here with its own renderer, so the same `PinholeError`
 comes out in each API's documented shape. Unexpected exceptions are logged and become a generic 500.
+The route class also finishes every response with its rate-limit headers (`api.ratelimit`): FastAPI would not
+merge headers set by a dependency into a `Response` a route returns, nor into an error rendered here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from pinhole.api import ratelimit
 from pinhole.errors import InvalidInput, MethodNotAllowed, NotFound, PinholeError
 
 log = logging.getLogger(__name__)
@@ -47,9 +50,15 @@ def route_class(render: Renderer) -> type[APIRoute]:
             handler = super().get_route_handler()
 
             async def handle(request: Request) -> Response:
+                response = await respond(request)
+                ratelimit.add_headers(request, response)
+                return response
+
+            async def respond(request: Request) -> Response:
                 try:
                     return await handler(request)
                 except PinholeError as error:
+                    error = await ratelimit.count_failure(request, error)
                     return render_with_headers(request, error, render)
                 except RequestValidationError as exc:
                     return render_with_headers(request, from_validation_error(exc), render)

@@ -116,6 +116,10 @@ class RateLimitStore(Protocol):
         """Count one hit on `key` atomically; a new window opens at the first hit after the last one ended."""
         ...
 
+    async def peek(self, key: str, *, now: float) -> Window | None:
+        """The current window of `key` without counting a hit (a plain `GET` in Redis); None when none is open."""
+        ...
+
 
 class ExpiringMap(Generic[V]):
     """A dict whose entries expire: a sweep at most every `sweep_every` seconds drops expired ones, and past
@@ -180,6 +184,10 @@ class MemoryRateLimitStore:
             self._windows.replace(key, current)
             return current
 
+    async def peek(self, key: str, *, now: float) -> Window | None:
+        with self._lock:
+            return self._windows.get(key, now=now)
+
 
 @dataclass(frozen=True)
 class RateLimitDecision:
@@ -223,6 +231,10 @@ class RateLimiter:
         self._rules = rules
         self._clock = clock
 
+    def limits(self, route: str) -> bool:
+        """Whether a rule limits `route` (lets a caller skip work, such as finding the address, when none does)."""
+        return self._rules.lookup(route) is not None
+
     async def hit(self, key: str, *, route: str) -> RateLimitDecision | None:
         """Count one hit by `key` on `route`; None when no rule limits the route."""
         found = self._rules.lookup(route)
@@ -232,6 +244,18 @@ class RateLimiter:
         now = self._clock()
         window = await self._store.hit(f"rl:{scope}:{key}", window_seconds=limit.window_seconds, now=now)
         return decide(limit, window, now)
+
+    async def refusal(self, key: str, *, route: str) -> RateLimitDecision | None:
+        """Without counting: the refused decision `key`'s next hit on `route` would get, or None if it would pass."""
+        found = self._rules.lookup(route)
+        if found is None:
+            return None
+        scope, limit = found
+        now = self._clock()
+        window = await self._store.peek(f"rl:{scope}:{key}", now=now)
+        if window is None or window.count < limit.limit:
+            return None
+        return decide(limit, Window(window.count + 1, window.reset_at), now)
 
     async def enforce(self, key: str, *, route: str) -> RateLimitDecision | None:
         """As `hit`, but raise RateLimited (carrying the headers) when the hit is refused."""

@@ -1,8 +1,9 @@
 """Ingesting an upload: the one function every API calls to turn a received file into an image.
 
-Recipe: inspect and validate the bytes (format from content, limits before decoding), normalise (strip metadata,
-apply orientation), store the original once per content hash, record the image. Either all of it happens or
-nothing does: no row and no orphan file is left behind on any failure.
+Recipe: check the client's file-size limit, inspect and validate the bytes (format from content, limits before
+decoding), normalise (strip metadata, apply orientation), then in one transaction check the storage quotas, store
+the original once per content hash and record the image. Either all of it happens or nothing does: no row and no
+orphan file is left behind on any failure.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,8 @@ from pinhole.db.engine import Database
 from pinhole.db.models import Blob, Image, ImageTag
 from pinhole.imaging.ingest import PreparedOriginal, prepare_original
 from pinhole.imaging.inspect import ImageLimits
+from pinhole.services import quotas
+from pinhole.services.quotas import QuotaDefaults
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key
 
@@ -28,6 +32,7 @@ class IngestPolicy:
     limits: ImageLimits
     strip_metadata: bool
     work_dir: Path
+    quotas: QuotaDefaults
     accepted_formats: frozenset[str] | None = None
 
 
@@ -56,6 +61,9 @@ def _sha256_file(path: Path) -> str:
 async def ingest_image(
     *, db: Database, store: BlobStore, pool: WorkerPool, policy: IngestPolicy, upload: NewImage
 ) -> Image:
+    # Upload APIs stop reading past the limit already; this holds it for every API and costs one query.
+    limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=upload.client_id)
+    quotas.check_file_size((await anyio.Path(upload.path).stat()).st_size, limit=limit)
     prepared = await pool.run(
         prepare_original,
         upload.path,
@@ -67,19 +75,35 @@ async def ingest_image(
     try:
         same_bytes = prepared.path == upload.path
         content_hash = upload.sha256 if same_bytes else await pool.run(_sha256_file, prepared.path)
-        return await _store_and_record(db=db, store=store, upload=upload, prepared=prepared, content_hash=content_hash)
+        return await _store_and_record(
+            db=db, store=store, policy=policy, upload=upload, prepared=prepared, content_hash=content_hash
+        )
     finally:
         if prepared.path != upload.path:
             prepared.path.unlink(missing_ok=True)
 
 
 async def _store_and_record(
-    *, db: Database, store: BlobStore, upload: NewImage, prepared: PreparedOriginal, content_hash: str
+    *,
+    db: Database,
+    store: BlobStore,
+    policy: IngestPolicy,
+    upload: NewImage,
+    prepared: PreparedOriginal,
+    content_hash: str,
 ) -> Image:
     key = original_key(content_hash)
     wrote_new_blob = False
     try:
         async with db.writer() as session:
+            # First, before any blob row is claimed: a refused upload changes nothing.
+            await quotas.check_upload(
+                session=session,
+                defaults=policy.quotas,
+                client_id=upload.client_id,
+                owner_id=upload.owner_id,
+                size=prepared.size,
+            )
             created = await _claim_blob(db, session, content_hash=content_hash, key=key, size=prepared.size)
             if created or await store.stat(key) != prepared.size:
                 await store.put_file(key, prepared.path, move=True)

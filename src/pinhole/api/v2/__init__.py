@@ -8,7 +8,17 @@ Choices where the document is silent:
 - Images uploaded without X-User-Id belong to the client as a whole; with it, only that user may change them.
 - Tags are trimmed, lower-cased and de-duplicated; upload accepts repeated `tags` fields, a JSON array or commas.
 - DELETE answers 204; share links are revoked with `DELETE /v2/images/{id}/share/{token}` (not in the document).
-- Errors: `{"error": {"code", "message", "status", "field"}}`, with stable codes.
+- Errors: `{"error": {"code", "message", "status", "field"}}`, with stable codes, plus `details` (an object) when
+  the error has more to say, e.g. the limit that was passed.
+- Rate limits: each route has a stable name (`images.upload`, `images.list`, `images.serve`, `images.shared`,
+  `images.update`, `images.delete`, `images.share`, `images.unshare`, `status`) and `v2.<name>` is its rate-limit
+  scope. Limited responses carry `X-RateLimit-Limit/Remaining/Reset` (reset as epoch seconds); refusals are 429
+  `rate_limited` with `Retry-After` and `details.retry_after`.
+- Quotas: an upload past a storage quota is 403 `quota_exceeded` (not 413, which is about one request's size and
+  invites a smaller retry; not 507, which blames the server): retrying cannot help until images are deleted or the
+  quota is raised. `details` gives `quota` (`client_bytes`, `client_images`, `user_bytes` or `user_images`),
+  `limit`, `used` and `requested`. A file over the client's own size limit is 413 `file_too_large`, as for the
+  server-wide one.
 - Admin portal sign-in (`/admin/auth/...`): the same JSON as pinhole's own account API (`/auth/...`):
   `{"login" | "username" | "email", "password"}` gives `{accessToken, refreshToken, tokenType: "Bearer", expiresIn,
   refreshExpiresAt, user}`; refresh takes `{refreshToken}`. A non-admin with the right password gets 403 `forbidden`
@@ -49,14 +59,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from pinhole.api.ratelimit import rate_limits
 from pinhole.api.v2 import browser, images, keys, sessions, signing, status
+from pinhole.api.v2.auth import optional_principal
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
-__all__ = ["build_router", "render_error"]
+__all__ = ["API_NAME", "build_router", "render_error"]
+
+API_NAME = "v2"
 
 
 def build_router(prefix: str) -> APIRouter:
-    router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES)
+    limits = rate_limits(API_NAME, principal=optional_principal)
+    router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES, dependencies=[limits])
     router.include_router(status.router)
     router.include_router(images.router)
     router.include_router(sessions.build_token_router(prefix="/auth", admin=False))

@@ -54,7 +54,7 @@ def _cookie(request: Request) -> str:
 
 @router.post(
     "",
-    name="v2.auth.session.create",
+    name="auth.session.create",
     summary="Sign in: set the session cookie, get the CSRF token",
     responses=THROTTLED,
 )
@@ -75,14 +75,14 @@ async def create_session(
     return _public(session)
 
 
-@router.get("", name="v2.auth.session.read", summary="The signed-in account and the session's CSRF token")
+@router.get("", name="auth.session.read", summary="The signed-in account and the session's CSRF token")
 async def read_session(request: Request, response: Response, gate: SigninDep) -> BrowserSessionPublic:
     session = await signin.current_browser_session(gate, cookie=_cookie(request))
     no_store(response)
     return _public(session)
 
 
-@router.post("/refresh", name="v2.auth.session.refresh", summary="Rotate the session cookie and its CSRF token")
+@router.post("/refresh", name="auth.session.refresh", summary="Rotate the session cookie and its CSRF token")
 async def refresh_session(
     request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
 ) -> BrowserSessionPublic:
@@ -92,7 +92,7 @@ async def refresh_session(
     return _public(session)
 
 
-@router.delete("", name="v2.auth.session.delete", status_code=204, summary="Sign out: end the session")
+@router.delete("", name="auth.session.delete", status_code=204, summary="Sign out: end the session")
 async def delete_session(request: Request, runtime: RuntimeDep, gate: SigninDep) -> Response:
     response = Response(status_code=204)
     cookie = request.cookies.get(SESSION_COOKIE)

@@ -9,6 +9,8 @@ unknown options) goes on to the FastAPI route, which also fills the caches this 
 With URL signing on (`signing.mode` not `off`) only identity requests (the original) are answered here: every
 anonymous transform then needs a signature, and signatures (`sig`, `exp`) are checked by the route alone, so no
 memoised answer can outlive a signature's expiry. Queries carrying `sig` or `exp` always go to the route.
+When a rate-limit rule covers `v2.images.serve` (none does by default), this path counts its answers on the same
+counter as the route, by address, and leaves refused requests to the route, which answers 429 in the v2 shape.
 """
 
 from __future__ import annotations
@@ -16,19 +18,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
 from pinhole.api.params import flag
+from pinhole.api.proxies import client_address
+from pinhole.api.v2 import API_NAME
 from pinhole.api.v2.transform import v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
+from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
 from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
 FITS = frozenset({"inside", "cover", "fill"})
+SERVE_ROUTE = f"{API_NAME}.images.serve"  # the rate-limit scope of the route this path stands in for
+Headers = list[tuple[bytes, bytes]]
 
 
 def parse_simple_query(query: bytes) -> dict[str, object] | None:
@@ -65,7 +73,7 @@ class Prepared:
     image: Image
     variant: StoredVariant | None
     payload: Payload
-    headers: list[tuple[bytes, bytes]]  # without Content-Type/Length, which 304s must not carry
+    headers: Headers  # without Content-Type/Length, which 304s must not carry
 
     def current(self, runtime: Runtime) -> bool:
         if runtime.recent.get(self.image.id) is not self.image:
@@ -107,8 +115,24 @@ class WarmDelivery:
         data = await self._bytes(prepared.payload)
         if data is None:
             return False
-        await self._send(scope, send, prepared, data, if_none_match)
+        limited = await self._rate_limit(scope)
+        if limited is None:
+            return False
+        await self._send(scope, send, prepared, data, if_none_match, limited)
         return True
+
+    async def _rate_limit(self, scope: Scope) -> Headers | None:
+        """The rate-limit headers of an allowed answer ([] when unlimited), or None when the hit is refused."""
+        limiter = self.runtime.limiter
+        if limiter is None or not limiter.limits(SERVE_ROUTE):
+            return []
+        address = client_address(HTTPConnection(scope), self.runtime.settings.server.trusted_proxies)
+        decision = await limiter.hit(address_key(address), route=SERVE_ROUTE)
+        if decision is None:
+            return []
+        if not decision.allowed:
+            return None
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rate_limit_headers(decision).items()]
 
     def _prepare(self, image_id: str, query: bytes) -> Prepared | None:
         image = self.runtime.recent.get(image_id)
@@ -143,16 +167,19 @@ class WarmDelivery:
             hot.put(payload.key, payload.etag, data)
         return data
 
-    async def _send(self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None) -> None:
+    async def _send(
+        self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None, extra: Headers
+    ) -> None:
         if scope["method"] == "GET":
             self.runtime.usage.record_view(prepared.image.id)
             if prepared.variant is not None:
                 self.runtime.usage.record_variant_access(prepared.variant.id)
         payload = prepared.payload
         if etag_matches(if_none_match, payload.etag):
-            status, body, headers = 304, b"", prepared.headers
+            status, body, headers = 304, b"", [*prepared.headers, *extra]
         else:
             length = (b"content-length", str(len(data)).encode())
-            status, body, headers = 200, data, [*prepared.headers, (b"content-type", payload.mime.encode()), length]
+            content = [(b"content-type", payload.mime.encode()), length]
+            status, body, headers = 200, data, [*prepared.headers, *content, *extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

@@ -28,6 +28,7 @@ from pinhole.security import policy
 from pinhole.services import images as image_service
 from pinhole.services import listing, shares, uploaders
 from pinhole.services.ingest import NewImage, ingest_image
+from pinhole.services.quotas import file_size_limit
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.uploads.multipart import ParsedForm, receive_multipart
 
@@ -109,6 +110,7 @@ def _upload_fields(form: ParsedForm, principal_client: str, owner: str | None) -
 
 @router.post(
     "/images",
+    name="images.upload",
     status_code=201,
     summary="Upload an image",
     response_model=ImagePublic,
@@ -119,7 +121,9 @@ async def upload_image(request: Request, runtime: RuntimeDep, principal: Uploade
     async with receive_multipart(
         request,
         tmp_dir=runtime.settings.tmp_dir,
-        max_file_bytes=runtime.settings.uploads.max_file_bytes,
+        max_file_bytes=await file_size_limit(
+            db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id
+        ),
         max_files=1,
     ) as form:
         upload = _upload_fields(form, target.client_id, target.owner_id)
@@ -136,7 +140,9 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-@router.get("/images", summary="List images with filtering and pagination", response_model=ImageList)
+@router.get(
+    "/images", name="images.list", summary="List images with filtering and pagination", response_model=ImageList
+)
 async def list_images(
     request: Request,
     runtime: RuntimeDep,
@@ -184,10 +190,15 @@ SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.head(
-    "/images/share/{share_token}", response_model=None, responses=SHARED_RESPONSES, summary="Shared image headers"
+    "/images/share/{share_token}",
+    name="images.shared",
+    response_model=None,
+    responses=SHARED_RESPONSES,
+    summary="Shared image headers",
 )
 @router.get(
     "/images/share/{share_token}",
+    name="images.shared",
     response_model=None,
     responses=SHARED_RESPONSES,
     summary="Access a shared image via its token",
@@ -213,9 +224,12 @@ SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.head("/images/{image_id}", response_model=None, responses=SERVE_RESPONSES, summary="Image headers")
+@router.head(
+    "/images/{image_id}", name="images.serve", response_model=None, responses=SERVE_RESPONSES, summary="Image headers"
+)
 @router.get(
     "/images/{image_id}",
+    name="images.serve",
     response_model=None,
     responses=SERVE_RESPONSES,
     summary="Serve an image (original or transformed), or its metadata with info=true",
@@ -243,7 +257,12 @@ async def serve_image(
     return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
 
 
-@router.patch("/images/{image_id}", summary="Update tags, description or privacy", response_model=ImagePublic)
+@router.patch(
+    "/images/{image_id}",
+    name="images.update",
+    summary="Update tags, description or privacy",
+    response_model=ImagePublic,
+)
 async def update_image(
     request: Request, runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, body: ImageUpdate
 ) -> ImagePublic:
@@ -259,7 +278,7 @@ async def update_image(
     return to_public(request, runtime, image)
 
 
-@router.delete("/images/{image_id}", status_code=204, summary="Delete an image")
+@router.delete("/images/{image_id}", name="images.delete", status_code=204, summary="Delete an image")
 async def delete_image(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str) -> Response:
     await image_service.delete_image(
         db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, image_id=image_id
@@ -267,7 +286,13 @@ async def delete_image(runtime: RuntimeDep, principal: ClientPrincipal, image_id
     return Response(status_code=204)
 
 
-@router.post("/images/{image_id}/share", status_code=201, summary="Create a share link", response_model=SharePublic)
+@router.post(
+    "/images/{image_id}/share",
+    name="images.share",
+    status_code=201,
+    summary="Create a share link",
+    response_model=SharePublic,
+)
 async def create_share(
     request: Request,
     runtime: RuntimeDep,
@@ -287,7 +312,9 @@ async def create_share(
     )
 
 
-@router.delete("/images/{image_id}/share/{token}", status_code=204, summary="Revoke a share link")
+@router.delete(
+    "/images/{image_id}/share/{token}", name="images.unshare", status_code=204, summary="Revoke a share link"
+)
 async def revoke_share(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, token: str) -> Response:
     await shares.revoke_share(db=runtime.db, principal=principal, image_id=image_id, token=token)
     return Response(status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -84,6 +85,9 @@ class ErrorBody(Schema):
     message: str = Field(description="What went wrong, for people.")
     status: int = Field(examples=[404])
     field: str | None = Field(default=None, description="The request field at fault, when there is one.")
+    details: dict[str, Any] | None = Field(
+        default=None, description="More about the error when there is more, e.g. the limit that was passed."
+    )
 
 
 class ErrorResponse(Schema):

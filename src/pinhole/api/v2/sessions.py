@@ -77,7 +77,7 @@ async def _session_of_caller(request: Request, runtime: Runtime) -> str:
 
 
 def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
-    name = "v2.auth.admin" if admin else "v2.auth"
+    name = "auth.admin" if admin else "auth"
     # Annotations are resolved from module globals, so the admin check is a call rather than its own dependency.
     allowed = _admin_only if admin else _anyone
     who = "an admin account" if admin else "any account"

@@ -43,7 +43,7 @@ class SignedUrlPublic(Schema):
 
 @router.post(
     "/images/{image_id}/sign",
-    name="v2.images.sign",
+    name="images.sign",
     summary="Get a signed transform URL (owner only)",
     response_model=SignedUrlPublic,
 )

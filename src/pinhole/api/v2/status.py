@@ -16,7 +16,7 @@ router = APIRouter(tags=["v2"], route_class=V2Route)
 log = logging.getLogger(__name__)
 
 
-@router.get("/status", summary="Health check + API key info", response_model=Status)
+@router.get("/status", name="status", summary="Health check + API key info", response_model=Status)
 async def status(runtime: RuntimeDep, client: OptionalClient) -> Status:
     database = storage = "ok"
     try:

@@ -1,0 +1,129 @@
+"""Rate limits for any API: one router dependency counts each request, the route class adds the headers.
+
+A request to the route named `images.upload` of the API `v2` counts against the rule for `v2.images.upload` (or the
+nearest broader one), keyed by its caller: `apikey:<client>` or `user:<account>`, else its address. Every response
+of a limited route carries `X-RateLimit-*`; a refused hit answers 429 with `Retry-After` in the API's error shape.
+
+Keys refused while authenticating (401 `invalid_api_key`) count per address on `<api>.auth.failed` (falling back
+to the `<api>.auth` rule), on a counter of their own. Once an address has used that budget, its requests that carry
+credentials are refused (429) before the credentials are looked at, so keys cannot be tried faster than the rule.
+Expired sessions and access tokens do not count: nobody guesses a signed token, and a busy shared address would
+otherwise lock itself out as its users' tokens expire.
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the closures' `Depends(...)` annotations as objects,
+# and names local to `rate_limits` cannot be resolved from strings.
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.params import Depends as DependsParam
+
+from pinhole.api.deps import RuntimeDep
+from pinhole.api.proxies import client_address
+from pinhole.errors import InvalidApiKey, PinholeError, RateLimited
+from pinhole.security.principal import Principal
+from pinhole.security.ratelimit import RateLimitDecision, RateLimiter, address_key, rate_limit_headers
+
+PrincipalDependency = Callable[..., Coroutine[Any, Any, Principal]]
+
+CREDENTIAL_HEADERS = ("x-api-key", "authorization", "x-upload-key")
+FAILED_AUTH_ROUTE = "auth.failed"
+_STATE_KEY = "pinhole_rate_limit"
+
+
+@dataclass
+class Meter:
+    """One request under rate limits: what the dependency learned, for the route class to finish the response."""
+
+    api: str
+    limiter: RateLimiter
+    address: str  # the address key, e.g. `ip:192.0.2.7`
+    authenticated: bool = False  # the principal was resolved (no credential was refused)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failure_key(self) -> str:
+        return f"failed-auth:{self.address}"
+
+    @property
+    def failure_route(self) -> str:
+        return f"{self.api}.{FAILED_AUTH_ROUTE}"
+
+
+def _meter(request: Request) -> Meter | None:
+    meter = getattr(request.state, _STATE_KEY, None)
+    return meter if isinstance(meter, Meter) else None
+
+
+def _refuse(meter: Meter, decision: RateLimitDecision) -> RateLimited:
+    meter.headers = rate_limit_headers(decision)
+    return RateLimited(retry_after=decision.retry_after, headers=meter.headers)
+
+
+def _carries_credentials(request: Request) -> bool:
+    return any(name in request.headers for name in CREDENTIAL_HEADERS)
+
+
+def _route_name(request: Request) -> str:
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    return name if isinstance(name, str) else request.url.path
+
+
+def rate_limits(api: str, *, principal: PrincipalDependency) -> DependsParam:
+    """The dependency an API's router includes; `principal` is the API's own (cached) authentication dependency."""
+
+    async def meter(request: Request, runtime: RuntimeDep) -> Meter | None:
+        # Runs before authentication: an address that sent too many bad credentials is refused unread.
+        if runtime.limiter is None:
+            return None
+        address = client_address(request, runtime.settings.server.trusted_proxies)
+        found = Meter(api=api, limiter=runtime.limiter, address=address_key(address))
+        setattr(request.state, _STATE_KEY, found)
+        if _carries_credentials(request):
+            refused = await found.limiter.refusal(found.failure_key, route=found.failure_route)
+            if refused is not None:
+                raise _refuse(found, refused)
+        return found
+
+    async def limit(
+        request: Request,
+        found: Annotated[Meter | None, Depends(meter)],
+        caller: Annotated[Principal, Depends(principal)],
+    ) -> None:
+        if found is None:
+            return
+        found.authenticated = True
+        key = caller.rate_key() or found.address
+        decision = await found.limiter.hit(key, route=f"{api}.{_route_name(request)}")
+        if decision is None:
+            return
+        if not decision.allowed:
+            raise _refuse(found, decision)
+        found.headers = rate_limit_headers(decision)
+
+    return DependsParam(limit)
+
+
+async def count_failure(request: Request, error: PinholeError) -> PinholeError:
+    """Count a key refused while authenticating against the address; past the limit the answer becomes 429."""
+    found = _meter(request)
+    if found is None or found.authenticated or not isinstance(error, InvalidApiKey):
+        return error
+    decision = await found.limiter.hit(found.failure_key, route=found.failure_route)
+    if decision is None:
+        return error
+    if not decision.allowed:
+        return _refuse(found, decision)
+    found.headers = rate_limit_headers(decision)
+    return error
+
+
+def add_headers(request: Request, response: Response) -> None:
+    """Put the request's `X-RateLimit-*` headers on its response, whatever produced it."""
+    found = _meter(request)
+    if found is not None:
+        response.headers.update(found.headers)
