@@ -29,6 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_USER_ID = 255
 _STATE_KEY = "pinhole_principal"
+_CSRF_REFUSED = "pinhole_csrf_refused"
 
 __all__ = ["CSRF_HEADER", "SAFE_METHODS", "SESSION_COOKIE", "account_principal", "authenticate", "csrf_token"]
 
@@ -95,7 +96,9 @@ async def _cookie(runtime: Runtime, request: Request, cookie: str) -> Principal:
         return ANONYMOUS
     given = request.headers.get(CSRF_HEADER)
     if request.method not in SAFE_METHODS and not csrf_matches(runtime.secret, cookie, given):
-        raise CsrfFailed()
+        # Not an identity: the request acts as nobody, and `require_csrf` turns that into 403 where it matters.
+        setattr(request.state, _CSRF_REFUSED, True)
+        return ANONYMOUS
     session_row, user = live
     return account_principal(user, via=Via.SESSION, credential_id=session_row.id)
 
@@ -123,8 +126,18 @@ async def _resolve(request: Request, runtime: Runtime) -> Principal:
     return ANONYMOUS
 
 
+def require_csrf(request: Request) -> None:
+    """Refuse (403) a request whose session cookie came without its CSRF token on a state-changing method."""
+    if getattr(request.state, _CSRF_REFUSED, False):
+        raise CsrfFailed()
+
+
 async def authenticate(request: Request, runtime: Runtime) -> Principal:
-    """The request's principal, resolved once per request (rate limits and routes share it)."""
+    """The request's principal, resolved once per request (rate limits and routes share it).
+
+    A session cookie without its CSRF token on a state-changing request resolves to anonymous here (so rate limits
+    and routes that need nobody, like signing in, still work); routes' principal dependencies call `require_csrf`.
+    """
     cached: Principal | None = getattr(request.state, _STATE_KEY, None)
     if cached is None:
         cached = await _resolve(request, runtime)

@@ -61,7 +61,7 @@ from fastapi import APIRouter
 
 from pinhole.api.ratelimit import rate_limits
 from pinhole.api.v2 import browser, images, keys, sessions, signing, status
-from pinhole.api.v2.auth import optional_principal
+from pinhole.api.v2.auth import identify_caller
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["API_NAME", "build_router", "render_error"]
@@ -70,7 +70,7 @@ API_NAME = "v2"
 
 
 def build_router(prefix: str) -> APIRouter:
-    limits = rate_limits(API_NAME, principal=optional_principal)
+    limits = rate_limits(API_NAME, principal=identify_caller)
     router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES, dependencies=[limits])
     router.include_router(status.router)
     router.include_router(images.router)

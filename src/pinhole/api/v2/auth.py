@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from pinhole.api.credentials import authenticate
+from pinhole.api.credentials import authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep
 from pinhole.db.models import Client
 from pinhole.errors import Forbidden, MissingApiKey, Unauthorized
@@ -24,6 +24,13 @@ async def optional_principal(
     x_user_id: Annotated[str | None, Header(description="External user id (the owner).")] = None,
 ) -> Principal:
     # The Header parameters only document the headers in OpenAPI; `authenticate` reads the request itself.
+    principal = await authenticate(request, runtime)
+    require_csrf(request)
+    return principal
+
+
+async def identify_caller(request: Request, runtime: RuntimeDep) -> Principal:
+    """Who is calling, without refusing a missing CSRF token: what rate limits count by."""
     return await authenticate(request, runtime)
 
 
