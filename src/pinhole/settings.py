@@ -199,7 +199,7 @@ class SigningSettings(BaseModel):
         ge=1,
         le=36_500,
         description="Longest validity a signed URL may be given through the API, and what it gets when the request "
-        "names none (see docs/signing.md).",
+        "names none (see docs/security.md).",
     )
 
     @field_validator("keys")

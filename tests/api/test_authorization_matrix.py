@@ -310,10 +310,13 @@ async def test_route_outcomes(
     world_kind: str,
 ) -> None:
     got: dict[str, Outcome] = {}
+    shared: tuple[World, Resources] | None = None
     for n, role in enumerate(ROLES):
-        # A fresh world and resources for each role: some calls destroy (delete, logout, change-password).
-        world = await _world(world_kind, runtime, tenant, other_tenant, n)
-        res = await _resources(http, runtime, world, n, private=case.private)
+        # Calls that change state (delete, logout, change-password...) get a fresh world and resources per role.
+        if shared is None or case.method not in ("GET", "HEAD"):
+            world = await _world(world_kind, runtime, tenant, other_tenant, n)
+            shared = (world, await _resources(http, runtime, world, n, private=case.private))
+        world, res = shared
         response = await _call(http, case, _path(case, res), Ctx(world, role))
         got[role] = _outcome(response, _values(res)[case.subject])
     assert got == case.expected(world_kind)

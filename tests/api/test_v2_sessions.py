@@ -93,8 +93,11 @@ async def test_suspending_an_account_stops_its_sessions(http: httpx.AsyncClient,
     assert (await http.get("/v2/auth/me", headers=with_cookie(cookie))).status_code == 401
     refresh = await http.post("/v2/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
     assert refresh.status_code == 401
+    # Suspension ends sessions for good: after reactivation the account signs in again.
     await users.set_status(runtime.db, user.id, Status.ACTIVE)
-    assert (await http.get("/v2/auth/me", headers=bearer(tokens["accessToken"]))).status_code == 200
+    assert (await http.get("/v2/auth/me", headers=bearer(tokens["accessToken"]))).status_code == 401
+    fresh = await login(http)
+    assert (await http.get("/v2/auth/me", headers=bearer(fresh["accessToken"]))).status_code == 200
 
 
 async def test_me_needs_a_signed_in_account(http: httpx.AsyncClient, tenant: ApiClient) -> None:

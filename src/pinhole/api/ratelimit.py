@@ -96,7 +96,7 @@ def rate_limits(api: str, *, principal: PrincipalDependency) -> DependsParam:
     ) -> None:
         if found is None:
             return
-        found.authenticated = True
+        found.authenticated = not caller.is_anonymous  # bad credentials identify as anonymous
         key = caller.rate_key() or found.address
         decision = await found.limiter.hit(key, route=f"{api}.{_route_name(request)}")
         if decision is None:

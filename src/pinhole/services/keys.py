@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select, update
 
@@ -64,48 +65,64 @@ async def create_personal_key(
     return NewKey(key=key, row=row)
 
 
-async def list_personal_keys(db: Database, *, user_id: str) -> list[ApiKey]:
+K = TypeVar("K", ApiKey, UploadKey)
+
+
+async def _list(db: Database, model: type[K], user_id: str) -> list[K]:
     async with db.reader() as session:
-        query = select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
-        return list(await session.scalars(query.order_by(ApiKey.created_at)))
+        query = select(model).where(model.user_id == user_id, model.revoked_at.is_(None))
+        return list(await session.scalars(query.order_by(model.created_at)))
 
 
-async def get_personal_key(db: Database, key_id: str) -> ApiKey | None:
+async def _get(db: Database, model: type[K], key_id: str) -> K | None:
     async with db.reader() as session:
-        return await session.get(ApiKey, key_id)
+        return await session.get(model, key_id)
 
 
-async def revoke_personal_key(db: Database, *, key_id: str) -> None:
+async def _revoke(db: Database, model: type[K], key_id: str) -> None:
     async with db.writer() as session:
-        row = await session.get(ApiKey, key_id)
+        row = await session.get(model, key_id)
         if row is None or row.revoked_at is not None:
             raise NotFound("No such key.")
         row.revoked_at = utcnow()
 
 
-async def authenticate_personal_key(db: Database, key: str) -> tuple[ApiKey, User] | None:
+async def _authenticate(db: Database, model: type[K], key: str, prefix: str) -> tuple[K, User] | None:
     """The live key and its active user, or None. Records the key's last use (at most once a minute)."""
-    if not key.startswith(PERSONAL_PREFIX) or len(key) > MAX_KEY_LENGTH:
+    if not key.startswith(prefix) or len(key) > MAX_KEY_LENGTH:
         return None
-    digest = hash_token(key)
     async with db.reader() as session:
-        found = (await session.execute(select(ApiKey, User).join(User).where(ApiKey.key_hash == digest))).first()
+        query = select(model, User).join(User).where(model.key_hash == hash_token(key))
+        found = (await session.execute(query)).first()
     if found is None:
         return None
     row, user = found
     now = utcnow()
+    expires_at: datetime | None = getattr(row, "expires_at", None)
     if not matches(key, row.key_hash) or row.revoked_at is not None or user.status != "active":
         return None
-    if row.expires_at is not None and row.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        await _touch(db, ApiKey, row.id, now)
+        async with db.writer() as session:
+            await session.execute(update(model).where(model.id == row.id).values(last_used_at=now))
     return row, user
 
 
-async def _touch(db: Database, model: type[ApiKey] | type[UploadKey], key_id: str, now: datetime) -> None:
-    async with db.writer() as session:
-        await session.execute(update(model).where(model.id == key_id).values(last_used_at=now))
+async def list_personal_keys(db: Database, *, user_id: str) -> list[ApiKey]:
+    return await _list(db, ApiKey, user_id)
+
+
+async def get_personal_key(db: Database, key_id: str) -> ApiKey | None:
+    return await _get(db, ApiKey, key_id)
+
+
+async def revoke_personal_key(db: Database, *, key_id: str) -> None:
+    await _revoke(db, ApiKey, key_id)
+
+
+async def authenticate_personal_key(db: Database, key: str) -> tuple[ApiKey, User] | None:
+    return await _authenticate(db, ApiKey, key, PERSONAL_PREFIX)
 
 
 def upload_key_secret(secret: str, row: UploadKey) -> str:
@@ -125,37 +142,16 @@ async def create_upload_key(db: Database, *, secret: str, user_id: str, name: st
 
 
 async def list_upload_keys(db: Database, *, user_id: str) -> list[UploadKey]:
-    async with db.reader() as session:
-        query = select(UploadKey).where(UploadKey.user_id == user_id, UploadKey.revoked_at.is_(None))
-        return list(await session.scalars(query.order_by(UploadKey.created_at)))
+    return await _list(db, UploadKey, user_id)
 
 
 async def get_upload_key(db: Database, key_id: str) -> UploadKey | None:
-    async with db.reader() as session:
-        return await session.get(UploadKey, key_id)
+    return await _get(db, UploadKey, key_id)
 
 
 async def revoke_upload_key(db: Database, *, key_id: str) -> None:
-    async with db.writer() as session:
-        row = await session.get(UploadKey, key_id)
-        if row is None or row.revoked_at is not None:
-            raise NotFound("No such key.")
-        row.revoked_at = utcnow()
+    await _revoke(db, UploadKey, key_id)
 
 
 async def authenticate_upload_key(db: Database, key: str) -> tuple[UploadKey, User] | None:
-    if not key.startswith(UPLOAD_PREFIX) or len(key) > MAX_KEY_LENGTH:
-        return None
-    digest = hash_token(key)
-    async with db.reader() as session:
-        query = select(UploadKey, User).join(User).where(UploadKey.key_hash == digest)
-        found = (await session.execute(query)).first()
-    if found is None:
-        return None
-    row, user = found
-    if not matches(key, row.key_hash) or row.revoked_at is not None or user.status != "active":
-        return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        await _touch(db, UploadKey, row.id, now)
-    return row, user
+    return await _authenticate(db, UploadKey, key, UPLOAD_PREFIX)

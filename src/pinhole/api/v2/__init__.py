@@ -36,7 +36,7 @@ Choices where the document is silent:
 - Browser sessions (`/auth/session`): POST signs in and sets the cookie, GET gives the user and CSRF token again,
   `POST /auth/session/refresh` rotates both (needs `X-CSRF-Token`), DELETE signs out (needs `X-CSRF-Token`) and
   clears the cookie. A cookie request that changes state without the right token is 403 `csrf_failed`.
-- Signed transform URLs (`signing.mode`, docs/signing.md): with `anonymous`, anonymous transforms need `sig` (and
+- Signed transform URLs (`signing.mode`, docs/security.md): with `anonymous`, anonymous transforms need `sig` (and
   `exp` when the URL expires) from `POST /v2/images/{id}/sign` (owner only); with `all`, everyone but the owner
   does. The original (no options), share links and a share `token` never do. `sig`/`exp` are not options: they do
   not change the variant. A missing, bad, expired or unknown-key signature answers the 403 JSON error

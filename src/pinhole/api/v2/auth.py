@@ -13,8 +13,8 @@ from fastapi import Depends, Header, Request
 from pinhole.api.credentials import authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep
 from pinhole.db.models import Client
-from pinhole.errors import Forbidden, MissingApiKey, Unauthorized
-from pinhole.security.principal import GUEST, Principal, Via
+from pinhole.errors import Forbidden, MissingApiKey, PinholeError, Unauthorized
+from pinhole.security.principal import ANONYMOUS, GUEST, Principal, Via
 
 
 async def optional_principal(
@@ -30,8 +30,13 @@ async def optional_principal(
 
 
 async def identify_caller(request: Request, runtime: RuntimeDep) -> Principal:
-    """Who is calling, without refusing a missing CSRF token: what rate limits count by."""
-    return await authenticate(request, runtime)
+    """Who is calling, for rate limits: never refuses. Bad credentials count as anonymous (by address) here; the
+    route's own principal dependency refuses them (and counts a bad key as a failure), or ignores them where it
+    reads no credentials (signing in, logging out with an expired access token)."""
+    try:
+        return await authenticate(request, runtime)
+    except PinholeError:
+        return ANONYMOUS
 
 
 async def client_principal(principal: Annotated[Principal, Depends(optional_principal)]) -> Principal:
