@@ -34,9 +34,7 @@ CLIENT_B = Principal(client_id="b", user_id="alice", via=Via.CLIENT_KEY, credent
 
 
 def account(user: str, via: Via = Via.ACCESS_TOKEN, role: Role = Role.USER) -> Principal:
-    return Principal(
-        client_id=ACCOUNTS_CLIENT_ID, user_id=user, account_id=user, role=role, via=via, credential_id="s"
-    )
+    return Principal(client_id=ACCOUNTS_CLIENT_ID, user_id=user, account_id=user, role=role, via=via, credential_id="s")
 
 
 ADMIN = account("root", role=Role.ADMIN)
