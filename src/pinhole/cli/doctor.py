@@ -47,6 +47,8 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("uploads.max_pixels is over 200 megapixels: one upload can exhaust memory")
     if settings.imaging.queue_size > 1000:
         found.append("imaging.queue_size is very large: overload turns into memory growth instead of 503s")
+    if settings.variant_cache.max_bytes == 0:
+        found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")
     return found
 
 
