@@ -22,6 +22,9 @@ COMMANDS = [
     ["clients"],
     ["clients", "create"],
     ["clients", "list"],
+    ["cache"],
+    ["cache", "stats"],
+    ["cache", "prune"],
 ]
 
 

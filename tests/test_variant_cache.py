@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-from sqlalchemy import select, update
 
 from pinhole.db.models import Variant
 from pinhole.runtime import Runtime
@@ -22,34 +20,12 @@ from pinhole.storage.keys import original_key
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
 from tests.support import images as img
+from tests.support.variants import render_widths, touch_in_order, variants_by_width
 
 pytestmark = pytest.mark.anyio
 
 WIDTHS = (10, 20, 30, 40, 50, 60)
 OLDEST_FIRST = (40, 10, 60, 20, 50, 30)
-
-
-async def render_widths(http: httpx.AsyncClient, image: dict[str, Any], widths: tuple[int, ...] = WIDTHS) -> None:
-    for width in widths:
-        response = await http.get(f"/v2/images/{image['id']}", params={"w": width})
-        assert response.status_code == 200, response.text
-
-
-async def variants_by_width(runtime: Runtime) -> dict[int, Variant]:
-    async with runtime.db.reader() as session:
-        return {v.width: v for v in await session.scalars(select(Variant))}
-
-
-async def touch_in_order(runtime: Runtime, widths: tuple[int, ...]) -> dict[int, Variant]:
-    """Give the variants of these widths access times a minute apart, oldest first; returns them by width."""
-    await runtime.usage.flush()  # buffered hits must not overwrite the times written here
-    found = await variants_by_width(runtime)
-    base = datetime(2024, 1, 1, tzinfo=UTC)
-    async with runtime.db.writer() as session:
-        for minutes, width in enumerate(widths):
-            when = base + timedelta(minutes=minutes)
-            await session.execute(update(Variant).where(Variant.id == found[width].id).values(last_accessed_at=when))
-    return found
 
 
 @pytest.fixture
@@ -60,7 +36,7 @@ async def photo(http: httpx.AsyncClient, tenant: ApiClient) -> dict[str, Any]:
 @pytest.fixture
 async def six(http: httpx.AsyncClient, runtime: Runtime, photo: dict[str, Any]) -> dict[int, Variant]:
     """Six variants of one photo, accessed in the order OLDEST_FIRST."""
-    await render_widths(http, photo)
+    await render_widths(http, photo, WIDTHS)
     return await touch_in_order(runtime, OLDEST_FIRST)
 
 
