@@ -12,9 +12,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from sqlalchemy import update
 
-from pinhole.db.models import Variant
+from pinhole.db.models import Variant, utcnow
 from pinhole.runtime import Runtime
+from pinhole.services import variant_cache
 from pinhole.services.variant_cache import CacheStats, cache_stats, prune_variants
 from pinhole.storage.keys import original_key
 from tests.api.v2helpers import upload
@@ -93,6 +95,17 @@ async def test_dry_run_reports_the_same_and_changes_nothing(runtime: Runtime, si
     assert all([await stored(runtime, v) for v in six.values()])
     real = await prune_variants(db=runtime.db, store=runtime.store, max_bytes=budget)
     assert (real.evicted, real.bytes_freed, real.bytes_remaining) == (dry.evicted, dry.bytes_freed, dry.bytes_remaining)
+
+
+async def test_a_variant_served_after_the_prune_read_it_is_kept(runtime: Runtime, six: dict[int, Variant]) -> None:
+    coldest = await variant_cache._coldest(runtime.db, after=None, limit=2)
+    assert [row.id for row in coldest] == [six[w].id for w in OLDEST_FIRST[:2]]
+    async with runtime.db.writer() as session:  # served (and flushed) between the read and the delete
+        await session.execute(update(Variant).where(Variant.id == coldest[1].id).values(last_accessed_at=utcnow()))
+    gone = await variant_cache._evict(runtime.db, runtime.store, coldest, None)
+    assert [row.id for row in gone] == [coldest[0].id]
+    assert await stored(runtime, six[OLDEST_FIRST[1]])
+    assert not await stored(runtime, six[OLDEST_FIRST[0]])
 
 
 async def test_stats_count_variants_and_bytes(runtime: Runtime, six: dict[int, Variant]) -> None:

@@ -57,7 +57,7 @@ class VariantPruner:
     async def run(self) -> None:
         """Prune every `interval` seconds until `stop()`; a failed pass is logged and retried at the next one."""
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(TimeoutError):  # the interval passed without a stop: prune
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
                 return
             try:

@@ -99,7 +99,7 @@ async def _coldest(db: Database, *, after: tuple[datetime, int] | None, limit: i
 
 
 def _enough(rows: Sequence[_Cold], excess: int) -> list[_Cold]:
-    """The shortest prefix of `rows` whose sizes add up to `excess` (all of them when they do not)."""
+    """The shortest prefix of `rows` whose sizes reach `excess` (all of them when they do not)."""
     chosen, covered = [], 0
     for row in rows:
         if covered >= excess:
