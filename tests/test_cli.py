@@ -39,6 +39,9 @@ COMMANDS = [
     ["uploadkeys", "list"],
     ["uploadkeys", "revoke"],
     ["uploadkeys", "sharex"],
+    ["cache"],
+    ["cache", "stats"],
+    ["cache", "prune"],
 ]
 
 

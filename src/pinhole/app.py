@@ -30,6 +30,7 @@ from pinhole.security.tokens import AccessTokens
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
+from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
@@ -90,6 +91,20 @@ def build_output_limits(settings: Settings) -> OutputLimits:
     )
 
 
+def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCache) -> VariantPruner:
+    cache = settings.variant_cache
+    return VariantPruner(
+        db=variants.db,
+        store=variants.store,
+        usage=variants.usage,
+        variants=variants,
+        hot=hot,
+        max_bytes=cache.max_bytes,
+        target_bytes=cache.target_bytes,
+        interval=cache.prune_interval_seconds,
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     db = Database(settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo)
@@ -112,6 +127,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=output_limits,
         flights=SingleFlight(),
     )
+    hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(
         settings=settings,
         secret=secret,
@@ -123,7 +139,8 @@ def build_runtime(settings: Settings) -> Runtime:
         ingest_policy=ingest_policy,
         output_limits=output_limits,
         recent=RecentImages(ttl=settings.delivery.metadata_cache_seconds),
-        hot=MemoryCache(budget=settings.delivery.memory_cache_bytes),
+        hot=hot,
+        pruner=build_pruner(settings, variants=variants, hot=hot),
         accounts=build_accounts(settings, db),
         access_tokens=AccessTokens(secret, lifetime_seconds=settings.accounts.access_token_minutes * 60),
         login_backoff=build_login_backoff(settings),
@@ -140,9 +157,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Variants are cached in the blob store; libvips' own operation cache would only hold memory.
     pyvips.cache_set_max(0)
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
+    pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
     try:
         yield
     finally:
+        runtime.pruner.stop()
+        if pruner is not None:
+            await pruner
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher

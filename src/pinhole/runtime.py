@@ -14,6 +14,7 @@ from pinhole.security.tokens import AccessTokens
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
+from pinhole.services.pruner import VariantPruner
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
@@ -34,6 +35,7 @@ class Runtime:
     output_limits: OutputLimits
     recent: RecentImages
     hot: MemoryCache
+    pruner: VariantPruner
     accounts: Accounts
     access_tokens: AccessTokens
     login_backoff: LoginBackoff

@@ -222,6 +222,27 @@ def split_signing_keys(keys: list[SecretStr]) -> list[tuple[str, str]]:
     return pairs
 
 
+class VariantCacheSettings(BaseModel):
+    max_bytes: int = Field(
+        default=10 * 1024 * MB,
+        ge=0,
+        description="Budget of rendered variants in the blob store; past it the least recently used are evicted "
+        "(rendered again when next asked for). 0: unlimited, and anyone allowed to transform can fill the disk.",
+    )
+    low_water_percent: int = Field(
+        default=90, ge=1, le=100, description="A prune evicts down to this share of the budget, leaving headroom."
+    )
+    prune_interval_seconds: float = Field(
+        default=600,
+        ge=0,
+        description="How often each server process prunes to the budget; 0: never (run `pinhole cache prune`).",
+    )
+
+    @property
+    def target_bytes(self) -> int:
+        return self.max_bytes * self.low_water_percent // 100
+
+
 class V2Settings(BaseModel):
     prefix: str = Field(default="/v2", description="Path prefix of the native v2 API.")
 
@@ -256,6 +277,7 @@ class Settings(BaseSettings):
     quotas: QuotaSettings = QuotaSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     signing: SigningSettings = SigningSettings()
+    variant_cache: VariantCacheSettings = VariantCacheSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -49,6 +49,8 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("signing.mode is off: anyone may have the server render any size of any public image")
     if settings.imaging.queue_size > 1000:
         found.append("imaging.queue_size is very large: overload turns into memory growth instead of 503s")
+    if settings.variant_cache.max_bytes == 0:
+        found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")
     return found
 
 

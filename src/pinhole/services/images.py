@@ -123,16 +123,21 @@ def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:
 
 async def delete_image(
     *, db: Database, recent: RecentImages, store: BlobStore, principal: Principal, image_id: str
-) -> None:
-    """Delete the image; its original and variants go too when no other image shares the content."""
+) -> list[str]:
+    """Delete the image; its original and variants go too when no other image shares the content.
+
+    Returns the keys of the blobs deleted, for the caller to drop from in-process caches (`forget_blobs`).
+    """
     recent.forget(image_id)
     async with db.writer() as session:
         image = await _modifiable(session, principal, image_id)
         content_hash = image.content_hash
         await session.delete(image)
         await session.flush()
-        for key in await _release_blob(session, content_hash):
+        released = await _release_blob(session, content_hash)
+        for key in released:
             await store.delete(key)
+    return released
 
 
 async def _modifiable(session: AsyncSession, principal: Principal, image_id: str) -> Image:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 MAX_ITEM_BYTES = 512 * 1024
@@ -36,3 +37,9 @@ class MemoryCache:
         while self.used > self.budget:
             _, evicted = self.items.popitem(last=False)
             self.used -= len(evicted)
+
+    def discard(self, keys: Collection[str]) -> None:
+        """Drop every entry stored under these keys (whatever its etag): their blobs are gone."""
+        wanted = set(keys)
+        for item in [item for item in self.items if item[0] in wanted]:
+            self.used -= len(self.items.pop(item))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import delete, select
@@ -50,8 +51,9 @@ class VariantService:
     limits: OutputLimits
     flights: SingleFlight[StoredVariant]
     renders: int = 0  # variants rendered by this process (observability, and how tests see single flight)
-    # Known variants, so a warm request skips the database. Safe to keep across deletes: a variant's bytes are a
-    # pure function of (content, options), and a vanished file is caught at send time (BlobNotFound → forget).
+    # Known variants, so a warm request skips the database. Pruning and deleting in this process drop entries
+    # (`forget_keys`); other processes' stale entries are harmless: a variant's bytes are a pure function of
+    # (content, options), and a vanished file is caught at send time (BlobNotFound → forget → render again).
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
 
@@ -72,6 +74,12 @@ class VariantService:
         self.known[key] = replace(variant, data=None, cache_key=key)
         if len(self.known) > self.known_limit:
             self.known.popitem(last=False)
+
+    def forget_keys(self, keys: Collection[str]) -> None:
+        """Drop known variants stored under these keys (pruned, or their original deleted)."""
+        wanted = set(keys)
+        for cache_key in [k for k, v in self.known.items() if v.key in wanted]:
+            del self.known[cache_key]
 
     async def forget(self, *, image: Image, options: TransformOptions) -> None:
         """Drop the record of a variant whose stored file is gone, so the next request renders it again."""

@@ -30,6 +30,7 @@ from pinhole.services import listing, shares, uploaders
 from pinhole.services.ingest import NewImage, ingest_image
 from pinhole.services.quotas import file_size_limit
 from pinhole.services.tags import normalize_tags, split_tag_fields
+from pinhole.services.variant_cache import forget_blobs
 from pinhole.uploads.multipart import ParsedForm, receive_multipart
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
@@ -280,9 +281,10 @@ async def update_image(
 
 @router.delete("/images/{image_id}", name="images.delete", status_code=204, summary="Delete an image")
 async def delete_image(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str) -> Response:
-    await image_service.delete_image(
+    released = await image_service.delete_image(
         db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, image_id=image_id
     )
+    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
     return Response(status_code=204)
 
 
