@@ -174,7 +174,10 @@ class UploadKey(Base):
 
 
 class Blob(Base):
-    """An original stored once per content hash; images are aliases onto it."""
+    """An original stored once per content hash; images and avatars are aliases onto it.
+
+    A `preserved` blob is never deleted with its last image (a delete with `preserveOnDisk`, seed 001).
+    """
 
     __tablename__ = "blobs"
 
@@ -182,6 +185,7 @@ class Blob(Base):
     key: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    preserved: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Image(Base):
@@ -206,6 +210,9 @@ class Image(Base):
     frames: Mapped[int] = mapped_column(Integer, default=1)
     size: Mapped[int] = mapped_column(BigInteger)
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    group_id: Mapped[str | None] = mapped_column(
+        ForeignKey("image_groups.id", ondelete="SET NULL"), default=None, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -257,3 +264,92 @@ class ShareLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ImageGroup(Base):
+    """The images of one multi-file upload request (seed 000's `groupId`), owned like images."""
+
+    __tablename__ = "image_groups"
+    __table_args__ = (Index("ix_image_groups_client_owner", "client_id", "owner_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_private(self) -> bool:
+        """Groups are listings of their images: only their tenant may read them (the policy's READ rule)."""
+        return True
+
+
+class Album(Base):
+    """A named collection of a user's images. `external_id` is the client's own id for it (seed 002 `albumId`)."""
+
+    __tablename__ = "albums"
+    __table_args__ = (
+        UniqueConstraint("client_id", "external_id"),
+        Index("ix_albums_client_owner_created", "client_id", "owner_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_private(self) -> bool:
+        return not self.is_public
+
+
+class AlbumImage(Base):
+    __tablename__ = "album_images"
+
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AlbumToken(Base):
+    """An access token to a private album (opens the album and its images, nothing else); only its hash is kept."""
+
+    __tablename__ = "album_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    album_id: Mapped[str] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Avatar(Base):
+    """One avatar per (client, external user), an alias onto a blob; replacing it swaps `content_hash` in place."""
+
+    __tablename__ = "avatars"
+    __table_args__ = (UniqueConstraint("client_id", "owner_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(ForeignKey("blobs.content_hash", ondelete="RESTRICT"), index=True)
+    mime_type: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer, default=1)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_private(self) -> bool:
+        """Avatars are public pictures (seed 002 serves them to anyone)."""
+        return False
