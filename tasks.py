@@ -3,6 +3,7 @@
 
     python3 tasks.py serve [ARGS...]   run the service on the embedded default (SQLite + ./data)
     python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict) and the whole test suite
+                                              (installs Debian's chromium + chromium-driver for the browser tests)
 
 Both create `.venv` on first use and install pinhole with its dev tools into it (again whenever
 pyproject.toml changes).
@@ -47,8 +48,15 @@ def serve(args: list[str]) -> None:
     os.execv(BIN / "pinhole", [str(BIN / "pinhole"), "serve", *args])  # noqa: S606
 
 
+def ensure_browser() -> None:
+    """The end-to-end tests need Debian's chromium and chromium-driver: install them when missing, or stop here."""
+    print("+ checking for chromium and chromedriver (installing them with apt-get when missing)", flush=True)
+    _run(BIN / "python", "-c", "from tests.web.live import ensure_chromium; ensure_chromium()")
+
+
 def test(args: list[str]) -> None:
     ensure_env()
+    ensure_browser()
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
     _run(BIN / "mypy")

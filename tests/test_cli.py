@@ -42,6 +42,9 @@ COMMANDS = [
     ["cache"],
     ["cache", "stats"],
     ["cache", "prune"],
+    ["stats"],
+    ["stats", "show"],
+    ["stats", "recount"],
 ]
 
 

@@ -35,7 +35,7 @@ def test_fixed_operator_names_exist() -> None:
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PINHOLE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PINHOLE_UPLOADS__MAX_FILE_BYTES", "2048")
-    monkeypatch.setenv("PINHOLE_V2__PREFIX", "/api/v2/")
+    monkeypatch.setenv("PINHOLE_DIALECTS__V2__PREFIX", "/api/v2/")
     settings = load_settings()
     assert settings.data_dir == tmp_path
     assert settings.uploads.max_file_bytes == 2048
@@ -57,7 +57,7 @@ def test_toml_file_is_read_below_the_environment(monkeypatch: pytest.MonkeyPatch
     [
         ("PINHOLE_UPLOADS__MAX_FILE_BYTES", "lots"),
         ("PINHOLE_IMAGING__DEFAULT_QUALITY", "101"),
-        ("PINHOLE_V2__PREFIX", "v2"),
+        ("PINHOLE_DIALECTS__V2__PREFIX", "v2"),
         ("PINHOLE_STORAGE__BACKEND", "floppy"),
     ],
 )

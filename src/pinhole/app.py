@@ -13,12 +13,14 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 
 from pinhole import __version__
-from pinhole.api import v2
+from pinhole.api import health
 from pinhole.api.errors import http_exception_handler
+from pinhole.api.mounting import error_prefixes, mount_dialects, openapi_tags
 from pinhole.api.v2.fastpath import WarmDelivery
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
+from pinhole.dialects import DIALECTS
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
@@ -37,6 +39,7 @@ from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings, load_settings, resolve_secret, split_signing_keys
 from pinhole.storage.factory import create_blob_store
+from pinhole.web import build_router as build_web_router
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +111,7 @@ def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCac
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     db = Database(settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo)
-    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root)
+    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
     pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
     usage = UsageBuffer(db)
     ingest_policy = IngestPolicy(
@@ -179,12 +182,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Self-hosted image hosting and delivery.",
         lifespan=_lifespan,
-        openapi_tags=[{"name": "v2", "description": "The native pinhole API (images, share links, status)."}],
+        openapi_tags=openapi_tags(DIALECTS),
     )
     app.state.runtime = runtime = build_runtime(settings)
-    app.add_middleware(WarmDelivery, runtime=runtime)
-    app.include_router(v2.build_router(settings.v2.prefix))
-    app.add_exception_handler(HTTPException, http_exception_handler([(settings.v2.prefix, v2.render_error)]))
+    if settings.v2.enabled:
+        app.add_middleware(WarmDelivery, runtime=runtime)
+    app.include_router(health.router)
+    if settings.web.enabled and settings.v2.enabled:  # the pages upload and show images through the v2 API
+        app.include_router(build_web_router(), include_in_schema=False)
+    elif settings.web.enabled:
+        log.warning("the web app is off: it needs the v2 API (PINHOLE_DIALECTS__V2__ENABLED)")
+    mounted = mount_dialects(app, settings, DIALECTS)
+    app.add_exception_handler(HTTPException, http_exception_handler(error_prefixes(mounted)))
     return app
 
 

@@ -249,3 +249,13 @@ class LoginThrottled(PinholeError):
     def __init__(self, message: str = "Too many failed sign-in attempts; retry later.", *, retry_after: int):
         super().__init__(message, details={"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+class MissingUserId(InvalidInput):
+    """Album operations of a client key act for one of its users (seed 002: X-User-Id is required)."""
+
+    code = "missing_user_id"
+
+
+class AlbumNotFound(NotFound):
+    code = "album_not_found"

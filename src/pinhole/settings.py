@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,11 +40,78 @@ class DatabaseSettings(BaseModel):
     echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
 
 
+class S3Settings(BaseModel):
+    endpoint_url: str | None = Field(
+        default=None,
+        description="URL of the S3-compatible service (e.g. `http://minio:9000`). Default: AWS S3 of the region.",
+    )
+    bucket: str | None = Field(default=None, description="Bucket holding the blobs (must exist); required for `s3`.")
+    region: str = Field(default="us-east-1", description="Region the requests are signed for.")
+    access_key_id: str | None = Field(
+        default=None,
+        description="Access key. Default: the AWS credential chain (`AWS_*` variables, shared files, instance role).",
+    )
+    secret_access_key: SecretStr | None = Field(default=None, description="Secret of the access key.")
+    prefix: str = Field(
+        default="",
+        description="Key prefix inside the bucket (e.g. `pinhole/`), so several services can share one bucket.",
+    )
+    path_style: bool = Field(
+        default=False,
+        description="Address the bucket in the path (`endpoint/bucket/key`) instead of the host name "
+        "(`bucket.endpoint/key`); most self-hosted services (MinIO, Ceph, Garage) need it.",
+    )
+    multipart_threshold: int = Field(
+        default=16 * MB, ge=5 * MB, description="Files from this size up are uploaded in parts (bytes)."
+    )
+    multipart_part_size: int = Field(
+        default=8 * MB, ge=5 * MB, le=5 * 1024 * MB, description="Size of each part of a multipart upload (bytes)."
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Attempts per request (first try plus retries of transient failures)."
+    )
+    timeout_seconds: float = Field(default=30, gt=0, description="Connect and read timeout of each request.")
+    max_connections: int = Field(default=32, ge=1, le=1000, description="Connections kept open per process.")
+    presign_originals: bool = Field(
+        default=False,
+        description="Answer GET requests for originals with a redirect (307) to a presigned URL of the object, so "
+        "the S3 service sends the bytes instead of pinhole; variants are still proxied.",
+    )
+    presign_expiry_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=604_800,
+        description="Validity of those presigned URLs (at most 7 days; never past an expiring signed URL).",
+    )
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if value.startswith("/") or "//" in value or any(part in {".", ".."} for part in value.split("/")[:-1]):
+            raise ValueError("must be a relative key prefix like `pinhole/` (no leading slash, empty, . or .. part)")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> S3Settings:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("set both access_key_id and secret_access_key, or neither (to use the AWS chain)")
+        return self
+
+
 class StorageSettings(BaseModel):
-    backend: Literal["local"] = Field(default="local", description="Blob store for originals and variants.")
+    backend: Literal["local", "s3"] = Field(
+        default="local", description="Blob store for originals and variants: `local` (a folder) or `s3`."
+    )
     local_root: Path | None = Field(
         default=None, description="Folder of the local blob store. Default: `blobs/` in the data folder."
     )
+    s3: S3Settings = S3Settings()
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> StorageSettings:
+        if self.backend == "s3" and not self.s3.bucket:
+            raise ValueError("backend `s3` needs a bucket: set PINHOLE_STORAGE__S3__BUCKET")
+        return self
 
 
 class UploadSettings(BaseModel):
@@ -79,6 +146,12 @@ class DeliverySettings(BaseModel):
         default=31_536_000, ge=0, description="Cache-Control max-age (seconds) of public images and variants."
     )
     private_max_age: int = Field(default=0, ge=0, description="Cache-Control max-age (seconds) of private images.")
+    avatar_max_age: int = Field(
+        default=300,
+        ge=0,
+        description="Cache-Control max-age (seconds) of avatars: short, since a replaced avatar keeps its URL "
+        "(browsers revalidate with the ETag afterwards).",
+    )
     metadata_cache_seconds: float = Field(
         default=2.0,
         ge=0,
@@ -166,6 +239,14 @@ class RateLimitSettings(BaseModel):
             "v2.images.upload": "120/minute",
             "v2.images.serve": "off",
             "v2.images.shared": "off",
+            "userphotos.serve": "off",
+            "uploadkey.auth": "30/minute",
+            "uploadkey.upload": "120/minute",
+            "uploadkey.serve": "off",
+            "userimages": "10/minute",
+            "slink.auth": "30/minute",
+            "slink.upload": "120/minute",
+            "slink.serve": "off",
         },
         description="Limits per caller (API key, user, or address for anonymous callers) by scope: an API (`v2`), "
         "a route group (`v2.auth`) or a route (`v2.images.upload`); the most specific scope applies, `*` is the "
@@ -243,16 +324,94 @@ class VariantCacheSettings(BaseModel):
         return self.max_bytes * self.low_water_percent // 100
 
 
-class V2Settings(BaseModel):
-    prefix: str = Field(default="/v2", description="Path prefix of the native v2 API.")
+def _mount_prefix(value: str) -> str:
+    value = value.rstrip("/")
+    if value and not value.startswith("/"):
+        raise ValueError("must start with '/' (or be empty for the server root)")
+    return value
 
-    @field_validator("prefix")
-    @classmethod
-    def _prefix_shape(cls, value: str) -> str:
-        value = value.rstrip("/")
-        if value and not value.startswith("/"):
-            raise ValueError("must start with '/' (or be empty for the server root)")
-        return value
+
+class WebSettings(BaseModel):
+    """The browser app (`pinhole.web`): server-rendered pages over the same services as the APIs."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Serve the web app (sign-in, upload, my images, account pages) at the server root. It uploads "
+        "and shows images through the v2 API, so it is left out when `PINHOLE_DIALECTS__V2__ENABLED` is false.",
+    )
+    signup: bool = Field(default=False, description="Let anyone create an account on the web app's sign-up page.")
+
+
+class DialectMount(BaseModel):
+    """Where one API is served. Its documented paths are appended to `prefix` (empty = the server root)."""
+
+    enabled: bool = Field(default=True, description="Serve this API.")
+    prefix: str = Field(default="", description="Path prefix the API's documented paths are mounted under.")
+
+    _prefix_shape = field_validator("prefix")(_mount_prefix)
+
+
+class V2Mount(DialectMount):
+    prefix: str = Field(
+        default="/v2",
+        description="Path prefix of the native v2 API (its document's `API_PREFIX`: the routes are `/images`, ... "
+        "under it).",
+    )
+
+
+class UserphotosMount(DialectMount):
+    max_file_bytes: int = Field(
+        default=10 * MB,
+        ge=1024,
+        description="Largest file `POST /v1/upload` of the userphotos API accepts (its document's 10 MB; a client's "
+        "own and the server-wide limits still apply when lower).",
+    )
+
+
+class UploadkeyMount(DialectMount):
+    prefix: str = Field(
+        default="/uploadkey",
+        description="Path prefix of the uploadkey API (its `/api/upload` collides with slink's at the server root).",
+    )
+
+
+class UserimagesMount(DialectMount):
+    require_key: bool = Field(
+        default=True,
+        description="Require the client's API key (`X-API-Key` or `Authorization: Bearer`) on the userimages API. "
+        "With false, requests without a key act for `default_client`'s users.",
+    )
+    default_client: str | None = Field(
+        default=None,
+        description="Id of the client whose external users keyless userimages requests act for; required when "
+        "`require_key` is false.",
+    )
+
+    @model_validator(mode="after")
+    def _keyless_needs_a_client(self) -> UserimagesMount:
+        if not self.require_key and not (self.default_client or "").strip():
+            raise ValueError("dialects.userimages.require_key=false needs dialects.userimages.default_client")
+        return self
+
+
+class SlinkMount(DialectMount):
+    max_file_bytes: int = Field(
+        default=10 * MB,
+        ge=1024,
+        description="Largest file the slink API's uploads accept; above it the answer is its 422 validation error "
+        "(a client's own and the server-wide limits still apply when lower).",
+    )
+
+
+class DialectsSettings(BaseModel):
+    """The APIs pinhole speaks (`pinhole.dialects`), one mount each; start-up refuses mounts whose routes collide,
+    naming both. Each API adds its field here, named as its dialect."""
+
+    v2: V2Mount = V2Mount()
+    userphotos: UserphotosMount = UserphotosMount()
+    uploadkey: UploadkeyMount = UploadkeyMount()
+    userimages: UserimagesMount = UserimagesMount()
+    slink: SlinkMount = SlinkMount()
 
 
 class Settings(BaseSettings):
@@ -272,12 +431,13 @@ class Settings(BaseSettings):
     imaging: ImagingSettings = ImagingSettings()
     delivery: DeliverySettings = DeliverySettings()
     server: ServerSettings = ServerSettings()
-    v2: V2Settings = V2Settings()
+    dialects: DialectsSettings = DialectsSettings()
     accounts: AccountSettings = AccountSettings()
     quotas: QuotaSettings = QuotaSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     signing: SigningSettings = SigningSettings()
     variant_cache: VariantCacheSettings = VariantCacheSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -293,6 +453,11 @@ class Settings(BaseSettings):
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
+
+    @property
+    def v2(self) -> V2Mount:
+        """The native API's mount (`dialects.v2`)."""
+        return self.dialects.v2
 
     # Derived locations: one place decides where things live in the data folder.
     @property

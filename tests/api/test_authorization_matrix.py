@@ -7,17 +7,22 @@ Two worlds own the resources: a client's external user (X-API-Key + X-User-Id) a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from pinhole.db.models import Avatar
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role
 from pinhole.services import keys
+from pinhole.services.clients import create_client
+from pinhole.services.image_keys import image_key
+from pinhole.services.short_ids import short_id
 from tests.api.accounthelpers import PASSWORD, Account, make_account
 from tests.conftest import ApiClient
 from tests.support.images import make_jpeg
@@ -59,6 +64,17 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class Setup:
+    """What a case's `setup` hook gets: it makes the extra resources its route needs (an album, an avatar...)."""
+
+    http: httpx.AsyncClient
+    runtime: Runtime
+    world: World
+    resources: Resources
+    n: int
+
+
+@dataclass(frozen=True)
 class Case:
     method: str
     route: str  # the route's path template, as FastAPI has it
@@ -66,11 +82,14 @@ class Case:
     private: bool = True
     query: str = ""
     body: Callable[[Ctx], dict[str, Any] | None] | None = None
-    multipart: bool = False
+    multipart: bool = False  # a file in `file_field`, plus `body` as form fields
+    file_field: str = "file"
     id: str = ""
     client_world: dict[str, Outcome] | None = None  # where the client world differs
     subject: str = "image_id"  # the resource a listing is checked for
     bind: tuple[tuple[str, str], ...] = ()  # path placeholders filled from another resource value
+    # Makes more resources for this case after the shared ones; the values it returns fill path placeholders.
+    setup: Callable[[Setup], Awaitable[dict[str, str]]] | None = None
 
     def expected(self, world: str) -> dict[str, Outcome]:
         return self.expect | (self.client_world or {}) if world == "client" else self.expect
@@ -102,6 +121,12 @@ def new_password(_: Ctx) -> dict[str, Any]:
     return {"currentPassword": PASSWORD, "newPassword": "a brand new passphrase 42"}
 
 
+async def uploadkey_image(setup: Setup) -> dict[str, str]:
+    """The uploadkey API's image paths (`{uuid}.{ext}`) and the per-image key of the shared image."""
+    image_id = setup.resources.image_id
+    return {"uuid": image_id, "ext": "jpg", "image_key": image_key(secret=setup.runtime.secret, image_id=image_id)}
+
+
 # Self routes: what an account does to itself. Client keys have no account, so they get 401 like anonymous callers.
 NON_ACCOUNTS_401 = {"other_user": 401, "owner": 401}
 ACCOUNT_SELF = roles(anonymous=401, other_client=401, other_user=OK, owner=OK, admin=OK)
@@ -110,6 +135,85 @@ COOKIE_ONLY = everyone(401)  # bearer credentials do not open browser-session ro
 
 OWNER_ONLY = roles(anonymous=401, other_client=404, other_user=404, owner=OK, admin=OK)
 OWNER_ONLY_PUBLIC = roles(anonymous=401, other_client=404, other_user=403, owner=OK, admin=OK)
+
+
+async def make_group(setup: Setup) -> dict[str, str]:
+    """An upload group of the owner (two files in one upload)."""
+    files = [("file", (f"{n}.jpg", make_jpeg(16 + n, 16), "image/jpeg")) for n in range(2)]
+    response = await setup.http.post("/v2/images", headers=setup.world.headers["owner"], files=files)
+    assert response.status_code == 201, response.text
+    return {"group_id": response.json()["groupId"]}
+
+
+async def make_avatar(setup: Setup) -> dict[str, str]:
+    """The owner's avatar; its public URL names the client and the user."""
+    response = await setup.http.post(
+        "/v2/avatars",
+        headers=setup.world.headers["owner"],
+        files={"file": ("a.jpg", make_jpeg(20, 20), "image/jpeg")},
+    )
+    assert response.status_code in (200, 201), response.text  # 200: the tenant's user had one already
+    client_id, external_user_id = response.json()["url"].split("/")[-2:]
+    return {"client_id": client_id, "external_user_id": external_user_id}
+
+
+async def avatar_with_id(setup: Setup) -> dict[str, str]:
+    """The owner's avatar, with its id (what the admin routes name it by)."""
+    values = await make_avatar(setup)
+    async with setup.runtime.db.reader() as session:
+        avatar_id = await session.scalar(
+            select(Avatar.id).where(
+                Avatar.client_id == values["client_id"], Avatar.owner_id == values["external_user_id"]
+            )
+        )
+    assert avatar_id is not None
+    return values | {"avatar_id": avatar_id}
+
+
+async def _admin_client(setup: Setup) -> dict[str, str]:
+    """A client for the admin client routes to act on (statistics and admin API block)."""
+    new = await create_client(db=setup.runtime.db, name=f"managed{setup.n}")
+    return {"client_id": new.client.id}
+
+
+async def photo_id(setup: Setup) -> dict[str, str]:
+    """The userphotos id of the shared image: `img_` + the first 16 hex digits of its UUID."""
+    return {"photo_id": short_id(setup.resources.image_id)}
+
+
+async def userimages_image(setup: Setup) -> dict[str, str]:
+    """The userimages path of the shared image: its owner is `alice` in the client world (an account otherwise)."""
+    return {"userId": "alice", "imageId": setup.resources.image_id}
+
+
+async def userimages_group(setup: Setup) -> dict[str, str]:
+    """An upload group of the owner, at the userimages path of `alice`."""
+    return {"userId": "alice", "groupId": (await make_group(setup))["group_id"]}
+
+
+# --- slink dialect (helpers) ---
+SLINK_JWT_OK = roles(anonymous=401, other_client=401, other_user=OK, owner=OK, admin=OK)
+
+
+def slink_login(ctx: Ctx) -> dict[str, Any]:
+    return {"username": ctx.account.username if ctx.account else "nobody", "password": PASSWORD}
+
+
+def slink_refresh(ctx: Ctx) -> dict[str, Any]:
+    return {"refresh_token": ctx.account.refresh_token if ctx.account else "rt_not-a-token"}
+
+
+def slink_patch(_: Ctx) -> dict[str, Any]:
+    return {"description": "changed", "isPublic": False}
+
+
+async def slink_file(setup: Setup) -> dict[str, str]:
+    return {"file": f"{setup.resources.image_id}.jpg"}
+
+
+async def slink_page(_: Setup) -> dict[str, str]:
+    return {"page": "1"}
+
 
 CASES = [
     Case(
@@ -228,6 +332,522 @@ CASES = [
     Case("GET", "/v2/auth/session", COOKIE_ONLY),
     Case("DELETE", "/v2/auth/session", everyone(OK)),  # signing out without a session just clears the cookie
     Case("POST", "/v2/auth/session/refresh", COOKIE_ONLY),
+    # --- albums ---
+    # `_album` makes an album of the owner holding the shared image, and a token for it.
+    Case(
+        "POST",
+        "/v2/albums",
+        roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK),
+        body=lambda _: {"name": "n"},
+    ),
+    Case(
+        "GET",
+        "/v2/albums",
+        roles(anonymous=401, other_client=UNLISTED, other_user=UNLISTED, owner=LISTED, admin=LISTED),
+        client_world={"admin": UNLISTED},
+        subject="album_id",
+        setup=lambda s: _album(s, public=False),
+    ),
+    Case(
+        "GET",
+        "/v2/albums",
+        roles(anonymous=401, other_client=UNLISTED, other_user=LISTED, owner=LISTED, admin=LISTED),
+        client_world={"admin": UNLISTED},
+        subject="album_id",
+        setup=lambda s: _album(s, public=True),
+        id="GET /v2/albums (public album)",
+    ),
+    Case(
+        "GET",
+        "/v2/albums/{album_id}",
+        roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK),
+        setup=lambda s: _album(s, public=False),
+    ),
+    Case(
+        "GET",
+        "/v2/albums/{album_id}",
+        everyone(OK),
+        setup=lambda s: _album(s, public=True),
+        id="GET /v2/albums/{id} (public)",
+    ),
+    Case(
+        "GET",
+        "/v2/albums/{album_id}",
+        everyone(OK),
+        query="token={album_token}",
+        setup=lambda s: _album(s, public=False),
+        id="GET /v2/albums/{id}?token=",
+    ),
+    Case(
+        "PATCH",
+        "/v2/albums/{album_id}",
+        OWNER_ONLY,
+        body=lambda _: {"name": "x"},
+        setup=lambda s: _album(s, public=False),
+    ),
+    Case(
+        "PATCH",
+        "/v2/albums/{album_id}",
+        OWNER_ONLY_PUBLIC,
+        body=lambda _: {"name": "x"},
+        setup=lambda s: _album(s, public=True),
+        id="PATCH /v2/albums/{id} (public)",
+    ),
+    Case("DELETE", "/v2/albums/{album_id}", OWNER_ONLY, setup=lambda s: _album(s, public=False)),
+    Case(
+        "DELETE",
+        "/v2/albums/{album_id}",
+        OWNER_ONLY_PUBLIC,
+        setup=lambda s: _album(s, public=True),
+        id="DELETE /v2/albums/{id} (public)",
+    ),
+    *[
+        Case(
+            method,
+            "/v2/albums/{album_id}/images",
+            OWNER_ONLY,
+            body=lambda ctx: _album_image_ids(ctx),
+            setup=lambda s: _album(s, public=False),
+        )
+        for method in ("POST", "DELETE")
+    ],
+    Case(
+        "GET",
+        "/v2/albums/{album_id}/images",
+        roles(anonymous=404, other_client=404, other_user=404, owner=LISTED, admin=LISTED),
+        setup=lambda s: _album(s, public=False),
+    ),
+    # A public album shows the private image to its owner (and a token holder) only.
+    Case(
+        "GET",
+        "/v2/albums/{album_id}/images",
+        roles(anonymous=UNLISTED, other_client=UNLISTED, other_user=UNLISTED, owner=LISTED, admin=LISTED),
+        setup=lambda s: _album(s, public=True),
+        id="GET /v2/albums/{id}/images (public album)",
+    ),
+    Case(
+        "GET",
+        "/v2/albums/{album_id}/images",
+        everyone(LISTED),
+        query="token={album_token}",
+        setup=lambda s: _album(s, public=True),
+        id="GET /v2/albums/{id}/images?token=",
+    ),
+    Case(
+        "POST", "/v2/albums/{album_id}/tokens", OWNER_ONLY, body=lambda _: {}, setup=lambda s: _album(s, public=False)
+    ),
+    Case(
+        "DELETE",
+        "/v2/albums/{album_id}/tokens/{token}",
+        OWNER_ONLY,
+        bind=(("token", "album_token"),),
+        setup=lambda s: _album(s, public=False),
+    ),
+    Case(
+        "GET",
+        "/v2/images/{image_id}",
+        everyone(OK),
+        query="token={album_token}",
+        setup=lambda s: _album(s, public=False),
+        id="GET /v2/images/{id}?token=<album token>",
+    ),
+    # --- avatars, upload groups, tags, preserveOnDisk ---
+    Case(
+        "DELETE",
+        "/v2/images/{image_id}",
+        roles(anonymous=401, other_client=404, other_user=404, owner=403, admin=OK),
+        query="preserveOnDisk=true",
+        id="DELETE ?preserveOnDisk=true (admins only)",
+    ),
+    Case(
+        "GET",
+        "/v2/tags",
+        roles(anonymous=401, other_client=UNLISTED, other_user=UNLISTED, owner=UNLISTED, admin=UNLISTED),
+    ),
+    *[
+        Case(method, "/v2/groups/{group_id}", OWNER_ONLY, body=body, setup=make_group)
+        for method, body in (("GET", None), ("PATCH", lambda _: {"name": "renamed"}), ("DELETE", None))
+    ],
+    # Everyone who may upload sets an avatar: each caller sets its own user's (or its tenant's user's).
+    Case(
+        "POST", "/v2/avatars", roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK), multipart=True
+    ),
+    *[
+        # Any caller of the tenant may read its avatars; the admin acts in the accounts tenant (no such avatar there
+        # in the client world).
+        Case(
+            method,
+            "/v2/avatars/{external_user_id}",
+            roles(anonymous=401, other_client=404, other_user=OK, owner=OK, admin=OK),
+            client_world={"admin": 404},
+            setup=make_avatar,
+        )
+        for method in ("GET", "HEAD")
+    ],
+    *[
+        Case(method, "/v2/avatars/{client_id}/{external_user_id}", everyone(OK), setup=make_avatar)
+        for method in ("GET", "HEAD")
+    ],
+    # An X-User-Id that is not the path's user is 403 before any lookup (it reveals nothing: avatars are public).
+    Case(
+        "DELETE",
+        "/v2/avatars/{external_user_id}",
+        roles(anonymous=401, other_client=403, other_user=403, owner=OK, admin=OK),
+        client_world={"admin": 404, "other_client": 404},
+        setup=make_avatar,
+    ),
+    # --- statistics and the admin API ---
+    # Client keys and accounts read their own statistics; upload keys (not a role here) get 403 (test_v2_stats).
+    Case("GET", "/v2/client/stats", roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK)),
+    # Admin routes: admin accounts only; client keys are not accounts (401), other accounts 403.
+    Case("GET", "/v2/admin/stats", ADMIN_SELF, client_world=NON_ACCOUNTS_401),
+    Case(
+        "GET",
+        "/v2/admin/clients",
+        ADMIN_SELF | {"admin": LISTED},
+        client_world=NON_ACCOUNTS_401,
+        subject="client_id",
+        setup=lambda s: _admin_client(s),
+    ),
+    Case(
+        "GET",
+        "/v2/admin/clients/{client_id}",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        setup=lambda s: _admin_client(s),
+    ),
+    Case(
+        "PATCH",
+        "/v2/admin/clients/{client_id}",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        body=lambda _: {"name": "renamed", "quotaImages": 10},
+        setup=lambda s: _admin_client(s),
+    ),
+    Case("GET", "/v2/admin/images", ADMIN_SELF | {"admin": LISTED}, client_world=NON_ACCOUNTS_401),
+    Case(
+        "POST",
+        "/v2/admin/images",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        multipart=True,
+        query="clientId={client_id}",
+        setup=lambda s: _admin_client(s),
+    ),
+    # Tag rows carry no id: a 2xx listing counts as "unlisted" for the shared image.
+    Case("GET", "/v2/admin/images/tags", ADMIN_SELF | {"admin": UNLISTED}, client_world=NON_ACCOUNTS_401),
+    Case("GET", "/v2/admin/images/{image_id}", ADMIN_SELF, client_world=NON_ACCOUNTS_401),
+    Case(
+        "PATCH",
+        "/v2/admin/images/{image_id}",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        body=lambda _: {"description": "by an admin"},
+    ),
+    Case("DELETE", "/v2/admin/images/{image_id}", ADMIN_SELF, client_world=NON_ACCOUNTS_401),
+    # Avatars and albums across clients: admin accounts only (the resources are the owner's, in either world).
+    Case(
+        "GET",
+        "/v2/admin/avatars",
+        ADMIN_SELF | {"admin": LISTED},
+        client_world=NON_ACCOUNTS_401,
+        subject="avatar_id",
+        setup=avatar_with_id,
+    ),
+    *[
+        Case(method, "/v2/admin/avatars/{avatar_id}", ADMIN_SELF, client_world=NON_ACCOUNTS_401, setup=avatar_with_id)
+        for method in ("GET", "DELETE")
+    ],
+    Case(
+        "GET",
+        "/v2/admin/albums",
+        ADMIN_SELF | {"admin": LISTED},
+        client_world=NON_ACCOUNTS_401,
+        subject="album_id",
+        setup=lambda s: _album(s, public=False),
+    ),
+    *[
+        Case(
+            method,
+            "/v2/admin/albums/{album_id}",
+            ADMIN_SELF,
+            client_world=NON_ACCOUNTS_401,
+            body=body,
+            setup=lambda s: _album(s, public=False),
+        )
+        for method, body in (("GET", None), ("PATCH", lambda _: {"name": "by an admin"}), ("DELETE", None))
+    ],
+    # --- userphotos dialect ---
+    # Only a client's API key uploads (user_id names the client's external user); account credentials are 401.
+    Case(
+        "POST",
+        "/v1/upload",
+        roles(anonymous=401, other_client=OK, other_user=401, owner=401, admin=401),
+        multipart=True,
+        file_field="image",
+        body=lambda _: {"user_id": "12345"},
+        client_world={"other_user": OK, "owner": OK},
+    ),
+    # The CDN URL: public images to anyone; private ones (uploaded through v2) only to who may see them, else 404.
+    *[
+        case
+        for method in ("GET", "HEAD")
+        for case in (
+            Case(
+                method,
+                "/{image_id}",
+                roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK),
+                setup=photo_id,
+                bind=(("image_id", "photo_id"),),
+                id=f"{method} /img_... (private)",
+            ),
+            Case(
+                method,
+                "/{image_id}",
+                everyone(OK),
+                private=False,
+                setup=photo_id,
+                bind=(("image_id", "photo_id"),),
+                id=f"{method} /img_... (public)",
+            ),
+        )
+    ],
+    # --- end userphotos dialect ---
+    # --- uploadkey dialect ---
+    # Any pinhole credential is read (these rows use bearer tokens and client keys: no cookie, so no CSRF token);
+    # the session routes need the cookie itself. Images of others are 404, upload keys aside (contract tests).
+    Case("POST", "/uploadkey/api/login", ACCOUNT_SELF, body=own_login, client_world=NON_ACCOUNTS_401),
+    Case("GET", "/uploadkey/api/session", COOKIE_ONLY),
+    Case("POST", "/uploadkey/api/refresh", COOKIE_ONLY),
+    Case("POST", "/uploadkey/api/logout", everyone(OK)),
+    Case(
+        "POST",
+        "/uploadkey/api/upload",
+        roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK),
+        multipart=True,
+    ),
+    # "Your images": the admin lists its own, not the owner's.
+    Case(
+        "GET",
+        "/uploadkey/api/list",
+        roles(anonymous=401, other_client=UNLISTED, other_user=UNLISTED, owner=LISTED, admin=UNLISTED),
+    ),
+    *[
+        case
+        for private in (True, False)
+        for label in ["" if private else " (public)"]
+        for case in (
+            Case(
+                "DELETE",
+                "/uploadkey/api/delete/{uuid}",
+                OWNER_ONLY,
+                private=private,
+                bind=(("uuid", "image_id"),),
+                id=f"DELETE /uploadkey/api/delete/{{uuid}}{label}",
+            ),
+            Case(
+                "GET",
+                "/uploadkey/api/images/{id}",
+                roles(anonymous=401, other_client=404, other_user=404 if private else OK, owner=OK, admin=OK),
+                private=private,
+                bind=(("id", "image_id"),),
+                id=f"GET /uploadkey/api/images/{{id}}{label}",
+            ),
+            Case(
+                "PATCH",
+                "/uploadkey/api/images/{id}",
+                OWNER_ONLY,
+                private=private,
+                body=lambda _: {"private": True},
+                bind=(("id", "image_id"),),
+                id=f"PATCH /uploadkey/api/images/{{id}}{label}",
+            ),
+            Case(
+                "GET",
+                "/uploadkey/api/proxy/{uuid}.{ext}",
+                roles(anonymous=401, other_client=404, other_user=404, owner=OK, admin=OK)
+                if private
+                else roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK),
+                private=private,
+                setup=uploadkey_image,
+                id=f"GET /uploadkey/api/proxy/{{uuid}}.{{ext}}{label}",
+            ),
+            Case(
+                "GET",
+                "/uploadkey/{uuid}.{ext}",
+                roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK) if private else everyone(OK),
+                private=private,
+                setup=uploadkey_image,
+                id=f"GET /uploadkey/{{uuid}}.{{ext}}{label}",
+            ),
+        )
+    ],
+    Case(
+        "GET",
+        "/uploadkey/{uuid}.{ext}",
+        everyone(OK),
+        query="key={image_key}",
+        setup=uploadkey_image,
+        id="GET /uploadkey/{uuid}.{ext}?key=",
+    ),
+    # --- end uploadkey dialect ---
+    # --- userimages dialect ---
+    # Only a client's API key (account credentials are 401). The key speaks for every user of its client, so the
+    # path's userId decides whose images are acted on: "other_user" (the same client's key with another X-User-Id)
+    # acts as alice at alice's path. Other clients see nothing (404); the matrix's admin is an account (401).
+    Case(
+        "POST",
+        "/api/users/user/{userId}/images",
+        roles(anonymous=401, other_client=OK, other_user=401, owner=401, admin=401),
+        multipart=True,
+        setup=userimages_image,
+        client_world={"other_user": OK, "owner": OK},
+    ),
+    Case(
+        "GET",
+        "/api/users/user/{userId}/images",
+        roles(anonymous=401, other_client=OK, other_user=401, owner=401, admin=401),
+        setup=userimages_image,
+        client_world={"other_user": OK, "owner": OK},
+    ),
+    *[
+        Case(
+            method,
+            "/api/users/user/{userId}/images/{imageId}",
+            roles(anonymous=401, other_client=404, other_user=401, owner=401, admin=401),
+            private=private,
+            setup=userimages_image,
+            client_world={"other_user": OK, "owner": OK},
+            id=f"{method} /api/users/user/{{userId}}/images/{{imageId}} ({'private' if private else 'public'})",
+        )
+        for method in ("GET", "DELETE")
+        for private in (True, False)
+    ],
+    # PUT may only restate url/key: past authorization, a different url is 400 (contract tests cover the 200).
+    Case(
+        "PUT",
+        "/api/users/user/{userId}/images/{imageId}",
+        roles(anonymous=401, other_client=404, other_user=401, owner=401, admin=401),
+        body=lambda _: {"url": "https://utfs.io/f/new-image.jpg"},
+        setup=userimages_image,
+        client_world={"other_user": 400, "owner": 400},
+    ),
+    *[
+        Case(
+            method,
+            "/api/users/user/{userId}/images/group/{groupId}",
+            roles(anonymous=401, other_client=404, other_user=401, owner=401, admin=401),
+            body=(lambda _: {"name": "renamed"}) if method == "PUT" else None,
+            setup=userimages_group,
+            client_world={"other_user": OK, "owner": OK},
+        )
+        for method in ("GET", "PUT", "DELETE")
+    ],
+    # --- end userimages dialect ---
+    # --- slink dialect ---
+    # "JWT" routes take account tokens only: client keys (and the client world's owner and users) get 401. Guest
+    # uploads are off by default (403 for everyone) and `/api/external/upload` takes `sk_` keys only, which no role
+    # of the matrix sends (401 for everyone; the contract tests upload with sk_ keys).
+    Case("POST", "/api/auth/login", ACCOUNT_SELF, body=slink_login, client_world=NON_ACCOUNTS_401),
+    Case("POST", "/api/auth/refresh", ACCOUNT_SELF, body=slink_refresh, client_world=NON_ACCOUNTS_401),
+    Case("POST", "/api/auth/logout", ACCOUNT_SELF, client_world=NON_ACCOUNTS_401),
+    *[
+        case
+        for method in ("POST", "PUT")
+        for case in (
+            Case(
+                method,
+                "/api/upload",
+                SLINK_JWT_OK,
+                multipart=True,
+                file_field="image",
+                client_world=NON_ACCOUNTS_401,
+            ),
+            Case(method, "/api/guest/upload", everyone(403), multipart=True, file_field="image"),
+            Case(method, "/api/external/upload", everyone(401), multipart=True, file_field="image"),
+        )
+    ],
+    *[
+        case
+        for private in (True, False)
+        for label in ["" if private else " (public)"]
+        for case in (
+            Case(
+                "GET",
+                "/image/{id}.{ext}",
+                roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK) if private else everyone(OK),
+                private=private,
+                setup=uploadkey_image,
+                bind=(("id", "image_id"),),
+                id=f"GET /image/{{id}}.{{ext}}{label}",
+            ),
+            Case(
+                "GET",
+                "/api/image/{file}",
+                roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK) if private else everyone(OK),
+                private=private,
+                setup=slink_file,
+                id=f"GET /api/image/{{file}}{label}",
+            ),
+            Case(
+                "GET",
+                "/api/image/{id}/detail",
+                roles(anonymous=401, other_client=401, other_user=404 if private else OK, owner=OK, admin=OK),
+                private=private,
+                bind=(("id", "image_id"),),
+                client_world=NON_ACCOUNTS_401,
+                id=f"GET /api/image/{{id}}/detail{label}",
+            ),
+            # Public images of the caller's tenant: a private image is listed to nobody; admins list their own tenant.
+            Case(
+                "GET",
+                "/api/images/{page}",
+                roles(
+                    anonymous=401,
+                    other_client=401,
+                    other_user=UNLISTED if private else LISTED,
+                    owner=UNLISTED if private else LISTED,
+                    admin=UNLISTED if private else LISTED,
+                ),
+                private=private,
+                setup=slink_page,
+                client_world=NON_ACCOUNTS_401 | {"admin": UNLISTED},
+                id=f"GET /api/images/{{page}}{label}",
+            ),
+            Case(
+                "GET",
+                "/api/images",
+                SLINK_JWT_OK,
+                private=private,
+                query="uuid[]={image_id}",
+                client_world=NON_ACCOUNTS_401,
+                id=f"GET /api/images?uuid[]={label}",
+            ),
+            Case(
+                "GET",
+                "/api/images/history/{page}",
+                roles(anonymous=401, other_client=401, other_user=UNLISTED, owner=LISTED, admin=UNLISTED),
+                private=private,
+                setup=slink_page,
+                client_world=NON_ACCOUNTS_401,
+                id=f"GET /api/images/history/{{page}}{label}",
+            ),
+            *[
+                Case(
+                    method,
+                    "/api/image/{id}",
+                    roles(anonymous=401, other_client=401, other_user=404 if private else 403, owner=OK, admin=OK),
+                    private=private,
+                    body=body,
+                    bind=(("id", "image_id"),),
+                    client_world=NON_ACCOUNTS_401,
+                    id=f"{method} /api/image/{{id}}{label}",
+                )
+                for method, body in (("PATCH", slink_patch), ("DELETE", None))
+            ],
+        )
+    ],
+    # --- end slink dialect ---
 ]
 
 
@@ -280,8 +900,9 @@ def _path(case: Case, res: Resources) -> str:
 async def _call(http: httpx.AsyncClient, case: Case, path: str, ctx: Ctx) -> httpx.Response:
     headers = ctx.world.headers[ctx.role]
     if case.multipart:
-        files = {"file": ("n.jpg", make_jpeg(16, 16), "image/jpeg")}
-        return await http.request(case.method, path, headers=headers, files=files)
+        files = {case.file_field: ("n.jpg", make_jpeg(16, 16), "image/jpeg")}
+        fields = case.body(ctx) if case.body else None
+        return await http.request(case.method, path, headers=headers, files=files, data=fields)
     body = case.body(ctx) if case.body else None
     return await http.request(case.method, path, headers=headers, json=body)
 
@@ -315,7 +936,10 @@ async def test_route_outcomes(
         # Calls that change state (delete, logout, change-password...) get a fresh world and resources per role.
         if shared is None or case.method not in ("GET", "HEAD"):
             world = await _world(world_kind, runtime, tenant, other_tenant, n)
-            shared = (world, await _resources(http, runtime, world, n, private=case.private))
+            res = await _resources(http, runtime, world, n, private=case.private)
+            if case.setup is not None:
+                res.values |= await case.setup(Setup(http, runtime, world, res, n))
+            shared = (world, res)
         world, res = shared
         response = await _call(http, case, _path(case, res), Ctx(world, role))
         got[role] = _outcome(response, _values(res)[case.subject])
@@ -332,3 +956,24 @@ async def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
     }
     assert len(operations) > 10
     assert sorted(operations - {(case.method, case.route) for case in CASES}) == []
+
+
+# --- albums (helpers) ---
+_album_images: dict[int, str] = {}  # the image id an album case's body names, per world
+
+
+async def _album(s: Setup, *, public: bool) -> dict[str, str]:
+    owner = s.world.headers["owner"]
+    made = await s.http.post("/v2/albums", headers=owner, json={"name": f"album {s.n}", "isPublic": public})
+    assert made.status_code == 201, made.text
+    album_id = made.json()["id"]
+    added = await s.http.post(f"/v2/albums/{album_id}/images", headers=owner, json={"imageIds": [s.resources.image_id]})
+    assert added.status_code == 200, added.text
+    token = await s.http.post(f"/v2/albums/{album_id}/tokens", headers=owner, json={})
+    assert token.status_code == 201, token.text
+    _album_images[id(s.world)] = s.resources.image_id
+    return {"album_id": album_id, "album_token": token.json()["token"]}
+
+
+def _album_image_ids(ctx: Ctx) -> dict[str, Any]:
+    return {"imageIds": [_album_images[id(ctx.world)]]}

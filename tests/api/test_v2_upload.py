@@ -153,7 +153,7 @@ async def test_size_and_frame_limits(http: httpx.AsyncClient, tenant: ApiClient,
         pytest.param(None, {"tags": "x" * 65}, "tags", id="tag-too-long"),
         pytest.param(None, {"tags": "[1, 2]"}, "tags", id="tags-not-strings"),
         pytest.param(None, {"description": "d" * 2001}, "description", id="description-too-long"),
-        pytest.param(None, {"albumId": "b7b1"}, "albumId", id="albums-not-yet"),
+        pytest.param(None, {"albumId": "b7b1"}, "X-User-Id", id="album-without-user-id"),
     ],
 )
 async def test_bad_fields_are_400_with_the_field(
@@ -167,12 +167,18 @@ async def test_bad_fields_are_400_with_the_field(
     assert stored_files(runtime.settings.data_dir) == []
 
 
-async def test_two_files_in_one_v2_upload_are_refused(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+async def test_more_files_than_a_request_may_carry_are_refused(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    """Several files make a group (tests/api/test_v2_groups.py), up to `uploads.max_files_per_request`."""
     jpeg = img.make_jpeg(32, 32)
+    too_many = runtime.settings.uploads.max_files_per_request + 1
     response = await http.post(
-        "/v2/images", headers=tenant.headers(), files=[("file", ("a.jpg", jpeg)), ("file", ("b.jpg", jpeg))]
+        "/v2/images", headers=tenant.headers(), files=[("file", (f"{n}.jpg", jpeg)) for n in range(too_many)]
     )
     assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"limit": too_many - 1}
+    assert await _counts(runtime) == (0, 0, 0)
 
 
 async def test_non_multipart_body_is_400(http: httpx.AsyncClient, tenant: ApiClient) -> None:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from pinhole.db.models import ACCOUNTS_CLIENT_ID, Blob, Client, Image
+from pinhole.db.models import ACCOUNTS_CLIENT_ID, Album, Blob, Client, Image
 from pinhole.errors import Forbidden, NotFound, Unauthorized
 from pinhole.runtime import Runtime
-from pinhole.security.policy import Action, may, readable_filter, require
+from pinhole.security.policy import Action, can_see_whole_album, may, readable_filter, require
 from pinhole.security.principal import ANONYMOUS, GUEST, Principal, Role, Via
 
 
@@ -151,5 +151,38 @@ async def test_listing_filter_agrees_with_the_policy_row_by_row(runtime: Runtime
         rows = list(await session.scalars(select(Image)))
         for name, principal in PRINCIPALS.items():
             listed = set(await session.scalars(select(Image.id).where(readable_filter(principal, Image))))
+            expected = {row.id for row in rows if may(principal, Action.READ, row)}
+            assert listed == expected, name
+
+
+def test_album_tokens_open_albums_but_change_nothing() -> None:
+    private_album = Thing("a", "alice", True)
+    assert may(ANONYMOUS, Action.VIEW, private_album, token_grants=True)
+    assert can_see_whole_album(ANONYMOUS, private_album, token_grants=True)
+    assert can_see_whole_album(ALICE_VIA_A, private_album)
+    assert can_see_whole_album(ADMIN, private_album)
+    for principal in (BOB_VIA_A, CLIENT_B, ANONYMOUS, account("carol", Via.UPLOAD_KEY)):
+        assert not can_see_whole_album(principal, Thing("a", "alice", False))
+    for action in (Action.UPDATE, Action.DELETE, Action.SHARE):
+        assert not may(ANONYMOUS, action, private_album, token_grants=True)
+
+
+@pytest.mark.anyio
+async def test_album_listing_filter_agrees_with_the_policy_row_by_row(runtime: Runtime) -> None:
+    owners = [None, "alice", "bob", "carol", "dave"]
+    clients = ["a", "b", ACCOUNTS_CLIENT_ID]
+    async with runtime.db.writer() as session:
+        for client in clients:
+            session.add(Client(id=client, name=client, api_key_hash=f"hash-{client}", api_key_prefix="x"))
+        await session.flush()
+        for client, owner, public in itertools.product(clients, owners, [False, True]):
+            session.add(Album(client_id=client, owner_id=owner, is_public=public, name="n"))
+    public = Album.is_public.is_(True)
+    async with runtime.db.reader() as session:
+        rows = list(await session.scalars(select(Album)))
+        for name, principal in PRINCIPALS.items():
+            listed = set(
+                await session.scalars(select(Album.id).where(readable_filter(principal, Album, public=public)))
+            )
             expected = {row.id for row in rows if may(principal, Action.READ, row)}
             assert listed == expected, name

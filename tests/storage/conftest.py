@@ -1,4 +1,4 @@
-"""Every backend the contract suite runs against; an S3 store joins by adding one entry to `BUILDERS`."""
+"""Every backend the contract suite runs against: the local folder, and S3 on a real server on loopback."""
 
 from __future__ import annotations
 
@@ -8,13 +8,23 @@ from pathlib import Path
 import pytest
 
 from pinhole.storage import BlobStore, create_blob_store
+from tests.support.s3server import S3Server, s3_server
+
+__all__ = ["s3_server"]  # the session fixture, shared with the S3-specific tests
 
 
-def _local(tmp_path: Path) -> BlobStore:
+def _local(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     return create_blob_store(backend="local", local_root=tmp_path / "blobs")
 
 
-BUILDERS: dict[str, Callable[[Path], BlobStore]] = {"local": _local}
+def _s3(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    """A fresh bucket per test, and a key prefix, so that listings prove the prefix is honoured."""
+    server: S3Server = request.getfixturevalue("s3_server")
+    settings = server.settings(server.new_bucket(), prefix="tenant/pinhole/")
+    return create_blob_store(backend="s3", local_root=tmp_path / "unused", s3=settings)
+
+
+BUILDERS: dict[str, Callable[[pytest.FixtureRequest, Path], BlobStore]] = {"local": _local, "s3": _s3}
 
 
 @pytest.fixture
@@ -24,6 +34,6 @@ def anyio_backend() -> str:
 
 @pytest.fixture(params=sorted(BUILDERS))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
-    blob_store = BUILDERS[request.param](tmp_path)
+    blob_store = BUILDERS[request.param](request, tmp_path)
     yield blob_store
     await blob_store.aclose()

@@ -6,18 +6,30 @@ Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under g
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from pinhole.db.models import Image
-from pinhole.errors import BlobNotFound
+from pinhole.errors import BlobNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
-from pinhole.imaging.options import TransformOptions
+from pinhole.imaging.formats import format_for_extension
+from pinhole.imaging.options import TransformOptions, make_transform
 from pinhole.runtime import Runtime
-from pinhole.storage.base import BlobStore
+from pinhole.services.variants import Original
+from pinhole.storage.base import BlobStore, PresignedUrls
 from pinhole.storage.keys import original_key
+
+
+class StoredOriginal(Original, Protocol):
+    """An image or an avatar: what `original_payload` and `loaded_payload` serve."""
+
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -88,20 +100,31 @@ def send_fallback() -> Response:
 
 
 async def deliver_image(
-    request: Request, runtime: Runtime, image: Image, options: TransformOptions, *, valid_for: float | None = None
+    request: Request,
+    runtime: Runtime,
+    image: Image,
+    options: TransformOptions,
+    *,
+    valid_for: float | None = None,
+    count_view: bool = True,
 ) -> Response:
     """Serve an image the caller may see: the original, or the variant `options` ask for.
 
     `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
-    answer longer.
+    answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
     """
-    if request.method == "GET":
+    if count_view and request.method == "GET":
         runtime.usage.record_view(image.id)
     public = not image.is_private
     cache = image_cache_control(runtime, image, valid_for=valid_for)
     vary = None if public else PRIVATE_VARY
     if options.is_identity:
-        return send_blob(request, runtime.store, original_payload(image), cache=cache, vary=vary)
+        payload = original_payload(image)
+        if request.method == "GET" and not etag_matches(request.headers.get("if-none-match"), payload.etag):
+            redirect = await presigned_redirect(runtime, payload, cache=cache, valid_for=valid_for)
+            if redirect is not None:
+                return redirect
+        return send_blob(request, runtime.store, payload, cache=cache, vary=vary)
     try:
         return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
     except BlobNotFound:  # the cached file vanished (pruned elsewhere): forget it and render again
@@ -109,7 +132,25 @@ async def deliver_image(
         return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
 
 
-def original_payload(image: Image) -> Payload:
+async def presigned_redirect(
+    runtime: Runtime, payload: Payload, *, cache: str, valid_for: float | None
+) -> Response | None:
+    """With `storage.s3.presign_originals`, a redirect to a short-lived URL at the S3 service, which then sends
+    the bytes with our Content-Type and Cache-Control; None when the store proxies (the default).
+
+    The redirect itself is never stored by a cache: its target expires, and a CDN keeping it would hand out
+    dead links (or links to a private image) after that.
+    """
+    s3 = runtime.settings.storage.s3
+    store = runtime.store
+    if not s3.presign_originals or not isinstance(store, PresignedUrls):
+        return None
+    expires = s3.presign_expiry_seconds if valid_for is None else max(1, min(s3.presign_expiry_seconds, int(valid_for)))
+    url = await store.presigned_url(payload.key, expires, content_type=payload.mime, cache_control=cache)
+    return Response(status_code=307, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+def original_payload(image: StoredOriginal) -> Payload:
     return Payload(
         key=original_key(image.content_hash), mime=image.mime_type, size=image.size, etag=image.content_hash[:32]
     )
@@ -128,6 +169,37 @@ def _at_most(max_age: int, valid_for: float | None) -> int:
     return max_age if valid_for is None else min(max_age, max(0, int(valid_for)))
 
 
-async def _variant(runtime: Runtime, image: Image, options: TransformOptions) -> Payload:
+async def loaded_payload(runtime: Runtime, source: StoredOriginal, options: TransformOptions) -> Payload:
+    """The original or the variant `options` ask for, with its bytes read now (through the hot-blob cache).
+
+    For what may be replaced under a reader (avatars): once read, the answer no longer needs the file, which the
+    replacement deletes. A file already gone raises `BlobNotFound` (or `ImageNotFound` for a variant that cannot be
+    rendered any more): read the record again and retry.
+    """
+    payload = original_payload(source) if options.is_identity else await _variant(runtime, source, options)
+    if payload.data is not None:
+        return payload
+    data = runtime.hot.get(payload.key, payload.etag)
+    if data is None:
+        data = await runtime.store.get_bytes(payload.key)
+        runtime.hot.put(payload.key, payload.etag, data)
+    return replace(payload, data=data)
+
+
+async def _variant(runtime: Runtime, image: Original, options: TransformOptions) -> Payload:
     variant = await runtime.variants.get(image=image, options=options)
     return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)
+
+
+def extension_options(runtime: Runtime, image: Image, extension: str) -> TransformOptions | None:
+    """The options a `{id}.{ext}` URL asks for: the original when `ext` names the image's own format, else a
+    conversion to the format it names. None when no format this server writes goes by that extension."""
+    found = format_for_extension(extension)
+    if found is None:
+        return None
+    if found.name == image.format:
+        return TransformOptions()
+    try:
+        return make_transform(format=found.name, limits=runtime.output_limits)
+    except InvalidTransform:
+        return None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pinhole.errors import InvalidInput
+
+BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -22,3 +26,15 @@ def parse_bool(value: str | None, *, field: str) -> bool:
     if parsed is None:
         raise InvalidInput(f"{field} must be true or false.", field=field)
     return parsed
+
+
+def multipart_body(properties: dict[str, dict[str, Any]], *, required: list[str]) -> dict[str, Any]:
+    """`openapi_extra` documenting a multipart form (routes read such forms with the streaming reader, not FastAPI)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+def multipart_fields(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The field schemas of a `multipart_body`, to build a larger form from it."""
+    fields: dict[str, dict[str, Any]] = body["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    return fields

@@ -7,6 +7,9 @@ of a limited route carries `X-RateLimit-*`; a refused hit answers 429 with `Retr
 Keys refused while authenticating (401 `invalid_api_key`) count per address on `<api>.auth.failed` (falling back
 to the `<api>.auth` rule), on a counter of their own. Once an address has used that budget, its requests that carry
 credentials are refused (429) before the credentials are looked at, so keys cannot be tried faster than the rule.
+Requests made with a client key count under that client's own rules merged over the settings' (see
+`security.ratelimit`), read from its row at most every few seconds.
+
 Expired sessions and access tokens do not count: nobody guesses a signed token, and a busy shared address would
 otherwise lock itself out as its users' tokens expire.
 """
@@ -24,8 +27,16 @@ from fastapi.params import Depends as DependsParam
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.proxies import client_address
 from pinhole.errors import InvalidApiKey, PinholeError, RateLimited
-from pinhole.security.principal import Principal
-from pinhole.security.ratelimit import RateLimitDecision, RateLimiter, address_key, rate_limit_headers
+from pinhole.runtime import Runtime
+from pinhole.security.principal import Principal, Via
+from pinhole.security.ratelimit import (
+    RateLimitDecision,
+    RateLimiter,
+    RateLimitRules,
+    address_key,
+    rate_limit_headers,
+)
+from pinhole.services.clients import client_rate_limits
 
 PrincipalDependency = Callable[..., Coroutine[Any, Any, Principal]]
 
@@ -73,8 +84,22 @@ def _route_name(request: Request) -> str:
     return name if isinstance(name, str) else request.url.path
 
 
-def rate_limits(api: str, *, principal: PrincipalDependency) -> DependsParam:
-    """The dependency an API's router includes; `principal` is the API's own (cached) authentication dependency."""
+async def _rules_of(runtime: Runtime, limiter: RateLimiter, caller: Principal) -> RateLimitRules | None:
+    """The rules a client key counts under (its own merged over the settings'); None: the settings' alone."""
+    if caller.via is not Via.CLIENT_KEY or caller.client_id is None:
+        return None
+    cached = limiter.cached_rules(caller.client_id)
+    if cached is not None:
+        return cached
+    own = await client_rate_limits(db=runtime.db, client_id=caller.client_id)
+    return limiter.set_own_rules(caller.client_id, own)
+
+
+def rate_limits(
+    api: str, *, principal: PrincipalDependency, key: Callable[[Principal], str | None] | None = None
+) -> DependsParam:
+    """The dependency an API's router includes; `principal` is the API's own (cached) authentication dependency.
+    `key` replaces `Principal.rate_key` for APIs that count otherwise (None from it falls back to the default)."""
 
     async def meter(request: Request, runtime: RuntimeDep) -> Meter | None:
         # Runs before authentication: an address that sent too many bad credentials is refused unread.
@@ -91,14 +116,16 @@ def rate_limits(api: str, *, principal: PrincipalDependency) -> DependsParam:
 
     async def limit(
         request: Request,
+        runtime: RuntimeDep,
         found: Annotated[Meter | None, Depends(meter)],
         caller: Annotated[Principal, Depends(principal)],
     ) -> None:
         if found is None:
             return
         found.authenticated = not caller.is_anonymous  # bad credentials identify as anonymous
-        key = caller.rate_key() or found.address
-        decision = await found.limiter.hit(key, route=f"{api}.{_route_name(request)}")
+        counter = (key(caller) if key is not None else None) or caller.rate_key() or found.address
+        rules = await _rules_of(runtime, found.limiter, caller)
+        decision = await found.limiter.hit(counter, route=f"{api}.{_route_name(request)}", rules=rules)
         if decision is None:
             return
         if not decision.allowed:

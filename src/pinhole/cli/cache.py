@@ -37,7 +37,7 @@ async def _stats(settings: Settings) -> dict[str, Any]:
 
 async def _prune(settings: Settings, *, max_bytes: int, target_bytes: int, dry_run: bool) -> PruneResult:
     database = await open_database(settings)
-    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root)
+    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
     try:
         return await prune_variants(
             db=database, store=store, max_bytes=max_bytes, target_bytes=target_bytes, dry_run=dry_run

@@ -27,7 +27,7 @@ async def _database(settings: Settings) -> dict[str, Any]:
 
 
 async def _storage(settings: Settings) -> dict[str, Any]:
-    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root)
+    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
     try:
         await store.health_check()
         return {"ok": True, "backend": settings.storage.backend}

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -69,6 +70,8 @@ class Client(Base):
     """A tenant: an application that calls the API with its key.
 
     Quotas and the file-size limit are per client; None means the server-wide default from the settings.
+    `rate_limits` holds the client's own rate-limit rules (scope -> `10/minute` or `off`), which override the
+    settings' rules for requests made with its key; None means the settings' rules alone.
     """
 
     __tablename__ = "clients"
@@ -85,6 +88,7 @@ class Client(Base):
     max_file_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
     user_quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
     user_quota_images: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    rate_limits: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
 
 class User(Base):
@@ -353,3 +357,36 @@ class Avatar(Base):
     def is_private(self) -> bool:
         """Avatars are public pictures (seed 002 serves them to anyone)."""
         return False
+
+
+class ClientCounters(Base):
+    """Running totals of one client, kept exact by database triggers (migration 0004), never by application code.
+
+    `variant_bytes` counts the variants of every blob the client references (by an image or an avatar) once per
+    client; `views` is the sum of its images' flushed `view_count`. A missing row means all zeros.
+    """
+
+    __tablename__ = "client_counters"
+
+    client_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    images: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    original_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    variant_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    views: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    albums: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    avatars: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    avatar_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    groups: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class StorageTotals(Base):
+    """What is stored once whoever references it: blobs (deduplicated originals) and variants. One row, id 1,
+    kept by triggers like `ClientCounters`."""
+
+    __tablename__ = "storage_totals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blobs: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    blob_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    variants: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    variant_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -4,7 +4,8 @@ The model, in order:
 1. Admin accounts may do everything, in every tenant.
 2. Tenants are isolated: nothing of one client is visible to another, except public images' bytes.
 3. Within a tenant, public images (and albums, avatars) are viewable by anyone; private ones only by their owner
-   or the holder of a valid share token. Metadata is for the tenant (or a token holder), even for public images.
+   or the holder of a valid share token (or album token, for images in its album). Metadata is for the tenant (or a
+   token holder), even for public images.
 4. The owner may change, delete, share and freely transform what it owns. A client key speaks for its whole tenant:
    it may act on ownerless resources, and on any user's as that user (X-User-Id). Accounts own what they upload;
    ownerless resources in the accounts tenant (guest uploads) belong to the admins.
@@ -157,13 +158,21 @@ def can_share_image(principal: Principal, image: Owned) -> bool:
     return may(principal, Action.SHARE, image)
 
 
+def can_see_whole_album(principal: Principal, album: Owned, *, token_grants: bool = False) -> bool:
+    """Private images in a (public) album are shown to its owner and to holders of its token only."""
+    return token_grants or may(principal, Action.UPDATE, album)
+
+
 def can_transform_freely(principal: Principal, image: Owned) -> bool:
     return may(principal, Action.TRANSFORM, image)
 
 
-def readable_filter(principal: Principal, table: Any) -> ColumnElement[bool]:
+def readable_filter(
+    principal: Principal, table: Any, *, public: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
     """The SQL form of `may(principal, READ, row)` for listing, over a mapped class of an `Owned` table.
 
+    `public` is the SQL form of `not row.is_private` for tables that store it otherwise (albums keep `is_public`).
     A test checks it against `may` row by row, so the two cannot drift apart.
     """
     if not _credential_allows(principal, Action.READ) or (principal.client_id is None and not principal.is_admin):
@@ -173,4 +182,5 @@ def readable_filter(principal: Principal, table: Any) -> ColumnElement[bool]:
     mine: ColumnElement[bool] = table.owner_id == principal.user_id if principal.user_id is not None else false()
     if principal.speaks_for_client:
         mine = or_(mine, table.owner_id.is_(None))
-    return and_(table.client_id == principal.client_id, or_(table.is_private.is_(False), mine))
+    visible = table.is_private.is_(False) if public is None else public
+    return and_(table.client_id == principal.client_id, or_(visible, mine))

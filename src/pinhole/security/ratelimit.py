@@ -5,6 +5,11 @@ Chosen because the store's one operation is an atomic increment (`HINCRBY` + `EX
 that gives an exact count and a reset time the `X-RateLimit-*` headers can state, with one counter per live key.
 The cost is a burst of up to twice the limit across a window boundary, acceptable for API quotas; password
 guessing is slowed by `backoff`, not here. Windows open per key, not on the clock, so keys do not all reset at once.
+
+A client may have rules of its own (set by an admin): they are merged over the settings' rules for the requests
+made with its key (its scope replaces the same scope, other scopes stay), and the most specific scope applies as
+always. The merged rules are kept per client for `OVERRIDE_TTL` seconds; a change made in this process is seen at
+once, other processes see it within that time.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ _SECONDS = {
     **dict.fromkeys(["h", "hour", "hours"], 3600),
     **dict.fromkeys(["d", "day", "days"], 86400),
 }
+OVERRIDE_TTL = 10.0
 _LIMIT = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*([a-zA-Z]+)\s*")
 
 
@@ -79,6 +85,10 @@ class RateLimitRules:
             except ValueError as exc:
                 raise ValueError(f"{scope}: {exc}") from None
         return cls(rules)
+
+    def merged(self, overrides: RateLimitRules) -> RateLimitRules:
+        """These rules with `overrides`' scopes replacing (or adding to) the same scopes."""
+        return RateLimitRules({**self._rules, **overrides._rules})
 
     def lookup(self, route: str) -> tuple[str, RateLimit] | None:
         """The scope and limit that apply to `route`, or None when it is unlimited."""
@@ -230,14 +240,33 @@ class RateLimiter:
         self._store = store
         self._rules = rules
         self._clock = clock
+        self._own_rules: ExpiringMap[RateLimitRules] = ExpiringMap(max_keys=10_000)
+        self._own_lock = threading.Lock()
+
+    def cached_rules(self, owner: str) -> RateLimitRules | None:
+        """The merged rules last set for `owner` (a client id) in the past `OVERRIDE_TTL` seconds, if any."""
+        with self._own_lock:
+            return self._own_rules.get(owner, now=self._clock())
+
+    def set_own_rules(self, owner: str, raw: Mapping[str, str] | None) -> RateLimitRules:
+        """Remember `owner`'s own rules (None: it has none) merged over the settings' rules; returns the merge."""
+        merged = self._rules.merged(RateLimitRules.parse(raw)) if raw else self._rules
+        now = self._clock()
+        with self._own_lock:
+            self._own_rules.put(owner, merged, expires_at=now + OVERRIDE_TTL, now=now)
+        return merged
+
+    def forget_own_rules(self, owner: str) -> None:
+        with self._own_lock:
+            self._own_rules.pop(owner)
 
     def limits(self, route: str) -> bool:
         """Whether a rule limits `route` (lets a caller skip work, such as finding the address, when none does)."""
         return self._rules.lookup(route) is not None
 
-    async def hit(self, key: str, *, route: str) -> RateLimitDecision | None:
-        """Count one hit by `key` on `route`; None when no rule limits the route."""
-        found = self._rules.lookup(route)
+    async def hit(self, key: str, *, route: str, rules: RateLimitRules | None = None) -> RateLimitDecision | None:
+        """Count one hit by `key` on `route` (under `rules`, default the settings'); None when no rule limits it."""
+        found = (rules or self._rules).lookup(route)
         if found is None:
             return None
         scope, limit = found

@@ -4,12 +4,15 @@ A client has at most one live key; only its SHA-256 is stored, so a new key is s
 hash (the old key stops working with the next request); revoking replaces it with a marker no key can hash to,
 so nothing works until the next rotation. The built-in accounts tenant never has a key: a client key speaks for
 its whole tenant, and one for the accounts tenant would speak for every user account.
+
+Admins change a client's name, active flag, quotas and its own rate-limit rules with `update_client`.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,11 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pinhole.db.engine import Database
 from pinhole.db.models import ACCOUNTS_CLIENT_ID, Client, utcnow
 from pinhole.errors import InvalidInput, NotFound
+from pinhole.security.ratelimit import RateLimitRules
 from pinhole.security.secrets import hash_token, matches, new_token
 
 API_KEY_PREFIX = "phk_"
 REVOKED_MARK = "revoked:"  # not hex: no SHA-256 digest can equal it
 MAX_NAME = 200
+MAX_RATE_RULES = 50
+MAX_SCOPE = 100
+QUOTA_FIELDS = ("quota_bytes", "quota_images", "max_file_bytes", "user_quota_bytes", "user_quota_images")
 
 
 @dataclass(frozen=True)
@@ -107,3 +114,71 @@ async def set_client_active(*, db: Database, client_id: str, active: bool) -> Cl
         client = await _changeable(session, client_id)
         client.active = active
     return client
+
+
+async def get_client(*, db: Database, client_id: str) -> Client:
+    async with db.reader() as session:
+        client = await session.get(Client, client_id)
+    if client is None:
+        raise NotFound("No such client.", field="client")
+    return client
+
+
+def check_rate_limits(raw: dict[str, str], *, field: str = "rateLimits") -> dict[str, str]:
+    """A client's own rules: scope (`v2`, `v2.images.upload`, `*`) -> `10/minute`, `5/10s` or `off`."""
+    if len(raw) > MAX_RATE_RULES:
+        raise InvalidInput(f"At most {MAX_RATE_RULES} rate-limit rules per client.", field=field)
+    for scope in raw:
+        if not scope or len(scope) > MAX_SCOPE or not scope.isprintable() or " " in scope:
+            raise InvalidInput(f"A rate-limit scope is 1-{MAX_SCOPE} characters without spaces.", field=field)
+    try:
+        RateLimitRules.parse(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid rate limit: {exc}.", field=field) from None
+    return {scope: text.strip() for scope, text in raw.items()}
+
+
+@dataclass(frozen=True)
+class ClientChanges:
+    """What to change; only the names in `given` are changed (None then means "the server default")."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    ALLOWED = frozenset({"name", "active", "rate_limits", *QUOTA_FIELDS})
+
+    def __post_init__(self) -> None:
+        unknown = set(self.values) - self.ALLOWED
+        if unknown:
+            raise InvalidInput(f"Unknown client field(s): {', '.join(sorted(unknown))}.")
+
+
+async def update_client(*, db: Database, client_id: str, changes: ClientChanges) -> Client:
+    """Change a client's name, active flag, quotas (None = server default, 0 = unlimited) or own rate limits."""
+    values = dict(changes.values)
+    if "name" in values:
+        if values["name"] is None:
+            raise InvalidInput("A client needs a name.", field="name")
+        values["name"] = _name(values["name"])
+    if "active" in values and values["active"] is None:
+        raise InvalidInput("active must be true or false.", field="active")
+    for name in QUOTA_FIELDS:
+        if values.get(name) is not None and values[name] < 0:
+            raise InvalidInput(f"{name} must be 0 (unlimited) or more, or null for the default.", field=name)
+    if values.get("rate_limits") is not None:
+        values["rate_limits"] = check_rate_limits(values["rate_limits"]) or None
+    async with db.writer() as session:
+        client = await session.get(Client, client_id)
+        if client is None:
+            raise NotFound("No such client.", field="client")
+        if client.id == ACCOUNTS_CLIENT_ID and ("active" in values or "rate_limits" in values):
+            raise InvalidInput("The built-in accounts tenant has no API key to deactivate or limit.", field="client")
+        for name, value in values.items():
+            setattr(client, name, value)
+    return client
+
+
+async def client_rate_limits(*, db: Database, client_id: str) -> dict[str, str] | None:
+    """A client's own rate-limit rules, None when it has none."""
+    async with db.reader() as session:
+        rules = await session.scalar(select(Client.rate_limits).where(Client.id == client_id))
+    return dict(rules) if rules else None

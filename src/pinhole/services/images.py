@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Blob, Image, ImageTag, Variant
+from pinhole.db.models import Image, ImageGroup, ImageTag
 from pinhole.errors import Forbidden, ImageNotFound
 from pinhole.security import policy
 from pinhole.security.principal import Principal
+from pinhole.services import blobs
 from pinhole.storage.base import BlobStore
 
 
@@ -122,22 +123,50 @@ def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:
 
 
 async def delete_image(
-    *, db: Database, recent: RecentImages, store: BlobStore, principal: Principal, image_id: str
+    *,
+    db: Database,
+    recent: RecentImages,
+    store: BlobStore,
+    principal: Principal,
+    image_id: str,
+    preserve_on_disk: bool = False,
 ) -> list[str]:
-    """Delete the image; its original and variants go too when no other image shares the content.
+    """Delete the image (it leaves its albums and its group); its original and variants go too when no other image
+    or avatar shares the content. `preserve_on_disk` (admins only) keeps the original on disk for good.
 
     Returns the keys of the blobs deleted, for the caller to drop from in-process caches (`forget_blobs`).
     """
     recent.forget(image_id)
     async with db.writer() as session:
         image = await _modifiable(session, principal, image_id)
-        content_hash = image.content_hash
+        if preserve_on_disk and not principal.is_admin:
+            raise Forbidden("Only admins may delete an image and keep its file (preserveOnDisk).")
+        return await remove_images(session, store, [image], preserve_on_disk=preserve_on_disk)
+
+
+async def remove_images(
+    session: AsyncSession, store: BlobStore, images: list[Image], *, preserve_on_disk: bool = False
+) -> list[str]:
+    """Inside a writer transaction: delete these images (authorized already), empty groups left behind, and every
+    blob no longer referred to. Returns the keys of the files deleted."""
+    hashes = [image.content_hash for image in images]
+    groups = {image.group_id for image in images if image.group_id is not None}
+    for image in images:
         await session.delete(image)
-        await session.flush()
-        released = await _release_blob(session, content_hash)
-        for key in released:
-            await store.delete(key)
+    await session.flush()
+    await _drop_empty_groups(session, groups)
+    released: list[str] = []
+    for content_hash in dict.fromkeys(hashes):
+        if preserve_on_disk:
+            await blobs.preserve_blob(session, content_hash)
+        released += await blobs.release_blob(session, store, content_hash)
     return released
+
+
+async def _drop_empty_groups(session: AsyncSession, group_ids: set[str]) -> None:
+    for group_id in group_ids:
+        if not await session.scalar(select(exists().where(Image.group_id == group_id))):
+            await session.execute(delete(ImageGroup).where(ImageGroup.id == group_id))
 
 
 async def _modifiable(session: AsyncSession, principal: Principal, image_id: str) -> Image:
@@ -147,21 +176,3 @@ async def _modifiable(session: AsyncSession, principal: Principal, image_id: str
     if not policy.can_modify_image(principal, image):
         raise Forbidden("Only the image's owner may change it.")
     return image
-
-
-async def _release_blob(session: AsyncSession, content_hash: str) -> list[str]:
-    """Drop the blob row (and its variants) when nothing refers to it; returns the keys to delete.
-
-    The row is locked first, so an upload of the same bytes running concurrently either finishes before
-    (and we keep the blob) or starts after (and writes the file again).
-    """
-    blob = await session.scalar(select(Blob).where(Blob.content_hash == content_hash).with_for_update())
-    if blob is None:
-        return []
-    if await session.scalar(select(exists().where(Image.content_hash == content_hash))):
-        return []
-    keys = list(await session.scalars(select(Variant.key).where(Variant.content_hash == content_hash)))
-    await session.execute(delete(Variant).where(Variant.content_hash == content_hash))
-    await session.delete(blob)
-    await session.flush()
-    return [*keys, blob.key]

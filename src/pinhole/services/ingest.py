@@ -2,26 +2,30 @@
 
 Recipe: check the client's file-size limit, inspect and validate the bytes (format from content, limits before
 decoding), normalise (strip metadata, apply orientation), then in one transaction check the storage quotas, store
-the original once per content hash and record the image. Either all of it happens or nothing does: no row and no
-orphan file is left behind on any failure.
+the original once per content hash and record the image (and its album link, if any). Several files of one request
+go through the same steps and are recorded together, in one group. Either all of it happens or nothing does: no row
+and no orphan file is left behind on any failure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
-from pinhole.db.models import Blob, Image, ImageTag
+from pinhole.db.models import Image, ImageGroup, ImageTag
+from pinhole.errors import PinholeError
 from pinhole.imaging.ingest import PreparedOriginal, prepare_original
 from pinhole.imaging.inspect import ImageLimits
-from pinhole.services import quotas
+from pinhole.services import albums, blobs, quotas
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key
@@ -34,6 +38,11 @@ class IngestPolicy:
     work_dir: Path
     quotas: QuotaDefaults
     accepted_formats: frozenset[str] | None = None
+
+    def accepting_only(self, formats: frozenset[str]) -> IngestPolicy:
+        """This policy narrowed to `formats` (an API whose document takes fewer formats than the server does)."""
+        accepted = formats & self.accepted_formats if self.accepted_formats is not None else formats
+        return dataclasses.replace(self, accepted_formats=accepted)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,33 @@ class NewImage:
     description: str | None = None
     tags: tuple[str, ...] = ()
     is_private: bool = False
+    album_id: str | None = None  # checked by the caller (`albums.album_for_upload`); linked in the same transaction
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What an upload made: its images, in the order received, and their group when there were several."""
+
+    images: list[Image]
+    group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One received file, validated and normalised, with the hash of the bytes that will be stored."""
+
+    source: Path
+    original: PreparedOriginal
+    content_hash: str
+
+    @property
+    def key(self) -> str:
+        return original_key(self.content_hash)
+
+    def discard(self) -> None:
+        """Delete the normalised copy (the received file is its receiver's to clean up)."""
+        if self.original.path != self.source:
+            self.original.path.unlink(missing_ok=True)
 
 
 def _sha256_file(path: Path) -> str:
@@ -61,26 +97,82 @@ def _sha256_file(path: Path) -> str:
 async def ingest_image(
     *, db: Database, store: BlobStore, pool: WorkerPool, policy: IngestPolicy, upload: NewImage
 ) -> Image:
-    # Upload APIs stop reading past the limit already; this holds it for every API and costs one query.
-    limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=upload.client_id)
-    quotas.check_file_size((await anyio.Path(upload.path).stat()).st_size, limit=limit)
-    prepared = await pool.run(
+    ingested = await ingest_images(db=db, store=store, pool=pool, policy=policy, uploads=[upload])
+    return ingested.images[0]
+
+
+async def ingest_images(
+    *, db: Database, store: BlobStore, pool: WorkerPool, policy: IngestPolicy, uploads: Sequence[NewImage]
+) -> Ingested:
+    """Ingest the files of one request, all or nothing; several files make an `ImageGroup`.
+
+    Every upload must have the same client and owner. An error about one of several files names it (`details`:
+    `file`, its 0-based position, and `filename`).
+    """
+    if not uploads or len({(u.client_id, u.owner_id) for u in uploads}) != 1:
+        raise ValueError("one request's uploads share one client and owner")
+    limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=uploads[0].client_id)
+    prepared: list[Prepared] = []
+    try:
+        for index, upload in enumerate(uploads):
+            with _naming_file(index, upload, several=len(uploads) > 1):
+                prepared.append(
+                    await prepare_file(pool=pool, policy=policy, path=upload.path, sha256=upload.sha256, limit=limit)
+                )
+        return await _store_and_record(db=db, store=store, policy=policy, uploads=uploads, prepared=prepared)
+    finally:
+        for item in prepared:
+            item.discard()
+
+
+@contextmanager
+def _naming_file(index: int, upload: NewImage, *, several: bool) -> Iterator[None]:
+    try:
+        yield
+    except PinholeError as error:
+        if several:
+            name = f" ({upload.original_name})" if upload.original_name else ""
+            error.message = f"File {index + 1}{name}: {error.message}"
+            error.details = {**error.details, "file": index, "filename": upload.original_name}
+        raise
+
+
+async def prepare_file(*, pool: WorkerPool, policy: IngestPolicy, path: Path, sha256: str, limit: int) -> Prepared:
+    """Check the size limit, inspect and validate the bytes, normalise them and hash what will be stored."""
+    quotas.check_file_size((await anyio.Path(path).stat()).st_size, limit=limit)
+    original = await pool.run(
         prepare_original,
-        upload.path,
+        path,
         work_dir=policy.work_dir,
         limits=policy.limits,
         strip_metadata=policy.strip_metadata,
         accepted=policy.accepted_formats,
     )
     try:
-        same_bytes = prepared.path == upload.path
-        content_hash = upload.sha256 if same_bytes else await pool.run(_sha256_file, prepared.path)
-        return await _store_and_record(
-            db=db, store=store, policy=policy, upload=upload, prepared=prepared, content_hash=content_hash
+        content_hash = sha256 if original.path == path else await pool.run(_sha256_file, original.path)
+    except BaseException:
+        if original.path != path:
+            original.path.unlink(missing_ok=True)
+        raise
+    return Prepared(source=path, original=original, content_hash=content_hash)
+
+
+async def store_originals(
+    db: Database, session: AsyncSession, store: BlobStore, prepared: Sequence[Prepared], written: list[str]
+) -> None:
+    """Claim the blob of each distinct content and store its file when it is new (or missing).
+
+    Keys of blobs this transaction created are appended to `written`: if the transaction fails, their files must
+    be deleted by the caller (their rows rolled back).
+    """
+    for item in {p.content_hash: p for p in prepared}.values():
+        created = await blobs.claim_blob(
+            db, session, content_hash=item.content_hash, key=item.key, size=item.original.size
         )
-    finally:
-        if prepared.path != upload.path:
-            prepared.path.unlink(missing_ok=True)
+        if created or await store.stat(item.key) != item.original.size:
+            await store.put_file(item.key, item.original.path, move=True)
+            if created:
+                written.append(item.key)
 
 
 async def _store_and_record(
@@ -88,63 +180,59 @@ async def _store_and_record(
     db: Database,
     store: BlobStore,
     policy: IngestPolicy,
-    upload: NewImage,
-    prepared: PreparedOriginal,
-    content_hash: str,
-) -> Image:
-    key = original_key(content_hash)
-    wrote_new_blob = False
+    uploads: Sequence[NewImage],
+    prepared: Sequence[Prepared],
+) -> Ingested:
+    written: list[str] = []
+    first = uploads[0]
     try:
         async with db.writer() as session:
             # First, before any blob row is claimed: a refused upload changes nothing.
             await quotas.check_upload(
                 session=session,
                 defaults=policy.quotas,
-                client_id=upload.client_id,
-                owner_id=upload.owner_id,
-                size=prepared.size,
+                client_id=first.client_id,
+                owner_id=first.owner_id,
+                size=sum(item.original.size for item in prepared),
+                images=len(prepared),
             )
-            created = await _claim_blob(db, session, content_hash=content_hash, key=key, size=prepared.size)
-            if created or await store.stat(key) != prepared.size:
-                await store.put_file(key, prepared.path, move=True)
-                wrote_new_blob = created
-            image = _new_image_row(upload, prepared, content_hash)
-            session.add(image)
+            await store_originals(db, session, store, prepared, written)
+            group_id = await _new_group(session, first) if len(uploads) > 1 else None
+            images = [_new_image_row(u, p, group_id) for u, p in zip(uploads, prepared, strict=True)]
+            session.add_all(images)
             await session.flush()
-        return image
+            for upload, image in zip(uploads, images, strict=True):
+                if upload.album_id is not None:
+                    await albums.attach_image(session, album_id=upload.album_id, image_id=image.id)
+        return Ingested(images=images, group_id=group_id)
     except BaseException:
-        if wrote_new_blob:  # the blob row rolled back with the image: its file must go too
+        for key in written:  # the blob rows rolled back with the images: their files must go too
             await store.delete(key)
         raise
 
 
-async def _claim_blob(db: Database, session: AsyncSession, *, content_hash: str, key: str, size: int) -> bool:
-    """Insert the blob row, or lock the existing one so a concurrent delete waits for us. True if inserted."""
-    stmt = (
-        db.insert(Blob)
-        .values(content_hash=content_hash, key=key, size=size)
-        .on_conflict_do_nothing(index_elements=["content_hash"])
-        .returning(Blob.content_hash)
-    )
-    if await session.scalar(stmt) is not None:
-        return True
-    await session.execute(select(Blob.content_hash).where(Blob.content_hash == content_hash).with_for_update())
-    return False
+async def _new_group(session: AsyncSession, upload: NewImage) -> str:
+    group = ImageGroup(client_id=upload.client_id, owner_id=upload.owner_id)
+    session.add(group)
+    await session.flush()
+    return group.id
 
 
-def _new_image_row(upload: NewImage, prepared: PreparedOriginal, content_hash: str) -> Image:
+def _new_image_row(upload: NewImage, prepared: Prepared, group_id: str | None) -> Image:
+    original = prepared.original
     return Image(
         client_id=upload.client_id,
         owner_id=upload.owner_id,
-        content_hash=content_hash,
+        content_hash=prepared.content_hash,
         original_name=upload.original_name,
         description=upload.description,
         is_private=upload.is_private,
-        mime_type=prepared.format.mime,
-        format=prepared.format.name,
-        width=prepared.width,
-        height=prepared.height,
-        frames=prepared.frames,
-        size=prepared.size,
+        mime_type=original.format.mime,
+        format=original.format.name,
+        width=original.width,
+        height=original.height,
+        frames=original.frames,
+        size=original.size,
+        group_id=group_id,
         tags=[ImageTag(tag=tag) for tag in upload.tags],
     )

@@ -1,4 +1,7 @@
-"""Listing images: filters, page/limit paging and an opaque keyset cursor that stays fast at any depth."""
+"""Listing images (and albums): filters, page/limit paging and an opaque keyset cursor that stays fast at any depth.
+
+`paginate` is the one paging implementation: any table with `created_at` and `id` is listed newest first with it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Image, ImageTag
+from pinhole.db.models import AlbumImage, Image, ImageTag
 from pinhole.errors import InvalidInput
 from pinhole.security.policy import readable_filter
 from pinhole.security.principal import Principal
@@ -26,19 +31,32 @@ class ImageFilter:
     owner_id: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    album_id: str | None = None  # only images in this album (the caller checks it may see the album)
+    # The admin API's: every tenant (admins only; else the tenant acted in), one client, all of several tags, privacy.
+    all_clients: bool = False
+    client_id: str | None = None
+    tags: tuple[str, ...] = ()
+    is_private: bool | None = None
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class ImagePage:
-    items: list[Image]
+class Page(Generic[T]):
+    items: list[T]
     limit: int
     page: int | None
     total: int | None
     next_cursor: str | None
 
 
-def encode_cursor(image: Image) -> str:
-    raw = json.dumps([image.created_at.isoformat(), image.id], separators=(",", ":")).encode()
+ImagePage = Page[Image]
+
+
+def encode_cursor(row: Any) -> str:
+    """The position after `row` (any row with `created_at` and `id`)."""
+    raw = json.dumps([row.created_at.isoformat(), row.id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -51,16 +69,34 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("The cursor is not valid; use the nextCursor of a previous page.", field="cursor") from exc
 
 
-def _visible(query: Select[Image], principal: Principal, flt: ImageFilter) -> Select[Image]:
-    query = query.where(readable_filter(principal, Image))
-    if principal.is_admin:  # admins may read everything, but a listing stays within the tenant acted in
-        query = query.where(Image.client_id == principal.client_id)
+def like_pattern(text: str) -> str:
+    """A case-insensitive LIKE pattern (escape `\\`) matching `text` anywhere."""
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _visible(
+    query: Select[Image], principal: Principal, flt: ImageFilter, visible: ColumnElement[bool] | None
+) -> Select[Image]:
+    if visible is not None:
+        query = query.where(visible)
+    else:
+        query = query.where(readable_filter(principal, Image))
+        if principal.is_admin and not flt.all_clients:  # admins may read everything; a listing stays in one tenant
+            query = query.where(Image.client_id == principal.client_id)
+    if flt.album_id is not None:
+        query = query.where(exists().where(AlbumImage.image_id == Image.id, AlbumImage.album_id == flt.album_id))
+    if flt.client_id is not None:
+        query = query.where(Image.client_id == flt.client_id)
+    if flt.is_private is not None:
+        query = query.where(Image.is_private.is_(flt.is_private))
+    for tag in flt.tags:
+        query = query.where(exists().where(ImageTag.image_id == Image.id, ImageTag.tag == tag))
     if flt.owner_id is not None:
         query = query.where(Image.owner_id == flt.owner_id)
     if flt.tag is not None:
         query = query.where(exists().where(ImageTag.image_id == Image.id, ImageTag.tag == flt.tag))
     if flt.search:
-        pattern = "%" + flt.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like_pattern(flt.search)
         query = query.where(
             or_(
                 func.lower(Image.description).like(pattern, escape="\\"),
@@ -82,24 +118,41 @@ async def list_images(
     limit: int,
     page: int | None = None,
     cursor: str | None = None,
-) -> ImagePage:
-    """Page mode (page/limit, with a total) or cursor mode (keyset, no total: it stays fast at any depth)."""
+    visible: ColumnElement[bool] | None = None,
+) -> Page[Image]:
+    """Page mode (page/limit, with a total) or cursor mode (keyset, no total: it stays fast at any depth).
+
+    `visible` replaces the policy's listing filter when the caller decided visibility itself (an album's images).
+    """
+    base = _visible(select(Image), principal, flt, visible)
+    async with db.reader() as session:
+        return await paginate(session, base, Image, limit=limit, page=page, cursor=cursor)
+
+
+async def paginate(
+    session: AsyncSession,
+    base: Select[T],
+    model: Any,
+    *,
+    limit: int,
+    page: int | None = None,
+    cursor: str | None = None,
+) -> Page[T]:
+    """One page of `base` (rows of `model`), newest first: by page number (with a total) or after a cursor."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    base = _visible(select(Image), principal, flt)
-    ordered = base.order_by(Image.created_at.desc(), Image.id.desc())
-    async with db.reader() as session:
-        if cursor is not None:
-            created, last_id = decode_cursor(cursor)
-            after = or_(Image.created_at < created, and_(Image.created_at == created, Image.id < last_id))
-            rows = list(await session.scalars(ordered.where(after).limit(limit + 1)))
-            total = None
-        else:
-            page = page or 1
-            if page < 1:
-                raise InvalidInput("page must be 1 or more.", field="page")
-            rows = list(await session.scalars(ordered.offset((page - 1) * limit).limit(limit + 1)))
-            total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    ordered = base.order_by(model.created_at.desc(), model.id.desc())
+    if cursor is not None:
+        created, last_id = decode_cursor(cursor)
+        after = or_(model.created_at < created, and_(model.created_at == created, model.id < last_id))
+        rows = list(await session.scalars(ordered.where(after).limit(limit + 1)))
+        total = None
+    else:
+        page = page or 1
+        if page < 1:
+            raise InvalidInput("page must be 1 or more.", field="page")
+        rows = list(await session.scalars(ordered.offset((page - 1) * limit).limit(limit + 1)))
+        total = await session.scalar(select(func.count()).select_from(base.subquery()))
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
-    return ImagePage(items=items, limit=limit, page=page, total=total, next_cursor=next_cursor)
+    return Page(items=items, limit=limit, page=page, total=total, next_cursor=next_cursor)

@@ -153,8 +153,9 @@ async def check_upload(
     client_id: str,
     owner_id: str | None,
     size: int,
+    images: int = 1,
 ) -> None:
-    """Raise `QuotaExceeded` unless one more image of `size` bytes fits every quota.
+    """Raise `QuotaExceeded` unless `images` more images of `size` bytes in all fit every quota.
 
     Call inside the writer transaction that records the image, before anything is stored. When a quota applies,
     the client row is locked first (`FOR UPDATE` on PostgreSQL; SQLite writers already hold the database's write
@@ -167,7 +168,7 @@ async def check_upload(
     await session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
     found = await usage(session=session, limits=limits, client_id=client_id, owner_id=owner_id, only_limited=True)
     for quota in found:
-        more = size if quota.quota.endswith("_bytes") else 1
+        more = size if quota.quota.endswith("_bytes") else images
         if not quota.allows(more):
             raise _exceeded(quota, more)
 
@@ -178,8 +179,9 @@ def _exceeded(quota: Usage, more: int) -> QuotaExceeded:
     if quota.quota.endswith("_bytes"):
         message = (
             f"{whose} may store {human_size(quota.limit)} of images and has {human_size(quota.used)}; "
-            f"this image needs {human_size(more)} more. Delete images or ask for a larger quota."
+            f"this upload needs {human_size(more)} more. Delete images or ask for a larger quota."
         )
     else:
-        message = f"{whose} may store {quota.limit} images and has {quota.used}. Delete images or ask for more."
+        adds = "" if more == 1 else f"; this upload adds {more}"
+        message = f"{whose} may store {quota.limit} images and has {quota.used}{adds}. Delete images or ask for more."
     return QuotaExceeded(message, quota=quota.quota, limit=quota.limit, used=quota.used, requested=more)

@@ -1,4 +1,7 @@
-"""Share links: unguessable, optionally expiring, revocable tokens that open one image."""
+"""Share links: unguessable, optionally expiring, revocable tokens that open one image.
+
+`token_opens` also accepts an album token (`services.album_tokens`): it opens the images in its album.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pinhole.errors import Forbidden, ImageNotFound, InvalidInput, NotFound
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.security.secrets import hash_token, new_token
+from pinhole.services import album_tokens
 from pinhole.services.images import find_image
 
 SHARE_PREFIX = "shr_"
@@ -63,17 +67,40 @@ async def resolve_share(*, db: Database, token: str, now: datetime | None = None
 
 
 async def token_opens(*, db: Database, token: str | None, image_id: str) -> bool:
+    """Whether `token` (a share link's, or an album token whose album holds the image) opens this image."""
     if not token:
         return False
+    if album_tokens.is_album_token(token):
+        return await album_tokens.token_opens_image(db=db, token=token, image_id=image_id)
     image = await resolve_share(db=db, token=token)
     return image is not None and image.id == image_id
 
 
 async def revoke_share(*, db: Database, principal: Principal, image_id: str, token: str) -> None:
+    await revoke_share_link(db=db, principal=principal, image_id=image_id, link_id=hash_token(token))
+
+
+async def revoke_share_link(*, db: Database, principal: Principal, image_id: str, link_id: str) -> None:
+    """Revoke a link by its id (the stored hash of its token, which is all that is left once the token was shown)."""
     async with db.writer() as session:
-        link = await session.get(ShareLink, hash_token(token))
+        link = await session.get(ShareLink, link_id)
         image = await session.get(Image, link.image_id) if link is not None else None
         if link is None or image is None or image.id != image_id or not policy.can_share_image(principal, image):
             raise NotFound("Share link not found.")
         if link.revoked_at is None:
             link.revoked_at = utcnow()
+
+
+async def list_shares(*, db: Database, principal: Principal, image_id: str) -> list[ShareLink]:
+    """The image's live (unrevoked, unexpired) links, newest first; only for whoever may share the image."""
+    image = await find_image(db=db, image_id=image_id)
+    if image is None or not policy.can_share_image(principal, image):
+        raise ImageNotFound()
+    now = utcnow()
+    async with db.reader() as session:
+        rows = await session.scalars(
+            select(ShareLink)
+            .where(ShareLink.image_id == image.id, ShareLink.revoked_at.is_(None))
+            .order_by(ShareLink.created_at.desc())
+        )
+        return [row for row in rows if row.expires_at is None or row.expires_at > now]

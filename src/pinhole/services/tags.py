@@ -1,11 +1,19 @@
-"""Tag rules shared by every API: trimmed, lower-case, de-duplicated, bounded."""
+"""Tag rules shared by every API (trimmed, lower-case, de-duplicated, bounded), and counting tags in use."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
+from pinhole.db.engine import Database
+from pinhole.db.models import Image, ImageTag
 from pinhole.errors import InvalidInput
+from pinhole.security import policy
+from pinhole.security.principal import Principal
+from pinhole.services.listing import like_pattern
 
 MAX_TAGS = 30
 MAX_TAG_LENGTH = 64
@@ -42,3 +50,46 @@ def split_tag_fields(values: Iterable[str], *, field: str = "tags") -> tuple[str
         else:
             found.extend(stripped.split(","))
     return normalize_tags(found, field=field)
+
+
+@dataclass(frozen=True)
+class TagCount:
+    tag: str
+    count: int
+
+
+async def count_tags(
+    *,
+    db: Database,
+    principal: Principal,
+    search: str | None,
+    limit: int,
+    all_clients: bool = False,
+    client_id: str | None = None,
+) -> list[TagCount]:
+    """Tags of the images the principal may read in its own tenant (only its own images when it is a user), with
+    how many such images carry each: most used first, then by name. `search` matches anywhere in the tag.
+
+    `all_clients` (administrators only: the admin API) counts every client's images, or only `client_id`'s."""
+    policy.require(principal, policy.Action.ADMINISTER if all_clients else policy.Action.LIST, hide=False)
+    count = func.count().label("n")
+    query = (
+        select(ImageTag.tag, count)
+        .join(Image, Image.id == ImageTag.image_id)
+        .where(policy.readable_filter(principal, Image))
+        .group_by(ImageTag.tag)
+        .order_by(count.desc(), ImageTag.tag)
+        .limit(limit)
+    )
+    if not all_clients:
+        query = query.where(Image.client_id == principal.client_id)
+        if principal.user_id is not None:
+            query = query.where(Image.owner_id == principal.user_id)
+    if client_id is not None:
+        query = query.where(Image.client_id == client_id)
+    needle = (search or "").strip().lower()
+    if needle:
+        query = query.where(ImageTag.tag.like(like_pattern(needle), escape="\\"))
+    async with db.reader() as session:
+        rows = await session.execute(query)
+    return [TagCount(tag=tag, count=int(n)) for tag, n in rows]

@@ -121,6 +121,15 @@ async def get_user(db: Database, user_id: str) -> User | None:
         return await session.get(User, user_id)
 
 
+async def users_by_id(db: Database, user_ids: set[str]) -> dict[str, User]:
+    """The accounts among `user_ids` (owner ids of images), by id; ids that are no account are left out."""
+    if not user_ids:
+        return {}
+    async with db.reader() as session:
+        found = await session.scalars(select(User).where(User.id.in_(sorted(user_ids))))
+        return {user.id: user for user in found}
+
+
 async def find_user(db: Database, login: str) -> User | None:
     """By username or email, case-insensitively."""
     login = login.strip().lower()
@@ -215,3 +224,17 @@ async def set_role(db: Database, user_id: str, role: Role) -> User:
             raise NotFound("No such user.")
         user.role = role.value
     return user
+
+
+async def inactive_status(accounts: Accounts, *, login: str, password: str) -> Status | None:
+    """Why the account these credentials name may not sign in (suspended or inactive), or None.
+
+    Only someone who knows the password learns it, so a failed sign-in can say "suspended" instead of the generic
+    message without letting anyone probe accounts. Costs a password hash only for accounts that are not active.
+    """
+    user = await find_user(accounts.db, login)
+    if user is None or user.status == Status.ACTIVE:
+        return None
+    if not accounts.passwords.verify_password(user.password_hash, password):
+        return None
+    return Status(user.status)

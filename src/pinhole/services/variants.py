@@ -11,6 +11,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
-from pinhole.db.models import Image, Variant, utcnow
+from pinhole.db.models import Variant, utcnow
 from pinhole.errors import BlobNotFound, ImageNotFound
 from pinhole.imaging.formats import Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
@@ -28,6 +29,17 @@ from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key, variant_key
 
 log = logging.getLogger(__name__)
+
+
+class Original(Protocol):
+    """What variants are made from: an image or an avatar (an alias onto a stored original)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def format(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class VariantService:
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
 
-    async def get(self, *, image: Image, options: TransformOptions) -> StoredVariant:
+    async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
         key = (image.content_hash, options.canonical())
         found = self.known.get(key)
         if found is not None:
@@ -81,9 +93,13 @@ class VariantService:
         for cache_key in [k for k, v in self.known.items() if v.key in wanted]:
             del self.known[cache_key]
 
-    async def forget(self, *, image: Image, options: TransformOptions) -> None:
-        """Drop the record of a variant whose stored file is gone, so the next request renders it again."""
+    def drop_known(self, *, image: Original, options: TransformOptions) -> None:
+        """Forget this process's note of a variant (the database is asked again next time)."""
         self.known.pop((image.content_hash, options.canonical()), None)
+
+    async def forget(self, *, image: Original, options: TransformOptions) -> None:
+        """Drop the record of a variant whose stored file is gone, so the next request renders it again."""
+        self.drop_known(image=image, options=options)
         async with self.db.writer() as session:
             await session.execute(
                 delete(Variant).where(
@@ -100,13 +116,13 @@ class VariantService:
             return None
         return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
 
-    async def _lookup_or_make(self, image: Image, options: TransformOptions, canonical: str) -> StoredVariant:
+    async def _lookup_or_make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
         # Looked up again inside the flight: a request that missed just before an earlier flight committed
         # must find that result rather than render a second time.
         found = await self._lookup(image.content_hash, canonical)
         return found if found is not None else await self._make(image, options, canonical)
 
-    async def _make(self, image: Image, options: TransformOptions, canonical: str) -> StoredVariant:
+    async def _make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
         self.renders += 1
         try:
             source = await self.store.get_bytes(original_key(image.content_hash))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from pinhole.errors import BlobNotFound, StorageError
 
 
 class BlobStore(Protocol):
@@ -59,3 +62,28 @@ class BlobStore(Protocol):
     async def aclose(self) -> None:
         """Release connections and other resources."""
         ...
+
+
+@runtime_checkable
+class PresignedUrls(Protocol):
+    """A store whose blobs can be fetched straight from the storage service through a signed, expiring URL."""
+
+    async def presigned_url(
+        self, key: str, expires: int, *, content_type: str | None = None, cache_control: str | None = None
+    ) -> str:
+        """A URL that lets anyone holding it GET the blob for `expires` seconds; the service answers with
+        `content_type` and `cache_control` when given. Raises `StorageError` when it cannot be signed."""
+        ...
+
+
+async def write_read_delete_probe(store: BlobStore) -> None:
+    """The `health_check` of a store: write, read back and delete a random probe blob."""
+    key, probe = f"health/probe-{secrets.token_hex(8)}", secrets.token_bytes(32)
+    try:
+        await store.put_bytes(key, probe)
+        if await store.get_bytes(key) != probe:
+            raise StorageError("The storage returned different bytes than were written.")
+    except BlobNotFound as exc:
+        raise StorageError("The storage lost a file it had just written.") from exc
+    finally:
+        await store.delete(key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -14,6 +13,7 @@ from anyio import to_thread
 
 from pinhole.errors import BlobNotFound, StorageError
 from pinhole.storage import files
+from pinhole.storage.base import write_read_delete_probe
 from pinhole.storage.keys import is_valid_key, validate_key, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -66,15 +66,7 @@ class LocalBlobStore:
             yield key
 
     async def health_check(self) -> None:
-        key, probe = f"health/probe-{secrets.token_hex(8)}", secrets.token_bytes(32)
-        try:
-            await self.put_bytes(key, probe)
-            if await self.get_bytes(key) != probe:
-                raise StorageError("The storage returned different bytes than were written.")
-        except BlobNotFound as exc:
-            raise StorageError("The storage lost a file it had just written.") from exc
-        finally:
-            await self.delete(key)
+        await write_read_delete_probe(self)
 
     def local_path(self, key: str) -> Path:
         return self._path(key)

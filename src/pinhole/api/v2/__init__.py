@@ -1,6 +1,7 @@
 """The native v2 API (`../shared/seeds/002_2e003a54cbf37e70.txt`): images, share links and status.
 
-Choices where the document is silent:
+Choices where the document is silent are listed here for images, accounts and keys; the routes of albums, avatars,
+groups, tags, statistics and the admin API list theirs in their own modules' docstrings.
 - Serving (`GET /v2/images/{id}`) needs no key for public images, so `<img src>` works; private images need the
   owner's X-API-Key + X-User-Id or a share `token`. Missing and inaccessible images get the same fallback WebP
   (200, `no-store`, `X-Pinhole-Fallback: 1`) so ids cannot be probed; `?info=true` answers 404 JSON for both.
@@ -59,12 +60,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from pinhole.api.mounting import Dialect
 from pinhole.api.ratelimit import rate_limits
-from pinhole.api.v2 import browser, images, keys, sessions, signing, status
+from pinhole.api.v2 import admin, albums, avatars, browser, groups, images, keys, sessions, signing, stats, status, tags
 from pinhole.api.v2.auth import identify_caller
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
-__all__ = ["API_NAME", "build_router", "render_error"]
+__all__ = ["API_NAME", "DIALECT", "build_router", "render_error"]
 
 API_NAME = "v2"
 
@@ -79,4 +81,18 @@ def build_router(prefix: str) -> APIRouter:
     router.include_router(browser.router)
     router.include_router(signing.router)
     router.include_router(keys.router)
+    router.include_router(albums.router)
+    router.include_router(groups.router)
+    router.include_router(tags.router)
+    router.include_router(avatars.router)
+    router.include_router(stats.router)
+    router.include_router(admin.router)
     return router
+
+
+DIALECT = Dialect(
+    name=API_NAME,
+    description="The native pinhole API: images, albums, avatars, accounts, keys and administration.",
+    build_router=build_router,
+    render_error=render_error,
+)

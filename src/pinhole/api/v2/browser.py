@@ -1,7 +1,6 @@
 """Browser sessions: sign in with a password, get an HttpOnly cookie and the CSRF token that goes with it.
 
-The cookie (`pinhole_session`) is HttpOnly, SameSite=Lax, Path=/, and Secure when the request came over HTTPS (directly
-or, from a trusted proxy, by `X-Forwarded-Proto`), so signing in works behind a TLS proxy and on a plain-HTTP LAN.
+The cookie (`pinhole_session`, `api.session_cookie`) is HttpOnly, SameSite=Lax, Path=/, and Secure over HTTPS.
 Every state-changing request with the cookie must send the CSRF token in `X-CSRF-Token`.
 """
 
@@ -11,45 +10,20 @@ from fastapi import APIRouter, Request, Response
 
 from pinhole.api.credentials import CSRF_HEADER, SESSION_COOKIE
 from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
-from pinhole.api.proxies import is_https
+from pinhole.api.session_cookie import clear_session_cookie, session_cookie, set_session_cookie
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.session_schemas import AccountPublic, BrowserSessionPublic, LoginRequest
 from pinhole.api.v2.sessions import THROTTLED, no_store
-from pinhole.errors import SessionExpired
-from pinhole.runtime import Runtime
 from pinhole.services import signin
 from pinhole.services.signin import BrowserSession
 
 router = APIRouter(prefix="/auth/session", tags=["v2"], route_class=V2Route)
 
 
-def _secure(request: Request, runtime: Runtime) -> bool:
-    return is_https(request, runtime.settings.server.trusted_proxies)
-
-
-def _set_cookie(response: Response, request: Request, runtime: Runtime, session: BrowserSession) -> None:
-    secure = _secure(request, runtime)
-    response.set_cookie(
-        SESSION_COOKIE, session.cookie, max_age=session.max_age, path="/", secure=secure, httponly=True, samesite="lax"
-    )
-
-
-def _clear_cookie(response: Response, request: Request, runtime: Runtime) -> None:
-    secure = _secure(request, runtime)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
-
-
 def _public(session: BrowserSession) -> BrowserSessionPublic:
     return BrowserSessionPublic(
         csrf_token=session.csrf_token, expires_at=session.expires_at, user=AccountPublic.of(session.user)
     )
-
-
-def _cookie(request: Request) -> str:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        raise SessionExpired("No browser session: sign in first.")
-    return cookie
 
 
 @router.post(
@@ -70,14 +44,14 @@ async def create_session(
         user_agent=request.headers.get("user-agent"),
         replacing=request.cookies.get(SESSION_COOKIE),
     )
-    _set_cookie(response, request, runtime, session)
+    set_session_cookie(response, request, runtime, session)
     no_store(response)
     return _public(session)
 
 
 @router.get("", name="auth.session.read", summary="The signed-in account and the session's CSRF token")
 async def read_session(request: Request, response: Response, gate: SigninDep) -> BrowserSessionPublic:
-    session = await signin.current_browser_session(gate, cookie=_cookie(request))
+    session = await signin.current_browser_session(gate, cookie=session_cookie(request))
     no_store(response)
     return _public(session)
 
@@ -86,8 +60,10 @@ async def read_session(request: Request, response: Response, gate: SigninDep) ->
 async def refresh_session(
     request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
 ) -> BrowserSessionPublic:
-    session = await signin.refresh_browser_session(gate, cookie=_cookie(request), csrf=request.headers.get(CSRF_HEADER))
-    _set_cookie(response, request, runtime, session)
+    session = await signin.refresh_browser_session(
+        gate, cookie=session_cookie(request), csrf=request.headers.get(CSRF_HEADER)
+    )
+    set_session_cookie(response, request, runtime, session)
     no_store(response)
     return _public(session)
 
@@ -98,5 +74,5 @@ async def delete_session(request: Request, runtime: RuntimeDep, gate: SigninDep)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await signin.end_browser_session(gate, cookie=cookie, csrf=request.headers.get(CSRF_HEADER))
-    _clear_cookie(response, request, runtime)
+    clear_session_cookie(response, request, runtime)
     return response

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from pinhole.api.delivery import deliver_image, send_fallback
 from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.params import parse_bool
+from pinhole.api.params import BINARY, multipart_body, parse_bool
 from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
 from pinhole.api.v2.errors import V2Route
+from pinhole.api.v2.group_schemas import GroupUpload
+from pinhole.api.v2.image_listing import ImageListQuery, pagination
 from pinhole.api.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
-    Pagination,
     ShareCreate,
     SharePublic,
 )
@@ -25,9 +26,9 @@ from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security import policy
+from pinhole.services import albums, listing, shares, uploaders
 from pinhole.services import images as image_service
-from pinhole.services import listing, shares, uploaders
-from pinhole.services.ingest import NewImage, ingest_image
+from pinhole.services.ingest import NewImage, ingest_images
 from pinhole.services.quotas import file_size_limit
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.services.variant_cache import forget_blobs
@@ -36,30 +37,24 @@ from pinhole.uploads.multipart import ParsedForm, receive_multipart
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
 MAX_DESCRIPTION = 2000
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "JPEG, PNG, WebP or GIF.",
-                        },
-                        "tags": {"type": "array", "items": {"type": "string"}, "description": "Text tags."},
-                        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
-                        "isPrivate": {"type": "boolean", "default": False},
-                        "albumId": {"type": "string", "description": "Not available yet: must be empty."},
-                    },
-                }
-            }
+UPLOAD_BODY = multipart_body(
+    {
+        "file": {
+            "type": "array",
+            "items": BINARY,
+            "description": "JPEG, PNG, WebP or GIF. Several `file` parts are stored all or nothing "
+            "as one group (201 `{groupId, data}`); one file answers the image itself.",
         },
-    }
-}
+        "tags": {"type": "array", "items": {"type": "string"}, "description": "Text tags."},
+        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+        "isPrivate": {"type": "boolean", "default": False},
+        "albumId": {
+            "type": "string",
+            "description": "Add the image to this album of the caller's (our id or its albumId).",
+        },
+    },
+    required=["file"],
+)
 
 
 def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
@@ -81,43 +76,49 @@ def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
         height=image.height,
         frames=image.frames,
         size=image.size,
+        group_id=image.group_id,
         views=image.view_count + runtime.usage.pending_views(image.id),
         created_at=image.created_at,
         updated_at=image.updated_at,
     )
 
 
-def _upload_fields(form: ParsedForm, principal_client: str, owner: str | None) -> NewImage:
+def upload_fields(form: ParsedForm, principal_client: str, owner: str | None, album_id: str | None) -> list[NewImage]:
     files = form.files_for("file")
     if not files:
         raise InvalidInput("Send the image in the `file` form field.", field="file")
-    if (form.first("albumId") or "").strip():
-        raise InvalidInput("Albums are not available yet; leave albumId empty.", field="albumId")
     description = form.first("description")
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
-    upload = files[0]
-    return NewImage(
-        path=upload.path,
-        sha256=upload.sha256,
-        client_id=principal_client,
-        owner_id=owner,
-        original_name=upload.filename,  # already cleaned and capped by the multipart reader
-        description=description or None,
-        tags=split_tag_fields(form.fields.get("tags", []) + form.fields.get("tags[]", [])),
-        is_private=parse_bool(form.first("isPrivate"), field="isPrivate"),
-    )
+    tags = split_tag_fields(form.fields.get("tags", []) + form.fields.get("tags[]", []))
+    is_private = parse_bool(form.first("isPrivate"), field="isPrivate")
+    return [
+        NewImage(
+            path=upload.path,
+            sha256=upload.sha256,
+            client_id=principal_client,
+            owner_id=owner,
+            original_name=upload.filename,  # already cleaned and capped by the multipart reader
+            description=description or None,
+            tags=tags,
+            is_private=is_private,
+            album_id=album_id,
+        )
+        for upload in files
+    ]
 
 
 @router.post(
     "/images",
     name="images.upload",
     status_code=201,
-    summary="Upload an image",
-    response_model=ImagePublic,
+    summary="Upload an image, or several as a group",
+    response_model=ImagePublic | GroupUpload,
     openapi_extra=UPLOAD_BODY,
 )
-async def upload_image(request: Request, runtime: RuntimeDep, principal: UploaderPrincipal) -> ImagePublic:
+async def upload_image(
+    request: Request, runtime: RuntimeDep, principal: UploaderPrincipal
+) -> ImagePublic | GroupUpload:
     target = await uploaders.upload_target(db=runtime.db, principal=principal)
     async with receive_multipart(
         request,
@@ -125,64 +126,36 @@ async def upload_image(request: Request, runtime: RuntimeDep, principal: Uploade
         max_file_bytes=await file_size_limit(
             db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id
         ),
-        max_files=1,
+        max_files=runtime.settings.uploads.max_files_per_request,
     ) as form:
-        upload = _upload_fields(form, target.client_id, target.owner_id)
-        target.check(is_private=upload.is_private)
-        image = await ingest_image(
-            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, upload=upload
+        album_ref = (form.first("albumId") or "").strip()
+        album_id = None
+        if album_ref:
+            album_id = await albums.album_for_upload(
+                db=runtime.db, principal=principal, ref=album_ref, client_id=target.client_id
+            )
+        uploads = upload_fields(form, target.client_id, target.owner_id, album_id)
+        target.check(is_private=uploads[0].is_private)
+        ingested = await ingest_images(
+            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, uploads=uploads
         )
-    return to_public(request, runtime, image)
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    images = [to_public(request, runtime, image) for image in ingested.images]
+    if ingested.group_id is None:
+        return images[0]
+    return GroupUpload(group_id=ingested.group_id, data=images)
 
 
 @router.get(
     "/images", name="images.list", summary="List images with filtering and pagination", response_model=ImageList
 )
 async def list_images(
-    request: Request,
-    runtime: RuntimeDep,
-    principal: ClientPrincipal,
-    page: Annotated[int | None, Query(ge=1, description="Page number (page mode).")] = None,
-    limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = 20,
-    cursor: Annotated[str | None, Query(description="nextCursor of the previous page (cursor mode).")] = None,
-    tag: Annotated[str | None, Query(description="Only images with this tag.")] = None,
-    search: Annotated[str | None, Query(max_length=200, description="Text in the description or file name.")] = None,
-    owner: Annotated[str | None, Query(description="Only images of this external user id.")] = None,
-    created_from: Annotated[
-        datetime | None, Query(alias="from", description="Uploaded at or after (ISO 8601).")
-    ] = None,
-    created_to: Annotated[datetime | None, Query(alias="to", description="Uploaded before (ISO 8601).")] = None,
+    request: Request, runtime: RuntimeDep, principal: ClientPrincipal, query: ImageListQuery
 ) -> ImageList:
     policy.require(principal, policy.Action.LIST)  # upload keys may not list
-    if page is not None and cursor is not None:
-        raise InvalidInput("Use either page or cursor, not both.", field="cursor")
-    flt = listing.ImageFilter(
-        tag=normalize_tags([tag])[0] if tag and tag.strip() else None,
-        search=search.strip() if search else None,
-        owner_id=owner,
-        created_from=_as_utc(created_from),
-        created_to=_as_utc(created_to),
-    )
     result = await listing.list_images(
-        db=runtime.db, principal=principal, flt=flt, limit=limit, page=page, cursor=cursor
+        db=runtime.db, principal=principal, flt=query.flt, limit=query.limit, page=query.page, cursor=query.cursor
     )
-    total_pages = None if result.total is None else max(1, -(-result.total // limit))
-    return ImageList(
-        data=[to_public(request, runtime, image) for image in result.items],
-        pagination=Pagination(
-            page=result.page,
-            limit=result.limit,
-            total=result.total,
-            total_pages=total_pages,
-            next_cursor=result.next_cursor,
-        ),
-    )
+    return ImageList(data=[to_public(request, runtime, image) for image in result.items], pagination=pagination(result))
 
 
 SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -258,6 +231,15 @@ async def serve_image(
     return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
 
 
+def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
+    return image_service.ImageChanges(
+        description=body.description or None,
+        clear_description="description" in body.model_fields_set and not body.description,
+        tags=normalize_tags(body.tags) if body.tags is not None else None,
+        is_private=body.is_private,
+    )
+
+
 @router.patch(
     "/images/{image_id}",
     name="images.update",
@@ -267,12 +249,7 @@ async def serve_image(
 async def update_image(
     request: Request, runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, body: ImageUpdate
 ) -> ImagePublic:
-    changes = image_service.ImageChanges(
-        description=body.description or None,
-        clear_description="description" in body.model_fields_set and not body.description,
-        tags=normalize_tags(body.tags) if body.tags is not None else None,
-        is_private=body.is_private,
-    )
+    changes = image_changes(body)
     image = await image_service.update_image(
         db=runtime.db, recent=runtime.recent, principal=principal, image_id=image_id, changes=changes
     )
@@ -280,9 +257,25 @@ async def update_image(
 
 
 @router.delete("/images/{image_id}", name="images.delete", status_code=204, summary="Delete an image")
-async def delete_image(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str) -> Response:
+async def delete_image(
+    runtime: RuntimeDep,
+    principal: ClientPrincipal,
+    image_id: str,
+    preserve_on_disk: Annotated[
+        str | None,
+        Query(
+            alias="preserveOnDisk",
+            description="Admins only: delete the image but keep its original file on disk (others get 403).",
+        ),
+    ] = None,
+) -> Response:
     released = await image_service.delete_image(
-        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, image_id=image_id
+        db=runtime.db,
+        recent=runtime.recent,
+        store=runtime.store,
+        principal=principal,
+        image_id=image_id,
+        preserve_on_disk=parse_bool(preserve_on_disk, field="preserveOnDisk"),
     )
     forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
     return Response(status_code=204)

@@ -27,6 +27,7 @@ class ImagePublic(Schema):
     height: int
     frames: int = Field(description="1 for still images; the frame count of animations.")
     size: int = Field(description="Bytes of the stored original.")
+    group_id: str | None = Field(default=None, description="The upload group, when it came with other files.")
     views: int
     created_at: datetime
     updated_at: datetime

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter
 
 from pinhole import __version__
@@ -11,24 +9,16 @@ from pinhole.api.deps import RuntimeDep
 from pinhole.api.v2.auth import OptionalClient
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.schemas import ApiKeyInfo, Status
+from pinhole.services.health import check_dependencies
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
-log = logging.getLogger(__name__)
 
 
 @router.get("/status", name="status", summary="Health check + API key info", response_model=Status)
 async def status(runtime: RuntimeDep, client: OptionalClient) -> Status:
-    database = storage = "ok"
-    try:
-        await runtime.db.ping()
-    except Exception:
-        log.exception("database health check failed")
-        database = "unavailable"
-    try:
-        await runtime.store.health_check()
-    except Exception:
-        log.exception("storage health check failed")
-        storage = "unavailable"
+    checks = {check.name: check for check in await check_dependencies(db=runtime.db, store=runtime.store)}
+    database = "ok" if checks["database"].ok else "unavailable"
+    storage = "ok" if checks["storage"].ok else "unavailable"
     key = None
     if client is not None:
         key = ApiKeyInfo(

@@ -1,0 +1,19 @@
+"""The APIs pinhole speaks, in mounting order: the native v2 API first, then one module per other service's API.
+
+Each module maps its document's paths, fields, status codes and JSON shapes onto the shared services and
+exposes a `DIALECT` (`pinhole.api.mounting.Dialect`); its mount (`enabled`, `prefix`) is `settings.dialects.<name>`.
+"""
+
+from __future__ import annotations
+
+from pinhole.api import v2
+from pinhole.api.mounting import Dialect
+from pinhole.dialects import slink, uploadkey, userimages, userphotos
+
+DIALECTS: tuple[Dialect, ...] = (
+    v2.DIALECT,
+    userphotos.DIALECT,
+    uploadkey.DIALECT,
+    userimages.DIALECT,
+    slink.DIALECT,
+)

@@ -1,0 +1,480 @@
+"""slink image routes: the three uploads, serving by `{id}.{ext}`, details, listings, changes and deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+
+from pinhole.api.delivery import deliver_image, extension_options
+from pinhole.api.deps import RuntimeDep
+from pinhole.api.params import BINARY, multipart_body, parse_bool
+from pinhole.api.v2.transform import ServeQuery, check_signature
+from pinhole.db.models import Image, User
+from pinhole.dialects.slink.auth import ApiKeyUser, Guest, JwtUser, OptionalCaller
+from pinhole.dialects.slink.errors import FileTooLarge, InvalidMimeType, MissingImage, SlinkRoute, order_mimes
+from pinhole.dialects.slink.schemas import (
+    Attributes,
+    CreatedAt,
+    Detail,
+    ExternalUploaded,
+    History,
+    HistoryImage,
+    HistoryMeta,
+    HistoryOwner,
+    ImageDelete,
+    ListedImage,
+    ListMeta,
+    Metadata,
+    Owner,
+    SlinkImageList,
+    SlinkImageUpdate,
+    Uploaded,
+)
+from pinhole.errors import (
+    CorruptImage,
+    ImageNotFound,
+    ImageTooLarge,
+    InvalidInput,
+    PayloadTooLarge,
+    TooManyFrames,
+    UnsupportedImageFormat,
+)
+from pinhole.imaging.formats import format_for_extension, format_named
+from pinhole.imaging.options import TransformOptions, make_transform
+from pinhole.runtime import Runtime
+from pinhole.security import policy
+from pinhole.security.principal import Principal
+from pinhole.services import images as image_service
+from pinhole.services import listing, uploaders, users
+from pinhole.services.ingest import NewImage, ingest_image
+from pinhole.services.quotas import file_size_limit
+from pinhole.services.variant_cache import forget_blobs
+from pinhole.uploads.multipart import receive_multipart
+
+router = APIRouter(tags=["slink"], route_class=SlinkRoute)
+
+DEFAULT_LIMIT = 10
+HISTORY_SIZE = 12
+THUMBNAIL_SIDE = 300
+EDITED_AFTER = timedelta(seconds=1)
+ORDER_BY = ("attributes.createdAt", "attributes.updatedAt")
+SEARCH_BY = ("description", "fileName", "tag")
+MAX_UUIDS = listing.MAX_LIMIT
+ACCEPTED_FORMATS = frozenset({"jpeg", "png", "webp", "gif"})  # the document's allowed mime types
+
+UPLOAD_BODY = multipart_body({"image": BINARY | {"description": "The image file."}}, required=["image"])
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Coroutine[Any, Any, Any]])
+IMAGE_BYTES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}, "description": "The image file"}}
+
+
+# --- uploads -------------------------------------------------------------------------------------------------
+
+
+def _declared_size(request: Request) -> int | None:
+    """The upload's size when the body was not read to its end: its Content-Length (all but a few hundred bytes
+    of a one-file form are the file)."""
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+def _allowed_mimes(error: UnsupportedImageFormat) -> list[str]:
+    names = error.details.get("accepted") or []
+    return order_mimes({fmt.mime for name in names if (fmt := format_named(str(name))) is not None})
+
+
+async def _upload(request: Request, runtime: Runtime, principal: Principal) -> Image:
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    limit = min(
+        runtime.settings.dialects.slink.max_file_bytes,
+        await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id),
+    )
+    try:
+        async with receive_multipart(
+            request, tmp_dir=runtime.settings.tmp_dir, max_file_bytes=limit, max_files=1
+        ) as form:
+            files = form.files_for("image")
+            if not files:
+                raise MissingImage()
+            file = files[0]
+            new = NewImage(
+                path=file.path,
+                sha256=file.sha256,
+                client_id=target.client_id,
+                owner_id=target.owner_id,
+                original_name=file.filename,
+            )
+            ingest_policy = runtime.ingest_policy.accepting_only(ACCEPTED_FORMATS)
+            try:
+                return await ingest_image(
+                    db=runtime.db, store=runtime.store, pool=runtime.pool, policy=ingest_policy, upload=new
+                )
+            except UnsupportedImageFormat as error:
+                given = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
+                raise InvalidMimeType(given=given, allowed=_allowed_mimes(error)) from error
+            except PayloadTooLarge as error:
+                raise FileTooLarge(size=file.size, limit=limit) from error
+            except (CorruptImage, ImageTooLarge, TooManyFrames) as error:
+                error.field = error.field or "image"  # the violation names the form field
+                raise
+    except PayloadTooLarge as error:  # the body stopped being read at the limit
+        raise FileTooLarge(size=_declared_size(request), limit=limit) from error
+
+
+def upload_route(path: str, name: str, summary: str) -> Callable[[Endpoint], Endpoint]:
+    """POST and PUT both upload (the document allows either), each its own OpenAPI operation."""
+
+    def add(endpoint: Endpoint) -> Endpoint:
+        for method in ("POST", "PUT"):
+            router.add_api_route(
+                path,
+                endpoint,
+                methods=[method],
+                name=name,
+                status_code=201,
+                summary=summary,
+                openapi_extra=UPLOAD_BODY,
+                operation_id=f"slink_{name.replace('.', '_')}_{method.lower()}",
+            )
+        return endpoint
+
+    return add
+
+
+@upload_route("/api/upload", "upload", "Upload an image (JWT)")
+async def upload(request: Request, runtime: RuntimeDep, principal: JwtUser) -> Uploaded:
+    return Uploaded(id=(await _upload(request, runtime, principal)).id)
+
+
+@upload_route("/api/guest/upload", "guest.upload", "Upload an image as a guest (when guest uploads are on)")
+async def guest_upload(request: Request, runtime: RuntimeDep, principal: Guest) -> Uploaded:
+    return Uploaded(id=(await _upload(request, runtime, principal)).id)
+
+
+def _extension(image: Image) -> str:
+    found = format_named(image.format)
+    return found.extension if found is not None else image.format
+
+
+def _prefix(runtime: Runtime) -> str:
+    return runtime.settings.dialects.slink.prefix
+
+
+@upload_route("/api/external/upload", "external.upload", "Upload an image with an API key (Bearer sk_...)")
+async def external_upload(request: Request, runtime: RuntimeDep, principal: ApiKeyUser) -> ExternalUploaded:
+    image = await _upload(request, runtime, principal)
+    base = f"{_prefix(runtime)}/api/image/{image.id}"
+    ext = _extension(image)
+    return ExternalUploaded(id=image.id, url=f"{base}.{ext}", thumbnailUrl=f"{base}_thumbnail.{ext}")
+
+
+# --- serving -------------------------------------------------------------------------------------------------
+
+
+def _options(
+    runtime: Runtime, image: Image, ext: str, *, w: int | None, h: int | None, crop: bool
+) -> TransformOptions | None:
+    """The extension picks the format (its own: unchanged); `w`/`h` resize within, `crop` fills w x h exactly."""
+    converted = extension_options(runtime, image, ext)
+    if converted is None:
+        return None
+    if w is None and h is None:
+        return converted
+    found = format_for_extension(ext)
+    fmt = found.name if found is not None and found.name != image.format else None
+    return make_transform(
+        width=w, height=h, fit="cover" if crop else "inside", format=fmt, limits=runtime.output_limits
+    )
+
+
+async def _serve(
+    request: Request,
+    runtime: Runtime,
+    principal: Principal,
+    image_id: str,
+    ext: str,
+    *,
+    w: int | None,
+    h: int | None,
+    crop: bool,
+    signed: bool,
+    sig: str | None = None,
+    exp: str | None = None,
+) -> Response:
+    image = await image_service.find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
+    if image is None or not policy.can_view_image(principal, image):
+        raise ImageNotFound("No image has this id, or it is not public.")
+    options = _options(runtime, image, ext, w=w, h=h, crop=crop)
+    if options is None:
+        raise ImageNotFound(f"No image format goes by the extension {ext!r}.")
+    valid_for = None
+    if signed:
+        query = ServeQuery(info=False, token=None, options=options, sig=sig, exp=exp)
+        valid_for = check_signature(
+            runtime, query, principal=principal, image=image, image_id=image.id, token_grants=False
+        )
+    return await deliver_image(request, runtime, image, options, valid_for=valid_for)
+
+
+Width = Annotated[int | None, Query(description="Width in pixels.")]
+Height = Annotated[int | None, Query(description="Height in pixels.")]
+Crop = Annotated[str | None, Query(description="`true`: crop to fill w x h exactly (default false).")]
+
+
+@router.get(
+    "/image/{id}.{ext}",
+    name="serve",
+    response_model=None,
+    responses=IMAGE_BYTES,
+    summary="Serve an image, resized with w, h and crop; the extension picks the format",
+)
+async def serve(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: OptionalCaller,
+    id: str,
+    ext: str,
+    w: Width = None,
+    h: Height = None,
+    crop: Crop = None,
+    sig: Annotated[str | None, Query(description="URL signature, when the server requires signed transforms.")] = None,
+    exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
+) -> Response:
+    cropping = parse_bool(crop, field="crop")
+    return await _serve(request, runtime, principal, id, ext, w=w, h=h, crop=cropping, signed=True, sig=sig, exp=exp)
+
+
+@router.get(
+    "/api/image/{file}",
+    name="serve.file",
+    response_model=None,
+    responses=IMAGE_BYTES,
+    summary="The url and thumbnailUrl of an external upload: `{id}.{ext}` and `{id}_thumbnail.{ext}`",
+)
+async def serve_file(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: OptionalCaller,
+    file: Annotated[str, Path(description="`{id}.{ext}` or `{id}_thumbnail.{ext}`.")],
+) -> Response:
+    stem, dot, ext = file.rpartition(".")
+    if not dot:
+        raise ImageNotFound("Ask for `{id}.{ext}` or `{id}_thumbnail.{ext}`.")
+    image_id, thumb, _ = stem.partition("_thumbnail")
+    side = THUMBNAIL_SIDE if thumb else None
+    # The thumbnail is one fixed variant per image, like a format conversion: no URL signature is asked for.
+    return await _serve(request, runtime, principal, image_id, ext, w=side, h=side, crop=False, signed=False)
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+
+def _views(runtime: Runtime, image: Image) -> int:
+    return image.view_count + runtime.usage.pending_views(image.id)
+
+
+def _file_name(image: Image) -> str:
+    return f"{image.id}.{_extension(image)}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+@router.get("/api/image/{id}/detail", name="images.detail", summary="An image's details")
+async def detail(runtime: RuntimeDep, principal: JwtUser, id: str) -> Detail:
+    image = await image_service.get_image_for(db=runtime.db, principal=principal, image_id=id)
+    # The row's two timestamps are taken a few microseconds apart; only a later change counts as an update.
+    edited = image.updated_at if image.updated_at - image.created_at > EDITED_AFTER else None
+    found = format_named(image.format)
+    return Detail(
+        id=image.id,
+        fileName=_file_name(image),
+        description=image.description or "",
+        isPublic=not image.is_private,
+        createdAt=_iso(image.created_at),
+        updatedAt=_iso(edited) if edited is not None else None,
+        views=_views(runtime, image),
+        size=image.size,
+        mimeType=image.mime_type,
+        width=image.width,
+        height=image.height,
+        supportsResize=found is not None and found.writable,
+        url=f"{_prefix(runtime)}/image/{_file_name(image)}",
+    )
+
+
+def _attributes(runtime: Runtime, image: Image, date_format: str) -> Attributes:
+    return Attributes(
+        fileName=image.original_name or _file_name(image),
+        description=image.description or "",
+        isPublic=not image.is_private,
+        createdAt=CreatedAt(
+            formattedDate=image.created_at.strftime(date_format).replace(" 0", " ", 1)
+            if date_format == LIST_DATE
+            else image.created_at.strftime(date_format),
+            timestamp=int(image.created_at.timestamp()),
+        ),
+        views=_views(runtime, image),
+    )
+
+
+def _metadata(image: Image) -> Metadata:
+    return Metadata(size=image.size, mimeType=image.mime_type, width=image.width, height=image.height)
+
+
+LIST_DATE = "%b %d, %Y"  # Jan 15, 2024 (the day without its leading zero)
+HISTORY_DATE = "%Y-%m-%d %H:%M:%S"  # 2025-07-11 22:03:06
+
+
+async def _owners(runtime: Runtime, images: list[Image]) -> dict[str, User]:
+    return await users.users_by_id(runtime.db, {image.owner_id for image in images if image.owner_id})
+
+
+def _owner(image: Image, accounts: dict[str, User]) -> Owner | None:
+    if image.owner_id is None:
+        return None  # a guest upload
+    user = accounts.get(image.owner_id)
+    return Owner(
+        id=image.owner_id,
+        email=user.email if user else None,
+        displayName=user.display_name if user else None,
+    )
+
+
+def _listed(runtime: Runtime, image: Image, accounts: dict[str, User]) -> ListedImage:
+    return ListedImage(
+        id=image.id,
+        owner=_owner(image, accounts),
+        attributes=_attributes(runtime, image, LIST_DATE),
+        metadata=_metadata(image),
+    )
+
+
+def _search(search_term: str | None, search_by: str | None) -> listing.ImageFilter:
+    if search_by is not None and search_by not in SEARCH_BY:
+        raise InvalidInput(f"searchBy must be one of {', '.join(SEARCH_BY)}.", field="searchBy")
+    term = (search_term or "").strip()
+    if not term:
+        return listing.ImageFilter(is_private=False)
+    if search_by == "tag":
+        return listing.ImageFilter(is_private=False, tag=term.lower().lstrip("#"))
+    return listing.ImageFilter(is_private=False, search=term)
+
+
+@router.get("/api/images/{page}", name="images.list", summary="Public images, newest first")
+async def list_images(
+    runtime: RuntimeDep,
+    principal: JwtUser,
+    page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+    limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT, description="Images per page.")] = DEFAULT_LIMIT,
+    orderBy: Annotated[str, Query(description="attributes.createdAt or attributes.updatedAt.")] = ORDER_BY[1],
+    searchTerm: Annotated[str | None, Query(max_length=200)] = None,
+    searchBy: Annotated[str | None, Query(description="description, fileName or tag.")] = None,
+    cursor: Annotated[str | None, Query(max_length=500, description="nextCursor of a previous page.")] = None,
+) -> SlinkImageList:
+    if orderBy not in ORDER_BY:
+        raise InvalidInput(f"orderBy must be one of {', '.join(ORDER_BY)}.", field="orderBy")
+    found = await listing.list_images(
+        db=runtime.db,
+        principal=principal,
+        flt=_search(searchTerm, searchBy),
+        limit=limit,
+        page=None if cursor else page,
+        cursor=cursor,
+    )
+    accounts = await _owners(runtime, found.items)
+    return SlinkImageList(
+        meta=ListMeta(size=limit, page=page, total=found.total, nextCursor=found.next_cursor, prevCursor=None),
+        data=[_listed(runtime, image, accounts) for image in found.items],
+    )
+
+
+@router.get("/api/images", name="images.batch", summary="Several images by id (uuid[]=...)")
+async def images_by_id(
+    runtime: RuntimeDep,
+    principal: JwtUser,
+    uuids: Annotated[list[str], Query(alias="uuid[]", description="Image ids (repeat the parameter).")],
+) -> list[ListedImage]:
+    if len(uuids) > MAX_UUIDS:
+        raise InvalidInput(f"At most {MAX_UUIDS} uuid[] values.", field="uuid")
+    images = []
+    for image_id in dict.fromkeys(uuids):
+        image = await image_service.find_image(db=runtime.db, image_id=image_id, with_tags=False)
+        if image is not None and policy.can_read_image_info(principal, image):
+            images.append(image)
+    accounts = await _owners(runtime, images)
+    return [_listed(runtime, image, accounts) for image in images]
+
+
+@router.get("/api/images/history/{page}", name="images.history", summary="Your uploads, newest first")
+async def history(
+    runtime: RuntimeDep,
+    principal: JwtUser,
+    page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+) -> History:
+    found = await listing.list_images(
+        db=runtime.db,
+        principal=principal,
+        flt=listing.ImageFilter(owner_id=principal.user_id),
+        limit=HISTORY_SIZE,
+        page=page,
+    )
+    accounts = await _owners(runtime, found.items)
+    data = []
+    for image in found.items:
+        user = accounts.get(image.owner_id or "")
+        owner = HistoryOwner(
+            id=image.owner_id or "",
+            email=user.email if user else None,
+            username=user.username if user else None,
+            displayName=user.display_name if user else None,
+        )
+        data.append(
+            HistoryImage(
+                id=image.id,
+                attributes=_attributes(runtime, image, HISTORY_DATE),
+                metadata=_metadata(image),
+                owner=owner,
+            )
+        )
+    return History(meta=HistoryMeta(size=HISTORY_SIZE, page=page, total=found.total or 0), data=data)
+
+
+# --- changing ------------------------------------------------------------------------------------------------
+
+
+@router.patch("/api/image/{id}", name="images.update", status_code=204, summary="Change description or isPublic")
+async def update(runtime: RuntimeDep, principal: JwtUser, id: str, body: SlinkImageUpdate) -> Response:
+    await image_service.update_image(
+        db=runtime.db,
+        recent=runtime.recent,
+        principal=principal,
+        image_id=id,
+        changes=image_service.ImageChanges(
+            description=body.description.strip() if body.description is not None else None,
+            is_private=None if body.isPublic is None else not body.isPublic,
+        ),
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/api/image/{id}", name="images.delete", status_code=204, summary="Delete an image")
+async def delete(
+    runtime: RuntimeDep,
+    principal: JwtUser,
+    id: str,
+    body: Annotated[ImageDelete | None, Body()] = None,
+) -> Response:
+    released = await image_service.delete_image(
+        db=runtime.db,
+        recent=runtime.recent,
+        store=runtime.store,
+        principal=principal,
+        image_id=id,
+        preserve_on_disk=body.preserveOnDisk if body is not None else False,
+    )
+    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+    return Response(status_code=204)

@@ -1,0 +1,256 @@
+"""userimages routes, all under `/api/users/user/{userId}/images`: thin over the shared services.
+
+Every route acts for the client's external user `userId`; images and groups of other users (or of nobody) are 404,
+as are other clients'. Authorization is the policy's (through the services); the path only narrows it to `userId`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from pinhole.api.deps import RuntimeDep
+from pinhole.api.params import BINARY, multipart_body
+from pinhole.api.v2.images import image_url
+from pinhole.db.models import Image, ImageGroup
+from pinhole.dialects.userimages.auth import UserPrincipal
+from pinhole.dialects.userimages.errors import UserimagesRoute
+from pinhole.dialects.userimages.schemas import (
+    DeleteResponse,
+    FileData,
+    GroupDeleteResponse,
+    GroupResponse,
+    UploadedFile,
+    UploadResponse,
+    UserImage,
+    UserimagesGroupUpdate,
+    UserimagesImageUpdate,
+)
+from pinhole.errors import ImageNotFound, InvalidInput
+from pinhole.runtime import Runtime
+from pinhole.security.principal import Principal
+from pinhole.services import groups, listing, uploaders
+from pinhole.services import images as image_service
+from pinhole.services.ingest import NewImage, ingest_images
+from pinhole.services.quotas import file_size_limit
+from pinhole.services.variant_cache import forget_blobs
+from pinhole.uploads.multipart import receive_multipart
+
+BASE = "/api/users/user/{userId}/images"
+MAX_FILES = 4
+ACCEPTED_FORMATS = frozenset({"jpeg", "png", "webp"})
+EXTENSIONS = {"jpeg": "jpg"}
+
+ImageIdPath = Annotated[str, Path(alias="imageId", description="The image's `_id`.")]
+GroupIdPath = Annotated[str, Path(alias="groupId", description="The `groupId` of an upload of several files.")]
+
+router = APIRouter(tags=["userimages"], route_class=UserimagesRoute)
+
+UPLOAD_BODY = multipart_body(
+    {
+        "file": {
+            "type": "array",
+            "items": BINARY,
+            "maxItems": MAX_FILES,
+            "description": "1 to 4 JPEG, PNG or WebP files, each in a `file` part.",
+        }
+    },
+    required=["file"],
+)
+
+
+def image_key(image: Image) -> str:
+    """The document's `key`: the image id with its format's extension (pinhole derives it; it never changes)."""
+    return f"{image.id}.{EXTENSIONS.get(image.format, image.format)}"
+
+
+def to_record(request: Request, runtime: Runtime, image: Image) -> UserImage:
+    return UserImage(
+        id=image.id,
+        userId=image.owner_id or "",
+        url=image_url(request, runtime, image.id),  # served by the v2 delivery code (transforms included)
+        key=image_key(image),
+        groupId=image.group_id,
+        createdAt=int(image.created_at.timestamp() * 1000),
+    )
+
+
+def _in_scope(principal: Principal, owner_id: str | None) -> bool:
+    """The path's `userId` narrows every route to that user's images and groups."""
+    return owner_id is not None and owner_id == principal.user_id
+
+
+async def _users_image(runtime: Runtime, principal: Principal, image_id: str) -> Image:
+    image = await image_service.get_image_for(db=runtime.db, principal=principal, image_id=image_id)
+    if not _in_scope(principal, image.owner_id):
+        raise ImageNotFound()
+    return image
+
+
+async def _users_group(runtime: Runtime, principal: Principal, group_id: str) -> tuple[ImageGroup, Sequence[Image]]:
+    group, images = await groups.get_group(db=runtime.db, principal=principal, group_id=group_id)
+    if not _in_scope(principal, group.owner_id):
+        raise groups.GroupNotFound()
+    return group, images
+
+
+@router.post(
+    BASE, name="upload", summary="Upload 1 to 4 images", response_model=UploadResponse, openapi_extra=UPLOAD_BODY
+)
+async def upload(request: Request, runtime: RuntimeDep, principal: UserPrincipal) -> UploadResponse:
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    limit = await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id)
+    async with receive_multipart(
+        request, tmp_dir=runtime.settings.tmp_dir, max_file_bytes=limit, max_files=MAX_FILES
+    ) as form:
+        files = form.files_for("file")
+        if not files:
+            raise InvalidInput("Send 1 to 4 images in `file` form fields.", field="file")
+        ingest_policy = runtime.ingest_policy.accepting_only(ACCEPTED_FORMATS)
+        uploads = [
+            NewImage(
+                path=file.path,
+                sha256=file.sha256,
+                client_id=target.client_id,
+                owner_id=target.owner_id,
+                original_name=file.filename,
+            )
+            for file in files
+        ]
+        ingested = await ingest_images(
+            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=ingest_policy, uploads=uploads
+        )
+    return UploadResponse(
+        files=[
+            UploadedFile(data=FileData(url=image_url(request, runtime, image.id), key=image_key(image)))
+            for image in ingested.images
+        ],
+        groupId=ingested.group_id,
+    )
+
+
+@router.get(
+    BASE,
+    name="list",
+    summary="The user's images, each as a JSON-encoded string",
+    response_model=list[str],
+    responses={200: {"description": "Newest first; each item is a JSON-encoded image record (see the GET by id)."}},
+)
+async def list_images(request: Request, runtime: RuntimeDep, principal: UserPrincipal) -> list[str]:
+    flt = listing.ImageFilter(owner_id=principal.user_id)
+    found: list[str] = []
+    cursor: str | None = None
+    while True:  # the document has no paging: every image of the user, walked in keyset pages
+        page = await listing.list_images(
+            db=runtime.db,
+            principal=principal,
+            flt=flt,
+            limit=listing.MAX_LIMIT,
+            page=1 if cursor is None else None,
+            cursor=cursor,
+        )
+        for image in page.items:
+            record = to_record(request, runtime, image).model_dump(by_alias=True)
+            found.append(json.dumps(record, indent=1))  # the document's strings: `{\n "_id": ...\n}`
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+@router.get(BASE + "/{imageId}", name="get", summary="Get an image by id", response_model=UserImage)
+async def get_image(
+    request: Request, runtime: RuntimeDep, principal: UserPrincipal, image_id: ImageIdPath
+) -> UserImage:
+    return to_record(request, runtime, await _users_image(runtime, principal, image_id))
+
+
+@router.put(BASE + "/{imageId}", name="update", summary="Update an image's url/key", response_model=UserImage)
+async def update_image(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: UserPrincipal,
+    image_id: ImageIdPath,
+    body: UserimagesImageUpdate,
+) -> UserImage:
+    image = await _users_image(runtime, principal, image_id)
+    record = to_record(request, runtime, image)
+    if body.url is None and body.key is None:
+        raise InvalidInput("Send `url` and/or `key`.", field="url")
+    for name, given, current in (("url", body.url, record.url), ("key", body.key, record.key)):
+        if given is not None and given != current:
+            raise InvalidInput(
+                f"pinhole derives `{name}` from the stored image and cannot point it elsewhere: upload the new image "
+                f"(POST) and use the `url` and `key` it returns.",
+                field=name,
+                details={"current": current},
+            )
+    return record
+
+
+@router.delete(BASE + "/{imageId}", name="delete", summary="Delete an image", response_model=DeleteResponse)
+async def delete_image(runtime: RuntimeDep, principal: UserPrincipal, image_id: ImageIdPath) -> DeleteResponse:
+    image = await _users_image(runtime, principal, image_id)
+    released = await image_service.delete_image(
+        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, image_id=image.id
+    )
+    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+    return DeleteResponse(deletedId=image.id)
+
+
+def _group_response(request: Request, runtime: Runtime, group: ImageGroup, images: Sequence[Image]) -> GroupResponse:
+    return GroupResponse(
+        groupId=group.id,
+        userId=group.owner_id or "",
+        name=group.name,
+        description=group.description,
+        images=[to_record(request, runtime, image) for image in images],
+    )
+
+
+@router.get(BASE + "/group/{groupId}", name="group.get", summary="All images of a group", response_model=GroupResponse)
+async def get_group(
+    request: Request, runtime: RuntimeDep, principal: UserPrincipal, group_id: GroupIdPath
+) -> GroupResponse:
+    group, images = await _users_group(runtime, principal, group_id)
+    return _group_response(request, runtime, group, images)
+
+
+@router.put(
+    BASE + "/group/{groupId}", name="group.update", summary="Update a group's metadata", response_model=GroupResponse
+)
+async def update_group(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: UserPrincipal,
+    group_id: GroupIdPath,
+    body: UserimagesGroupUpdate,
+) -> GroupResponse:
+    await _users_group(runtime, principal, group_id)
+    if body.name is None and body.description is None:
+        raise InvalidInput("Send `name` and/or `description`.", field="name")
+    changes = groups.GroupChanges(
+        name=body.name or None,
+        description=body.description or None,
+        clear_name=body.name == "",
+        clear_description=body.description == "",
+    )
+    group, images = await groups.update_group(db=runtime.db, principal=principal, group_id=group_id, changes=changes)
+    return _group_response(request, runtime, group, images)
+
+
+@router.delete(
+    BASE + "/group/{groupId}",
+    name="group.delete",
+    summary="Delete a group and all its images",
+    response_model=GroupDeleteResponse,
+)
+async def delete_group(runtime: RuntimeDep, principal: UserPrincipal, group_id: GroupIdPath) -> GroupDeleteResponse:
+    _, images = await _users_group(runtime, principal, group_id)
+    released = await groups.delete_group(
+        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, group_id=group_id
+    )
+    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+    return GroupDeleteResponse(deletedGroupId=group_id, deletedIds=[image.id for image in images])

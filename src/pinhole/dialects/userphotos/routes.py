@@ -1,0 +1,203 @@
+"""userphotos routes: `POST /v1/upload` and `GET|HEAD /{image_id}` (the CDN URL), thin over the shared services."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from starlette.convertors import Convertor, register_url_convertor
+
+from pinhole.api.credentials import MAX_USER_ID, authenticate, require_csrf
+from pinhole.api.delivery import deliver_image
+from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.params import BINARY, multipart_body
+from pinhole.api.v2.auth import OptionalPrincipal
+from pinhole.api.v2.transform import ServeQuery, check_signature
+from pinhole.db.models import Image
+from pinhole.dialects.userphotos.errors import InvalidUserId, MissingImage, MissingUserId, UserphotosRoute
+from pinhole.dialects.userphotos.schemas import UserphotosDimensions, UserphotosUploadResponse
+from pinhole.errors import ImageNotFound, InvalidApiKey, InvalidTransform, MissingApiKey
+from pinhole.imaging.options import TransformOptions, make_transform
+from pinhole.runtime import Runtime
+from pinhole.security import policy
+from pinhole.security.principal import ANONYMOUS, Principal, Via
+from pinhole.security.signing import signature_required
+from pinhole.services import short_ids, uploaders
+from pinhole.services.ingest import NewImage, ingest_image
+from pinhole.services.quotas import file_size_limit
+from pinhole.uploads.multipart import ParsedForm, receive_multipart
+
+ACCEPTED_FORMATS = frozenset({"jpeg", "png", "webp"})
+DEFAULT_QUALITY = 85
+THUMBNAIL = {"w": "150", "h": "150"}
+OUTPUT_FORMATS = {"webp": "webp", "jpg": "jpeg", "jpeg": "jpeg", "png": "png"}
+QUERY_NAMES = {"width": "w", "height": "h", "quality": "q", "format": "f"}
+
+
+class ImageIdConvertor(Convertor[str]):
+    """Only `img_` + 16 lower-case hex digits: the route at the server root never shadows `/healthz`, `/docs`..."""
+
+    regex = short_ids.PATTERN.pattern
+    example = "img_0123456789abcdef"  # the mounting collision check fills the path with it
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("userphotos_image_id", ImageIdConvertor())
+
+router = APIRouter(tags=["userphotos"], route_class=UserphotosRoute)
+
+UPLOAD_BODY = multipart_body(
+    {
+        "user_id": {"type": "string", "maxLength": MAX_USER_ID, "description": "Your user's id."},
+        "image": BINARY | {"description": "JPEG, PNG or WebP."},
+    },
+    required=["user_id", "image"],
+)
+
+
+async def client_key(
+    request: Request,
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header(description="`Bearer <client API key>`.")] = None,
+) -> Principal:
+    """The calling client: its API key as `Authorization: Bearer` (or `X-API-Key`); other credentials are refused."""
+    principal = await authenticate(request, runtime)
+    require_csrf(request)
+    if principal.is_anonymous:
+        raise MissingApiKey("Send your API key: `Authorization: Bearer <API key>`.", field="Authorization")
+    if principal.via is not Via.CLIENT_KEY:
+        raise InvalidApiKey("userphotos takes a client API key, not an account's key or token.", field="Authorization")
+    return principal
+
+
+ClientKey = Annotated[Principal, Depends(client_key)]
+
+
+def image_url(request: Request, runtime: Runtime, image: Image) -> str:
+    prefix = runtime.settings.dialects.userphotos.prefix
+    return f"{public_base_url(request, runtime)}{prefix}/{short_ids.short_id(image.id)}"
+
+
+def thumbnail_url(runtime: Runtime, image: Image, url: str) -> str:
+    """The 150x150 crop; signed when anonymous transforms need a signature (`signing.mode`)."""
+    options = parse_options(runtime, w=150, h=150, q=None, f=None)
+    query = dict(THUMBNAIL)
+    if signature_required(runtime.signing_mode, principal=ANONYMOUS, image=image, options=options):
+        query |= runtime.signer.sign(image.id, options)
+    return f"{url}?{urlencode(query)}"
+
+
+def _user_id(form: ParsedForm) -> str:
+    value = (form.first("user_id") or "").strip()
+    if not value:
+        raise MissingUserId()
+    if len(value) > MAX_USER_ID or not value.isprintable():
+        raise InvalidUserId(f"user_id must be 1-{MAX_USER_ID} printable characters.", field="user_id")
+    return value
+
+
+@router.post(
+    "/v1/upload",
+    name="upload",
+    summary="Upload a user's image",
+    response_model=UserphotosUploadResponse,
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload(request: Request, runtime: RuntimeDep, principal: ClientKey) -> UserphotosUploadResponse:
+    assert principal.client_id is not None
+    limit = min(
+        runtime.settings.dialects.userphotos.max_file_bytes,
+        await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=principal.client_id),
+    )
+    async with receive_multipart(request, tmp_dir=runtime.settings.tmp_dir, max_file_bytes=limit, max_files=1) as form:
+        user_id = _user_id(form)
+        files = form.files_for("image")
+        if not files:
+            raise MissingImage()
+        # The image belongs to the client's external user `user_id`, as with X-User-Id in v2.
+        target = await uploaders.upload_target(db=runtime.db, principal=dataclasses.replace(principal, user_id=user_id))
+        ingest_policy = runtime.ingest_policy.accepting_only(ACCEPTED_FORMATS)
+        new = NewImage(
+            path=files[0].path,
+            sha256=files[0].sha256,
+            client_id=target.client_id,
+            owner_id=target.owner_id,
+            original_name=files[0].filename,
+        )
+        image = await ingest_image(
+            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=ingest_policy, upload=new
+        )
+    url = image_url(request, runtime, image)
+    return UserphotosUploadResponse(
+        image_id=short_ids.short_id(image.id),
+        user_id=user_id,
+        image_url=url,
+        thumbnail_url=thumbnail_url(runtime, image, url),
+        upload_date=image.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        file_size=image.size,
+        dimensions=UserphotosDimensions(width=image.width, height=image.height),
+    )
+
+
+def parse_options(runtime: Runtime, *, w: int | None, h: int | None, q: int | None, f: str | None) -> TransformOptions:
+    """The document's options: one side keeps the aspect ratio, both crop to fill; q defaults to 85 whenever the
+    image is re-encoded; f is webp, jpg or png. Output may be larger than the original ("set width to 200px")."""
+    if f is not None and f.strip().lower() not in OUTPUT_FORMATS:
+        raise InvalidTransform("f must be one of webp, jpg, png.", field="f")
+    fmt = OUTPUT_FORMATS[f.strip().lower()] if f is not None else None
+    changed = w is not None or h is not None or q is not None or fmt is not None
+    try:
+        return make_transform(
+            width=w,
+            height=h,
+            fit="cover" if w is not None and h is not None else None,
+            quality=q if q is not None else (DEFAULT_QUALITY if changed else None),
+            format=fmt,
+            enlarge=True,
+            limits=runtime.output_limits,
+        )
+    except InvalidTransform as error:  # name the field as the document does
+        error.field = QUERY_NAMES.get(error.field or "", error.field)
+        for name, short in QUERY_NAMES.items():
+            error.message = error.message.replace(f"{name} must", f"{short} must")
+        raise
+
+
+SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}, "description": "The image"}}
+
+
+async def serve(
+    request: Request,
+    runtime: RuntimeDep,
+    image_id: Annotated[str, Path(description="`img_` + 16 hex digits.", examples=["img_1234567890abcdef"])],
+    principal: OptionalPrincipal,
+    w: Annotated[int | None, Query(description="Width in pixels (alone: keeps the aspect ratio).")] = None,
+    h: Annotated[int | None, Query(description="Height in pixels (with w: crops to fill w x h).")] = None,
+    q: Annotated[int | None, Query(description="Quality 1-100 (default 85).")] = None,
+    f: Annotated[str | None, Query(description="Output format: webp, jpg or png (default: the original's).")] = None,
+    sig: Annotated[str | None, Query(description="URL signature, when the server requires signed transforms.")] = None,
+    exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
+) -> Response:
+    options = parse_options(runtime, w=w, h=h, q=q, f=f)
+    image = await short_ids.find_by_short_id(db=runtime.db, short=image_id)
+    if image is None or not policy.can_view_image(principal, image):
+        raise ImageNotFound("No image has this id, or it is private.")
+    query = ServeQuery(info=False, token=None, options=options, sig=sig, exp=exp)
+    valid_for = check_signature(runtime, query, principal=principal, image=image, image_id=image.id, token_grants=False)
+    return await deliver_image(request, runtime, image, options, valid_for=valid_for)
+
+
+PATH = "/{image_id:userphotos_image_id}"
+router.add_api_route(
+    PATH, serve, methods=["GET"], name="serve", response_model=None, responses=SERVE_RESPONSES, summary="Serve an image"
+)
+router.add_api_route(
+    PATH, serve, methods=["HEAD"], name="serve", response_model=None, responses=SERVE_RESPONSES, summary="Image headers"
+)

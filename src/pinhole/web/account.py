@@ -1,0 +1,137 @@
+"""The account page: change the password, personal API keys (shown once) and upload keys with their ShareX configs.
+
+Keys are managed through the same services and policy (`Action.MANAGE`) as `/v2/account/...`; another account's
+key id answers 404 as a missing one does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, Response
+
+from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
+from pinhole.db.models import ApiKey, UploadKey
+from pinhole.errors import LoginThrottled, NotFound, Unauthorized, WeakPassword
+from pinhole.runtime import Runtime
+from pinhole.security.policy import Action, require
+from pinhole.services import keys, signin
+from pinhole.services.sharex import sharex_config, sharex_filename
+from pinhole.web.images import api_base
+from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.session import FormSession, RequiredSession, WebSession
+
+router = APIRouter(route_class=WebRoute)
+
+K = TypeVar("K", ApiKey, UploadKey)
+NOTICES = {
+    "password": "Your password is changed. Your other sessions were signed out.",
+    "revoked": "The key is revoked.",
+}
+
+
+async def _account_page(
+    request: Request, runtime: Runtime, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
+) -> Response:
+    require(session.principal, Action.MANAGE)
+    context = {
+        "personal_keys": await keys.list_personal_keys(runtime.db, user_id=session.user.id),
+        "upload_keys": await keys.list_upload_keys(runtime.db, user_id=session.user.id),
+        "new_key": None,
+        "new_key_kind": None,
+        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "error": None,
+        "min_length": runtime.settings.accounts.password_min_length,
+    }
+    return render(request, "account.html", context | (extra or {}), status=status)
+
+
+@router.get("/account", name="account")
+async def account_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+    return await _account_page(request, runtime, session)
+
+
+@router.post("/account/password", name="account.password")
+async def change_password(request: Request, runtime: RuntimeDep, gate: SigninDep, session: FormSession) -> Response:
+    form = await request.form()
+    current, new, repeated = (str(form.get(name) or "") for name in ("current", "new", "new2"))
+    if new != repeated:
+        return await _account_page(
+            request, runtime, session, {"error": "The two new passwords are not the same."}, status=400
+        )
+    try:
+        await signin.change_password(
+            gate,
+            user_id=session.user.id,
+            current=current,
+            new=new,
+            address=caller_address(request, runtime),
+            keep_session=session.session_id,
+        )
+    except LoginThrottled as exc:
+        message = f"Too many wrong passwords. Try again in {exc.retry_after} seconds."
+        return await _account_page(request, runtime, session, {"error": message}, status=429)
+    except (Unauthorized, WeakPassword) as exc:
+        return await _account_page(request, runtime, session, {"error": exc.message}, status=exc.status)
+    return redirect("/account?done=password")
+
+
+def _key_name(form: Any) -> str | None:
+    name = form.get("name")
+    return name if isinstance(name, str) and name.strip() else None
+
+
+@router.post("/account/keys", name="account.keys.create")
+async def create_personal_key(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+    require(session.principal, Action.MANAGE)
+    form = await request.form()
+    new = await keys.create_personal_key(runtime.db, user_id=session.user.id, name=_key_name(form))
+    extra = {"new_key": new.key, "new_key_kind": "API key"}
+    return await _account_page(request, runtime, session, extra, status=201)
+
+
+def _mine(session: WebSession, row: K | None) -> K:
+    if row is None or row.revoked_at is not None:
+        raise NotFound("No such key.")
+    require(session.principal, Action.MANAGE, row)
+    return row
+
+
+@router.post("/account/keys/{key_id}/revoke", name="account.keys.revoke")
+async def revoke_personal_key(runtime: RuntimeDep, session: FormSession, key_id: str) -> Response:
+    row = _mine(session, await keys.get_personal_key(runtime.db, key_id))
+    await keys.revoke_personal_key(runtime.db, key_id=row.id)
+    return redirect("/account?done=revoked")
+
+
+@router.post("/account/upload-keys", name="account.upload_keys.create")
+async def create_upload_key(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+    require(session.principal, Action.MANAGE)
+    form = await request.form()
+    new = await keys.create_upload_key(runtime.db, secret=runtime.secret, user_id=session.user.id, name=_key_name(form))
+    extra = {"new_key": new.key, "new_key_kind": "upload key"}
+    return await _account_page(request, runtime, session, extra, status=201)
+
+
+@router.post("/account/upload-keys/{key_id}/revoke", name="account.upload_keys.revoke")
+async def revoke_upload_key(runtime: RuntimeDep, session: FormSession, key_id: str) -> Response:
+    row = _mine(session, await keys.get_upload_key(runtime.db, key_id))
+    await keys.revoke_upload_key(runtime.db, key_id=row.id)
+    return redirect("/account?done=revoked")
+
+
+@router.get("/account/upload-keys/{key_id}/sharex", name="account.upload_keys.sharex")
+async def download_sharex(request: Request, runtime: RuntimeDep, session: RequiredSession, key_id: str) -> Response:
+    row = _mine(session, await keys.get_upload_key(runtime.db, key_id))
+    key = keys.upload_key_secret(runtime.secret, row)
+    config = sharex_config(upload_url=f"{api_base(request, runtime)}/images", key=key, name=row.name)
+    return Response(
+        json.dumps(config, indent=2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{sharex_filename(row.name)}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,254 @@
+"""The admin pages: a dashboard (storage, image and view counts, uploads per day), clients and user accounts.
+
+Only admin accounts see them: every route asks the policy for `Action.ADMINISTER` (403 for other accounts, the
+sign-in page when signed out), through the same services as `/v2/admin/...` and the `pinhole` CLI. A client's new
+key is shown once, on the page the form answers with. An admin cannot change their own role or status here, so
+the last admin cannot lock everyone out by a slip of the mouse (the CLI still can).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData
+
+from pinhole.api.deps import RuntimeDep
+from pinhole.errors import InvalidInput, PinholeError
+from pinhole.runtime import Runtime
+from pinhole.security.policy import Action, require
+from pinhole.security.principal import Role
+from pinhole.services import clients as client_service
+from pinhole.services import stats as stats_service
+from pinhole.services import users as user_service
+from pinhole.services.clients import QUOTA_FIELDS, ClientChanges
+from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.session import FormSession, RequiredSession, WebSession
+
+router = APIRouter(route_class=WebRoute)
+
+CHART_DAYS = 30
+CHART_WIDTH = 600
+CHART_HEIGHT = 160
+USERS_PAGE = 100
+QUOTA_LABELS = {
+    "quota_bytes": "Storage quota (bytes)",
+    "quota_images": "Image quota",
+    "max_file_bytes": "Largest file (bytes)",
+    "user_quota_bytes": "Per-user storage (bytes)",
+    "user_quota_images": "Per-user images",
+}
+NOTICES = {
+    "saved": "Saved.",
+    "active": "The client is active again.",
+    "inactive": "The client is deactivated: its key is refused.",
+    "status": "The account's status is changed.",
+    "role": "The account's role is changed.",
+}
+
+
+def _admin(session: WebSession) -> None:
+    require(session.principal, Action.ADMINISTER, hide=False)
+
+
+def _notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("done", ""))
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    day: date
+    count: int
+
+
+def chart_bars(days: list[tuple[date, int]], *, width: int = CHART_WIDTH, height: int = CHART_HEIGHT) -> list[Bar]:
+    """One bar per day, scaled to the busiest day (the top of the chart), for an inline SVG drawn by the server."""
+    if not days:
+        return []
+    top = max(count for _, count in days) or 1
+    slot = width / len(days)
+    gap = min(2.0, slot / 4)
+    bars = []
+    for n, (day, count) in enumerate(days):
+        bar_height = round(height * count / top, 2)
+        bars.append(
+            Bar(
+                x=round(n * slot + gap / 2, 2),
+                y=round(height - bar_height, 2),
+                width=round(slot - gap, 2),
+                height=bar_height,
+                day=day,
+                count=count,
+            )
+        )
+    return bars
+
+
+@router.get("/admin", name="admin")
+async def dashboard(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+    _admin(session)
+    figures = await stats_service.global_stats(db=runtime.db)
+    days = await stats_service.uploads_per_day(db=runtime.db, days=CHART_DAYS)
+    _, user_count = await user_service.list_users(runtime.db, limit=1)
+    context = {
+        "figures": figures,
+        "user_count": user_count,
+        "bars": chart_bars(days),
+        "chart_width": CHART_WIDTH,
+        "chart_height": CHART_HEIGHT,
+        "chart_total": sum(count for _, count in days),
+        "chart_top": max((count for _, count in days), default=0),
+        "chart_days": CHART_DAYS,
+    }
+    return render(request, "admin.html", context)
+
+
+async def _clients_page(
+    request: Request, runtime: Runtime, extra: dict[str, Any] | None = None, *, status: int = 200
+) -> Response:
+    figures = await stats_service.global_stats(db=runtime.db)
+    context = {
+        "clients": figures.per_client,
+        "quota_labels": QUOTA_LABELS,
+        "has_key": client_service.has_usable_key,
+        "new_key": None,
+        "new_key_client": None,
+        "notice": _notice(request),
+        "error": None,
+    }
+    return render(request, "admin_clients.html", context | (extra or {}), status=status)
+
+
+@router.get("/admin/clients", name="admin.clients")
+async def clients_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+    _admin(session)
+    return await _clients_page(request, runtime)
+
+
+@router.post("/admin/clients", name="admin.clients.create")
+async def create_client(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+    _admin(session)
+    form = await request.form()
+    try:
+        new = await client_service.create_client(db=runtime.db, name=str(form.get("name") or ""))
+    except InvalidInput as exc:
+        return await _clients_page(request, runtime, {"error": exc.message}, status=exc.status)
+    extra = {"new_key": new.api_key, "new_key_client": new.client.name}
+    return await _clients_page(request, runtime, extra, status=201)
+
+
+@router.post("/admin/clients/{client_id}/rotate", name="admin.clients.rotate")
+async def rotate_key(request: Request, runtime: RuntimeDep, session: FormSession, client_id: str) -> Response:
+    _admin(session)
+    new = await client_service.rotate_client_key(db=runtime.db, client_id=client_id)
+    extra = {"new_key": new.api_key, "new_key_client": new.client.name}
+    return await _clients_page(request, runtime, extra, status=201)
+
+
+@router.post("/admin/clients/{client_id}/active", name="admin.clients.active")
+async def set_active(request: Request, runtime: RuntimeDep, session: FormSession, client_id: str) -> Response:
+    _admin(session)
+    active = (await request.form()).get("active") == "1"
+    await client_service.set_client_active(db=runtime.db, client_id=client_id, active=active)
+    return redirect(f"/admin/clients?done={'active' if active else 'inactive'}")
+
+
+def _quota(form: FormData, name: str) -> int | None:
+    """Empty: the server default; 0: unlimited; else a whole number."""
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput(f"{QUOTA_LABELS[name]}: a whole number, 0 for unlimited, empty for the default.", field=name)
+    return int(raw)
+
+
+@router.post("/admin/clients/{client_id}", name="admin.clients.update")
+async def update_client(request: Request, runtime: RuntimeDep, session: FormSession, client_id: str) -> Response:
+    """The client's name and quotas (the form shows them all, so all are set)."""
+    _admin(session)
+    form = await request.form()
+    try:
+        values: dict[str, Any] = {name: _quota(form, name) for name in QUOTA_FIELDS}
+        values["name"] = str(form.get("name") or "")
+        await client_service.update_client(db=runtime.db, client_id=client_id, changes=ClientChanges(values))
+    except InvalidInput as exc:
+        return await _clients_page(request, runtime, {"error": exc.message}, status=exc.status)
+    return redirect("/admin/clients?done=saved")
+
+
+async def _users_page(
+    request: Request, runtime: Runtime, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
+) -> Response:
+    raw = request.query_params.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    found, total = await user_service.list_users(runtime.db, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE)
+    context = {
+        "users": found,
+        "total": total,
+        "page": page,
+        "has_next": page * USERS_PAGE < total,
+        "statuses": [status.value for status in user_service.Status],
+        "roles": [role.value for role in Role],
+        "me": session.user.id,
+        "min_length": runtime.settings.accounts.password_min_length,
+        "notice": _notice(request),
+        "error": None,
+    }
+    return render(request, "admin_users.html", context | (extra or {}), status=status)
+
+
+@router.get("/admin/users", name="admin.users")
+async def users_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+    _admin(session)
+    return await _users_page(request, runtime, session)
+
+
+@router.post("/admin/users", name="admin.users.create")
+async def create_user(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+    _admin(session)
+    form = await request.form()
+    email, username, password = (str(form.get(name) or "").strip() for name in ("email", "username", "password"))
+    role = str(form.get("role") or "")
+    try:
+        if role not in {r.value for r in Role}:
+            raise InvalidInput("Choose a role.", field="role")
+        await user_service.create_user(
+            runtime.accounts, email=email, password=password, username=username or None, role=Role(role)
+        )
+    except PinholeError as exc:  # bad email or username, weak password, taken email or username
+        return await _users_page(request, runtime, session, {"error": exc.message}, status=exc.status)
+    return redirect("/admin/users?done=saved")
+
+
+def _not_me(session: WebSession, user_id: str) -> None:
+    if user_id == session.user.id:
+        raise InvalidInput("Change your own account's role or status with the CLI, not here.", field="user")
+
+
+@router.post("/admin/users/{user_id}/status", name="admin.users.status")
+async def set_status(request: Request, runtime: RuntimeDep, session: FormSession, user_id: str) -> Response:
+    _admin(session)
+    _not_me(session, user_id)
+    raw = str((await request.form()).get("status") or "")
+    if raw not in {status.value for status in user_service.Status}:
+        raise InvalidInput("Choose a status.", field="status")
+    await user_service.set_status(runtime.db, user_id, user_service.Status(raw))
+    return redirect("/admin/users?done=status")
+
+
+@router.post("/admin/users/{user_id}/role", name="admin.users.role")
+async def set_role(request: Request, runtime: RuntimeDep, session: FormSession, user_id: str) -> Response:
+    _admin(session)
+    _not_me(session, user_id)
+    raw = str((await request.form()).get("role") or "")
+    if raw not in {role.value for role in Role}:
+        raise InvalidInput("Choose a role.", field="role")
+    await user_service.set_role(runtime.db, user_id, Role(raw))
+    return redirect("/admin/users?done=role")

@@ -1,0 +1,28 @@
+"""The web app's own scripts and styles, served from the package (a fixed list: no path is taken from a request)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from pinhole.errors import NotFound
+from pinhole.web.rendering import STATIC, STATIC_TYPES, WebRoute, static_version
+
+router = APIRouter(route_class=WebRoute)
+
+FILES = frozenset(path.name for path in STATIC.iterdir() if path.suffix in STATIC_TYPES)
+
+
+@router.get("/static/{name}", name="static")
+async def static_file(request: Request, name: str) -> Response:
+    if name not in FILES:
+        raise NotFound("No such file.")
+    path = STATIC / name
+    versioned = request.query_params.get("v") == static_version(name)
+    return Response(
+        path.read_bytes(),
+        media_type=STATIC_TYPES[path.suffix],
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable" if versioned else "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
