@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from pinhole.api.mounting import Dialect, RouteCollision, mount_dialects, route_infos
+from pinhole.api.mounting import Dialect, RouteCollision, enabled_mounts, mount_dialects, route_infos
 from pinhole.app import create_app
 from pinhole.dialects import DIALECTS
 from pinhole.errors import PinholeError
@@ -74,7 +74,7 @@ def _settings(tmp_path: Path, **mounts: DialectMount) -> Settings:
 
 def _mount(settings: Settings, *dialects: Dialect) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    mount_dialects(app, settings, dialects)
+    mount_dialects(app, enabled_mounts(settings, dialects))
     return app
 
 
@@ -108,7 +108,7 @@ def test_converters_narrow_what_a_route_swallows(tmp_path: Path) -> None:
 def test_the_app_own_routes_are_checked_too(tmp_path: Path) -> None:
     app = FastAPI()  # has /docs and /openapi.json
     with pytest.raises(RouteCollision, match=r"pinhole GET\|HEAD /docs \(swagger_ui_html\)"):
-        mount_dialects(app, _settings(tmp_path), [_toy("one", "/{anything}")])
+        mount_dialects(app, enabled_mounts(_settings(tmp_path), [_toy("one", "/{anything}")]))
 
 
 def test_a_disabled_dialect_cannot_collide(tmp_path: Path) -> None:
@@ -148,3 +148,28 @@ async def test_schema_names_do_not_clash_between_apis(app: FastAPI) -> None:
     """Two APIs' models with one name would get module-path names in the OpenAPI document: each API names its own."""
     names = app.openapi()["components"]["schemas"]
     assert [name for name in names if "__" in name] == []
+
+
+async def test_apps_with_equal_routing_share_routes_but_not_data(tmp_path: Path) -> None:
+    """Built routes are reused across apps (start-up cost), yet each app answers from its own runtime."""
+    from pinhole.db.migrate import upgrade
+    from pinhole.services.clients import create_client
+
+    first = create_app(Settings(data_dir=tmp_path / "one"))
+    second = create_app(Settings(data_dir=tmp_path / "two"))
+    own = len(FastAPI().router.routes)  # FastAPI's /docs, /openapi.json...: one set per app
+    assert [id(route) for route in first.router.routes[own:]] == [id(route) for route in second.router.routes[own:]]
+    assert first.openapi() == second.openapi()
+    other = create_app(Settings(data_dir=tmp_path / "three", dialects={"slink": {"enabled": False}}))
+    assert not [path for path in other.openapi()["paths"] if path.startswith("/api/image/")]
+
+    keys = []
+    for app in (first, second):
+        await upgrade(app.state.runtime.db)
+        keys.append((await create_client(db=app.state.runtime.db, name="c")).api_key)
+    for app, mine, theirs in ((first, keys[0], keys[1]), (second, keys[1], keys[0])):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                assert (await http.get("/v2/images", headers={"X-API-Key": mine})).status_code == 200
+                assert (await http.get("/v2/images", headers={"X-API-Key": theirs})).status_code == 401

@@ -119,22 +119,28 @@ class Mounted:
     router: APIRouter
 
 
-def mount_dialects(app: FastAPI, settings: Settings, dialects: Sequence[Dialect]) -> list[Mounted]:
-    """Include every enabled dialect at its prefix; raise `RouteCollision` before including anything that clashes."""
-    mounted = [
-        Mounted(dialect, mount.prefix, dialect.build_router(mount.prefix))
-        for dialect in dialects
-        if (mount := dialect.mount(settings)).enabled
-    ]
-    groups = [route_infos("pinhole", app.router.routes)]
-    groups += [route_infos(item.dialect.name, item.router.routes) for item in mounted]
+def enabled_mounts(settings: Settings, dialects: Sequence[Dialect]) -> tuple[tuple[Dialect, str], ...]:
+    """The enabled dialects with their prefixes: all that decides which routes they add."""
+    return tuple((dialect, mount.prefix) for dialect in dialects if (mount := dialect.mount(settings)).enabled)
+
+
+def check_collisions(groups: Iterable[list[RouteInfo]]) -> None:
     collisions = find_collisions(groups)
     if collisions:
         lines = "; ".join(f"{a.label()} and {b.label()}" for a, b in collisions[:5])
         more = f" (and {len(collisions) - 5} more)" if len(collisions) > 5 else ""
         raise RouteCollision(f"routes collide: {lines}{more}. Change a PINHOLE_DIALECTS__<NAME>__PREFIX.")
+
+
+def mount_dialects(target: FastAPI | APIRouter, mounts: Sequence[tuple[Dialect, str]]) -> list[Mounted]:
+    """Include every dialect at its prefix; raise `RouteCollision` before including anything that clashes with
+    another dialect or with the routes `target` already has."""
+    mounted = [Mounted(dialect, prefix, dialect.build_router(prefix)) for dialect, prefix in mounts]
+    groups = [route_infos("pinhole", target.routes)]
+    groups += [route_infos(item.dialect.name, item.router.routes) for item in mounted]
+    check_collisions(groups)
     for item in mounted:
-        app.include_router(item.router)  # each dialect tags its own routes with its name (a test checks)
+        target.include_router(item.router)  # each dialect tags its own routes with its name (a test checks)
     return mounted
 
 
