@@ -198,6 +198,7 @@ class Image(Base):
         # Keyset paging: newest first within a client, optionally one owner.
         Index("ix_images_client_created", "client_id", "created_at", "id"),
         Index("ix_images_client_owner_created", "client_id", "owner_id", "created_at", "id"),
+        Index("ix_images_client_owner_updated", "client_id", "owner_id", "updated_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -390,3 +391,14 @@ class StorageTotals(Base):
     blob_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     variants: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     variant_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class AppSetting(Base):
+    """A setting an admin changed at run time; it wins over the configured value until deleted."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
