@@ -1,8 +1,13 @@
-"""Shared fixtures: every database test runs twice, on SQLite in a temp folder and on PostgreSQL.
+"""Shared fixtures: every app test runs on the stack `PINHOLE_TEST_STACK` names.
 
-PostgreSQL comes from `PINHOLE_TEST_POSTGRES_URL` (default: the local server). Each test run creates its own
-database and drops it at the end. Where no server answers, only the PostgreSQL runs are skipped, and the
-summary says so in capitals.
+- `embedded`: SQLite in a temp folder and the local blob folder (the default deployment).
+- `scaled`: PostgreSQL, the S3 store on a real S3-speaking server (moto's, started here) and Redis: the setup of
+  many instances. The test command (`python3 tasks.py test`) runs the whole suite once on each.
+- unset (a developer's quick run): SQLite and PostgreSQL both, local blobs.
+
+PostgreSQL comes from `PINHOLE_TEST_POSTGRES_URL` (default: the local server); each test run creates its own
+database and drops it at the end. Where no server answers, the PostgreSQL runs are skipped and the summary says so
+in capitals, except on the `scaled` stack, where an unreachable server fails the run.
 """
 
 from __future__ import annotations
@@ -26,11 +31,19 @@ from pinhole.db.migrate import upgrade
 from pinhole.runtime import Runtime
 from pinhole.services.clients import create_client
 from pinhole.settings import Settings
+from tests.support.s3server import S3Server, s3_server
+
+__all__ = ["s3_server"]  # a session fixture: the scaled stack's S3 server
 
 # Tests build their settings explicitly; an operator's PINHOLE_* variables must not leak in.
 for _name in [n for n in os.environ if n.startswith("PINHOLE_") and not n.startswith("PINHOLE_TEST_")]:
     del os.environ[_name]
 
+STACKS = ("embedded", "scaled")
+STACK = os.environ.get("PINHOLE_TEST_STACK", "")
+if STACK and STACK not in STACKS:
+    raise pytest.UsageError(f"PINHOLE_TEST_STACK={STACK!r}: use one of {', '.join(STACKS)} (or leave it unset)")
+DATABASES = {"embedded": ["sqlite"], "scaled": ["postgres"]}.get(STACK, ["sqlite", "postgres"])
 POSTGRES_ADMIN_URL = os.environ.get("PINHOLE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 _postgres_problem: list[str] = []
 
@@ -61,6 +74,8 @@ def postgres_url() -> Iterator[str]:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         _postgres_problem.append(f"{POSTGRES_ADMIN_URL}: {type(exc).__name__}: {exc}")
+        if STACK == "scaled":
+            pytest.fail(f"POSTGRESQL UNREACHABLE on the scaled stack ({exc})", pytrace=False)
         pytest.skip(f"POSTGRESQL UNREACHABLE ({exc}); PostgreSQL runs skipped")
     url = _with_database(POSTGRES_ADMIN_URL, name)
 
@@ -86,7 +101,7 @@ async def _truncate_postgres(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.postgres] * (name == "postgres")) for name in DATABASES])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     """None means the embedded default (SQLite in the data folder)."""
     if request.param == "sqlite":
@@ -109,8 +124,26 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+@pytest.fixture(scope="session")
+def stack_bucket(request: pytest.FixtureRequest) -> tuple[S3Server, str]:
+    """The scaled stack's bucket on the session's S3 server; each test stores under a prefix of its own."""
+    server: S3Server = request.getfixturevalue("s3_server")
+    return server, server.new_bucket()
+
+
+def stack_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What the stack adds to every app's settings: nothing on the embedded stack."""
+    if STACK != "scaled":
+        return {}
+    server, bucket = request.getfixturevalue("stack_bucket")
+    s3 = server.settings(bucket, prefix=f"t-{uuid.uuid4().hex[:12]}/").model_dump()
+    return {"storage": {"backend": "s3", "s3": s3}}
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None, settings_overrides: dict[str, Any]) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str | None, settings_overrides: dict[str, Any]
+) -> Settings:
     base: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "database": {"url": database_url},
@@ -118,7 +151,7 @@ def settings(tmp_path: Path, database_url: str | None, settings_overrides: dict[
         # Cheap argon2 so tests can make many accounts; tests/security checks the production parameters.
         "accounts": {"password_hash_memory_kib": 1024, "password_hash_time_cost": 1},
     }
-    return Settings(**_merge(base, settings_overrides))
+    return Settings(**_merge(_merge(base, stack_settings(request)), settings_overrides))
 
 
 @pytest.fixture

@@ -160,9 +160,9 @@ async def test_delete_removes_image_variants_and_files(
 ) -> None:
     url = f"/v2/images/{private['id']}"
     await http.get(url, params={"w": 40}, headers=tenant.headers("alice"))
-    assert len(stored_files(runtime.settings.data_dir)) == 2
+    assert len(stored_files(runtime.settings)) == 2
     assert (await http.delete(url, headers=tenant.headers("alice"))).status_code == 204
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     assert _is_fallback(await http.get(url, headers=tenant.headers("alice")))
     assert (await http.delete(url, headers=tenant.headers("alice"))).status_code == 404
 

@@ -196,7 +196,7 @@ async def test_upload_on_behalf_of_a_client(
     assert info.status_code == 200
     assert (await stats.client_stats(db=runtime.db, client_id=tenant.id)).images == 1
 
-    before = stored_files(runtime.settings.data_dir)
+    before = stored_files(runtime.settings)
     missing = await admin_upload(http, admin, None)
     assert (missing.status_code, missing.json()["error"]["field"]) == (400, "clientId")
     unknown = await admin_upload(http, admin, "no-such-client")
@@ -205,7 +205,7 @@ async def test_upload_on_behalf_of_a_client(
     await http.patch(f"/v2/admin/clients/{tenant.id}", headers=admin.headers(), json={"quotaImages": 1})
     over = await admin_upload(http, admin, tenant.id, data=img.make_png(30, 30))
     assert (over.status_code, over.json()["error"]["code"]) == (403, "quota_exceeded")
-    assert stored_files(runtime.settings.data_dir) == before
+    assert stored_files(runtime.settings) == before
 
 
 async def test_get_update_delete_any_clients_image(

@@ -341,7 +341,7 @@ async def test_upload_into_an_album(http: httpx.AsyncClient, tenant: ApiClient, 
 
     bobs_public = await make_album(http, tenant, user="bob", isPublic=True)
     bobs_private = await make_album(http, tenant, user="bob")
-    before = stored_files(runtime.settings.data_dir)
+    before = stored_files(runtime.settings)
     for ref, status, code in (
         ("0b7c9e0e-5f1a-4c55-9d8a-3e1f2a6b7c8d", 404, "album_not_found"),
         (bobs_private["id"], 404, "album_not_found"),
@@ -349,7 +349,7 @@ async def test_upload_into_an_album(http: httpx.AsyncClient, tenant: ApiClient, 
     ):
         refused = await upload(http, tenant, make_jpeg(20, 20), user="alice", fields={"albumId": ref}, expect=status)
         assert (refused["error"]["code"], refused["error"]["field"]) == (code, "albumId")
-    assert stored_files(runtime.settings.data_dir) == before
+    assert stored_files(runtime.settings) == before
     async with runtime.db.reader() as session:
         assert await session.scalar(select(func.count()).select_from(Image)) == 2
 
@@ -370,7 +370,7 @@ async def test_an_album_gone_before_the_upload_commits_stores_nothing(runtime: R
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, upload=upload_
         )
     path.unlink(missing_ok=True)
-    assert [p for p in stored_files(runtime.settings.data_dir) if "blobs" in p.parts] == []
+    assert [p for p in stored_files(runtime.settings) if "blobs" in p.parts] == []
     async with runtime.db.reader() as session:
         assert await session.scalar(select(func.count()).select_from(Image)) == 0
 

@@ -126,7 +126,7 @@ async def test_replacement_releases_the_old_blob_and_variants(
     assert second["etag"] != first["etag"]
     assert second["createdAt"] == first["createdAt"]
     assert await _counts(runtime) == (1, 1, 0)
-    assert len(stored_files(runtime.settings.data_dir)) == 1
+    assert len(stored_files(runtime.settings)) == 1
     served = await http.get(f"/v2/avatars/{tenant.id}/alice?w=10")
     img.assert_image(served.content, format="jpeg", width=10, height=8)
 
@@ -140,7 +140,7 @@ async def test_delete(http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClie
     await http.get(f"{body['url']}?w=12")  # a variant (and in-memory copies) to forget
     assert (await http.delete("/v2/avatars/alice", headers=tenant.headers("alice"))).status_code == 204
     assert await _counts(runtime) == (0, 0, 0)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     assert (await http.get("/v2/avatars/alice", headers=tenant.headers())).status_code == 404
     assert (await http.get(f"{body['url']}?w=12")).headers["x-pinhole-fallback"] == "1"
     assert (await http.delete("/v2/avatars/alice", headers=tenant.headers())).status_code == 404
@@ -167,7 +167,7 @@ async def test_bad_file_changes_nothing(http: httpx.AsyncClient, runtime: Runtim
     assert missing.status_code == 400
     served = await http.get(body["url"])
     assert etag_of(served) == body["etag"]
-    assert len(stored_files(runtime.settings.data_dir)) == 1
+    assert len(stored_files(runtime.settings)) == 1
 
 
 async def test_accounts_have_their_own_avatar(http: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -245,8 +245,8 @@ async def test_replacement_under_concurrent_reads(
     async with runtime.db.reader() as session:
         current = await session.scalar(select(Avatar.content_hash))
     assert current is not None
-    assert {path.name for path in stored_files(runtime.settings.data_dir) if "originals" in path.parts} == {current}
-    assert {path.parent.name for path in stored_files(runtime.settings.data_dir) if "variants" in path.parts} <= {
+    assert {path.name for path in stored_files(runtime.settings) if "originals" in path.parts} == {current}
+    assert {path.parent.name for path in stored_files(runtime.settings) if "variants" in path.parts} <= {
         current
     }
 

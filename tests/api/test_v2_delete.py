@@ -72,7 +72,7 @@ async def test_shared_blob_survives_until_the_last_image_goes(
     assert response.status_code == 204
     assert await _blob(runtime, content_hash) is None
     assert await _variant_keys(runtime, content_hash) == []
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     assert not any(v.cache_key[0] == content_hash for v in runtime.variants.known.values())
     assert not any(key in (variants[0], original_key(content_hash)) for key, _ in runtime.hot.items)
 
@@ -185,4 +185,4 @@ async def test_an_avatar_keeps_a_blob_alive(http: httpx.AsyncClient, runtime: Ru
 
     assert (await http.delete("/v2/avatars/alice", headers=tenant.headers())).status_code == 204
     assert await _blob(runtime, content_hash) is None
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []

@@ -83,7 +83,7 @@ async def test_one_bad_file_stores_nothing_and_is_named(
     assert error["details"]["file"] == 1
     assert error["details"]["filename"] == "broken.png"
     assert await _counts(runtime) == (0, 0, 0)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 def body_status(bad: bytes) -> int:
@@ -150,7 +150,7 @@ async def test_delete_removes_the_group_and_its_images(
         assert info.status_code == 404
     assert await _counts(runtime) == (1, 1, 0)
     assert (await http.get(f"/v2/images/{kept['id']}")).status_code == 200
-    assert len(stored_files(runtime.settings.data_dir)) == 1
+    assert len(stored_files(runtime.settings)) == 1
 
 
 async def test_deleting_the_last_image_deletes_the_group(

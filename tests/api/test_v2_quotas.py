@@ -43,7 +43,7 @@ async def state(runtime: Runtime, settings: Settings) -> tuple[int, int, list[Pa
     """Everything a refused upload must leave as it was: image rows, blob rows, files."""
     async with runtime.db.reader() as session:
         blobs = await session.scalar(select(func.count()).select_from(Blob)) or 0
-    return await image_count(runtime), blobs, stored_files(settings.data_dir)
+    return await image_count(runtime), blobs, stored_files(settings)
 
 
 def png(n: int) -> bytes:
@@ -216,7 +216,7 @@ async def test_the_file_size_limit_holds_while_streaming(
     assert response.status_code == 413
     assert response.json()["error"]["details"]["limit"] == 64 * 1024
     assert len(pulled) <= 6  # refused after ~64 KB of the 200 KB body, not at the server's 256 KB
-    assert stored_files(settings.data_dir) == []
+    assert stored_files(settings) == []
 
 
 async def test_the_server_limit_caps_a_clients_larger_one(
@@ -254,7 +254,7 @@ async def test_concurrent_uploads_cannot_pass_a_quota_together(
 
     assert sorted(results) == [201, 201] + [403] * 5
     assert await image_count(runtime, tenant.id) == expected_images
-    assert len(stored_files(settings.data_dir)) == expected_images  # one original each, no temp files
+    assert len(stored_files(settings)) == expected_images  # one original each, no temp files
 
 
 async def upload_any(http: httpx.AsyncClient, tenant: ApiClient, data: bytes, *, user: str) -> int:

@@ -126,7 +126,7 @@ async def test_bad_uploads_are_refused_and_leave_nothing(
     assert response.json()["error"]["code"] == code
     assert response.json()["error"]["status"] == status
     assert await _counts(runtime) == (0, 0, 0)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 @pytest.mark.parametrize("settings_overrides", [{"uploads": {"max_file_bytes": 20_000, "max_frames": 4}}])
@@ -142,7 +142,7 @@ async def test_size_and_frame_limits(http: httpx.AsyncClient, tenant: ApiClient,
     assert frames.status_code == 422
     assert frames.json()["error"]["code"] == "too_many_frames"
     assert await _counts(runtime) == (0, 0, 0)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ async def test_bad_fields_are_400_with_the_field(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["field"] == field
     assert await _counts(runtime) == (0, 0, 0)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 async def test_more_files_than_a_request_may_carry_are_refused(
@@ -204,7 +204,7 @@ async def test_same_bytes_share_one_blob_until_the_last_is_deleted(
     second = await upload(http, tenant, data)
     assert first["id"] != second["id"]
     assert (await _counts(runtime))[:2] == (2, 1)
-    assert len(stored_files(runtime.settings.data_dir)) == 1
+    assert len(stored_files(runtime.settings)) == 1
     await http.get(f"/v2/images/{first['id']}", params={"w": 20})  # a variant of the shared original
     assert (await http.delete(f"/v2/images/{first['id']}", headers=tenant.headers())).status_code == 204
     assert (await _counts(runtime))[:2] == (1, 1)
@@ -213,4 +213,4 @@ async def test_same_bytes_share_one_blob_until_the_last_is_deleted(
     assert kept.content == data
     assert (await http.delete(f"/v2/images/{second['id']}", headers=tenant.headers())).status_code == 204
     assert (await _counts(runtime))[:2] == (0, 0)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []

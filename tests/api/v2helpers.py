@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 
+from pinhole.settings import S3Settings, Settings
 from tests.conftest import ApiClient
 from tests.support.images import make_jpeg
 
@@ -33,6 +35,30 @@ async def upload(
     return result
 
 
-def stored_files(data_dir: Path) -> list[Path]:
-    """Every file in the blob store and the temp folder (what a failed request must not leave behind)."""
-    return sorted(p for folder in ("blobs", "tmp") for p in (data_dir / folder).rglob("*") if p.is_file())
+def stored_files(settings: Settings) -> list[Path]:
+    """Every object in the blob store and every file in the temp folder (what a failed request must not leave behind).
+
+    Objects of an S3 store are listed on the server and given as the paths they would have in the local folder
+    (`<blob_root>/<key>`), so a test reads the same on either store.
+    """
+    temp = [p for p in settings.tmp_dir.rglob("*") if p.is_file()]
+    if settings.storage.backend != "s3":
+        return sorted([*temp, *(p for p in settings.blob_root.rglob("*") if p.is_file())])
+    return sorted([*temp, *(settings.blob_root / key for key in s3_keys(settings.storage.s3))])
+
+
+def s3_keys(s3: S3Settings) -> list[str]:
+    """The keys under the store's prefix, without it, read with a plain boto3 client behind the store's back."""
+    secret = s3.secret_access_key.get_secret_value() if s3.secret_access_key else None
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key_id,
+        aws_secret_access_key=secret,
+    )
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3.bucket, Prefix=s3.prefix)
+        return [item["Key"][len(s3.prefix) :] for page in pages for item in page.get("Contents", [])]
+    finally:
+        client.close()

@@ -147,7 +147,7 @@ async def test_upload_needs_the_jwt(http: httpx.AsyncClient, runtime: Runtime) -
     assert_error(await upload(http, {}), 401)
     assert_error(await upload(http, await personal_key_headers(runtime, account)), 401)
     assert_error(await upload(http, {"Authorization": "Bearer not-a-token"}), 401)
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 # --- POST|PUT /api/guest/upload ------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ async def test_guest_upload_when_enabled(http: httpx.AsyncClient, method: str) -
 async def test_guest_upload_when_disabled_is_refused(http: httpx.AsyncClient, runtime: Runtime) -> None:
     error = assert_error(await upload(http, {}, path="/api/guest/upload"), 403)
     assert "Guest uploads are disabled" in error["message"]
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 # --- POST|PUT /api/external/upload (sk_ API key) -------------------------------------------------------------
@@ -453,7 +453,7 @@ async def test_delete_removes_image_and_file(http: httpx.AsyncClient, runtime: R
         "DELETE", f"/api/image/{image_id}", headers=jwt(owner), json={"preserveOnDisk": False}
     )
     assert response.status_code == 204
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     assert_error(await http.get(f"/api/image/{image_id}/detail", headers=jwt(owner)), 404)
     assert_error(await http.get(f"/image/{image_id}.jpg"), 404)
     assert_error(await http.delete(f"/api/image/{image_id}", headers=jwt(owner)), 404)
@@ -468,7 +468,7 @@ async def test_delete_without_a_body_and_preserve_on_disk(http: httpx.AsyncClien
     assert (await http.get(f"/api/image/{image_id}/detail", headers=jwt(owner))).status_code == 200
     kept = await http.request("DELETE", f"/api/image/{image_id}", headers=jwt(admin), json={"preserveOnDisk": True})
     assert kept.status_code == 204
-    assert any(path.parent.name != "tmp" for path in stored_files(runtime.settings.data_dir))
+    assert any(path.parent.name != "tmp" for path in stored_files(runtime.settings))
     other = await uploaded(http, jwt(owner), img.make_jpeg(10, 10))
     assert (await http.delete(f"/api/image/{other}", headers=jwt(owner))).status_code == 204
 
@@ -484,7 +484,7 @@ async def test_file_too_large_is_422_with_sizes_in_mb(http: httpx.AsyncClient, r
     found = re.fullmatch(r"The file is too large \((\d+\.\d\d) MB\)\. Allowed maximum size is 1 MB\.", message)
     assert found is not None, message
     assert abs(float(found.group(1)) - 2.14) <= 0.01
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 async def test_invalid_mime_type_is_422_listing_the_allowed_ones(http: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -495,7 +495,7 @@ async def test_invalid_mime_type_is_422_listing_the_allowed_ones(http: httpx.Asy
         'The mime type of the file is invalid ("application/pdf"). '
         'Allowed mime types are "image/jpeg", "image/png", "image/webp", "image/gif".'
     )
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     avif = await upload(http, jwt(account), img.make_avif(8, 8), content_type="image/avif")
     assert 'invalid ("image/avif")' in assert_violation(avif, "image")
     unnamed = await upload(http, jwt(account), bytes(100), content_type="")
@@ -519,7 +519,7 @@ async def test_missing_or_corrupt_image_is_422(http: httpx.AsyncClient, runtime:
     account = await make_account(runtime)
     assert_violation(await upload(http, jwt(account), field="file"), "image")
     assert_violation(await upload(http, jwt(account), img.make_jpeg(50, 50)[:300]), "image")
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 @pytest.mark.parametrize("settings_overrides", [{"rate_limits": {"rules": {"slink.upload": "1/minute"}}}])

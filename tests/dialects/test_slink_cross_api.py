@@ -76,4 +76,4 @@ async def test_uploaded_through_v2_seen_and_deleted_here(http: httpx.AsyncClient
     assert (
         await http.get(f"/v2/images/{image_id}", params={"info": "true"}, headers=account.headers())
     ).status_code == 404
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []

@@ -199,7 +199,7 @@ async def test_upload_with_the_session_needs_the_csrf_token(
     http: httpx.AsyncClient, runtime: Runtime, settings: Settings
 ) -> None:
     browser = await sign_in(http, runtime)
-    before = stored_files(settings.data_dir)
+    before = stored_files(settings)
     assert_error(
         await http.post(
             f"{API}/upload", headers=browser.headers(csrf=False), files={"file": ("a.jpg", make_jpeg(8, 8))}
@@ -213,7 +213,7 @@ async def test_upload_with_the_session_needs_the_csrf_token(
         ),
         403,
     )
-    assert stored_files(settings.data_dir) == before
+    assert stored_files(settings) == before
     body = await upload(http, browser.headers())
     assert body["private"] is False
 
@@ -232,7 +232,7 @@ async def test_upload_not_authenticated(http: httpx.AsyncClient, runtime: Runtim
 
 async def test_upload_invalid_request(http: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
     key = await upload_key(runtime, http, await sign_in(http, runtime))
-    before = stored_files(settings.data_dir)
+    before = stored_files(settings)
     no_file = await http.post(f"{API}/upload", headers=key, files={"image": ("a.jpg", make_jpeg(8, 8))})
     assert_error(no_file, 400, "Invalid request")
     assert "file" in no_file.json()["error"]
@@ -241,35 +241,35 @@ async def test_upload_invalid_request(http: httpx.AsyncClient, runtime: Runtime,
         f"{API}/upload", headers=key, files={"file": ("a.jpg", make_jpeg(8, 8))}, data={"private": "perhaps"}
     )
     assert_error(bad_flag, 400, "Invalid request")
-    assert stored_files(settings.data_dir) == before
+    assert stored_files(settings) == before
 
 
 async def test_upload_file_type_not_allowed(http: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
     key = await upload_key(runtime, http, await sign_in(http, runtime))
-    before = stored_files(settings.data_dir)
+    before = stored_files(settings)
     response = await http.post(f"{API}/upload", headers=key, files={"file": ("a.jpg", b"plain text, no image")})
     assert_error(response, 400, "File type not allowed")
-    assert stored_files(settings.data_dir) == before
+    assert stored_files(settings) == before
 
 
 @pytest.mark.parametrize("settings_overrides", [{"uploads": {"max_file_bytes": 4096}}])
 async def test_upload_file_too_large(http: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
     key = await upload_key(runtime, http, await sign_in(http, runtime))
-    before = stored_files(settings.data_dir)
+    before = stored_files(settings)
     big = make_png(300, 300)
     assert len(big) > 4096
     assert_error(await http.post(f"{API}/upload", headers=key, files={"file": ("a.png", big)}), 400, "File too large")
-    assert stored_files(settings.data_dir) == before
+    assert stored_files(settings) == before
 
 
 @pytest.mark.parametrize("settings_overrides", [{"quotas": {"user_images": 1}}])
 async def test_upload_storage_limit_reached(http: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
     key = await upload_key(runtime, http, await sign_in(http, runtime))
     await upload(http, key, make_jpeg(8, 8))
-    before = stored_files(settings.data_dir)
+    before = stored_files(settings)
     response = await http.post(f"{API}/upload", headers=key, files={"file": ("b.jpg", make_jpeg(9, 9))})
     assert_error(response, 400, "Storage limit reached")
-    assert stored_files(settings.data_dir) == before
+    assert stored_files(settings) == before
 
 
 # --- private images and GET /{uuid}.{ext} ---
@@ -438,7 +438,7 @@ async def test_delete(http: httpx.AsyncClient, runtime: Runtime, settings: Setti
     assert response.json() == {"message": "Image deleted", "uuid": body["uuid"]}
     assert_error(await http.delete(path, headers=alice.headers()), 404)
     assert_error(await http.get(f"/uploadkey/{body['uuid']}.jpg"), 404)
-    assert not [p for p in stored_files(settings.data_dir) if "blobs" in p.parts]
+    assert not [p for p in stored_files(settings) if "blobs" in p.parts]
 
 
 # --- 500 ---

@@ -152,7 +152,7 @@ async def test_other_formats_are_refused(
 ) -> None:
     response = await upload(http, tenant, [("file", ("x.gif", data, "image/gif"))])
     assert_error(response, 415, "unsupported_format")
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 async def test_a_bad_file_among_several_stores_none(
@@ -161,7 +161,7 @@ async def test_a_bad_file_among_several_stores_none(
     files = [*jpeg_files(2), ("file", ("bad.gif", img.make_gif(10, 10), "image/gif"))]
     body = assert_error(await upload(http, tenant, files), 415, "unsupported_format")
     assert body["error"]["details"]["file"] == 2
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     assert (await http.get(base(), headers=key(tenant))).json() == []
 
 
@@ -172,7 +172,7 @@ async def test_at_most_4_images_per_request(http: httpx.AsyncClient, runtime: Ru
     error = assert_error(response, 400, "invalid_input", field="file")
     assert "at most 4" in error["error"]["message"]
     assert len((await http.get(base(), headers=key(tenant))).json()) == 4  # the fifth upload stored nothing
-    assert len(stored_files(runtime.settings.data_dir)) == 4  # the four originals, no temp file left
+    assert len(stored_files(runtime.settings)) == 4  # the four originals, no temp file left
 
 
 async def test_the_field_must_be_file(http: httpx.AsyncClient, tenant: ApiClient) -> None:
@@ -305,7 +305,7 @@ async def test_delete(http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClie
     assert response.json() == {"success": True, "deletedId": image_id}
     assert_error(await http.get(f"{base()}/{image_id}", headers=key(tenant)), 404, "image_not_found")
     assert_error(await http.delete(f"{base()}/{image_id}", headers=key(tenant)), 404, "image_not_found")
-    assert stored_files(runtime.settings.data_dir) == []  # its file went with it
+    assert stored_files(runtime.settings) == []  # its file went with it
     assert (await http.get(base(), headers=key(tenant))).json() == []
 
 
@@ -361,7 +361,7 @@ async def test_delete_group_deletes_all_its_images(
     }
     remaining = [json.loads(item)["_id"] for item in (await http.get(base(), headers=key(tenant))).json()]
     assert remaining == [image_id_of(keep["files"][0])]
-    assert len(stored_files(runtime.settings.data_dir)) == 1
+    assert len(stored_files(runtime.settings)) == 1
     assert_error(await http.get(f"{base()}/group/{body['groupId']}", headers=key(tenant)), 404, "group_not_found")
 
 
@@ -494,7 +494,7 @@ async def test_unknown_paths_under_api_users_answer_in_this_shape(http: httpx.As
 @pytest.mark.parametrize("settings_overrides", [{"quotas": {"client_images": 1}}])
 async def test_quota_refusals_keep_the_shape(http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient) -> None:
     assert_error(await upload(http, tenant, jpeg_files(2)), 403, "quota_exceeded")
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
 
 
 @pytest.mark.parametrize("settings_overrides", [{"dialects": {"userimages": {"prefix": "/wecomplete"}}}])

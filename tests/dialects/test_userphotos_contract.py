@@ -305,7 +305,7 @@ async def test_file_too_large_is_413_and_leaves_nothing(
     assert len(big) > 20_000
     body = assert_error(await upload(http, tenant, big), 413, "FILE_TOO_LARGE")
     assert "19.5 KB" in body["error"]["details"]  # says which limit
-    assert stored_files(runtime.settings.data_dir) == []
+    assert stored_files(runtime.settings) == []
     assert (await upload(http, tenant, img.make_jpeg(20, 20))).status_code == 200
 
 

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from pinhole.storage import BlobStore, create_blob_store
-from tests.support.s3server import S3Server, s3_server
-
-__all__ = ["s3_server"]  # the session fixture, shared with the S3-specific tests
+from tests.support.s3server import S3Server  # its session fixture `s3_server` comes from tests/conftest.py
 
 
 def _local(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
