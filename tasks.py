@@ -2,8 +2,11 @@
 """Bootstrap and run pinhole with nothing but Python installed.
 
     python3 tasks.py serve [ARGS...]   run the service on the embedded default (SQLite + ./data)
-    python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict) and the whole test suite
-                                              (installs Debian's chromium + chromium-driver for the browser tests)
+    python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict) and the whole test suite,
+                                              twice: on the embedded stack (SQLite + local files) and on the
+                                              scaled one (PostgreSQL + S3 server + Redis); PINHOLE_TEST_STACK=
+                                              embedded|scaled runs one (installs Debian's chromium +
+                                              chromium-driver for the browser tests)
 
 Both create `.venv` on first use and install pinhole with its dev tools into it (again whenever
 pyproject.toml changes).
@@ -22,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".pinhole-installed"
+STACKS = ("embedded", "scaled")  # tests/conftest.py says what each means
 
 
 def _run(*cmd: str | Path) -> None:
@@ -60,7 +64,18 @@ def test(args: list[str]) -> None:
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
     _run(BIN / "mypy")
-    _run(BIN / "python", "-m", "pytest", *args)
+    stacks = [os.environ["PINHOLE_TEST_STACK"]] if os.environ.get("PINHOLE_TEST_STACK") else list(STACKS)
+    failed = [stack for stack in stacks if _pytest_on(stack, args) != 0]
+    if failed:
+        print(f"FAILED on the {' and the '.join(failed)} stack", flush=True)
+        sys.exit(1)
+
+
+def _pytest_on(stack: str, args: list[str]) -> int:
+    """Both stacks always run, so one run tells about both."""
+    print(f"+ PINHOLE_TEST_STACK={stack} {BIN / 'python'} -m pytest {' '.join(args)}", flush=True)
+    command = [str(BIN / "python"), "-m", "pytest", *args]
+    return subprocess.run(command, cwd=ROOT, env={**os.environ, "PINHOLE_TEST_STACK": stack}, check=False).returncode
 
 
 def main() -> None:

@@ -246,9 +246,7 @@ async def test_replacement_under_concurrent_reads(
         current = await session.scalar(select(Avatar.content_hash))
     assert current is not None
     assert {path.name for path in stored_files(runtime.settings) if "originals" in path.parts} == {current}
-    assert {path.parent.name for path in stored_files(runtime.settings) if "variants" in path.parts} <= {
-        current
-    }
+    assert {path.parent.name for path in stored_files(runtime.settings) if "variants" in path.parts} <= {current}
 
 
 def response_height(response: httpx.Response) -> int:
