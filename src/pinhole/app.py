@@ -30,7 +30,7 @@ from pinhole.api.mounting import (
 from pinhole.api.v2.fastpath import WarmDelivery
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
-from pinhole.db.engine import Database
+from pinhole.db.engine import Database, PoolOptions
 from pinhole.dialects import DIALECTS
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
@@ -53,6 +53,17 @@ from pinhole.storage.factory import create_blob_store
 from pinhole.web import build_router as build_web_router
 
 log = logging.getLogger(__name__)
+
+
+def build_pool_options(settings: Settings) -> PoolOptions:
+    database = settings.database
+    return PoolOptions(
+        size=database.pool_size,
+        max_overflow=database.max_overflow,
+        timeout_seconds=database.pool_timeout_seconds,
+        recycle_seconds=database.pool_recycle_seconds,
+        statement_timeout_seconds=database.statement_timeout_seconds,
+    )
 
 
 def build_accounts(settings: Settings, db: Database) -> Accounts:
@@ -121,7 +132,7 @@ def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCac
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
-    db = Database(settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo)
+    db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
     store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
     pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
     usage = UsageBuffer(db)

@@ -161,6 +161,17 @@ class Overloaded(PinholeError):
         self.retry_after = retry_after
 
 
+class DatabaseBusy(PinholeError):
+    """No database connection came free in time, or the server cancelled a statement that ran too long."""
+
+    status = 503
+    code = "database_busy"
+
+    def __init__(self, message: str = "The database is busy; retry shortly.", *, retry_after: int = 2):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StorageError(PinholeError):
     """The blob store failed; the message is generic, the cause is logged."""
 

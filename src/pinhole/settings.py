@@ -37,6 +37,31 @@ class DatabaseSettings(BaseModel):
         "(run `pinhole db upgrade`).",
     )
     pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
+    max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=500,
+        description="Extra connections a busy process may open above `pool_size` (PostgreSQL).",
+    )
+    pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="How long a request waits for a free connection before failing with 503 (PostgreSQL).",
+    )
+    pool_recycle_seconds: int = Field(
+        default=1800,
+        ge=0,
+        description="Connections older than this are replaced (0 = never); keeps proxies and failovers from "
+        "leaving dead connections in the pool (PostgreSQL).",
+    )
+    statement_timeout_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="The server cancels any statement running longer (0 = no limit); a cancelled request answers "
+        "503 (PostgreSQL `statement_timeout`).",
+    )
     echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
 
 

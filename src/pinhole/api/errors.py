@@ -12,13 +12,14 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from pinhole.api import ratelimit
-from pinhole.errors import InvalidInput, MethodNotAllowed, NotFound, PinholeError
+from pinhole.errors import DatabaseBusy, InvalidInput, MethodNotAllowed, NotFound, PinholeError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,17 @@ def from_validation_error(exc: RequestValidationError) -> InvalidInput:
     field = ".".join(loc) or None
     message = str(first.get("msg", "Invalid request."))
     return InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout`
+
+
+def is_database_busy(exc: Exception) -> bool:
+    """The pool had no free connection in time, or PostgreSQL cancelled a statement past `statement_timeout`:
+    load, not a bug, so 503 with Retry-After rather than 500."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):
+        return True
+    return isinstance(exc, sqlalchemy.exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED
 
 
 def render_with_headers(request: Request, error: PinholeError, render: Renderer) -> Response:
@@ -62,7 +74,10 @@ def route_class(render: Renderer) -> type[APIRoute]:
                     return render_with_headers(request, error, render)
                 except RequestValidationError as exc:
                     return render_with_headers(request, from_validation_error(exc), render)
-                except Exception:
+                except Exception as exc:
+                    if is_database_busy(exc):
+                        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+                        return render_with_headers(request, DatabaseBusy(), render)
                     log.exception("unhandled error on %s %s", request.method, request.url.path)
                     return render(request, InternalError("Something went wrong on our side."))
 

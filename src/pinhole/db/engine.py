@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -41,10 +42,37 @@ def _sqlite_engine(url: str, *, echo: bool, immediate: bool | None) -> AsyncEngi
     return engine
 
 
+@dataclass(frozen=True)
+class PoolOptions:
+    """How a PostgreSQL process holds its connections (SQLite opens a file, none of this applies)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_seconds: float = 10.0
+    recycle_seconds: int = 1800
+    statement_timeout_seconds: float = 30.0
+
+
+def _postgres_engine(url: str, *, echo: bool, pool: PoolOptions) -> AsyncEngine:
+    server_settings = {"application_name": "pinhole"}
+    if pool.statement_timeout_seconds > 0:
+        server_settings["statement_timeout"] = str(round(pool.statement_timeout_seconds * 1000))
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        pool_timeout=pool.timeout_seconds,
+        pool_recycle=pool.recycle_seconds or -1,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
+    )
+
+
 class Database:
     """The process's engines and session factories."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False):
+    def __init__(self, url: str, *, pool: PoolOptions | None = None, echo: bool = False):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -52,9 +80,7 @@ class Database:
             self.read_engine = _sqlite_engine(url, echo=echo, immediate=None)
             self.write_engine = _sqlite_engine(url, echo=echo, immediate=True)
         else:
-            self.read_engine = create_async_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
+            self.read_engine = _postgres_engine(url, echo=echo, pool=pool or PoolOptions())
             self.write_engine = self.read_engine
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
