@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.db.engine import Database
@@ -144,7 +144,9 @@ async def paginate(
     ordered = base.order_by(model.created_at.desc(), model.id.desc())
     if cursor is not None:
         created, last_id = decode_cursor(cursor)
-        after = or_(model.created_at < created, and_(model.created_at == created, model.id < last_id))
+        # A row-value comparison, not `a < x OR (a = x AND id < y)`: both databases turn it into the start of an
+        # index range, so a deep cursor reads one page of rows (tests/db/test_listing_plans.py checks the plans).
+        after = tuple_(model.created_at, model.id) < tuple_(created, last_id)
         rows = list(await session.scalars(ordered.where(after).limit(limit + 1)))
         total = None
     else:
