@@ -156,15 +156,18 @@ def _started(
 
 
 @contextlib.contextmanager
-def pinhole_server(*, workers: int = 1, settings: dict[str, str] | None = None) -> Iterator[ServerProcess]:
-    """`pinhole serve` on a free port with a temp PINHOLE_DATA_DIR and an API client `bench`."""
+def pinhole_server(
+    *, workers: int = 1, settings: dict[str, str] | None = None, api_key: str | None = None
+) -> Iterator[ServerProcess]:
+    """`pinhole serve` on a free port with a temp PINHOLE_DATA_DIR and an API client `bench` (or `api_key`, for
+    an instance sharing its database with another that made the client)."""
     data_dir = Path(tempfile.mkdtemp(prefix="pinhole-bench-"))
     env = clean_env(PINHOLE_DATA_DIR=str(data_dir), **(settings or {}))
     command = [*pinhole_command(), "serve", "--workers", str(workers)]
     try:
         with _started(command, env=env, log_path=data_dir / "server.log") as server:
             _wait_ready(server, "/v2/status")
-            server.api_key = create_client(env)
+            server.api_key = api_key or create_client(env)
             server.headers = {"X-API-Key": server.api_key}
             yield server
     finally:
