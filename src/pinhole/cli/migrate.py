@@ -91,6 +91,14 @@ VerifyOption = Annotated[
     bool,
     typer.Option("--verify", help="After copying, read every blob back from the target and check size and hash."),
 ]
+RehashOption = Annotated[
+    bool,
+    typer.Option(
+        "--rehash",
+        help="Skip a blob already in the target only if its content hash matches too (reads it back); "
+        "replaces damaged copies that --verify reported. Default: same size is enough.",
+    ),
+]
 VerifyOnlyOption = Annotated[bool, typer.Option("--verify-only", help="Only verify the target; copy nothing.")]
 
 
@@ -101,7 +109,14 @@ class _StorageRun:
 
 
 async def _storage(
-    settings: Settings, target: TargetStore, *, concurrency: int, retries: int, copy: bool, verify: bool
+    settings: Settings,
+    target: TargetStore,
+    *,
+    concurrency: int,
+    retries: int,
+    rehash: bool,
+    copy: bool,
+    verify: bool,
 ) -> _StorageRun:
     database = Database(settings.database_url)
     source: BlobStore = create_blob_store(
@@ -121,6 +136,7 @@ async def _storage(
                     target=destination,
                     concurrency=concurrency,
                     retries=retries,
+                    rehash=rehash,
                     progress=lambda _entry, _outcome: bar.advance(),
                 )
         if verify:
@@ -178,6 +194,7 @@ def storage(
     concurrency: ConcurrencyOption = 8,
     retries: RetriesOption = 3,
     verify: VerifyOption = False,
+    rehash: RehashOption = False,
     verify_only: VerifyOnlyOption = False,
     as_json: JsonOption = False,
     config: ConfigOption = None,
@@ -195,6 +212,7 @@ def storage(
             target,
             concurrency=concurrency,
             retries=retries,
+            rehash=rehash,
             copy=not verify_only,
             verify=verify or verify_only,
         )

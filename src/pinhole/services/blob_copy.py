@@ -4,7 +4,8 @@ Keys come from the database (`blobs` and `variants`), not from listing the sourc
 are copied (no temp files, health probes or foreign objects), and each comes with the size and hash to check it by.
 Originals are named by their SHA-256 content hash; a variant's `etag` is the start of the SHA-256 of its bytes.
 
-A key whose target already holds a blob of the expected size is skipped, so a rerun resumes an interrupted copy.
+A key whose target already holds a blob of the expected size is skipped, so a rerun resumes an interrupted copy
+(with `rehash`, its content must match too, so a rerun also replaces damaged copies).
 Bytes read from the source are checked (size, and hash) before they are written, so a damaged source blob is
 reported, not spread. Transient storage failures are retried with exponential back-off; a blob missing from the
 source is not retried.
@@ -86,8 +87,19 @@ class _Permanent(Exception):
     """A failure that retrying cannot fix."""
 
 
-async def _copy_one(entry: BlobEntry, source: BlobStore, target: BlobStore) -> Outcome:
-    if await target.stat(entry.key) == entry.size:
+async def _already_there(entry: BlobEntry, target: BlobStore, rehash: bool) -> bool:
+    if await target.stat(entry.key) != entry.size:
+        return False
+    if not rehash:
+        return True
+    try:
+        return _check(entry, await target.get_bytes(entry.key)) is None
+    except BlobNotFound:
+        return False
+
+
+async def _copy_one(entry: BlobEntry, source: BlobStore, target: BlobStore, rehash: bool) -> Outcome:
+    if await _already_there(entry, target, rehash):
         return Outcome.SKIPPED
     try:
         data = await source.get_bytes(entry.key)
@@ -101,11 +113,11 @@ async def _copy_one(entry: BlobEntry, source: BlobStore, target: BlobStore) -> O
 
 
 async def _with_retries(
-    entry: BlobEntry, source: BlobStore, target: BlobStore, retries: int, backoff: float
+    entry: BlobEntry, source: BlobStore, target: BlobStore, retries: int, backoff: float, rehash: bool
 ) -> Outcome:
     for attempt in range(retries + 1):
         try:
-            return await _copy_one(entry, source, target)
+            return await _copy_one(entry, source, target, rehash)
         except StorageError as exc:
             if attempt == retries:
                 raise _Permanent(f"storage failed after {retries + 1} attempt(s): {_cause(exc)}") from exc
@@ -148,14 +160,19 @@ async def copy_blobs(
     concurrency: int = 8,
     retries: int = 3,
     backoff: float = DEFAULT_BACKOFF_SECONDS,
+    rehash: bool = False,
     progress: Progress | None = None,
 ) -> Report:
-    """Copy `entries` from `source` to `target`; never raises for one blob, the report lists the failures."""
+    """Copy `entries` from `source` to `target`; never raises for one blob, the report lists the failures.
+
+    A blob already in the target with the expected size is skipped; with `rehash` its content hash must match too
+    (it is read back), so damaged copies found by `verify_blobs` are replaced.
+    """
     report = Report(total=len(entries))
 
     async def work(entry: BlobEntry) -> None:
         try:
-            outcome = await _with_retries(entry, source, target, retries, backoff)
+            outcome = await _with_retries(entry, source, target, retries, backoff, rehash)
         except _Permanent as exc:
             report.failures[entry.key] = str(exc)
             outcome = Outcome.FAILED
