@@ -21,7 +21,7 @@ from tests.support import images as img
 from tests.support.s3server import S3Server, s3_server
 
 __all__ = ["s3_server"]  # the session fixture
-from tests.test_cli_cache import Completed, pinhole
+from tests.test_cli_cache import Completed, _run_pinhole, pinhole
 
 pytestmark = pytest.mark.anyio
 
@@ -228,3 +228,14 @@ async def test_verify_finds_damaged_and_missing_blobs(
     assert (repaired["copy"]["copied"], repaired["copy"]["skipped"]) == (1, 1)
     assert repaired["verify"]["failed"] == 0
     assert (root / original).read_bytes() == (await stored(runtime, "originals/"))[original]
+
+
+def test_unusable_targets_are_refused(settings: Settings, tmp_path: Path) -> None:
+    same = env_file(tmp_path / "same.env", {"PINHOLE_STORAGE__LOCAL_ROOT": str(settings.blob_root)})
+    no_bucket = env_file(tmp_path / "s3.env", {"PINHOLE_STORAGE__BACKEND": "s3"})
+    env = {"PINHOLE_DATA_DIR": str(settings.data_dir)}
+    refused = _run_pinhole(settings, ("migrate", "storage", "--to", str(same)), env)
+    assert (refused.returncode, "the target store is the configured store" in refused.stderr) == (2, True)
+    refused = _run_pinhole(settings, ("migrate", "storage", "--to", str(no_bucket)), env)
+    assert refused.returncode == 2
+    assert "PINHOLE_STORAGE: Value error, backend `s3` needs a bucket" in refused.stderr
