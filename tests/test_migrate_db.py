@@ -166,3 +166,11 @@ async def test_a_non_empty_target_needs_force(
     assert result.returncode == 0, result.stdout + result.stderr
     assert report["tables"]["images"] == {"source": 2, "target": 2}
     assert report["counterDrift"] == []
+
+
+async def test_unusable_targets_are_refused(settings: Settings, runtime: Runtime, free_tcp_port: int) -> None:
+    unreachable = await pinhole(settings, "migrate", "db", "--to", f"postgresql://postgres@127.0.0.1:{free_tcp_port}/x")
+    assert unreachable.returncode == 1
+    assert "error: database error: ConnectionRefusedError" in unreachable.stderr
+    itself = await pinhole(settings, "migrate", "db", "--to", settings.database_url)
+    assert (itself.returncode, "the target database is the configured database" in itself.stderr) == (2, True)

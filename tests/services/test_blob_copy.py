@@ -29,6 +29,14 @@ class FlakyStore(LocalBlobStore):
         self.most_in_flight = 0
 
     async def put_bytes(self, key: str, data: bytes) -> None:
+        await self._attempt(key)
+        await super().put_bytes(key, data)
+
+    async def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
+        await self._attempt(key)
+        return await super().put_file(key, path, move=move)
+
+    async def _attempt(self, key: str) -> None:
         self.attempts[key] += 1
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -36,7 +44,6 @@ class FlakyStore(LocalBlobStore):
             await anyio.sleep(0)  # let the other workers in
             if self.attempts[key] <= self.failures:
                 raise StorageError("The image storage is unavailable.") from OSError("disk on fire")
-            await super().put_bytes(key, data)
         finally:
             self.in_flight -= 1
 
@@ -52,12 +59,21 @@ async def blobs(store: LocalBlobStore, count: int) -> list[BlobEntry]:
     return entries
 
 
-async def test_transient_failures_are_retried(tmp_path: Path) -> None:
+SPOOLED = {"in_memory_max": 4}  # every test blob is larger: copied through a temp file
+
+
+@pytest.mark.parametrize("how", [{}, SPOOLED], ids=["in-memory", "spooled"])
+async def test_transient_failures_are_retried(tmp_path: Path, how: dict[str, int]) -> None:
     source = LocalBlobStore(tmp_path / "a")
     target = FlakyStore(tmp_path / "b", failures=2)
     entries = await blobs(source, 4)
-    report = await copy_blobs(entries=entries, source=source, target=target, retries=2, backoff=0)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    report = await copy_blobs(
+        entries=entries, source=source, target=target, retries=2, backoff=0, spool_dir=spool, **how
+    )
     assert report.failures == {}
+    assert list(spool.iterdir()) == []
     assert (report.copied, report.skipped) == (4, 0)
     assert set(target.attempts.values()) == {3}
     assert (await verify_blobs(entries=entries, target=target)).ok
@@ -72,13 +88,16 @@ async def test_a_blob_is_given_up_after_its_retries(tmp_path: Path) -> None:
     assert target.attempts[entry.key] == 3
 
 
-async def test_missing_or_damaged_source_blobs_are_reported_not_copied(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", [{}, SPOOLED], ids=["in-memory", "spooled"])
+async def test_missing_or_damaged_source_blobs_are_reported_not_copied(tmp_path: Path, how: dict[str, int]) -> None:
     source = LocalBlobStore(tmp_path / "a")
     target = FlakyStore(tmp_path / "b")
     missing, damaged, fine = await blobs(source, 3)
     await source.delete(missing.key)
     await source.put_bytes(damaged.key, b"x" * damaged.size)
-    report = await copy_blobs(entries=[missing, damaged, fine], source=source, target=target, retries=3, backoff=0)
+    report = await copy_blobs(
+        entries=[missing, damaged, fine], source=source, target=target, retries=3, backoff=0, **how
+    )
     assert report.failures == {
         missing.key: "missing from the source store",
         damaged.key: "source blob is damaged: content hash differs from the one recorded",

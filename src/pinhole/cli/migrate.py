@@ -14,8 +14,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from pinhole.cli.common import ConfigOption, JsonOption, emit, fail, run, settings_from
+from pinhole.cli.db import apply_migrations
 from pinhole.cli.progress import ProgressReport
 from pinhole.db.engine import Database
 from pinhole.services import blob_copy, db_copy
@@ -127,6 +129,7 @@ async def _storage(
     )
     try:
         entries = await blob_copy.known_blobs(db=database)
+        settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         copied = verified = None
         if copy:
             with ProgressReport("copying blobs", len(entries)) as bar:
@@ -137,6 +140,7 @@ async def _storage(
                     concurrency=concurrency,
                     retries=retries,
                     rehash=rehash,
+                    spool_dir=settings.tmp_dir,
                     progress=lambda _entry, _outcome: bar.advance(),
                 )
         if verify:
@@ -241,6 +245,8 @@ BatchOption = Annotated[int, typer.Option("--batch-size", min=1, max=100_000, he
 
 
 async def _db(settings: Settings, url: str, *, force: bool, batch_size: int) -> db_copy.DbCopyReport:
+    if settings.should_auto_migrate:
+        await apply_migrations(settings)  # as `pinhole serve` would on the embedded default
     source, target = Database(settings.database_url), Database(url)
     try:
         with ProgressReport("copying rows", None) as bar:
@@ -254,6 +260,12 @@ async def _db(settings: Settings, url: str, *, force: bool, batch_size: int) -> 
     finally:
         await target.dispose()
         await source.dispose()
+
+
+def _db_error(exc: BaseException) -> str:
+    """The driver's own error (first line): SQLAlchemy's wrapper would add the statement and its row values."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
 
 
 def _db_text(report: db_copy.DbCopyReport) -> str:
@@ -283,7 +295,10 @@ def db(
     url = normalize_database_url(to)
     if url == settings.database_url:
         fail("the target database is the configured database", code=2)
-    report = run(_db(settings, url, force=force, batch_size=batch_size))
+    try:
+        report = run(_db(settings, url, force=force, batch_size=batch_size))
+    except (OSError, SQLAlchemyError) as exc:
+        fail(f"database error: {_db_error(exc)}")
     data = {
         "tables": {name: {"source": s, "target": t} for name, (s, t) in report.tables.items()},
         "counterDrift": [

@@ -52,5 +52,5 @@ class ProgressReport:
     ) -> None:
         if self._bar is not None:
             self._bar.stop()
-        else:
+        elif kind is None:
             self._line(None)

@@ -16,10 +16,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import os
+import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 import anyio
+from anyio import to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy import select
 
@@ -31,6 +36,9 @@ from pinhole.storage.base import BlobStore
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF_SECONDS = 0.5
+IN_MEMORY_MAX_BYTES = 8 * 1024 * 1024
+"""Blobs up to this size are copied in memory; larger ones through a temp file."""
+CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,56 +82,95 @@ async def known_blobs(*, db: Database) -> list[BlobEntry]:
     return [BlobEntry(key, size, digest) for key, size, digest in [*originals, *variants]]
 
 
-def _check(entry: BlobEntry, data: bytes) -> str | None:
-    """Why `data` is not the blob `entry` describes, or None."""
-    if len(data) != entry.size:
-        return f"size {len(data)}, expected {entry.size}"
-    if not hashlib.sha256(data).hexdigest().startswith(entry.sha256):
+def _mismatch(entry: BlobEntry, size: int, sha256: str) -> str | None:
+    """Why a blob of `size` bytes hashing to `sha256` is not the one `entry` describes, or None."""
+    if size != entry.size:
+        return f"size {size}, expected {entry.size}"
+    if not sha256.startswith(entry.sha256):
         return "content hash differs from the one recorded"
     return None
+
+
+async def _hash_stream(store: BlobStore, key: str, sink: Callable[[bytes], object] | None = None) -> tuple[int, str]:
+    """Size and SHA-256 of a stored blob, read in chunks (memory stays at one chunk); `sink` gets every chunk."""
+    digest, size = hashlib.sha256(), 0
+    async for chunk in store.stream(key, chunk_size=CHUNK_BYTES):
+        digest.update(chunk)
+        size += len(chunk)
+        if sink is not None:
+            await to_thread.run_sync(sink, chunk)
+    return size, digest.hexdigest()
 
 
 class _Permanent(Exception):
     """A failure that retrying cannot fix."""
 
 
-async def _already_there(entry: BlobEntry, target: BlobStore, rehash: bool) -> bool:
-    if await target.stat(entry.key) != entry.size:
-        return False
-    if not rehash:
-        return True
-    try:
-        return _check(entry, await target.get_bytes(entry.key)) is None
-    except BlobNotFound:
-        return False
+@dataclass(frozen=True)
+class _Copier:
+    source: BlobStore
+    target: BlobStore
+    retries: int
+    backoff: float
+    rehash: bool
+    in_memory_max: int
+    spool_dir: Path | None
 
+    async def copy(self, entry: BlobEntry) -> Outcome:
+        for attempt in range(self.retries + 1):
+            try:
+                return await self._copy_once(entry)
+            except StorageError as exc:
+                if attempt == self.retries:
+                    raise _Permanent(f"storage failed after {attempt + 1} attempt(s): {_cause(exc)}") from exc
+                log.info("copy of %s failed (attempt %d), retrying: %s", entry.key, attempt + 1, _cause(exc))
+                await anyio.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
 
-async def _copy_one(entry: BlobEntry, source: BlobStore, target: BlobStore, rehash: bool) -> Outcome:
-    if await _already_there(entry, target, rehash):
-        return Outcome.SKIPPED
-    try:
-        data = await source.get_bytes(entry.key)
-    except BlobNotFound:
-        raise _Permanent("missing from the source store") from None
-    problem = _check(entry, data)
-    if problem is not None:
-        raise _Permanent(f"source blob is damaged: {problem}")
-    await target.put_bytes(entry.key, data)
-    return Outcome.COPIED
-
-
-async def _with_retries(
-    entry: BlobEntry, source: BlobStore, target: BlobStore, retries: int, backoff: float, rehash: bool
-) -> Outcome:
-    for attempt in range(retries + 1):
+    async def _copy_once(self, entry: BlobEntry) -> Outcome:
+        if await self._already_there(entry):
+            return Outcome.SKIPPED
         try:
-            return await _copy_one(entry, source, target, rehash)
-        except StorageError as exc:
-            if attempt == retries:
-                raise _Permanent(f"storage failed after {retries + 1} attempt(s): {_cause(exc)}") from exc
-            log.info("copy of %s failed (attempt %d), retrying: %s", entry.key, attempt + 1, _cause(exc))
-            await anyio.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")
+            if entry.size <= self.in_memory_max:
+                await self._copy_in_memory(entry)
+            else:
+                await self._copy_spooled(entry)
+        except BlobNotFound:
+            raise _Permanent("missing from the source store") from None
+        return Outcome.COPIED
+
+    async def _already_there(self, entry: BlobEntry) -> bool:
+        if await self.target.stat(entry.key) != entry.size:
+            return False
+        if not self.rehash:
+            return True
+        try:
+            return _mismatch(entry, *await _hash_stream(self.target, entry.key)) is None
+        except BlobNotFound:
+            return False
+
+    async def _copy_in_memory(self, entry: BlobEntry) -> None:
+        data = await self.source.get_bytes(entry.key)
+        self._check_source(entry, len(data), hashlib.sha256(data).hexdigest())
+        await self.target.put_bytes(entry.key, data)
+
+    async def _copy_spooled(self, entry: BlobEntry) -> None:
+        """Large blobs go through a temp file, so memory stays bounded (and S3 targets upload in parts)."""
+        fd, name = await to_thread.run_sync(partial(tempfile.mkstemp, prefix=".migrate-", dir=self.spool_dir))
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                size, sha256 = await _hash_stream(self.source, entry.key, file.write)
+            self._check_source(entry, size, sha256)
+            await self.target.put_file(entry.key, path, move=True)
+        finally:
+            await to_thread.run_sync(partial(path.unlink, missing_ok=True))
+
+    @staticmethod
+    def _check_source(entry: BlobEntry, size: int, sha256: str) -> None:
+        problem = _mismatch(entry, size, sha256)
+        if problem is not None:
+            raise _Permanent(f"source blob is damaged: {problem}")
 
 
 def _cause(exc: BaseException) -> str:
@@ -161,18 +208,22 @@ async def copy_blobs(
     retries: int = 3,
     backoff: float = DEFAULT_BACKOFF_SECONDS,
     rehash: bool = False,
+    in_memory_max: int = IN_MEMORY_MAX_BYTES,
+    spool_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> Report:
     """Copy `entries` from `source` to `target`; never raises for one blob, the report lists the failures.
 
     A blob already in the target with the expected size is skipped; with `rehash` its content hash must match too
-    (it is read back), so damaged copies found by `verify_blobs` are replaced.
+    (it is read back), so damaged copies found by `verify_blobs` are replaced. Blobs larger than `in_memory_max`
+    are copied through a temp file in `spool_dir` (default: the system's temp folder).
     """
     report = Report(total=len(entries))
+    copier = _Copier(source, target, retries, backoff, rehash, in_memory_max, spool_dir)
 
     async def work(entry: BlobEntry) -> None:
         try:
-            outcome = await _with_retries(entry, source, target, retries, backoff, rehash)
+            outcome = await copier.copy(entry)
         except _Permanent as exc:
             report.failures[entry.key] = str(exc)
             outcome = Outcome.FAILED
@@ -191,15 +242,13 @@ async def copy_blobs(
 async def _verify_one(entry: BlobEntry, target: BlobStore, retries: int, backoff: float) -> str | None:
     for attempt in range(retries + 1):
         try:
-            data = await target.get_bytes(entry.key)
+            return _mismatch(entry, *await _hash_stream(target, entry.key))
         except BlobNotFound:
             return "missing from the target store"
         except StorageError as exc:
             if attempt == retries:
-                return f"could not be read after {retries + 1} attempt(s): {_cause(exc)}"
+                return f"could not be read after {attempt + 1} attempt(s): {_cause(exc)}"
             await anyio.sleep(backoff * 2**attempt)
-            continue
-        return _check(entry, data)
     raise AssertionError("unreachable")
 
 
