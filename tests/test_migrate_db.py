@@ -162,7 +162,7 @@ async def test_a_non_empty_target_needs_force(
     assert "not empty" in refused.stderr
     assert "--force" in refused.stderr
 
-    result, report = await migrate_db(settings, target_url, "--force")
+    result, report = await migrate_db(settings, target_url, "--force", "--batch-size", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert report["tables"]["images"] == {"source": 2, "target": 2}
     assert report["counterDrift"] == []

@@ -147,8 +147,13 @@ def source_env(settings: Settings, server: S3Server) -> dict[str, str]:
     return s3_env(server, settings.storage.s3.bucket, prefix="app/")
 
 
-def local_target(tmp_path: Path) -> tuple[Path, Path]:
+def local_target(tmp_path: Path, *, toml: bool = False) -> tuple[Path, Path]:
+    """A folder, described by an env file or by a TOML settings file (whose other sections are ignored)."""
     root = tmp_path / "moved-blobs"
+    if toml:
+        path = tmp_path / "target.toml"
+        path.write_text(f'[server]\nport = 1\n\n[storage]\nbackend = "local"\nlocal_root = "{root}"\n')
+        return root, path
     return root, env_file(tmp_path / "target.env", {"PINHOLE_STORAGE__LOCAL_ROOT": str(root)})
 
 
@@ -195,7 +200,7 @@ async def test_verify_finds_damaged_and_missing_blobs(
     settings: Settings, runtime: Runtime, http: httpx.AsyncClient, tenant: ApiClient, tmp_path: Path
 ) -> None:
     await photos_with_variants(http, tenant, 1)
-    root, target = local_target(tmp_path)
+    root, target = local_target(tmp_path, toml=True)
     result, _ = await migrate(settings, "--to", str(target))
     assert result.returncode == 0, result.stdout
     [original] = (await stored(runtime, "originals/")).keys()
