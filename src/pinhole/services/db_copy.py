@@ -79,6 +79,15 @@ async def _empty(conn: AsyncConnection, *, postgres: bool) -> None:
         await conn.execute(table.delete())
 
 
+async def _snapshot(conn: AsyncConnection, *, sqlite: bool) -> None:
+    """Read every table from one snapshot, so rows written meanwhile cannot break foreign keys in the copy."""
+    if sqlite:
+        # The read engine runs in autocommit; an explicit deferred BEGIN pins one WAL snapshot without locking writers.
+        await conn.exec_driver_sql("BEGIN")
+    else:
+        await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
 async def _copy_table(
     source: AsyncConnection, target: AsyncConnection, table: Table, batch_size: int, progress: Progress | None
 ) -> None:
@@ -138,6 +147,7 @@ async def copy_database(
         )
     postgres = not target.is_sqlite
     async with source.read_engine.connect() as src, target.write_engine.begin() as dst:
+        await _snapshot(src, sqlite=source.is_sqlite)
         await _empty(dst, postgres=postgres)
         for table in copied_tables():
             await _copy_table(src, dst, table, batch_size, progress)
