@@ -45,6 +45,9 @@ COMMANDS = [
     ["stats"],
     ["stats", "show"],
     ["stats", "recount"],
+    ["migrate"],
+    ["migrate", "storage"],
+    ["migrate", "db"],
 ]
 
 
