@@ -208,6 +208,7 @@ async def test_settings_page_changes_and_resets(admin: Browser, runtime: Runtime
     assert 'id="setting-guest_uploads-value">off<' in page.text
     assert 'id="setting-signup-value">off<' in page.text
     assert page.text.count("The configured value (not changed here).") == 2
+    assert "within 5 seconds in the others" in page.text  # server.settings_cache_seconds
     assert 'id="signup-off" checked' in page.text
     assert 'id="signup-reset"' not in page.text  # nothing to reset yet
 

@@ -44,7 +44,7 @@ GUEST_UPLOADS = RuntimeSetting(
     key="guest_uploads",
     label="Guest uploads",
     description="Let anyone upload without an account (public images owned by nobody): the web upload page, "
-    "`POST /v2/images` without credentials and slink's `/api/guest/upload`.",
+    "POST /v2/images without credentials and slink's /api/guest/upload.",
     configured=lambda settings: settings.accounts.guest_uploads,
 )
 SIGNUP = RuntimeSetting(

@@ -263,7 +263,7 @@ async def _settings_page(
 ) -> Response:
     context = {
         "states": await runtime.app_settings.describe(),
-        "cache_seconds": runtime.settings.server.settings_cache_seconds,
+        "cache_seconds": f"{runtime.settings.server.settings_cache_seconds:g}",
         "notice": _notice(request),
         "error": None,
     }
