@@ -109,6 +109,8 @@ def shoot(server: LiveServer, image_id: str, album_id: str, out: Path, *, dark: 
         snap("admin")
         driver.get(f"{server.base}/admin/users")
         snap("admin-users")
+        driver.get(f"{server.base}/admin/settings")
+        snap("admin-settings")
     finally:
         driver.quit()
     return saved

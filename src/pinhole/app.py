@@ -40,6 +40,7 @@ from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
 from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules
 from pinhole.security.signing import SigningMode, UrlSigner, derive_key
 from pinhole.security.tokens import AccessTokens
+from pinhole.services.app_settings import AppSettings
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
@@ -172,6 +173,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=build_limiter(settings),
         signer=build_signer(settings, secret),
         signing_mode=SigningMode(settings.signing.mode),
+        app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
     )
 
 

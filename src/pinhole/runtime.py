@@ -11,6 +11,7 @@ from pinhole.security.backoff import LoginBackoff
 from pinhole.security.ratelimit import RateLimiter
 from pinhole.security.signing import SigningMode, UrlSigner
 from pinhole.security.tokens import AccessTokens
+from pinhole.services.app_settings import AppSettings
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
@@ -42,3 +43,4 @@ class Runtime:
     limiter: RateLimiter | None  # None when rate limits are off
     signer: UrlSigner
     signing_mode: SigningMode
+    app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here

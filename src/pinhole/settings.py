@@ -210,6 +210,15 @@ class ServerSettings(BaseModel):
         'JSON list, e.g. `["10.0.0.0/8"]`; `[]` believes no proxy.',
     )
 
+    settings_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long a process reuses its copy of the run-time settings an admin changes (guest uploads, "
+        "sign-up; docs/admin.md). A change is seen at once by the process that made it and within this time by the "
+        "others; 0 reads them from the database on every use.",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -220,7 +229,9 @@ class ServerSettings(BaseModel):
 
 class AccountSettings(BaseModel):
     guest_uploads: bool = Field(
-        default=False, description="Let anyone upload without an account (public images owned by nobody)."
+        default=False,
+        description="Let anyone upload without an account (public images owned by nobody). An admin can override it "
+        "while the service runs (run-time settings, docs/admin.md).",
     )
     access_token_minutes: int = Field(default=15, ge=1, le=1440, description="Lifetime of a JWT access token.")
     refresh_token_days: int = Field(
@@ -364,7 +375,11 @@ class WebSettings(BaseModel):
         description="Serve the web app (sign-in, upload, my images, account pages) at the server root. It uploads "
         "and shows images through the v2 API, so it is left out when `PINHOLE_DIALECTS__V2__ENABLED` is false.",
     )
-    signup: bool = Field(default=False, description="Let anyone create an account on the web app's sign-up page.")
+    signup: bool = Field(
+        default=False,
+        description="Let anyone create an account on the web app's sign-up page. An admin can override it while the "
+        "service runs (run-time settings, docs/admin.md).",
+    )
 
 
 class DialectMount(BaseModel):

@@ -501,6 +501,15 @@ CASES = [
     Case("GET", "/v2/client/stats", roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK)),
     # Admin routes: admin accounts only; client keys are not accounts (401), other accounts 403.
     Case("GET", "/v2/admin/stats", ADMIN_SELF, client_world=NON_ACCOUNTS_401),
+    # Run-time settings answer `{"data": [...]}`, a list without images in it: "unlisted" is the admin's 2xx.
+    Case("GET", "/v2/admin/settings", ADMIN_SELF | {"admin": UNLISTED}, client_world=NON_ACCOUNTS_401),
+    Case(
+        "PATCH",
+        "/v2/admin/settings",
+        ADMIN_SELF | {"admin": UNLISTED},
+        client_world=NON_ACCOUNTS_401,
+        body=lambda _: {"signup": None},  # a reset: leaves the settings as the other cases expect them
+    ),
     Case(
         "GET",
         "/v2/admin/clients",

@@ -1,6 +1,6 @@
 """The admin pages over httpx: only admins (403 for other accounts, sign-in when signed out), the dashboard and its
 chart, clients (create and rotate with the key shown once, quotas, active flag), users (create, status, role),
-CSRF refusals and escaping."""
+run-time settings (change, reset, who and when), CSRF refusals and escaping."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.web.webhelpers import Browser, browser
 
 pytestmark = pytest.mark.anyio
 
-PAGES = ("/admin", "/admin/clients", "/admin/users")
+PAGES = ("/admin", "/admin/clients", "/admin/users", "/admin/settings")
 
 
 @pytest.fixture
@@ -39,9 +39,12 @@ async def test_only_admins(signed_in: Browser, http: httpx.AsyncClient, new_clie
         "/admin/clients": {"name": "x"},
         "/admin/users": {"email": "x@example.com", "password": "long enough passphrase", "role": "admin"},
         "/admin/users/someone/role": {"role": "admin"},
+        "/admin/settings/signup": {"value": "on"},
+        "/admin/settings/signup/reset": {},
     }
     for path, form in posts.items():
         assert (await signed_in.post_form(path, form)).status_code == 403, path
+    assert 'href="/admin/settings"' not in (await http.get("/account")).text
     stranger = await new_client()
     for path in PAGES:
         response = await stranger.get(path)
@@ -166,7 +169,10 @@ async def test_admin_forms_need_the_csrf_token(admin: Browser, runtime: Runtime)
         "/admin/users": {"email": "e@example.com", "password": "a long enough passphrase", "role": "admin"},
         f"/admin/users/{bob.id}/status": {"status": "suspended"},
         f"/admin/users/{bob.id}/role": {"role": "admin"},
+        "/admin/settings/guest_uploads": {"value": "on"},
+        "/admin/settings/guest_uploads/reset": {},
     }
+    await runtime.app_settings.set("guest_uploads", False, user_id=None)  # so that a reset would show
     for path, data in posts.items():
         for token in (None, "forged"):
             response = await admin.http.post(path, data=data | ({"csrf": token} if token else {}))
@@ -179,6 +185,8 @@ async def test_admin_forms_need_the_csrf_token(admin: Browser, runtime: Runtime)
     assert user is not None
     assert (user.status, user.role) == ("active", "user")
     assert await user_service.find_user(runtime.db, "e@example.com") is None
+    guests = next(state for state in await runtime.app_settings.describe() if state.setting.key == "guest_uploads")
+    assert (guests.value, guests.overridden) == (False, True)  # as set before the forged posts
 
 
 async def test_admin_pages_escape_names(admin: Browser, runtime: Runtime) -> None:
@@ -191,3 +199,44 @@ async def test_admin_pages_escape_names(admin: Browser, runtime: Runtime) -> Non
         assert page.status_code == 200
         assert "<script>alert" not in page.text
     assert str(escape(HOSTILE)) in (await admin.http.get("/admin/clients")).text
+
+
+async def test_settings_page_changes_and_resets(admin: Browser, runtime: Runtime) -> None:
+    page = await admin.http.get("/admin/settings")
+    assert page.status_code == 200
+    assert '<a href="/admin/settings" aria-current="page">Settings</a>' in page.text
+    assert 'id="setting-guest_uploads-value">off<' in page.text
+    assert 'id="setting-signup-value">off<' in page.text
+    assert page.text.count("The configured value (not changed here).") == 2
+    assert "within 5 seconds in the others" in page.text  # server.settings_cache_seconds
+    assert 'id="signup-off" checked' in page.text
+    assert 'id="signup-reset"' not in page.text  # nothing to reset yet
+
+    changed = await admin.post_form("/admin/settings/signup", {"value": "on"})
+    assert (changed.status_code, changed.headers["location"]) == (303, "/admin/settings?done=setting")
+    assert await runtime.app_settings.signup() is True
+    page = await admin.http.get("/admin/settings?done=setting")
+    assert "The setting is changed." in page.text
+    assert 'id="setting-signup-value">on<' in page.text
+    assert 'id="signup-on" checked' in page.text
+    assert "Changed by root on <time datetime=" in page.text
+    assert "the configured value is off." in page.text
+    assert 'id="signup-reset"' in page.text
+    assert (await admin.http.get("/signup")).status_code == 303  # open now (admin is signed in: to /images)
+
+    reset = await admin.post_form("/admin/settings/signup/reset")
+    assert (reset.status_code, reset.headers["location"]) == (303, "/admin/settings?done=reset")
+    assert await runtime.app_settings.signup() is False
+    page = await admin.http.get("/admin/settings?done=reset")
+    assert "back to its configured value" in page.text
+    assert 'id="setting-signup-value">off<' in page.text
+
+
+async def test_settings_page_refuses_bad_values_and_unknown_settings(admin: Browser, runtime: Runtime) -> None:
+    bad = await admin.post_form("/admin/settings/guest_uploads", {"value": "maybe"})
+    assert bad.status_code == 400
+    assert "Guest uploads: choose on or off." in bad.text
+    assert (await admin.post_form("/admin/settings/guest_uploads", {})).status_code == 400
+    assert (await admin.post_form("/admin/settings/nope", {"value": "on"})).status_code == 404
+    assert (await admin.post_form("/admin/settings/nope/reset")).status_code == 404
+    assert not any(state.overridden for state in await runtime.app_settings.describe())

@@ -1,5 +1,7 @@
 """End to end in a real headless Chromium against a real `pinhole serve`: sign in, upload two files, see them in the
-grid, open one, pick a size, share it with a signed-out browser, make it private, delete it, sign out.
+grid, open one, pick a size, share it with a signed-out browser, make it private, delete it, sign out; an admin
+closing sign-up from the Settings page (by keyboard) and the sign-up page refusing; "My images" loading the next
+page as the grid is scrolled.
 
 A failure saves a screenshot of each browser next to the test's temp folder and prints where.
 """
@@ -13,10 +15,12 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
+from pinhole.web.images import PAGE_SIZE
 from tests.support.images import make_jpeg
 from tests.web.live import PASSWORD, LiveServer, chrome, ensure_chromium, live_server
 
@@ -65,9 +69,9 @@ def natural_width(driver: webdriver.Chrome, css: str) -> int:
     return int(width or 0)
 
 
-def sign_in(driver: webdriver.Chrome, base: str) -> None:
+def sign_in(driver: webdriver.Chrome, base: str, username: str = "alice") -> None:
     driver.get(f"{base}/login")
-    driver.find_element(By.ID, "login").send_keys("alice")
+    driver.find_element(By.ID, "login").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary").click()
     wait(driver).until(ec.url_to_be(f"{base}/images"))
@@ -195,3 +199,84 @@ def test_album_flow_in_chromium(server: LiveServer, browsers: dict[str, webdrive
     assert stranger.find_elements(By.ID, "sign-out") == []  # signed out
     assert stranger.find_elements(By.ID, "save-album") == []  # no owner's forms
     wait(stranger).until(lambda d: natural_width(d, "#album-grid .tile img") == 320)
+
+
+@pytest.fixture(scope="module")
+def signup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server whose configuration opens sign-up, with an admin account."""
+    with live_server(tmp_path_factory.mktemp("e2e-signup") / "data", PINHOLE_WEB__SIGNUP="true") as live:
+        live.create_user("root", admin=True)
+        live.create_user("bob")
+        yield live
+
+
+def test_admin_closes_sign_up_in_chromium(signup_server: LiveServer, browsers: dict[str, webdriver.Chrome]) -> None:
+    admin, stranger = browsers["owner"], browsers["stranger"]
+    base = signup_server.base
+    stranger.get(f"{base}/signup")
+    assert stranger.find_element(By.TAG_NAME, "h1").text == "Create an account"
+
+    sign_in(admin, base, "root")
+    admin.get(f"{base}/admin")
+    admin.find_element(By.CSS_SELECTOR, 'nav[aria-label="Admin"] a[href="/admin/settings"]').click()
+    wait(admin).until(ec.presence_of_element_located((By.ID, "setting-signup")))
+    assert admin.find_element(By.ID, "setting-signup-value").text == "on"
+    admin.find_element(By.ID, "signup-off").send_keys(Keys.SPACE)  # the switch and the button work by keyboard
+    admin.find_element(By.ID, "signup-save").send_keys(Keys.ENTER)
+    wait(admin).until(ec.url_contains("/admin/settings?done=setting"))
+    assert admin.find_element(By.ID, "setting-signup-value").text == "off"
+    assert "Changed by root" in admin.find_element(By.ID, "setting-signup-source").text
+
+    stranger.get(f"{base}/signup")
+    assert "Sign-up is not open on this server." in stranger.find_element(By.CSS_SELECTOR, ".error").text
+    assert stranger.find_elements(By.ID, "password2") == []
+    stranger.get(f"{base}/login")
+    assert stranger.find_elements(By.CSS_SELECTOR, 'a[href="/signup"]') == []
+
+    admin.find_element(By.ID, "signup-reset").click()
+    wait(admin).until(ec.url_contains("/admin/settings?done=reset"))
+    assert admin.find_element(By.ID, "setting-signup-value").text == "on"
+    stranger.get(f"{base}/signup")
+    assert stranger.find_element(By.TAG_NAME, "h1").text == "Create an account"
+
+
+# Uploads `arguments[0]` small JPEGs drawn on a canvas, one after another, the way upload.js sends files.
+UPLOAD_DRAWN = """
+const [count, done] = arguments;
+const csrf = document.querySelector("input[name=csrf]").value;
+(async () => {
+  for (let n = 0; n < count; n++) {
+    const canvas = document.createElement("canvas");
+    canvas.width = 40; canvas.height = 30;
+    const context = canvas.getContext("2d");
+    context.fillStyle = `hsl(${n * 12}, 70%, 50%)`;
+    context.fillRect(0, 0, 40, 30);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg"));
+    const form = new FormData();
+    form.append("file", blob, `drawn-${n}.jpg`);
+    const response = await fetch("/v2/images", {method: "POST", body: form, headers: {"X-CSRF-Token": csrf}});
+    if (response.status !== 201) return done(`upload ${n}: HTTP ${response.status}`);
+  }
+  done("ok");
+})();
+"""
+
+
+def test_my_images_scrolls_to_the_next_page(signup_server: LiveServer, browsers: dict[str, webdriver.Chrome]) -> None:
+    owner = browsers["owner"]
+    base = signup_server.base
+    sign_in(owner, base, "bob")
+    total = PAGE_SIZE + 6
+    assert owner.execute_async_script(UPLOAD_DRAWN, total) == "ok"
+
+    owner.get(f"{base}/images")
+    assert len(owner.find_elements(By.CSS_SELECTOR, "#bulk .grid .tile")) == PAGE_SIZE
+    assert owner.find_elements(By.CSS_SELECTOR, ".pager a[rel=next]") != []
+    owner.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+    wait(owner).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bulk .grid .tile")) == total)
+    ids = [box.get_attribute("value") for box in owner.find_elements(By.CSS_SELECTOR, "#bulk input[name=ids]")]
+    assert len(set(ids)) == total
+    assert owner.find_elements(By.CSS_SELECTOR, ".pager a[rel=next]") == []  # the last page is in
+    assert owner.current_url == f"{base}/images"
+    owner.find_element(By.ID, "select-all").click()  # the appended tiles belong to the bulk form
+    assert owner.find_element(By.ID, "selected-count").text == f"{total} selected"

@@ -1,4 +1,5 @@
-"""The admin pages: a dashboard (storage, image and view counts, uploads per day), clients and user accounts.
+"""The admin pages: a dashboard (storage, image and view counts, uploads per day), clients, user accounts and the
+run-time settings (guest uploads, sign-up; `services.app_settings`).
 
 Only admin accounts see them: every route asks the policy for `Action.ADMINISTER` (403 for other accounts, the
 sign-in page when signed out), through the same services as `/v2/admin/...` and the `pinhole` CLI. A client's new
@@ -20,6 +21,7 @@ from pinhole.errors import InvalidInput, PinholeError
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
 from pinhole.security.principal import Role
+from pinhole.services import app_settings
 from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
 from pinhole.services import users as user_service
@@ -46,6 +48,8 @@ NOTICES = {
     "inactive": "The client is deactivated: its key is refused.",
     "status": "The account's status is changed.",
     "role": "The account's role is changed.",
+    "setting": "The setting is changed. Other server processes apply it within their cache time.",
+    "reset": "The setting is back to its configured value.",
 }
 
 
@@ -252,3 +256,40 @@ async def set_role(request: Request, runtime: RuntimeDep, session: FormSession, 
         raise InvalidInput("Choose a role.", field="role")
     await user_service.set_role(runtime.db, user_id, Role(raw))
     return redirect("/admin/users?done=role")
+
+
+async def _settings_page(
+    request: Request, runtime: Runtime, extra: dict[str, Any] | None = None, *, status: int = 200
+) -> Response:
+    context = {
+        "states": await runtime.app_settings.describe(),
+        "cache_seconds": f"{runtime.settings.server.settings_cache_seconds:g}",
+        "notice": _notice(request),
+        "error": None,
+    }
+    return render(request, "admin_settings.html", context | (extra or {}), status=status)
+
+
+@router.get("/admin/settings", name="admin.settings")
+async def settings_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+    _admin(session)
+    return await _settings_page(request, runtime)
+
+
+@router.post("/admin/settings/{key}", name="admin.settings.set")
+async def set_setting(request: Request, runtime: RuntimeDep, session: FormSession, key: str) -> Response:
+    _admin(session)
+    setting = app_settings.definition(key)
+    try:
+        value = app_settings.parse_form_value(setting, str((await request.form()).get("value") or ""))
+    except InvalidInput as exc:
+        return await _settings_page(request, runtime, {"error": exc.message}, status=exc.status)
+    await runtime.app_settings.set(key, value, user_id=session.user.id)
+    return redirect("/admin/settings?done=setting")
+
+
+@router.post("/admin/settings/{key}/reset", name="admin.settings.reset")
+async def reset_setting(runtime: RuntimeDep, session: FormSession, key: str) -> Response:
+    _admin(session)
+    await runtime.app_settings.reset(key, user_id=session.user.id)
+    return redirect("/admin/settings?done=reset")

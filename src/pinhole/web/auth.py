@@ -1,4 +1,7 @@
-"""Signing in and out of the web app (and signing up, when `web.signup` is on), over the browser-session service.
+"""Signing in and out of the web app (and signing up, when sign-up is on), over the browser-session service.
+
+Whether sign-up is open, and whether the sign-in page offers a guest upload, are run-time settings
+(`runtime.app_settings`): an admin may switch them while the service runs.
 
 The session cookie is the one the v2 `/auth/session` routes set (HttpOnly, SameSite=Lax, Secure over HTTPS, also
 behind a trusted TLS proxy). The sign-in and sign-up forms, used before any session exists, are protected by a
@@ -36,12 +39,18 @@ def _secure(request: Request, runtime: Runtime) -> bool:
     return is_https(request, runtime.settings.server.trusted_proxies)
 
 
-def _form_page(
+async def _form_page(
     request: Request, runtime: Runtime, template: str, context: dict[str, Any], *, status: int = 200
 ) -> Response:
     """A pre-session form with a fresh double-submit token (in the cookie and in the form)."""
     token = secrets.token_urlsafe(24)
-    values = {"form_token": token, "signup_enabled": runtime.settings.web.signup, "error": None, "notice": None}
+    values = {
+        "form_token": token,
+        "signup_enabled": await runtime.app_settings.signup(),
+        "guest_uploads": await runtime.app_settings.guest_uploads(),
+        "error": None,
+        "notice": None,
+    }
     response = render(request, template, values | context, status=status)
     response.set_cookie(
         FORM_COOKIE,
@@ -91,7 +100,9 @@ async def login_page(request: Request, runtime: RuntimeDep, session: OptionalSes
     if session is not None:
         return redirect(next_url)
     notice = "You are signed out." if request.query_params.get("signed_out") else None
-    return _form_page(request, runtime, "login.html", {"next": next_url, "login": "", "notice": notice})
+    if next_url == "/upload" and not await runtime.app_settings.guest_uploads():
+        notice = "Guest uploads are turned off on this server: sign in to upload."
+    return await _form_page(request, runtime, "login.html", {"next": next_url, "login": "", "notice": notice})
 
 
 async def _refusal(gate: Signin, *, login: str, password: str, error: Unauthorized) -> tuple[str, int]:
@@ -112,19 +123,19 @@ async def login_submit(request: Request, runtime: RuntimeDep, gate: SigninDep) -
     context: dict[str, Any] = {"next": next_url, "login": login}
     if not _form_token_ok(request, form.get(CSRF_FIELD)):
         message = "The sign-in form had expired. Please try again."
-        return _form_page(request, runtime, "login.html", context | {"error": message}, status=403)
+        return await _form_page(request, runtime, "login.html", context | {"error": message}, status=403)
     if not login or not password:
         message = "Enter your username or email and your password."
-        return _form_page(request, runtime, "login.html", context | {"error": message}, status=400)
+        return await _form_page(request, runtime, "login.html", context | {"error": message}, status=400)
     try:
         user = await signin.sign_in(gate, login=login, password=password, address=caller_address(request, runtime))
     except LoginThrottled as exc:
         message = f"Too many failed sign-in attempts. Try again in {exc.retry_after} seconds."
         request.state.web_headers = exc.response_headers()
-        return _form_page(request, runtime, "login.html", context | {"error": message}, status=429)
+        return await _form_page(request, runtime, "login.html", context | {"error": message}, status=429)
     except Unauthorized as exc:
         message, status = await _refusal(gate, login=login, password=password, error=exc)
-        return _form_page(request, runtime, "login.html", context | {"error": message}, status=status)
+        return await _form_page(request, runtime, "login.html", context | {"error": message}, status=status)
     return await _start(request, runtime, gate, user, next_url)
 
 
@@ -138,34 +149,34 @@ async def logout(request: Request, runtime: RuntimeDep, gate: SigninDep, session
     return response
 
 
-def _require_signup(runtime: Runtime) -> None:
-    if not runtime.settings.web.signup:
+async def _require_signup(runtime: Runtime) -> None:
+    if not await runtime.app_settings.signup():
         raise NotFound("Sign-up is not open on this server.")
 
 
 @router.get("/signup", name="signup")
 async def signup_page(request: Request, runtime: RuntimeDep, session: OptionalSession) -> Response:
-    _require_signup(runtime)
+    await _require_signup(runtime)
     if session is not None:
         return redirect("/images")
-    return _form_page(request, runtime, "signup.html", {"email": "", "username": ""})
+    return await _form_page(request, runtime, "signup.html", {"email": "", "username": ""})
 
 
 @router.post("/signup", name="signup.submit")
 async def signup_submit(request: Request, runtime: RuntimeDep, gate: SigninDep) -> Response:
-    _require_signup(runtime)
+    await _require_signup(runtime)
     form = await request.form()
     email, username = _text(form, "email").strip(), _text(form, "username").strip()
     password, repeated = _text(form, "password"), _text(form, "password2")
     context: dict[str, Any] = {"email": email, "username": username}
     if not _form_token_ok(request, form.get(CSRF_FIELD)):
         message = "The sign-up form had expired. Please try again."
-        return _form_page(request, runtime, "signup.html", context | {"error": message}, status=403)
+        return await _form_page(request, runtime, "signup.html", context | {"error": message}, status=403)
     if password != repeated:
         message = "The two passwords are not the same."
-        return _form_page(request, runtime, "signup.html", context | {"error": message}, status=400)
+        return await _form_page(request, runtime, "signup.html", context | {"error": message}, status=400)
     try:
         user = await users.create_user(gate.accounts, email=email, password=password, username=username or None)
     except (InvalidInput, WeakPassword, Conflict) as exc:
-        return _form_page(request, runtime, "signup.html", context | {"error": exc.message}, status=exc.status)
+        return await _form_page(request, runtime, "signup.html", context | {"error": exc.message}, status=exc.status)
     return await _start(request, runtime, gate, user, "/images")

@@ -69,7 +69,7 @@ async def home(session: OptionalSession) -> Response:
 @router.get("/upload", name="upload")
 async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSession) -> Response:
     guest = session is None
-    if guest and not runtime.settings.accounts.guest_uploads:
+    if guest and not await runtime.app_settings.guest_uploads():
         return redirect("/login?next=/upload")
     context = {
         "guest": guest,

@@ -51,9 +51,9 @@ groups, tags, statistics and the admin API list theirs in their own modules' doc
   `{"data": [...]}` and never include keys; `expiresAt` must carry a time zone.
 - Upload keys may only upload (`POST /v2/images`, owned by their account in the accounts tenant); listing with one
   answers 403. The ShareX config (`GET .../upload-keys/{id}/sharex`) can be fetched again: the key is re-derived.
-- Guest uploads (`accounts.guest_uploads`, off by default): `POST /v2/images` without credentials stores a
-  public, ownerless image in the accounts tenant; `isPrivate=true` is refused with 400 rather than silently
-  ignored. Only admins can change or delete such images.
+- Guest uploads (`accounts.guest_uploads`, off by default; admins may switch it at run time, docs/admin.md):
+  `POST /v2/images` without credentials stores a public, ownerless image in the accounts tenant; `isPrivate=true`
+  is refused with 400 rather than silently ignored. Only admins can change or delete such images.
 """
 
 from __future__ import annotations

@@ -23,7 +23,12 @@ Choices where the document is silent:
 - `GET /admin/avatars` and `GET /admin/albums` list every client's, newest first (page/limit or cursor,
   `clientId`, `userId`); items are the v2 shapes plus `clientId` (and the avatar's `id`, which the v2 avatar
   routes do not need: they name the user). `{id}` is our id; a client's own `albumId` is only unique per client.
-- Route names `admin.stats`, `admin.clients.list|get|update`, `admin.images.list|upload|tags|get|update|delete`,
+- `GET /admin/settings` lists the run-time settings (`{"data": [{"key", "value", "configured", "overridden",
+  "updatedBy", ...}]}`); `PATCH /admin/settings` changes the keys sent (`{"guestUploads": false}`; null resets a
+  setting to its configured value) and answers the new list. Values must have the setting's JSON type (no
+  `"false"` strings). Other server processes see a change within `server.settings_cache_seconds`.
+- Route names `admin.stats`, `admin.settings.get|update`, `admin.clients.list|get|update`,
+  `admin.images.list|upload|tags|get|update|delete`,
   `admin.avatars.list|get|delete`, `admin.albums.list|get|update|delete`; rate-limit scopes `v2.<name>`.
 """
 
@@ -33,6 +38,7 @@ from dataclasses import asdict, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic.alias_generators import to_camel
 
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.params import multipart_body, multipart_fields, parse_bool
@@ -52,6 +58,9 @@ from pinhole.api.v2.admin_schemas import (
     ClientStatsRow,
     EffectiveLimits,
     QuotaSettings,
+    RuntimeSettingList,
+    RuntimeSettingPublic,
+    RuntimeSettingsUpdate,
     Totals,
 )
 from pinhole.api.v2.album_schemas import AlbumUpdate
@@ -69,10 +78,10 @@ from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
 from pinhole.security.principal import Principal
 from pinhole.services import albums as album_service
+from pinhole.services import app_settings, listing
 from pinhole.services import avatars as avatar_service
 from pinhole.services import clients as client_service
 from pinhole.services import images as image_service
-from pinhole.services import listing
 from pinhole.services import stats as stats_service
 from pinhole.services import tags as tag_service
 from pinhole.services.ingest import ingest_image
@@ -102,6 +111,52 @@ async def admin_stats(runtime: RuntimeDep, principal: AdminPrincipal) -> AdminSt
         for client, own in found.per_client
     ]
     return AdminStats(totals=totals, clients=rows)
+
+
+# --- run-time settings ---
+
+
+def _setting(state: app_settings.SettingState) -> RuntimeSettingPublic:
+    return RuntimeSettingPublic(
+        key=to_camel(state.setting.key),
+        type="boolean",
+        description=state.setting.description,
+        value=state.value,
+        configured=state.configured,
+        overridden=state.overridden,
+        updated_by=state.updated_by,
+        updated_by_username=state.updated_by_name,
+        updated_at=state.updated_at,
+    )
+
+
+async def _settings(runtime: Runtime) -> RuntimeSettingList:
+    return RuntimeSettingList(data=[_setting(state) for state in await runtime.app_settings.describe()])
+
+
+@router.get("/settings", name="admin.settings.get", summary="List run-time settings", response_model=RuntimeSettingList)
+async def get_settings(runtime: RuntimeDep, principal: AdminPrincipal) -> RuntimeSettingList:
+    _administer(principal)
+    return await _settings(runtime)
+
+
+@router.patch(
+    "/settings",
+    name="admin.settings.update",
+    summary="Change run-time settings (null resets one to its configured value)",
+    response_model=RuntimeSettingList,
+)
+async def update_settings(
+    runtime: RuntimeDep, principal: AdminPrincipal, body: RuntimeSettingsUpdate
+) -> RuntimeSettingList:
+    _administer(principal)
+    for key in sorted(body.model_fields_set):
+        value = getattr(body, key)
+        if value is None:
+            await runtime.app_settings.reset(key, user_id=principal.account_id)
+        else:
+            await runtime.app_settings.set(key, value, user_id=principal.account_id)
+    return await _settings(runtime)
 
 
 # --- clients ---

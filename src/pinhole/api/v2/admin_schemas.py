@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from pinhole.api.v2.album_schemas import AlbumPublic
 from pinhole.api.v2.group_schemas import AvatarPublic
@@ -159,3 +159,30 @@ class AdminAlbum(AlbumPublic):
 class AdminAlbumList(Schema):
     data: list[AdminAlbum]
     pagination: Pagination
+
+
+class RuntimeSettingPublic(Schema):
+    """One run-time setting (docs/admin.md): its value now and where that value comes from."""
+
+    key: str = Field(examples=["guestUploads"], description="The setting's name, as in the PATCH body.")
+    type: str = Field(examples=["boolean"])
+    description: str
+    value: bool = Field(description="The value in force (the override if there is one, else the configured value).")
+    configured: bool = Field(description="The value from the configuration (file or environment).")
+    overridden: bool = Field(description="Whether an admin changed it; a reset returns it to `configured`.")
+    updated_by: str | None = Field(description="The id of the admin who changed it (null when not overridden).")
+    updated_by_username: str | None
+    updated_at: datetime | None
+
+
+class RuntimeSettingList(Schema):
+    data: list[RuntimeSettingPublic]
+
+
+class RuntimeSettingsUpdate(Schema):
+    """Only the settings sent change: a value overrides the configured one, null resets to it."""
+
+    guest_uploads: StrictBool | None = Field(
+        default=None, description="Guest uploads (web upload page, `POST /v2/images` and slink's guest upload)."
+    )
+    signup: StrictBool | None = Field(default=None, description="The web app's sign-up page.")

@@ -53,7 +53,7 @@ async def uploader_principal(
     runtime: RuntimeDep, principal: Annotated[Principal, Depends(optional_principal)]
 ) -> Principal:
     """Who may upload: anyone authenticated, or, when guest uploads are on, a guest instead of a 401."""
-    if principal.is_anonymous and runtime.settings.accounts.guest_uploads:
+    if principal.is_anonymous and await runtime.app_settings.guest_uploads():
         return GUEST
     return await client_principal(principal)
 

@@ -43,8 +43,8 @@ async def api_key_user(principal: Annotated[Principal, Depends(caller)]) -> Prin
 
 
 async def guest(runtime: RuntimeDep) -> Principal:
-    """Anyone, as a guest, when guest uploads are on (credentials sent here are not read)."""
-    if not runtime.settings.accounts.guest_uploads:
+    """Anyone, as a guest, when guest uploads are on (a run-time setting; credentials sent here are not read)."""
+    if not await runtime.app_settings.guest_uploads():
         raise Forbidden("Guest uploads are disabled on this server.")
     return GUEST
 

@@ -64,6 +64,49 @@ function setUpSelection() {
   refresh();
 }
 
+// "My images": when the "Next page" link comes near the viewport, fetch that page and append its tiles to this grid
+// (infinite scroll forward). Without scripts, or if a fetch fails, the link is an ordinary link to the next page.
+function setUpInfiniteScroll() {
+  const grid = document.querySelector("#bulk .grid");
+  const link = document.querySelector(".pager a[rel=next]");
+  const status = document.getElementById("grid-status");
+  if (!grid || !link || !("IntersectionObserver" in window)) return;
+  let loading = false;
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadMore();
+  }, { rootMargin: "600px 0px" });
+
+  async function loadMore() {
+    if (loading) return;
+    loading = true;
+    observer.unobserve(link);
+    try {
+      const response = await fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const shown = new Set(Array.from(grid.querySelectorAll("input[name=ids]"), (box) => box.value));
+      page.querySelectorAll("#bulk .grid > .tile").forEach((tile) => {
+        const box = tile.querySelector("input[name=ids]");
+        if (box && !shown.has(box.value)) grid.appendChild(document.adoptNode(tile));
+      });
+      const next = page.querySelector(".pager a[rel=next]");
+      if (status) status.textContent = `${grid.children.length} images shown${next ? "" : ", all of them"}.`;
+      if (next) {
+        link.href = next.getAttribute("href");
+        observer.observe(link); // fires again at once if the link is still in view
+      } else {
+        link.remove();
+      }
+    } catch (_) {
+      // Leave the link for an ordinary click; stop fetching on scroll.
+      observer.disconnect();
+    } finally {
+      loading = false;
+    }
+  }
+  observer.observe(link);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("button[data-copy]").forEach((button) => {
     button.addEventListener("click", () => copyField(button.dataset.copy, button));
@@ -75,4 +118,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   setUpPicker();
   setUpSelection();
+  setUpInfiniteScroll();
 });
