@@ -19,7 +19,7 @@ from pinhole.imaging.options import make_transform
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role
 from tests.api.accounthelpers import PASSWORD, Account, make_account, personal_key_headers
-from tests.api.v2helpers import stored_files
+from tests.api.v2helpers import assert_head_matches_get, stored_files
 from tests.support import images as img
 
 
@@ -239,6 +239,26 @@ async def test_private_images_are_served_to_their_owner_only(http: httpx.AsyncCl
     await http.patch(f"/api/image/{image_id}", headers=jwt(account), json={"isPublic": False})
     assert_error(await http.get(f"/image/{image_id}.jpg"), 404)
     assert (await http.get(f"/image/{image_id}.jpg", headers=jwt(account))).status_code == 200
+
+
+async def test_head_answers_the_serving_headers_without_a_body_or_a_view(
+    http: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    account = await make_account(runtime)
+    image_id = await uploaded(http, jwt(account), img.make_jpeg(200, 100))
+    await http.patch(f"/api/image/{image_id}", headers=jwt(account), json={"isPublic": True})
+    assert (await http.head(f"/image/{image_id}.jpg")).headers["content-type"] == "image/jpeg"
+    assert (await http.head(f"/image/{image_id}.jpg", params={"w": 50})).status_code == 200
+    detail = f"/api/image/{image_id}/detail"
+    assert (await http.get(detail, headers=jwt(account))).json()["views"] == 0
+    for url in (f"/image/{image_id}.jpg", f"/image/{image_id}.webp?w=50&crop=true", f"/api/image/{image_id}.png"):
+        await assert_head_matches_get(http, url)
+    assert (await http.get(detail, headers=jwt(account))).json()["views"] == 3  # the three GETs only
+    await http.patch(f"/api/image/{image_id}", headers=jwt(account), json={"isPublic": False})
+    missing = await http.head(f"/image/{image_id}.jpg")
+    assert (missing.status_code, missing.content) == (404, b"")
+    await assert_head_matches_get(http, f"/image/{image_id}.jpg", headers=jwt(account))
+    assert (await http.head(f"/image/{image_id}.nope", headers=jwt(account))).status_code == 404
 
 
 # --- GET /api/image/{id}/detail ------------------------------------------------------------------------------

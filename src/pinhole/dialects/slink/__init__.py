@@ -20,7 +20,8 @@ Choices where the document is vague or silent (docs/apis.md has them too):
   `/api/image/{id}.{ext}` serves the image, `/api/image/{id}_thumbnail.{ext}` a copy fitting 300 x 300.
 - `/image/{id}.{ext}`: the image's own extension serves the stored original, another known one converts; an unknown
   one is 404. `w`/`h` resize within the box (never enlarging), `crop=true` with both fills w x h exactly. Private
-  images answer 404 unless the caller may see them; signed transforms (`signing.mode`) apply as in v2.
+  images answer 404 unless the caller may see them; signed transforms (`signing.mode`) apply as in v2. `HEAD` on
+  both serving routes answers GET's status and headers, no body, and counts no view.
 - `fileName` in details is `{id}.{ext}` (as documented); in listings it is the uploaded file's name, or the same
   when none was given. `updatedAt` is null until the image is changed (more than a second after upload).
   `supportsResize`: pinhole can write the format. Timestamps are UTC; `formattedDate` is `Jan 5, 2024` in listings

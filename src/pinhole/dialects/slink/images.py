@@ -223,6 +223,7 @@ Height = Annotated[int | None, Query(description="Height in pixels.")]
 Crop = Annotated[str | None, Query(description="`true`: crop to fill w x h exactly (default false).")]
 
 
+@router.head("/image/{id}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")
 @router.get(
     "/image/{id}.{ext}",
     name="serve",
@@ -246,6 +247,9 @@ async def serve(
     return await _serve(request, runtime, principal, id, ext, w=w, h=h, crop=cropping, signed=True, sig=sig, exp=exp)
 
 
+@router.head(
+    "/api/image/{file}", name="serve.file", response_model=None, responses=IMAGE_BYTES, summary="Image file headers"
+)
 @router.get(
     "/api/image/{file}",
     name="serve.file",
