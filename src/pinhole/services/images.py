@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Image, ImageGroup, ImageTag
+from pinhole.db.models import Image, ImageGroup, ImageTag, utcnow
 from pinhole.errors import Forbidden, ImageNotFound
 from pinhole.security import policy
 from pinhole.security.principal import Principal
@@ -109,6 +109,8 @@ async def update_image(
             image.is_private = changes.is_private
         if changes.tags is not None:
             _replace_tags(image, changes.tags)
+        if session.is_modified(image):  # a change of tags only touches no column of the row: stamp it anyway
+            image.updated_at = utcnow()
         await session.flush()
         await session.refresh(image)
     return image
