@@ -671,34 +671,45 @@ CASES = [
                 bind=(("id", "image_id"),),
                 id=f"PATCH /uploadkey/api/images/{{id}}{label}",
             ),
+        )
+    ],
+    *[
+        case
+        for private in (True, False)
+        for label in ["" if private else " (public)"]
+        for method in ("GET", "HEAD")
+        for case in (
             Case(
-                "GET",
+                method,
                 "/uploadkey/api/proxy/{uuid}.{ext}",
                 roles(anonymous=401, other_client=404, other_user=404, owner=OK, admin=OK)
                 if private
                 else roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK),
                 private=private,
                 setup=uploadkey_image,
-                id=f"GET /uploadkey/api/proxy/{{uuid}}.{{ext}}{label}",
+                id=f"{method} /uploadkey/api/proxy/{{uuid}}.{{ext}}{label}",
             ),
             Case(
-                "GET",
+                method,
                 "/uploadkey/{uuid}.{ext}",
                 roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK) if private else everyone(OK),
                 private=private,
                 setup=uploadkey_image,
-                id=f"GET /uploadkey/{{uuid}}.{{ext}}{label}",
+                id=f"{method} /uploadkey/{{uuid}}.{{ext}}{label}",
             ),
         )
     ],
-    Case(
-        "GET",
-        "/uploadkey/{uuid}.{ext}",
-        everyone(OK),
-        query="key={image_key}",
-        setup=uploadkey_image,
-        id="GET /uploadkey/{uuid}.{ext}?key=",
-    ),
+    *[
+        Case(
+            method,
+            "/uploadkey/{uuid}.{ext}",
+            everyone(OK),
+            query="key={image_key}",
+            setup=uploadkey_image,
+            id=f"{method} /uploadkey/{{uuid}}.{{ext}}?key=",
+        )
+        for method in ("GET", "HEAD")
+    ],
     # --- end uploadkey dialect ---
     # --- userimages dialect ---
     # Only a client's API key (account credentials are 401). The key speaks for every user of its client, so the
@@ -780,24 +791,32 @@ CASES = [
         case
         for private in (True, False)
         for label in ["" if private else " (public)"]
+        for method in ("GET", "HEAD")
         for case in (
             Case(
-                "GET",
+                method,
                 "/image/{id}.{ext}",
                 roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK) if private else everyone(OK),
                 private=private,
                 setup=uploadkey_image,
                 bind=(("id", "image_id"),),
-                id=f"GET /image/{{id}}.{{ext}}{label}",
+                id=f"{method} /image/{{id}}.{{ext}}{label}",
             ),
             Case(
-                "GET",
+                method,
                 "/api/image/{file}",
                 roles(anonymous=404, other_client=404, other_user=404, owner=OK, admin=OK) if private else everyone(OK),
                 private=private,
                 setup=slink_file,
-                id=f"GET /api/image/{{file}}{label}",
+                id=f"{method} /api/image/{{file}}{label}",
             ),
+        )
+    ],
+    *[
+        case
+        for private in (True, False)
+        for label in ["" if private else " (public)"]
+        for case in (
             Case(
                 "GET",
                 "/api/image/{id}/detail",

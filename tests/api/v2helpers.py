@@ -62,3 +62,19 @@ def s3_keys(s3: S3Settings) -> list[str]:
         return [item["Key"][len(s3.prefix) :] for page in pages for item in page.get("Contents", [])]
     finally:
         client.close()
+
+
+HEAD_HEADERS = ("content-type", "content-length", "etag", "cache-control")
+
+
+async def assert_head_matches_get(
+    http: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None, params: dict[str, str] | None = None
+) -> None:
+    """HEAD answers GET's status and serving headers with no body."""
+    got = await http.get(url, headers=headers, params=params)
+    head = await http.head(url, headers=headers, params=params)
+    assert head.status_code == got.status_code == 200, head.text
+    assert head.content == b""
+    for name in HEAD_HEADERS:
+        assert head.headers.get(name) == got.headers.get(name), name
+    assert int(head.headers["content-length"]) == len(got.content)

@@ -17,7 +17,7 @@ from pinhole.runtime import Runtime
 from pinhole.services import keys
 from pinhole.settings import Settings
 from tests.api.signin import PASSWORD, make_user, session_cookie, with_cookie
-from tests.api.v2helpers import stored_files
+from tests.api.v2helpers import assert_head_matches_get, stored_files
 from tests.support.images import make_jpeg, make_png
 
 pytestmark = pytest.mark.anyio
@@ -406,6 +406,22 @@ async def test_proxy_serves_without_counting_a_view(http: httpx.AsyncClient, run
     assert (await http.get(details, headers=alice.headers())).json()["views"] == 0
     served(await http.get(f"/uploadkey/{body['uuid']}.jpg", params={"key": body["key"]}), "jpeg")
     assert (await http.get(details, headers=alice.headers())).json()["views"] == 1
+
+
+async def test_head_answers_the_serving_headers_without_a_body_or_a_view(
+    http: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    alice = await sign_in(http, runtime)
+    body = await upload(http, alice.headers(), make_jpeg(40, 30), fields={"private": "true"})
+    details = f"{API}/images/{body['id']}"
+    assert (await http.head(f"/uploadkey/{body['uuid']}.jpg")).status_code == 404
+    assert (await http.head(f"/uploadkey/{body['uuid']}.jpg", params={"key": body["key"]})).status_code == 200
+    assert (await http.head(f"{API}/proxy/{body['uuid']}.jpg")).status_code == 401
+    assert (await http.get(details, headers=alice.headers())).json()["views"] == 0
+    await assert_head_matches_get(http, f"/uploadkey/{body['uuid']}.jpg", params={"key": body["key"]})
+    await assert_head_matches_get(http, f"/uploadkey/{body['uuid']}.webp", params={"key": body["key"]})
+    await assert_head_matches_get(http, f"{API}/proxy/{body['uuid']}.png", headers=alice.headers())
+    assert (await http.get(details, headers=alice.headers())).json()["views"] == 2  # the two GETs of /{uuid}
 
 
 async def test_proxy_errors(http: httpx.AsyncClient, runtime: Runtime) -> None:

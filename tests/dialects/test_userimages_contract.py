@@ -271,23 +271,70 @@ async def test_put_restating_url_and_key_answers_the_record(http: httpx.AsyncCli
     assert only_key.status_code == 200
 
 
-async def test_put_cannot_point_an_image_elsewhere(http: httpx.AsyncClient, tenant: ApiClient) -> None:
-    """The document's update flow: upload the new image and use its url/key; pinhole derives both."""
-    file = (await uploaded(http, tenant))["files"][0]
+def served_size(response: httpx.Response) -> tuple[str, int, int]:
+    assert response.status_code == 200, response.text
+    image = img.open_image(response.content)
+    return response.headers["content-type"], image.width, image.height
+
+
+@pytest.mark.parametrize("settings_overrides", [{"rate_limits": {"rules": {"userimages": "100/minute"}}}])
+async def test_put_repoints_the_record_at_another_image_of_the_user(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    """The document's flow: upload the new image, then PUT its url/key on the old record, which keeps its `_id`,
+    `url`, `groupId` and `createdAt` and now serves the new content; the old file goes."""
+    old = (await uploaded(http, tenant, 2))["files"][0]  # in a group
+    new = (await upload(http, tenant, [("file", ("new.png", img.make_png(64, 48), "image/png"))])).json()["files"][0]
+    old_id, new_id = image_id_of(old), image_id_of(new)
+    before = (await http.get(f"{base()}/{old_id}", headers=key(tenant))).json()
+    assert served_size(await http.get(old["data"]["url"], params={"w": 20})) == ("image/jpeg", 20, 15)  # a variant
+    files_before = len(stored_files(runtime.settings))
+
+    response = await http.put(f"{base()}/{old_id}", headers=key(tenant), json=new["data"])
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert record == before | {"key": f"{old_id}.png"}  # its own url, id, group and date; the key names the format
+    assert (await http.get(f"{base()}/{old_id}", headers=key(tenant))).json() == record
+    assert served_size(await http.get(old["data"]["url"])) == ("image/png", 64, 48)
+    assert served_size(await http.get(old["data"]["url"], params={"w": 32})) == ("image/png", 32, 24)
+    # The old original and its variant are gone (the new content is shared with the new record, stored once).
+    assert len(stored_files(runtime.settings)) < files_before
+    info = await http.get(f"/v2/images/{old_id}", headers=key(tenant) | {"X-User-Id": USER}, params={"info": "true"})
+    assert info.status_code == 200, info.text
+    shown = info.json()
+    assert (shown["width"], shown["height"], shown["mimeType"], shown["format"]) == (64, 48, "image/png", "png")
+    # The two records are still two: deleting the new one leaves the old one serving the shared file.
+    assert (await http.delete(f"{base()}/{new_id}", headers=key(tenant))).status_code == 200
+    assert served_size(await http.get(old["data"]["url"])) == ("image/png", 64, 48)
+    # Restating the current values changes nothing.
+    same = await http.put(f"{base()}/{old_id}", headers=key(tenant), json={"url": record["url"], "key": record["key"]})
+    assert same.json() == record
+
+
+@pytest.mark.parametrize("settings_overrides", [{"rate_limits": {"rules": {"userimages": "100/minute"}}}])
+async def test_put_refuses_what_names_no_image_of_the_user(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    file, other, third = (await uploaded(http, tenant, 3))["files"]
+    bobs = (await uploaded(http, tenant, user="bob"))["files"][0]
     image_id = image_id_of(file)
     path = f"{base()}/{image_id}"
-    body = assert_error(
-        await http.put(path, headers=key(tenant), json={"url": "https://utfs.io/f/new-image.jpg"}),
-        400,
-        "invalid_input",
-        field="url",
-    )
-    assert body["error"]["details"]["current"] == file["data"]["url"]
-    assert_error(await http.put(path, headers=key(tenant), json={"key": "new-image.jpg"}), 400, "invalid_input", "key")
-    assert_error(await http.put(path, headers=key(tenant), json={}), 400, "invalid_input")
+
+    async def refused(body: Any, field: str | None = None) -> None:
+        assert_error(await http.put(path, headers=key(tenant), json=body), 400, "invalid_input", field)
+
+    await refused({"url": "https://utfs.io/f/new-image.jpg"}, "url")
+    await refused({"key": "new-image.jpg"}, "key")
+    await refused({"url": bobs["data"]["url"]}, "url")  # another user's image
+    await refused({"key": bobs["data"]["key"]}, "key")
+    await refused({"url": other["data"]["url"] + "?w=10"}, "url")
+    await refused({"key": other["data"]["key"].replace(".jpg", ".png")}, "key")  # not its key
+    await refused({"url": other["data"]["url"], "key": third["data"]["key"]}, "key")  # two different images
+    await refused({"url": file["data"]["url"], "key": other["data"]["key"]}, "key")
+    await refused({})
     assert (await http.put(path, headers=key(tenant), json={"url": 5})).status_code == 400
     assert (await http.put(path, headers=key(tenant), json={"other": "x"})).status_code == 400
     assert (await http.get(path, headers=key(tenant))).json()["url"] == file["data"]["url"]  # unchanged
+    served = await http.get(file["data"]["url"])
+    assert img.open_image(served.content).width == 40  # still its own content
     assert_error(
         await http.put(f"{base('bob')}/{image_id}", headers=key(tenant), json=file["data"]), 404, "image_not_found"
     )

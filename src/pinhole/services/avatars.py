@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
-from pinhole.db.models import Avatar, utcnow
+from pinhole.db.models import Avatar
 from pinhole.errors import InvalidInput, NotFound
 from pinhole.security import policy
 from pinhole.security.policy import Action
 from pinhole.security.principal import Principal
 from pinhole.services import blobs, listing, quotas
+from pinhole.services.content import Content, swap_content
 from pinhole.services.ingest import IngestPolicy, Prepared, prepare_file, store_originals
 from pinhole.storage.base import BlobStore
 
@@ -101,16 +102,8 @@ async def _put_row(
     db: Database, session: AsyncSession, *, client_id: str, owner_id: str, prepared: Prepared
 ) -> tuple[Avatar, str | None]:
     """Insert the avatar, or swap the existing row's content in place. Returns it and the content it replaced."""
-    original = prepared.original
-    values = {
-        "content_hash": prepared.content_hash,
-        "mime_type": original.format.mime,
-        "format": original.format.name,
-        "width": original.width,
-        "height": original.height,
-        "frames": original.frames,
-        "size": original.size,
-    }
+    new = Content.of_prepared(prepared)
+    values = new.values()
     inserted = await session.scalar(
         db.insert(Avatar)
         .values(client_id=client_id, owner_id=owner_id, **values)
@@ -126,10 +119,7 @@ async def _put_row(
     assert avatar is not None
     if inserted is not None:
         return avatar, None
-    old_hash = avatar.content_hash
-    for name, value in values.items():
-        setattr(avatar, name, value)
-    avatar.updated_at = utcnow()
+    old_hash = swap_content(avatar, new)
     await session.flush()
     return avatar, old_hash
 

@@ -33,6 +33,12 @@ async def claim_blob(db: Database, session: AsyncSession, *, content_hash: str, 
     return False
 
 
+async def hold_blob(session: AsyncSession, content_hash: str) -> None:
+    """Lock an existing blob until the transaction ends: a release running meanwhile waits, then sees the new
+    reference (a row pointed at this content in the same transaction) and keeps it."""
+    await session.execute(select(Blob.content_hash).where(Blob.content_hash == content_hash).with_for_update())
+
+
 async def preserve_blob(session: AsyncSession, content_hash: str) -> None:
     """Keep this blob's original (and row) on disk even when nothing refers to it any more."""
     await session.execute(update(Blob).where(Blob.content_hash == content_hash).values(preserved=True))

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Image, ImageGroup, ImageTag
+from pinhole.db.models import Image, ImageGroup, ImageTag, utcnow
 from pinhole.errors import Forbidden, ImageNotFound
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.services import blobs
+from pinhole.services.content import Content, swap_content
 from pinhole.storage.base import BlobStore
 
 
@@ -109,9 +110,34 @@ async def update_image(
             image.is_private = changes.is_private
         if changes.tags is not None:
             _replace_tags(image, changes.tags)
+        if session.is_modified(image):  # a change of tags only touches no column of the row: stamp it anyway
+            image.updated_at = utcnow()
         await session.flush()
         await session.refresh(image)
     return image
+
+
+async def share_content(
+    *, db: Database, recent: RecentImages, store: BlobStore, principal: Principal, image_id: str, source_id: str
+) -> tuple[Image, list[str]]:
+    """Make `image_id` show what `source_id` shows (both must be modifiable by the principal): the image keeps its
+    id, owner, group, description and dates; its content (file, format, dimensions, size) becomes the source's.
+    The old content's blob and variants go once nothing else refers to them.
+
+    Returns the image and the keys of the files deleted (for `forget_blobs`).
+    """
+    recent.forget(image_id)
+    async with db.writer() as session:
+        image = await _modifiable(session, principal, image_id)
+        source = await _modifiable(session, principal, source_id)
+        await blobs.hold_blob(session, source.content_hash)
+        old_hash = swap_content(image, Content.of_row(source))
+        await session.flush()
+        await session.refresh(image)
+    recent.forget(image_id)
+    if old_hash == image.content_hash:
+        return image, []
+    return image, await blobs.release_blobs(db=db, store=store, content_hashes=[old_hash])
 
 
 def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:

@@ -1,6 +1,10 @@
 """Listing images (and albums): filters, page/limit paging and an opaque keyset cursor that stays fast at any depth.
 
-`paginate` is the one paging implementation: any table with `created_at` and `id` is listed newest first with it.
+`paginate` is the one paging implementation: any table with `created_at` (and `updated_at` to order by it) and `id`
+is listed newest first with it. A cursor names its order and its direction: a `next_cursor` continues after a
+page's last row, a `prev_cursor` goes back to the rows before its first; a cursor of one order is refused by the
+other. Keyset paging never repeats or skips a row whose position stays put; a row whose `updated_at` changes while
+someone pages by it moves to the top (seen again only by who starts over).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, tuple_
@@ -49,24 +54,52 @@ class Page(Generic[T]):
     page: int | None
     total: int | None
     next_cursor: str | None
+    prev_cursor: str | None = None  # null on the first page
 
 
 ImagePage = Page[Image]
 
 
-def encode_cursor(row: Any) -> str:
-    """The position after `row` (any row with `created_at` and `id`)."""
-    raw = json.dumps([row.created_at.isoformat(), row.id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class Order(StrEnum):
+    """What a listing is ordered by, newest first (ties broken by id)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+
+    def column(self, model: Any) -> Any:
+        return model.updated_at if self is Order.UPDATED else model.created_at
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+@dataclass(frozen=True)
+class Cursor:
+    """A position in one order: the rows after it (`backwards=False`) or before it."""
+
+    order: Order
+    backwards: bool
+    moment: datetime
+    id: str
+
+
+def encode_cursor(row: Any, *, order: Order = Order.CREATED, backwards: bool = False) -> str:
+    """The position after `row` in `order` (before it when `backwards`)."""
+    moment = order.column(row)
+    raw = json.dumps([order.value, "b" if backwards else "f", moment.isoformat(), row.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Cursor:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, image_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(image_id)
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(raw, list) and len(raw) == 2:  # cursors made before orders existed: by creation, forwards
+            raw = [Order.CREATED.value, "f", *raw]
+        order, direction, moment, row_id = raw
+        if direction not in ("f", "b") or not isinstance(row_id, str):
+            raise ValueError(direction)
+        return Cursor(Order(order), direction == "b", datetime.fromisoformat(moment), row_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("The cursor is not valid; use the nextCursor of a previous page.", field="cursor") from exc
+        raise InvalidInput(
+            "The cursor is not valid; use the nextCursor (or prevCursor) of a page.", field="cursor"
+        ) from exc
 
 
 def like_pattern(text: str) -> str:
@@ -119,6 +152,7 @@ async def list_images(
     page: int | None = None,
     cursor: str | None = None,
     visible: ColumnElement[bool] | None = None,
+    order: Order = Order.CREATED,
 ) -> Page[Image]:
     """Page mode (page/limit, with a total) or cursor mode (keyset, no total: it stays fast at any depth).
 
@@ -126,7 +160,7 @@ async def list_images(
     """
     base = _visible(select(Image), principal, flt, visible)
     async with db.reader() as session:
-        return await paginate(session, base, Image, limit=limit, page=page, cursor=cursor)
+        return await paginate(session, base, Image, limit=limit, page=page, cursor=cursor, order=order)
 
 
 async def paginate(
@@ -137,24 +171,65 @@ async def paginate(
     limit: int,
     page: int | None = None,
     cursor: str | None = None,
+    order: Order = Order.CREATED,
 ) -> Page[T]:
-    """One page of `base` (rows of `model`), newest first: by page number (with a total) or after a cursor."""
+    """One page of `base` (rows of `model`), newest first in `order`: by page number (with a total) or at a cursor."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    ordered = base.order_by(model.created_at.desc(), model.id.desc())
     if cursor is not None:
-        created, last_id = decode_cursor(cursor)
-        # A row-value comparison, not `a < x OR (a = x AND id < y)`: both databases turn it into the start of an
-        # index range, so a deep cursor reads one page of rows (tests/db/test_listing_plans.py checks the plans).
-        after = tuple_(model.created_at, model.id) < tuple_(created, last_id)
-        rows = list(await session.scalars(ordered.where(after).limit(limit + 1)))
-        total = None
-    else:
-        page = page or 1
-        if page < 1:
-            raise InvalidInput("page must be 1 or more.", field="page")
-        rows = list(await session.scalars(ordered.offset((page - 1) * limit).limit(limit + 1)))
-        total = await session.scalar(select(func.count()).select_from(base.subquery()))
+        return await _at_cursor(session, base, model, limit=limit, at=_cursor_for(cursor, order))
+    page = page or 1
+    if page < 1:
+        raise InvalidInput("page must be 1 or more.", field="page")
+    column = order.column(model)
+    ordered = base.order_by(column.desc(), model.id.desc())
+    rows = list(await session.scalars(ordered.offset((page - 1) * limit).limit(limit + 1)))
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
     items = rows[:limit]
-    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
-    return Page(items=items, limit=limit, page=page, total=total, next_cursor=next_cursor)
+    return Page(
+        items=items,
+        limit=limit,
+        page=page,
+        total=total,
+        next_cursor=encode_cursor(items[-1], order=order) if len(rows) > limit else None,
+        prev_cursor=encode_cursor(items[0], order=order, backwards=True) if page > 1 and items else None,
+    )
+
+
+def _cursor_for(cursor: str, order: Order) -> Cursor:
+    at = decode_cursor(cursor)
+    if at.order is not order:
+        raise InvalidInput(
+            f"This cursor belongs to the listing ordered by {at.order.value} time, not by {order.value} time; "
+            "start again without a cursor.",
+            field="cursor",
+        )
+    return at
+
+
+async def _at_cursor(session: AsyncSession, base: Select[T], model: Any, *, limit: int, at: Cursor) -> Page[T]:
+    """The `limit` rows after `at` (or before it, read oldest first then turned round), and cursors around them."""
+    column = at.order.column(model)
+    # Row-value comparisons, not `a < x OR (a = x AND id < y)`: both databases turn them into the start of an index
+    # range, so a deep cursor reads one page of rows (tests/db/test_listing_plans.py checks the plans).
+    position, at_cursor = tuple_(column, model.id), tuple_(at.moment, at.id)
+    if at.backwards:
+        ordered = base.where(position > at_cursor).order_by(column.asc(), model.id.asc())
+    else:
+        ordered = base.where(position < at_cursor).order_by(column.desc(), model.id.desc())
+    rows = list(await session.scalars(ordered.limit(limit + 1)))
+    more = len(rows) > limit  # rows beyond this page in the direction of travel
+    items = rows[:limit][::-1] if at.backwards else rows[:limit]
+    if not items:
+        return Page(items=[], limit=limit, page=None, total=None, next_cursor=None, prev_cursor=None)
+    first, last = items[0], items[-1]
+    after = encode_cursor(last, order=at.order)
+    before = encode_cursor(first, order=at.order, backwards=True)
+    return Page(
+        items=items,
+        limit=limit,
+        page=None,
+        total=None,
+        next_cursor=after if more or at.backwards else None,
+        prev_cursor=before if more or not at.backwards else None,
+    )

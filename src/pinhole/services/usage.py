@@ -56,7 +56,8 @@ class UsageBuffer:
                 add_views = (
                     update(images)
                     .where(images.c.id == bindparam("image_id"))
-                    .values(view_count=images.c.view_count + bindparam("n"))
+                    # A view is no change to the image: keep `updated_at` (its onupdate would stamp it).
+                    .values(view_count=images.c.view_count + bindparam("n"), updated_at=images.c.updated_at)
                 )
                 await conn.execute(add_views, [{"image_id": key, "n": n} for key, n in views.items()])
             if accessed:

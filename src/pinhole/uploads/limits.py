@@ -16,24 +16,31 @@ class UploadLimits:
     max_files: int
     max_fields: int
     max_field_bytes: int
+    # Past the limit, a file's bytes are still read (and dropped) up to this many to report its real size.
+    measure_file_bytes: int = 0
 
     def __post_init__(self) -> None:
         if min(self.max_file_bytes, self.max_files, self.max_fields, self.max_field_bytes) < 0:
             raise ValueError(f"upload limits must not be negative: {self}")
 
     @property
+    def measuring(self) -> bool:
+        return self.measure_file_bytes > self.max_file_bytes
+
+    @property
     def max_body_bytes(self) -> int:
-        """The largest body that can be valid: every file and field at its limit, plus framing."""
-        files = self.max_files * (self.max_file_bytes + PART_OVERHEAD)
+        """The largest body that can be valid (or measured): every file and field at its limit, plus framing."""
+        files = self.max_files * (max(self.max_file_bytes, self.measure_file_bytes) + PART_OVERHEAD)
         fields = self.max_fields * (self.max_field_bytes + PART_OVERHEAD)
         return files + fields + PART_OVERHEAD
 
-    def file_too_large(self, field: str) -> PayloadTooLarge:
+    def file_too_large(self, field: str, *, size: int | None = None) -> PayloadTooLarge:
+        """`size`: the file's real size when it was measured to its end."""
         limit = self.max_file_bytes
         return PayloadTooLarge(
             f"The file is too large: the limit is {human_size(limit)} per file.",
             field=field,
-            details={"limit": limit, "field": field},
+            details={"limit": limit, "field": field} | ({} if size is None else {"size": size}),
         )
 
     def body_too_large(self) -> PayloadTooLarge:

@@ -36,14 +36,18 @@ async def parse_multipart(
     max_files: int = 10,
     max_fields: int = 100,
     max_field_bytes: int = 65536,
+    measure_file_bytes: int = 0,
 ) -> ParsedForm:
     """Parse a multipart/form-data body; the caller owns the temp files and must `cleanup()` the form.
 
     Raises `PayloadTooLarge` as soon as a file passes `max_file_bytes` (or Content-Length rules the body
     out), `InvalidInput` for anything malformed, truncated or over the other limits; on any error every
-    temp file created so far is deleted.
+    temp file created so far is deleted. With `measure_file_bytes` above `max_file_bytes`, a file past the
+    limit is read on (its bytes dropped, nothing written) to its end, so the error's `details["size"]` is its
+    real size; past `measure_file_bytes` the error comes at once, with no size. Content-Length is then no
+    reason to refuse early (it may be absent or wrong): the bytes counted decide.
     """
-    limits = UploadLimits(max_file_bytes, max_files, max_fields, max_field_bytes)
+    limits = UploadLimits(max_file_bytes, max_files, max_fields, max_field_bytes, measure_file_bytes)
     boundary = _boundary(request.headers)
     _check_content_length(request.headers, limits)
     reader = FormReader(tmp_dir=tmp_dir, limits=limits)
@@ -65,6 +69,7 @@ async def receive_multipart(
     max_files: int = 10,
     max_fields: int = 100,
     max_field_bytes: int = 65536,
+    measure_file_bytes: int = 0,
 ) -> AsyncIterator[ParsedForm]:
     """`parse_multipart` whose temp files are deleted when the block exits, however it exits."""
     form = await parse_multipart(
@@ -74,6 +79,7 @@ async def receive_multipart(
         max_files=max_files,
         max_fields=max_fields,
         max_field_bytes=max_field_bytes,
+        measure_file_bytes=measure_file_bytes,
     )
     try:
         yield form
@@ -120,5 +126,5 @@ def _check_content_length(headers: Headers, limits: UploadLimits) -> None:
         return
     if not declared.isdigit():
         raise InvalidInput("The Content-Length header is not a number.")
-    if int(declared) > limits.max_body_bytes:
+    if int(declared) > limits.max_body_bytes and not limits.measuring:
         raise limits.body_too_large()

@@ -31,6 +31,7 @@ class FormReader:
         self._name = ""
         self._value = bytearray()
         self._sink: FileSink | None = None
+        self._oversize: int | None = None  # bytes of the file part that passed the limit, while measuring it
 
     def callbacks(self) -> MultipartCallbacks:
         return {
@@ -100,15 +101,25 @@ class FormReader:
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._sink is not None:
-            if self._sink.size + (end - start) > self.limits.max_file_bytes:
-                raise self.limits.file_too_large(self._name)
-            self._sink.feed(data[start:end])
+            size = (self._oversize if self._oversize is not None else self._sink.size) + (end - start)
+            if size > self.limits.max_file_bytes:
+                self._measure(size)
+            else:
+                self._sink.feed(data[start:end])
         elif len(self._value) + (end - start) > self.limits.max_field_bytes:
             raise self.limits.field_too_large(self._name)
         else:
             self._value += data[start:end]
 
+    def _measure(self, size: int) -> None:
+        """Past the limit: refuse at once, or go on counting (the bytes are dropped) until the part ends."""
+        if not self.limits.measuring or size > self.limits.measure_file_bytes:
+            raise self.limits.file_too_large(self._name)
+        self._oversize = size
+
     def _on_part_end(self) -> None:
+        if self._oversize is not None:
+            raise self.limits.file_too_large(self._name, size=self._oversize)
         if self._sink is not None:
             self._sink.ended = True
         else:

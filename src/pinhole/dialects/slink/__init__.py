@@ -14,24 +14,28 @@ Choices where the document is vague or silent (docs/apis.md has them too):
   fewer), also when the server accepts more elsewhere; the 422 lists them in the document's order. The "invalid"
   mime type named is the part's declared Content-Type (pinhole cannot name the type of bytes it does not read as an
   image), `application/octet-stream` when none. The size limit is `dialects.slink.max_file_bytes` (10 MB), lowered
-  by the client's or the server's; the body stops being read at the limit, so the size in the message is then the
-  request's Content-Length (the file plus a few hundred bytes of form), or "more than N MB" without one.
+  by the client's or the server's. The size in the message is the file's, counted while reading: past the limit
+  nothing more is stored but the file is read on to its end (Content-Length, absent or wrong, plays no part), up
+  to 4 times the limit; past that the message says "more than 4x the limit MB" and reading stops.
 - `url` and `thumbnailUrl` of an external upload are paths (as documented) under the API's prefix:
   `/api/image/{id}.{ext}` serves the image, `/api/image/{id}_thumbnail.{ext}` a copy fitting 300 x 300.
 - `/image/{id}.{ext}`: the image's own extension serves the stored original, another known one converts; an unknown
   one is 404. `w`/`h` resize within the box (never enlarging), `crop=true` with both fills w x h exactly. Private
-  images answer 404 unless the caller may see them; signed transforms (`signing.mode`) apply as in v2.
+  images answer 404 unless the caller may see them; signed transforms (`signing.mode`) apply as in v2. `HEAD` on
+  both serving routes answers GET's status and headers, no body, and counts no view.
 - `fileName` in details is `{id}.{ext}` (as documented); in listings it is the uploaded file's name, or the same
   when none was given. `updatedAt` is null until the image is changed (more than a second after upload).
   `supportsResize`: pinhole can write the format. Timestamps are UTC; `formattedDate` is `Jan 5, 2024` in listings
   and `2025-07-11 22:03:06` in history.
-- `GET /api/images/{page}` lists public images of the caller's tenant, newest first (`limit` 1-100, default 10). The
-  order is always by creation: pinhole's listing keeps one keyset order, so `orderBy` accepts `attributes.createdAt`
-  and `attributes.updatedAt` (the default) and both list newest uploads first. `searchBy` is `description` or
-  `fileName` (both match either, case-insensitively) or `tag`. With `cursor` the page comes after it and `total` is
-  null; `prevCursor` is always null (the keyset runs forwards only).
+- `GET /api/images/{page}` lists public images of the caller's tenant, newest first (`limit` 1-100, default 10).
+  `orderBy`: `attributes.updatedAt` (the default: last changed first; a change is a PATCH of description or
+  visibility, or new tags; views are not) or `attributes.createdAt` (newest uploads first); ties by id. `searchBy`
+  is `description` or `fileName` (both match either, case-insensitively) or `tag`. With `cursor` the page comes at
+  it and `total` is null. Cursors are keyset positions that carry their order and direction: `nextCursor` is null
+  on the last page, `prevCursor` (the page before) null on the first; a cursor used with the other `orderBy` is 422.
 - `GET /api/images?uuid[]=` answers the images the caller may read, in the order asked, skipping others (<= 100).
-- `GET /api/images/history/{page}`: the caller's own images, 12 per page.
+- `GET /api/images/history/{page}`: the caller's own images, 12 per page, newest uploads first; it takes `orderBy`
+  too (not in the document's history section; default `attributes.createdAt`, as before).
 - Request bodies ignore fields the document does not name (a Slink client may send more); wrong types are 422.
 - `PATCH /api/image/{id}`: `description` and `isPublic`, both optional; owner only (403 otherwise, 404 if unseen).
 - `DELETE /api/image/{id}` with `{"preserveOnDisk": true}` keeps the file on disk for good: the shared delete

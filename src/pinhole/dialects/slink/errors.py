@@ -38,8 +38,9 @@ def megabytes(size: int) -> str:
 class FileTooLarge(InvalidInput):
     code = "file_too_large"
 
-    def __init__(self, *, size: int | None, limit: int) -> None:
-        shown = megabytes(size) if size is not None else f"more than {megabytes(limit)}"
+    def __init__(self, *, size: int | None, limit: int, more_than: int | None = None) -> None:
+        """`size`: the file's real size; when unknown, it is more than `more_than` (or the limit)."""
+        shown = megabytes(size) if size is not None else f"more than {megabytes(more_than or limit)}"
         super().__init__(
             f"The file is too large ({shown}). Allowed maximum size is {megabytes(limit)}.",
             field="image",

@@ -60,9 +60,11 @@ DEFAULT_LIMIT = 10
 HISTORY_SIZE = 12
 THUMBNAIL_SIDE = 300
 EDITED_AFTER = timedelta(seconds=1)
-ORDER_BY = ("attributes.createdAt", "attributes.updatedAt")
+ORDER_BY = {"attributes.createdAt": listing.Order.CREATED, "attributes.updatedAt": listing.Order.UPDATED}
 SEARCH_BY = ("description", "fileName", "tag")
 MAX_UUIDS = listing.MAX_LIMIT
+# A file over the limit is read on (not stored) up to this many times the limit, to tell its real size.
+MEASURED_TIMES = 4
 ACCEPTED_FORMATS = frozenset({"jpeg", "png", "webp", "gif"})  # the document's allowed mime types
 
 UPLOAD_BODY = multipart_body({"image": BINARY | {"description": "The image file."}}, required=["image"])
@@ -71,13 +73,6 @@ IMAGE_BYTES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}
 
 
 # --- uploads -------------------------------------------------------------------------------------------------
-
-
-def _declared_size(request: Request) -> int | None:
-    """The upload's size when the body was not read to its end: its Content-Length (all but a few hundred bytes
-    of a one-file form are the file)."""
-    value = request.headers.get("content-length", "")
-    return int(value) if value.isdigit() else None
 
 
 def _allowed_mimes(error: UnsupportedImageFormat) -> list[str]:
@@ -93,7 +88,11 @@ async def _upload(request: Request, runtime: Runtime, principal: Principal) -> I
     )
     try:
         async with receive_multipart(
-            request, tmp_dir=runtime.settings.tmp_dir, max_file_bytes=limit, max_files=1
+            request,
+            tmp_dir=runtime.settings.tmp_dir,
+            max_file_bytes=limit,
+            max_files=1,
+            measure_file_bytes=MEASURED_TIMES * limit,
         ) as form:
             files = form.files_for("image")
             if not files:
@@ -119,8 +118,11 @@ async def _upload(request: Request, runtime: Runtime, principal: Principal) -> I
             except (CorruptImage, ImageTooLarge, TooManyFrames) as error:
                 error.field = error.field or "image"  # the violation names the form field
                 raise
-    except PayloadTooLarge as error:  # the body stopped being read at the limit
-        raise FileTooLarge(size=_declared_size(request), limit=limit) from error
+    except PayloadTooLarge as error:  # the file's size as counted while reading, unless it passed the measuring
+        size = error.details.get("size")
+        if isinstance(size, int):
+            raise FileTooLarge(size=size, limit=limit) from error
+        raise FileTooLarge(size=None, limit=limit, more_than=MEASURED_TIMES * limit) from error
 
 
 def upload_route(path: str, name: str, summary: str) -> Callable[[Endpoint], Endpoint]:
@@ -223,6 +225,7 @@ Height = Annotated[int | None, Query(description="Height in pixels.")]
 Crop = Annotated[str | None, Query(description="`true`: crop to fill w x h exactly (default false).")]
 
 
+@router.head("/image/{id}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")
 @router.get(
     "/image/{id}.{ext}",
     name="serve",
@@ -246,6 +249,9 @@ async def serve(
     return await _serve(request, runtime, principal, id, ext, w=w, h=h, crop=cropping, signed=True, sig=sig, exp=exp)
 
 
+@router.head(
+    "/api/image/{file}", name="serve.file", response_model=None, responses=IMAGE_BYTES, summary="Image file headers"
+)
 @router.get(
     "/api/image/{file}",
     name="serve.file",
@@ -364,19 +370,28 @@ def _search(search_term: str | None, search_by: str | None) -> listing.ImageFilt
     return listing.ImageFilter(is_private=False, search=term)
 
 
+OrderBy = Annotated[str, Query(description="attributes.updatedAt (last changed first) or attributes.createdAt.")]
+
+
+def _order(order_by: str) -> listing.Order:
+    if order_by not in ORDER_BY:
+        raise InvalidInput(f"orderBy must be one of {', '.join(ORDER_BY)}.", field="orderBy")
+    return ORDER_BY[order_by]
+
+
 @router.get("/api/images/{page}", name="images.list", summary="Public images, newest first")
 async def list_images(
     runtime: RuntimeDep,
     principal: JwtUser,
     page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT, description="Images per page.")] = DEFAULT_LIMIT,
-    orderBy: Annotated[str, Query(description="attributes.createdAt or attributes.updatedAt.")] = ORDER_BY[1],
+    orderBy: OrderBy = "attributes.updatedAt",
     searchTerm: Annotated[str | None, Query(max_length=200)] = None,
     searchBy: Annotated[str | None, Query(description="description, fileName or tag.")] = None,
-    cursor: Annotated[str | None, Query(max_length=500, description="nextCursor of a previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="nextCursor or prevCursor of a page in the same orderBy.")
+    ] = None,
 ) -> SlinkImageList:
-    if orderBy not in ORDER_BY:
-        raise InvalidInput(f"orderBy must be one of {', '.join(ORDER_BY)}.", field="orderBy")
     found = await listing.list_images(
         db=runtime.db,
         principal=principal,
@@ -384,12 +399,13 @@ async def list_images(
         limit=limit,
         page=None if cursor else page,
         cursor=cursor,
+        order=_order(orderBy),
     )
     accounts = await _owners(runtime, found.items)
-    return SlinkImageList(
-        meta=ListMeta(size=limit, page=page, total=found.total, nextCursor=found.next_cursor, prevCursor=None),
-        data=[_listed(runtime, image, accounts) for image in found.items],
+    meta = ListMeta(
+        size=limit, page=page, total=found.total, nextCursor=found.next_cursor, prevCursor=found.prev_cursor
     )
+    return SlinkImageList(meta=meta, data=[_listed(runtime, image, accounts) for image in found.items])
 
 
 @router.get("/api/images", name="images.batch", summary="Several images by id (uuid[]=...)")
@@ -414,6 +430,7 @@ async def history(
     runtime: RuntimeDep,
     principal: JwtUser,
     page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+    orderBy: OrderBy = "attributes.createdAt",
 ) -> History:
     found = await listing.list_images(
         db=runtime.db,
@@ -421,6 +438,7 @@ async def history(
         flt=listing.ImageFilter(owner_id=principal.user_id),
         limit=HISTORY_SIZE,
         page=page,
+        order=_order(orderBy),
     )
     accounts = await _owners(runtime, found.items)
     data = []

@@ -15,6 +15,8 @@ Choices where the document is silent (docs/apis.md says more):
   standard or URL-safe base64, padded or not. The owner (signed in) sees a private image without the key.
 - `{ext}` picks the output format: the image's own extension serves the original, another known one converts
   (without a URL signature: the variants of one image are a handful of formats). An unknown one is 404.
+- `HEAD /{uuid}.{ext}` and `HEAD /api/proxy/{uuid}.{ext}` answer GET's status and headers with no body and count
+  no view.
 - `GET /api/list` lists the caller's own images, newest first, `{data, total, page, limit}` (`page`, `limit` up to
   100, default 100). `PATCH /api/images/{id}` with `{"private": bool}` (not in the document) makes an image
   private, answering its key, or public again.

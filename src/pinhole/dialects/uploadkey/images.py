@@ -174,6 +174,13 @@ async def _image_as(runtime: Runtime, uuid: str, ext: str) -> tuple[Image, Trans
     return image, options
 
 
+@router.head(
+    "/api/proxy/{uuid}.{ext}",
+    name="proxy",
+    response_model=None,
+    responses=IMAGE_BYTES,
+    summary="Image headers for a signed-in caller",
+)
 @router.get(
     "/api/proxy/{uuid}.{ext}",
     name="proxy",
@@ -188,6 +195,7 @@ async def proxy(request: Request, runtime: RuntimeDep, principal: SignedIn, uuid
     return await deliver_image(request, runtime, image, options, count_view=False)
 
 
+@router.head("/{uuid}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")
 @router.get(
     "/{uuid}.{ext}",
     name="serve",

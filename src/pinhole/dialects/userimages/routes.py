@@ -31,6 +31,7 @@ from pinhole.dialects.userimages.schemas import (
 )
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
+from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.services import groups, listing, uploaders
 from pinhole.services import images as image_service
@@ -167,7 +168,7 @@ async def get_image(
     return to_record(request, runtime, await _users_image(runtime, principal, image_id))
 
 
-@router.put(BASE + "/{imageId}", name="update", summary="Update an image's url/key", response_model=UserImage)
+@router.put(BASE + "/{imageId}", name="update", summary="Repoint an image at another's file", response_model=UserImage)
 async def update_image(
     request: Request,
     runtime: RuntimeDep,
@@ -176,18 +177,43 @@ async def update_image(
     body: UserimagesImageUpdate,
 ) -> UserImage:
     image = await _users_image(runtime, principal, image_id)
-    record = to_record(request, runtime, image)
-    if body.url is None and body.key is None:
+    given = {name: value for name, value in (("url", body.url), ("key", body.key)) if value is not None}
+    if not given:
         raise InvalidInput("Send `url` and/or `key`.", field="url")
-    for name, given, current in (("url", body.url, record.url), ("key", body.key, record.key)):
-        if given is not None and given != current:
-            raise InvalidInput(
-                f"pinhole derives `{name}` from the stored image and cannot point it elsewhere: upload the new image "
-                f"(POST) and use the `url` and `key` it returns.",
-                field=name,
-                details={"current": current},
-            )
-    return record
+    named = {name: await _named_image(request, runtime, principal, name, value) for name, value in given.items()}
+    if len(set(named.values())) > 1:
+        raise InvalidInput("`url` and `key` name different images; send one, or both of the same image.", field="key")
+    source_id = next(iter(named.values()))
+    if source_id == image.id:
+        return to_record(request, runtime, image)  # restating the current values changes nothing
+    image, released = await image_service.share_content(
+        db=runtime.db,
+        recent=runtime.recent,
+        store=runtime.store,
+        principal=principal,
+        image_id=image.id,
+        source_id=source_id,
+    )
+    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+    return to_record(request, runtime, image)
+
+
+async def _named_image(request: Request, runtime: Runtime, principal: Principal, name: str, value: str) -> str:
+    """The id of the user's image whose `url` or `key` (as this API answers them) is `value`; 400 otherwise."""
+    if name == "url":
+        prefix = image_url(request, runtime, "")
+        candidate = value.removeprefix(prefix) if value.startswith(prefix) else ""
+    else:
+        candidate = value.rpartition(".")[0]
+    found = await image_service.find_image(db=runtime.db, image_id=candidate, with_tags=False) if candidate else None
+    if found is not None and _in_scope(principal, found.owner_id) and policy.can_read_image_info(principal, found):
+        record = to_record(request, runtime, found)
+        if (record.url if name == "url" else record.key) == value:
+            return found.id
+    raise InvalidInput(
+        f"`{name}` names no image of this user: upload the new image (POST), then send the `{name}` it answered.",
+        field=name,
+    )
 
 
 @router.delete(BASE + "/{imageId}", name="delete", summary="Delete an image", response_model=DeleteResponse)

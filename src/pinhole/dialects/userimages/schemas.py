@@ -34,7 +34,7 @@ class UserImage(BaseModel):
 
 
 class UserimagesImageUpdate(BaseModel):
-    """PUT body: pinhole derives `url` and `key` from the image, so they may only restate the current ones."""
+    """PUT body: the `url` and/or `key` of another image of the user, whose file this record then serves."""
 
     model_config = ConfigDict(extra="forbid")
 
