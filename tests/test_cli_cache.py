@@ -17,6 +17,7 @@ from pinhole.runtime import Runtime
 from pinhole.settings import Settings
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
+from tests.support.env import settings_env
 from tests.support import images as img
 from tests.support.variants import render_widths, touch_in_order, variants_by_width
 
@@ -27,9 +28,7 @@ Completed = subprocess.CompletedProcess[str]
 
 def _run_pinhole(settings: Settings, args: tuple[str, ...], env: dict[str, str]) -> Completed:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PINHOLE_")}
-    env = clean | {"PINHOLE_DATA_DIR": str(settings.data_dir)} | env
-    if settings.database.url is not None:
-        env["PINHOLE_DATABASE__URL"] = settings.database.url
+    env = clean | settings_env(settings) | env
     command = [sys.executable, "-m", "pinhole", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
 

@@ -36,10 +36,8 @@ async def _content_hash(runtime: Runtime, image_id: str) -> str:
     return image.content_hash
 
 
-def _exists(runtime: Runtime, key: str) -> bool:
-    path = runtime.store.local_path(key)
-    assert path is not None
-    return path.is_file()
+async def _exists(runtime: Runtime, key: str) -> bool:
+    return await runtime.store.stat(key) is not None
 
 
 async def _render(http: httpx.AsyncClient, image_id: str) -> bytes:
@@ -64,8 +62,8 @@ async def test_shared_blob_survives_until_the_last_image_goes(
     response = await http.delete(f"/v2/images/{first}", headers=tenant.headers())
     assert response.status_code == 204
     assert await _blob(runtime, content_hash) is not None
-    assert _exists(runtime, original_key(content_hash))
-    assert _exists(runtime, variants[0])
+    assert await _exists(runtime, original_key(content_hash))
+    assert await _exists(runtime, variants[0])
     await _render(http, second)  # the shared variant still serves the other image
 
     response = await http.delete(f"/v2/images/{second}", headers=tenant.headers())
@@ -90,12 +88,12 @@ async def test_last_reference_deletes_file_and_variants(
     assert (await http.delete(f"/v2/images/{gone}", headers=tenant.headers())).status_code == 204
 
     assert await _blob(runtime, content_hash) is None
-    assert not _exists(runtime, original_key(content_hash))
-    assert not any(_exists(runtime, key) for key in variants)
+    assert not await _exists(runtime, original_key(content_hash))
+    assert not [key for key in variants if await _exists(runtime, key)]
     fallback = await http.get(f"/v2/images/{gone}?w=16&format=png")
     assert fallback.headers["x-pinhole-fallback"] == "1"
     assert (await http.get(f"/v2/images/{kept}")).status_code == 200
-    assert _exists(runtime, original_key(await _content_hash(runtime, kept)))
+    assert await _exists(runtime, original_key(await _content_hash(runtime, kept)))
 
 
 async def test_admin_delete_with_preserve_on_disk_keeps_the_file(
@@ -114,14 +112,14 @@ async def test_admin_delete_with_preserve_on_disk_keeps_the_file(
     blob = await _blob(runtime, content_hash)
     assert blob is not None
     assert blob.preserved
-    assert _exists(runtime, original_key(content_hash))
+    assert await _exists(runtime, original_key(content_hash))
     assert await _variant_keys(runtime, content_hash) == []  # variants are a cache: they go
 
     # The preserved original serves a new upload of the same bytes, and outlives that image too.
     again = (await upload(http, tenant, user="alice"))["id"]
     assert await _content_hash(runtime, again) == content_hash
     assert (await http.delete(f"/v2/images/{again}", headers=tenant.headers("alice"))).status_code == 204
-    assert _exists(runtime, original_key(content_hash))
+    assert await _exists(runtime, original_key(content_hash))
 
 
 @pytest.mark.parametrize("who", ["owner", "client"])
@@ -178,7 +176,7 @@ async def test_an_avatar_keeps_a_blob_alive(http: httpx.AsyncClient, runtime: Ru
     assert response.status_code == 201, response.text
 
     assert (await http.delete(f"/v2/images/{image_id}", headers=tenant.headers())).status_code == 204
-    assert _exists(runtime, original_key(content_hash))
+    assert await _exists(runtime, original_key(content_hash))
     served = await http.get(f"/v2/avatars/{tenant.id}/alice")
     assert served.status_code == 200
     assert "x-pinhole-fallback" not in served.headers
