@@ -26,6 +26,8 @@ from pinhole.db.migrate import upgrade
 from pinhole.runtime import Runtime
 from pinhole.services.clients import create_client
 from pinhole.settings import Settings
+from tests.support import redisserver
+from tests.support.redisserver import redis_settings  # noqa: F401 (a fixture for every test module)
 
 # Tests build their settings explicitly; an operator's PINHOLE_* variables must not leak in.
 for _name in [n for n in os.environ if n.startswith("PINHOLE_") and not n.startswith("PINHOLE_TEST_")]:
@@ -172,4 +174,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _postgres_problem:
         terminalreporter.write_sep("!", "POSTGRESQL WAS UNREACHABLE: EVERY POSTGRESQL RUN WAS SKIPPED", red=True)
         for line in _postgres_problem:
+            terminalreporter.write_line(line, red=True)
+    if redisserver.problems:
+        terminalreporter.write_sep("!", "REDIS WAS UNREACHABLE: EVERY REDIS TEST WAS SKIPPED", red=True)
+        for line in sorted(set(redisserver.problems)):
             terminalreporter.write_line(line, red=True)

@@ -19,6 +19,7 @@ from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings
+from pinhole.shared.link import RedisLink
 from pinhole.storage.base import BlobStore
 
 
@@ -42,3 +43,4 @@ class Runtime:
     limiter: RateLimiter | None  # None when rate limits are off
     signer: UrlSigner
     signing_mode: SigningMode
+    redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)
