@@ -73,7 +73,8 @@ class RecentImages:
         found = self.rows.get(image_id)
         if self.versions is None or found is None or found[2] is UNKNOWN:
             return
-        if await self.versions.current(image_id) != found[2]:
+        current = await self.versions.current(image_id)
+        if current is not UNKNOWN and current != found[2]:  # unknown (Redis down): trusted for its ttl
             self.rows.pop(image_id, None)
 
     async def current_version(self, image_id: str) -> object:
