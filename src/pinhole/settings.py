@@ -296,6 +296,13 @@ class RedisSettings(BaseModel):
         description="Longest an instance waits for another one's render of the same variant before rendering itself.",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
 
 class SigningSettings(BaseModel):
     mode: Literal["off", "anonymous", "all"] = Field(

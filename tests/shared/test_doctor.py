@@ -1,4 +1,5 @@
-"""`pinhole doctor` checks Redis when it is configured, and warns about several workers without it."""
+"""The Redis settings and `pinhole doctor`: the URL is validated naming its variable; doctor checks Redis when it is
+configured and warns about several workers without it."""
 
 from __future__ import annotations
 
@@ -26,3 +27,10 @@ async def test_doctor_reports_redis_only_when_configured(tmp_path: Path, redis_s
 def test_doctor_warns_about_workers_without_redis(tmp_path: Path, workers: int, url: str | None, warned: bool) -> None:
     found = warnings_for(Settings(data_dir=tmp_path, server={"workers": workers}, redis={"url": url}))
     assert any("without redis.url" in w for w in found) is warned
+
+
+def test_a_redis_url_of_another_scheme_is_refused_naming_the_variable(tmp_path: Path) -> None:
+    from pinhole.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=r"PINHOLE_REDIS__URL: .*redis://"):
+        load_settings(data_dir=tmp_path, redis={"url": "http://127.0.0.1:6379"})
