@@ -14,6 +14,7 @@ pyproject.toml changes).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -58,9 +59,25 @@ def ensure_browser() -> None:
     _run(BIN / "python", "-c", "from tests.web.live import ensure_chromium; ensure_chromium()")
 
 
+def ensure_redis() -> None:
+    """The Redis tests use a server on 127.0.0.1:6379: start a throwaway one (no persistence) when none answers and
+    `redis-server` is installed; otherwise those tests skip, and say so loudly."""
+    import shutil
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=1):
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        print("! no Redis on 127.0.0.1:6379 and no redis-server on PATH: the Redis tests will be skipped", flush=True)
+        return
+    _run(server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no")
+
+
 def test(args: list[str]) -> None:
     ensure_env()
     ensure_browser()
+    ensure_redis()
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
     _run(BIN / "mypy")

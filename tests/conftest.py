@@ -31,6 +31,8 @@ from pinhole.db.migrate import upgrade
 from pinhole.runtime import Runtime
 from pinhole.services.clients import create_client
 from pinhole.settings import Settings
+from tests.support import redisserver
+from tests.support.redisserver import redis_settings  # noqa: F401 (a fixture for every test module)
 from tests.support.s3server import S3Server, s3_server
 
 __all__ = ["s3_server"]  # a session fixture: the scaled stack's S3 server
@@ -137,7 +139,7 @@ def stack_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
         return {}
     server, bucket = request.getfixturevalue("stack_bucket")
     s3 = server.settings(bucket, prefix=f"t-{uuid.uuid4().hex[:12]}/").model_dump()
-    return {"storage": {"backend": "s3", "s3": s3}}
+    return {"storage": {"backend": "s3", "s3": s3}, "redis": request.getfixturevalue("redis_settings")}
 
 
 @pytest.fixture
@@ -205,4 +207,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _postgres_problem:
         terminalreporter.write_sep("!", "POSTGRESQL WAS UNREACHABLE: EVERY POSTGRESQL RUN WAS SKIPPED", red=True)
         for line in _postgres_problem:
+            terminalreporter.write_line(line, red=True)
+    if redisserver.problems:
+        terminalreporter.write_sep("!", "REDIS WAS UNREACHABLE: EVERY REDIS TEST WAS SKIPPED", red=True)
+        for line in sorted(set(redisserver.problems)):
             terminalreporter.write_line(line, red=True)

@@ -17,8 +17,8 @@ from pinhole.runtime import Runtime
 from pinhole.settings import Settings
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
-from tests.support.env import settings_env
 from tests.support import images as img
+from tests.support.env import settings_env
 from tests.support.variants import render_widths, touch_in_order, variants_by_width
 
 pytestmark = pytest.mark.anyio

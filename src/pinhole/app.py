@@ -37,7 +37,7 @@ from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
 from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
-from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules
+from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules, RateLimitStore
 from pinhole.security.signing import SigningMode, UrlSigner, derive_key
 from pinhole.security.tokens import AccessTokens
 from pinhole.services.app_settings import AppSettings
@@ -50,6 +50,10 @@ from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings, load_settings, resolve_secret, split_signing_keys
+from pinhole.shared.counters import RedisAttemptStore, RedisRateLimitStore
+from pinhole.shared.link import RedisLink
+from pinhole.shared.locks import SharedFlight
+from pinhole.shared.versions import ImageVersions
 from pinhole.storage.factory import create_blob_store
 from pinhole.web import build_router as build_web_router
 
@@ -78,20 +82,32 @@ def build_accounts(settings: Settings, db: Database) -> Accounts:
     )
 
 
-def build_login_backoff(settings: Settings) -> LoginBackoff:
+def build_login_backoff(settings: Settings, link: RedisLink | None) -> LoginBackoff:
     max_delay = float(settings.accounts.login_max_delay_seconds)
     return LoginBackoff(
-        MemoryAttemptStore(),
+        MemoryAttemptStore() if link is None else RedisAttemptStore(link),
         account_policy=BackoffPolicy(threshold=settings.accounts.login_account_threshold, max_delay=max_delay),
         address_policy=BackoffPolicy(threshold=settings.accounts.login_address_threshold, max_delay=max_delay),
         forget_after=max(24 * 3600.0, max_delay),
     )
 
 
-def build_limiter(settings: Settings) -> RateLimiter | None:
+def build_limiter(settings: Settings, link: RedisLink | None) -> RateLimiter | None:
     if not settings.rate_limits.enabled:
         return None
-    return RateLimiter(MemoryRateLimitStore(), RateLimitRules.parse(settings.rate_limits.rules))
+    store: RateLimitStore = MemoryRateLimitStore() if link is None else RedisRateLimitStore(link)
+    return RateLimiter(store, RateLimitRules.parse(settings.rate_limits.rules))
+
+
+def build_shared_flight(settings: Settings, link: RedisLink | None) -> SharedFlight | None:
+    if link is None:
+        return None
+    return SharedFlight(link, lease=settings.redis.lock_lease_seconds, wait=settings.redis.lock_wait_seconds)
+
+
+def build_recent_images(settings: Settings, link: RedisLink | None) -> RecentImages:
+    ttl = settings.delivery.metadata_cache_seconds
+    return RecentImages(ttl=ttl, versions=None if link is None else ImageVersions(link, ttl=ttl))
 
 
 def build_quota_defaults(settings: Settings) -> QuotaDefaults:
@@ -136,7 +152,8 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
     store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
     pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
-    usage = UsageBuffer(db)
+    link = RedisLink.from_settings(settings.redis)  # None: Redis is off, every part keeps its state in process
+    usage = UsageBuffer(db, link)
     ingest_policy = IngestPolicy(
         limits=ImageLimits(max_pixels=settings.uploads.max_pixels, max_frames=settings.uploads.max_frames),
         strip_metadata=settings.uploads.strip_metadata,
@@ -152,6 +169,7 @@ def build_runtime(settings: Settings) -> Runtime:
         default_quality=settings.imaging.default_quality,
         limits=output_limits,
         flights=SingleFlight(),
+        shared=build_shared_flight(settings, link),
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(
@@ -164,16 +182,17 @@ def build_runtime(settings: Settings) -> Runtime:
         variants=variants,
         ingest_policy=ingest_policy,
         output_limits=output_limits,
-        recent=RecentImages(ttl=settings.delivery.metadata_cache_seconds),
+        recent=build_recent_images(settings, link),
         hot=hot,
         pruner=build_pruner(settings, variants=variants, hot=hot),
         accounts=build_accounts(settings, db),
         access_tokens=AccessTokens(secret, lifetime_seconds=settings.accounts.access_token_minutes * 60),
-        login_backoff=build_login_backoff(settings),
-        limiter=build_limiter(settings),
+        login_backoff=build_login_backoff(settings, link),
+        limiter=build_limiter(settings, link),
         signer=build_signer(settings, secret),
         signing_mode=SigningMode(settings.signing.mode),
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
+        redis=link,
     )
 
 
@@ -197,6 +216,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.usage.flush()
         await runtime.store.aclose()
         await runtime.db.dispose()
+        if runtime.redis is not None:
+            await runtime.redis.aclose()
 
 
 @dataclasses.dataclass(frozen=True)

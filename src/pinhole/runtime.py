@@ -20,6 +20,7 @@ from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings
+from pinhole.shared.link import RedisLink
 from pinhole.storage.base import BlobStore
 
 
@@ -44,3 +45,4 @@ class Runtime:
     signer: UrlSigner
     signing_mode: SigningMode
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
+    redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)

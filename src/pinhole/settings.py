@@ -181,7 +181,8 @@ class DeliverySettings(BaseModel):
         default=2.0,
         ge=0,
         description="How long a process serves an image from its in-memory copy of the image's record. Changes made "
-        "through another process are seen within this time; 0 turns the cache off.",
+        "through another process are seen within this time (at once when instances share a Redis); 0 turns the cache "
+        "off.",
     )
     memory_cache_bytes: int = Field(
         default=64 * MB,
@@ -289,7 +290,6 @@ class RateLimitSettings(BaseModel):
         "fallback, `off` exempts. Values like `10/minute`, `100/hour`, `5/10s`. JSON object; it replaces the "
         "defaults as a whole.",
     )
-    store: Literal["memory"] = Field(default="memory", description="Where counters live (per process).")
 
     @field_validator("rules")
     @classmethod
@@ -297,6 +297,46 @@ class RateLimitSettings(BaseModel):
         from pinhole.security.ratelimit import RateLimitRules
 
         RateLimitRules.parse(value)  # ValueError names the scope
+        return value
+
+
+class RedisSettings(BaseModel):
+    """Shared state between instances (see docs/deploy.md, "Redis"); off when `url` is unset."""
+
+    url: SecretStr | None = Field(
+        default=None,
+        description="Redis URL (`redis://[:password@]host:6379/0`, `rediss://` for TLS). When set, instances share "
+        "rate limits, sign-in back-off, view counts, variant render locks and image-record invalidation through "
+        "it; unset: everything stays in each process.",
+    )
+    key_prefix: str = Field(
+        default="pinhole:", min_length=1, description="Prefix of every key pinhole writes (to share a Redis)."
+    )
+    connect_timeout_seconds: float = Field(default=1.0, gt=0, description="Time limit to open a connection.")
+    operation_timeout_seconds: float = Field(default=0.5, gt=0, description="Time limit of each command.")
+    cooldown_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="After Redis fails, how long each process uses its in-process state before trying Redis again.",
+    )
+    max_connections: int = Field(default=64, ge=1, le=10_000, description="Connections kept open per process.")
+    lock_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Lease of a variant render lock; the holder renews it while rendering, so it only runs out when "
+        "the holder died, and then another instance renders.",
+    )
+    lock_wait_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest an instance waits for another one's render of the same variant before rendering itself.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
 
@@ -475,6 +515,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = AccountSettings()
     quotas: QuotaSettings = QuotaSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    redis: RedisSettings = RedisSettings()
     signing: SigningSettings = SigningSettings()
     variant_cache: VariantCacheSettings = VariantCacheSettings()
     web: WebSettings = WebSettings()

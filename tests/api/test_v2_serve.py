@@ -176,9 +176,9 @@ async def test_views_are_counted_without_writing_per_request(
     for params in ({}, {"w": 100}, {"w": 100}):
         await http.get(f"/v2/images/{photo['id']}", params=params)
     await http.head(f"/v2/images/{photo['id']}")
-    assert runtime.usage.pending_views(photo["id"]) == 3
+    assert await runtime.usage.pending_views(photo["id"]) == 3
     await runtime.usage.flush()
-    assert runtime.usage.pending_views(photo["id"]) == 0
+    assert await runtime.usage.pending_views(photo["id"]) == 0
     info = await http.get(f"/v2/images/{photo['id']}", params={"info": "true"}, headers=tenant.headers("alice"))
     assert info.json()["views"] == 3
 

@@ -114,7 +114,7 @@ async def deliver_image(
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
     """
     if count_view and request.method == "GET":
-        runtime.usage.record_view(image.id)
+        await runtime.usage.record_view(image.id)
     public = not image.is_private
     cache = image_cache_control(runtime, image, valid_for=valid_for)
     vary = None if public else PRIVATE_VARY

@@ -1,4 +1,4 @@
-"""`pinhole doctor`: libvips and its formats, database and storage reachability, unsafe settings."""
+"""`pinhole doctor`: libvips and its formats, database, storage and Redis reachability, unsafe settings."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pinhole.db.engine import Database
 from pinhole.db.migrate import pending_revisions
 from pinhole.imaging.formats import available_formats
 from pinhole.settings import Settings
+from pinhole.shared.link import RedisLink
 from pinhole.storage.factory import create_blob_store
 
 
@@ -37,6 +38,19 @@ async def _storage(settings: Settings) -> dict[str, Any]:
         await store.aclose()
 
 
+async def _redis(settings: Settings) -> dict[str, Any] | None:
+    link = RedisLink.from_settings(settings.redis)
+    if link is None:
+        return None
+    try:
+        await link.ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        await link.aclose()
+
+
 def warnings_for(settings: Settings) -> list[str]:
     found = []
     if not settings.uploads.strip_metadata:
@@ -49,6 +63,8 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("signing.mode is off: anyone may have the server render any size of any public image")
     if settings.imaging.queue_size > 1000:
         found.append("imaging.queue_size is very large: overload turns into memory growth instead of 503s")
+    if settings.server.workers > 1 and settings.redis.url is None:
+        found.append("several server workers without redis.url: rate limits and sign-in back-off count per process")
     if settings.variant_cache.max_bytes == 0:
         found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")
     return found
@@ -63,12 +79,20 @@ def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         "storage": run(_storage(settings)),
         "warnings": warnings_for(settings),
     }
+    redis = run(_redis(settings))
+    if redis is not None:  # not configured: not shown
+        report["redis"] = redis
     ok = report["database"]["ok"] and report["storage"]["ok"]
     lines = [
         f"libvips {report['libvips']}",
         "formats: " + ", ".join(f"{n}({'rw' if v['write'] else 'r'})" for n, v in report["formats"].items()),
         f"database: {'ok' if report['database']['ok'] else 'FAILED ' + report['database']['error']}",
         f"storage: {'ok' if report['storage']['ok'] else 'FAILED ' + report['storage'].get('error', '')}",
+        *(
+            [f"redis: {'ok' if redis['ok'] else 'unavailable (served from in-process state) ' + redis['error']}"]
+            if redis
+            else []
+        ),
         *(f"warning: {w}" for w in report["warnings"]),
     ]
     emit(report, as_json=as_json, text="\n".join(lines))

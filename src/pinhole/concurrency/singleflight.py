@@ -1,6 +1,7 @@
 """Single flight: concurrent callers asking for the same key share one execution and its result.
 
 The work runs in its own task, so a caller that disconnects (is cancelled) does not cancel it for the others.
+This is per process; across instances sharing a Redis, `pinhole.shared.locks.SharedFlight` adds a lock.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ Trade-offs chosen:
 - The address back-off (threshold 20 by default, for shared NATs) slows one address guessing across many accounts.
   A success does not clear it, or an attacker could reset it by signing in to an account of their own.
 - Accounts are compared case-folded; IPv6 addresses are counted per /64.
+- Counters live in process (`MemoryAttemptStore`) or, when instances share a Redis, in Redis
+  (`pinhole.shared.counters.RedisAttemptStore`), so guesses spread over instances are slowed as one.
 """
 
 from __future__ import annotations

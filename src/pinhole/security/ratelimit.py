@@ -1,8 +1,9 @@
 """Rate limiting per caller key (`apikey:<id>`, `user:<id>`, `ip:<address>`) with limits set per API and route.
 
 Fixed windows: a key's window opens at its first hit and lasts `window_seconds`; every hit in it counts.
-Chosen because the store's one operation is an atomic increment (`HINCRBY` + `EXPIREAT` in one Redis script)
-that gives an exact count and a reset time the `X-RateLimit-*` headers can state, with one counter per live key.
+Chosen because the store's one operation is an atomic increment (`HINCRBY` + `PEXPIRE` in one Redis script, see
+`pinhole.shared.counters`, used when instances share a Redis) that gives an exact count and a reset time the
+`X-RateLimit-*` headers can state, with one counter per live key.
 The cost is a burst of up to twice the limit across a window boundary, acceptable for API quotas; password
 guessing is slowed by `backoff`, not here. Windows open per key, not on the clock, so keys do not all reset at once.
 

@@ -83,4 +83,5 @@ async def delete_group(
             recent.forget(image.id)
         released = await remove_images(session, store, images)
         await session.execute(delete(ImageGroup).where(ImageGroup.id == group.id))  # when it had no images left
-        return released
+    await recent.changed(*(image.id for image in images))
+    return released

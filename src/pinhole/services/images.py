@@ -19,6 +19,7 @@ from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.services import blobs
 from pinhole.services.content import Content, swap_content
+from pinhole.shared.versions import UNKNOWN, ImageVersions
 from pinhole.storage.base import BlobStore
 
 
@@ -34,14 +35,21 @@ def _valid_id(image_id: str) -> bool:
 class RecentImages:
     """Image rows the serving path looked up in the last `ttl` seconds, so a hot image costs no query.
 
-    Changes made through this process forget the row at once; other processes see them within `ttl`
-    (a CDN in front caches public images far longer). `ttl=0` turns the cache off.
+    Changes made through this process forget the row at once. With `versions` (instances sharing a Redis) the
+    serving path asks `revalidate` before using a cached row, which drops it when another instance changed the
+    image since (see `pinhole.shared.versions`), so changes are seen everywhere at once; without, other processes
+    see them within `ttl` (a CDN in front caches public images far longer). `ttl=0` turns the cache off.
+
+    Kept in process with a version check rather than kept in Redis: a hit then costs one small `GET` and no
+    deserialization, a row stays a live object the warm path can compare by identity, and the row itself never
+    has to be serialized.
     """
 
     ttl: float
     limit: int = 50_000
     clock: Callable[[], float] = time.monotonic
-    rows: OrderedDict[str, tuple[float, Image]] = field(default_factory=OrderedDict)
+    versions: ImageVersions | None = None
+    rows: OrderedDict[str, tuple[float, Image, object]] = field(default_factory=OrderedDict)
 
     def get(self, image_id: str) -> Image | None:
         found = self.rows.get(image_id)
@@ -49,10 +57,11 @@ class RecentImages:
             return None
         return found[1]
 
-    def put(self, image: Image) -> None:
+    def put(self, image: Image, version: object = UNKNOWN) -> None:
+        """Cache `image`; `version` is what `current_version` answered before the row was read."""
         if self.ttl <= 0:
             return
-        self.rows[image.id] = (self.clock() + self.ttl, image)
+        self.rows[image.id] = (self.clock() + self.ttl, image, version)
         self.rows.move_to_end(image.id)
         if len(self.rows) > self.limit:
             self.rows.popitem(last=False)
@@ -60,14 +69,37 @@ class RecentImages:
     def forget(self, image_id: str) -> None:
         self.rows.pop(image_id, None)
 
+    async def revalidate(self, image_id: str) -> None:
+        """Drop the cached row if another instance changed the image since it was read (no-op without Redis)."""
+        found = self.rows.get(image_id)
+        if self.versions is None or found is None or found[2] is UNKNOWN:
+            return
+        current = await self.versions.current(image_id)
+        if current is not UNKNOWN and current != found[2]:  # unknown (Redis down): trusted for its ttl
+            self.rows.pop(image_id, None)
+
+    async def current_version(self, image_id: str) -> object:
+        if self.versions is None or self.ttl <= 0:
+            return UNKNOWN
+        return await self.versions.current(image_id)
+
+    async def changed(self, *image_ids: str) -> None:
+        """After a committed change: forget the rows here and tell the other instances."""
+        for image_id in image_ids:
+            self.rows.pop(image_id, None)
+        if self.versions is not None:
+            await self.versions.bump(*image_ids)
+
 
 async def find_image_to_serve(*, db: Database, recent: RecentImages, image_id: str) -> Image | None:
     """`find_image` without tags, through the short-lived serving cache."""
+    await recent.revalidate(image_id)
     image = recent.get(image_id)
     if image is None:
+        version = await recent.current_version(image_id)  # before the read: a change after it shows as stale
         image = await find_image(db=db, image_id=image_id, with_tags=False)
         if image is not None:
-            recent.put(image)
+            recent.put(image, version)
     return image
 
 
@@ -114,6 +146,7 @@ async def update_image(
             image.updated_at = utcnow()
         await session.flush()
         await session.refresh(image)
+    await recent.changed(image_id)
     return image
 
 
@@ -167,7 +200,9 @@ async def delete_image(
         image = await _modifiable(session, principal, image_id)
         if preserve_on_disk and not principal.is_admin:
             raise Forbidden("Only admins may delete an image and keep its file (preserveOnDisk).")
-        return await remove_images(session, store, [image], preserve_on_disk=preserve_on_disk)
+        released = await remove_images(session, store, [image], preserve_on_disk=preserve_on_disk)
+    await recent.changed(image_id)
+    return released
 
 
 async def remove_images(

@@ -1,7 +1,9 @@
 """Variants: rendered transforms of an original, made once and cached in the blob store.
 
 A variant is keyed by (content hash, canonical options), so every image sharing an original shares its variants
-and equivalent URLs map to one variant. Concurrent requests for the same missing variant render it once.
+and equivalent URLs map to one variant. Concurrent requests for the same missing variant render it once: in a
+process through `SingleFlight`, and across instances sharing a Redis through `SharedFlight` (a lock per variant;
+the other instances wait for the variant to be recorded and serve it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pinhole.imaging.formats import Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, render
 from pinhole.services.usage import UsageBuffer
+from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key, variant_key
 
@@ -68,6 +71,7 @@ class VariantService:
     # (content, options), and a vanished file is caught at send time (BlobNotFound → forget → render again).
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
+    shared: SharedFlight | None = None  # set when instances share a Redis
 
     async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
         key = (image.content_hash, options.canonical())
@@ -120,7 +124,16 @@ class VariantService:
         # Looked up again inside the flight: a request that missed just before an earlier flight committed
         # must find that result rather than render a second time.
         found = await self._lookup(image.content_hash, canonical)
-        return found if found is not None else await self._make(image, options, canonical)
+        if found is not None:
+            return found
+        if self.shared is None:
+            return await self._make(image, options, canonical)
+        name = f"variant:{image.content_hash}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+        return await self.shared.run(
+            name,
+            lookup=lambda: self._lookup(image.content_hash, canonical),
+            make=lambda: self._make(image, options, canonical),
+        )
 
     async def _make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
         self.renders += 1

@@ -226,7 +226,7 @@ async def _image_page(
         "image": image,
         "url": url,
         "preview_url": f"{runtime.settings.v2.prefix}/images/{image.id}",
-        "views": image.view_count + runtime.usage.pending_views(image.id),
+        "views": image.view_count + await runtime.usage.pending_views(image.id),
         "snippets": snippets(url, image.description or image.original_name or "image"),
         "sizes": [size for size in SIZES if size < image.width],
         "formats": FORMATS,

@@ -227,8 +227,8 @@ async def update_client(
 # --- images ---
 
 
-def _admin_image(request: Request, runtime: Runtime, image: Image) -> AdminImage:
-    public = image_routes.to_public(request, runtime, image)
+async def _admin_image(request: Request, runtime: Runtime, image: Image) -> AdminImage:
+    public = await image_routes.to_public(request, runtime, image)
     return AdminImage(**public.model_dump(), client_id=image.client_id)
 
 
@@ -263,7 +263,7 @@ async def list_images(
         db=runtime.db, principal=principal, flt=flt, limit=query.limit, page=query.page, cursor=query.cursor
     )
     return AdminImageList(
-        data=[_admin_image(request, runtime, image) for image in result.items], pagination=pagination(result)
+        data=[await _admin_image(request, runtime, image) for image in result.items], pagination=pagination(result)
     )
 
 
@@ -305,7 +305,7 @@ async def upload_image(request: Request, runtime: RuntimeDep, principal: AdminPr
         image = await ingest_image(
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, upload=upload
         )
-    return _admin_image(request, runtime, image)
+    return await _admin_image(request, runtime, image)
 
 
 @router.get("/images/tags", name="admin.images.tags", summary="List tags with counts", response_model=TagList)
@@ -327,7 +327,7 @@ async def list_tags(
 async def get_image(request: Request, runtime: RuntimeDep, principal: AdminPrincipal, image_id: str) -> AdminImage:
     _administer(principal)
     image = await image_service.get_image_for(db=runtime.db, principal=principal, image_id=image_id)
-    return _admin_image(request, runtime, image)
+    return await _admin_image(request, runtime, image)
 
 
 @router.patch(
@@ -341,7 +341,7 @@ async def update_image(
     image = await image_service.update_image(
         db=runtime.db, recent=runtime.recent, principal=principal, image_id=image_id, changes=changes
     )
-    return _admin_image(request, runtime, image)
+    return await _admin_image(request, runtime, image)
 
 
 @router.delete("/images/{image_id}", name="admin.images.delete", status_code=204, summary="Delete an image")

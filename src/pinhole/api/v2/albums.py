@@ -202,7 +202,9 @@ async def list_album_images(
         page=query.page,
         cursor=query.cursor,
     )
-    return ImageList(data=[to_public(request, runtime, image) for image in result.items], pagination=pagination(result))
+    return ImageList(
+        data=[await to_public(request, runtime, image) for image in result.items], pagination=pagination(result)
+    )
 
 
 @router.post(

@@ -103,6 +103,7 @@ class WarmDelivery:
                 return False
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
+        await self.runtime.recent.revalidate(image_id)  # another instance may have changed it (with Redis)
         memo_key = (image_id, scope["query_string"])
         prepared = self.memo.get(memo_key)
         if prepared is None or not prepared.current(self.runtime):
@@ -171,7 +172,7 @@ class WarmDelivery:
         self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None, extra: Headers
     ) -> None:
         if scope["method"] == "GET":
-            self.runtime.usage.record_view(prepared.image.id)
+            await self.runtime.usage.record_view(prepared.image.id)
             if prepared.variant is not None:
                 self.runtime.usage.record_variant_access(prepared.variant.id)
         payload = prepared.payload

@@ -32,7 +32,7 @@ from pinhole.services.variant_cache import forget_blobs
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
 
-def group_public(request: Request, runtime: Runtime, group: ImageGroup, images: Sequence[Image]) -> GroupPublic:
+async def group_public(request: Request, runtime: Runtime, group: ImageGroup, images: Sequence[Image]) -> GroupPublic:
     return GroupPublic(
         id=group.id,
         name=group.name,
@@ -40,7 +40,7 @@ def group_public(request: Request, runtime: Runtime, group: ImageGroup, images: 
         external_user_id=group.owner_id,
         created_at=group.created_at,
         updated_at=group.updated_at,
-        images=[to_public(request, runtime, image) for image in images],
+        images=[await to_public(request, runtime, image) for image in images],
     )
 
 
@@ -49,7 +49,7 @@ def group_public(request: Request, runtime: Runtime, group: ImageGroup, images: 
 )
 async def get_group(request: Request, runtime: RuntimeDep, principal: ClientPrincipal, group_id: str) -> GroupPublic:
     group, images = await groups.get_group(db=runtime.db, principal=principal, group_id=group_id)
-    return group_public(request, runtime, group, images)
+    return await group_public(request, runtime, group, images)
 
 
 @router.patch(
@@ -65,7 +65,7 @@ async def update_group(
         clear_description="description" in body.model_fields_set and not body.description,
     )
     group, images = await groups.update_group(db=runtime.db, principal=principal, group_id=group_id, changes=changes)
-    return group_public(request, runtime, group, images)
+    return await group_public(request, runtime, group, images)
 
 
 @router.delete("/groups/{group_id}", name="groups.delete", status_code=204, summary="Delete a group and its images")

@@ -61,7 +61,7 @@ def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
     return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}/images/{image_id}"
 
 
-def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
+async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
     return ImagePublic(
         id=image.id,
         url=image_url(request, runtime, image.id),
@@ -77,7 +77,7 @@ def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
         frames=image.frames,
         size=image.size,
         group_id=image.group_id,
-        views=image.view_count + runtime.usage.pending_views(image.id),
+        views=image.view_count + await runtime.usage.pending_views(image.id),
         created_at=image.created_at,
         updated_at=image.updated_at,
     )
@@ -139,7 +139,7 @@ async def upload_image(
         ingested = await ingest_images(
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, uploads=uploads
         )
-    images = [to_public(request, runtime, image) for image in ingested.images]
+    images = [await to_public(request, runtime, image) for image in ingested.images]
     if ingested.group_id is None:
         return images[0]
     return GroupUpload(group_id=ingested.group_id, data=images)
@@ -155,7 +155,9 @@ async def list_images(
     result = await listing.list_images(
         db=runtime.db, principal=principal, flt=query.flt, limit=query.limit, page=query.page, cursor=query.cursor
     )
-    return ImageList(data=[to_public(request, runtime, image) for image in result.items], pagination=pagination(result))
+    return ImageList(
+        data=[await to_public(request, runtime, image) for image in result.items], pagination=pagination(result)
+    )
 
 
 SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -183,7 +185,7 @@ async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, 
         if image is None:
             raise ImageNotFound()
         return Response(
-            to_public(request, runtime, image).model_dump_json(by_alias=True), media_type="application/json"
+            (await to_public(request, runtime, image)).model_dump_json(by_alias=True), media_type="application/json"
         )
     if image is None:
         return send_fallback()
@@ -220,7 +222,7 @@ async def serve_image(
         if image is None or not policy.can_read_image_info(principal, image, token_grants=token_ok):
             raise ImageNotFound()
         return Response(
-            to_public(request, runtime, image).model_dump_json(by_alias=True), media_type="application/json"
+            (await to_public(request, runtime, image)).model_dump_json(by_alias=True), media_type="application/json"
         )
     if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
         return send_fallback()
@@ -253,7 +255,7 @@ async def update_image(
     image = await image_service.update_image(
         db=runtime.db, recent=runtime.recent, principal=principal, image_id=image_id, changes=changes
     )
-    return to_public(request, runtime, image)
+    return await to_public(request, runtime, image)
 
 
 @router.delete("/images/{image_id}", name="images.delete", status_code=204, summary="Delete an image")

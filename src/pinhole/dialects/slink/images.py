@@ -277,8 +277,8 @@ async def serve_file(
 # --- reading -------------------------------------------------------------------------------------------------
 
 
-def _views(runtime: Runtime, image: Image) -> int:
-    return image.view_count + runtime.usage.pending_views(image.id)
+async def _views(runtime: Runtime, image: Image) -> int:
+    return image.view_count + await runtime.usage.pending_views(image.id)
 
 
 def _file_name(image: Image) -> str:
@@ -302,7 +302,7 @@ async def detail(runtime: RuntimeDep, principal: JwtUser, id: str) -> Detail:
         isPublic=not image.is_private,
         createdAt=_iso(image.created_at),
         updatedAt=_iso(edited) if edited is not None else None,
-        views=_views(runtime, image),
+        views=await _views(runtime, image),
         size=image.size,
         mimeType=image.mime_type,
         width=image.width,
@@ -312,7 +312,7 @@ async def detail(runtime: RuntimeDep, principal: JwtUser, id: str) -> Detail:
     )
 
 
-def _attributes(runtime: Runtime, image: Image, date_format: str) -> Attributes:
+async def _attributes(runtime: Runtime, image: Image, date_format: str) -> Attributes:
     return Attributes(
         fileName=image.original_name or _file_name(image),
         description=image.description or "",
@@ -323,7 +323,7 @@ def _attributes(runtime: Runtime, image: Image, date_format: str) -> Attributes:
             else image.created_at.strftime(date_format),
             timestamp=int(image.created_at.timestamp()),
         ),
-        views=_views(runtime, image),
+        views=await _views(runtime, image),
     )
 
 
@@ -350,11 +350,11 @@ def _owner(image: Image, accounts: dict[str, User]) -> Owner | None:
     )
 
 
-def _listed(runtime: Runtime, image: Image, accounts: dict[str, User]) -> ListedImage:
+async def _listed(runtime: Runtime, image: Image, accounts: dict[str, User]) -> ListedImage:
     return ListedImage(
         id=image.id,
         owner=_owner(image, accounts),
-        attributes=_attributes(runtime, image, LIST_DATE),
+        attributes=await _attributes(runtime, image, LIST_DATE),
         metadata=_metadata(image),
     )
 
@@ -405,7 +405,7 @@ async def list_images(
     meta = ListMeta(
         size=limit, page=page, total=found.total, nextCursor=found.next_cursor, prevCursor=found.prev_cursor
     )
-    return SlinkImageList(meta=meta, data=[_listed(runtime, image, accounts) for image in found.items])
+    return SlinkImageList(meta=meta, data=[await _listed(runtime, image, accounts) for image in found.items])
 
 
 @router.get("/api/images", name="images.batch", summary="Several images by id (uuid[]=...)")
@@ -422,7 +422,7 @@ async def images_by_id(
         if image is not None and policy.can_read_image_info(principal, image):
             images.append(image)
     accounts = await _owners(runtime, images)
-    return [_listed(runtime, image, accounts) for image in images]
+    return [await _listed(runtime, image, accounts) for image in images]
 
 
 @router.get("/api/images/history/{page}", name="images.history", summary="Your uploads, newest first")
@@ -453,7 +453,7 @@ async def history(
         data.append(
             HistoryImage(
                 id=image.id,
-                attributes=_attributes(runtime, image, HISTORY_DATE),
+                attributes=await _attributes(runtime, image, HISTORY_DATE),
                 metadata=_metadata(image),
                 owner=owner,
             )

@@ -50,7 +50,7 @@ def _extension(image: Image) -> str:
     return found.extension if found is not None else image.format
 
 
-def to_out(request: Request, runtime: Runtime, image: Image, *, show_key: bool) -> ImageOut:
+async def to_out(request: Request, runtime: Runtime, image: Image, *, show_key: bool) -> ImageOut:
     base = f"{public_base_url(request, runtime)}{runtime.settings.dialects.uploadkey.prefix}"
     name = f"{image.id}.{_extension(image)}"
     key = image_key(secret=runtime.secret, image_id=image.id) if image.is_private and show_key else None
@@ -67,14 +67,14 @@ def to_out(request: Request, runtime: Runtime, image: Image, *, show_key: bool) 
         height=image.height,
         private=image.is_private,
         key=key,
-        views=image.view_count + runtime.usage.pending_views(image.id),
+        views=image.view_count + await runtime.usage.pending_views(image.id),
         created_at=image.created_at,
     )
 
 
-def _owner_view(request: Request, runtime: Runtime, principal: Principal, image: Image) -> ImageOut:
+async def _owner_view(request: Request, runtime: Runtime, principal: Principal, image: Image) -> ImageOut:
     # The key is a capability to the image, like a share link: shown to whoever may share it.
-    return to_out(request, runtime, image, show_key=policy.can_share_image(principal, image))
+    return await to_out(request, runtime, image, show_key=policy.can_share_image(principal, image))
 
 
 def _new_image(form: ParsedForm, client_id: str, owner_id: str | None) -> NewImage:
@@ -110,7 +110,7 @@ async def upload(request: Request, runtime: RuntimeDep, principal: Uploader) -> 
         image = await ingest_image(
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, upload=new
         )
-    return to_out(request, runtime, image, show_key=True)  # the uploader gets the key of its private image
+    return await to_out(request, runtime, image, show_key=True)  # the uploader gets the key of its private image
 
 
 @router.delete("/api/delete/{uuid}", name="delete", dependencies=[CSRF], summary="Delete an image")
@@ -134,7 +134,7 @@ async def list_images(
     flt = listing.ImageFilter(owner_id=principal.user_id)
     found = await listing.list_images(db=runtime.db, principal=principal, flt=flt, limit=limit, page=page)
     return ImageListOut(
-        data=[_owner_view(request, runtime, principal, image) for image in found.items],
+        data=[await _owner_view(request, runtime, principal, image) for image in found.items],
         total=found.total or 0,
         page=page,
         limit=limit,
@@ -144,7 +144,7 @@ async def list_images(
 @router.get("/api/images/{id}", name="images.read", summary="Image details")
 async def read_image(request: Request, runtime: RuntimeDep, principal: SignedIn, id: str) -> ImageOut:
     image = await image_service.get_image_for(db=runtime.db, principal=principal, image_id=id)
-    return _owner_view(request, runtime, principal, image)
+    return await _owner_view(request, runtime, principal, image)
 
 
 @router.patch(
@@ -163,7 +163,7 @@ async def update_image(
         image_id=id,
         changes=image_service.ImageChanges(is_private=body.private),
     )
-    return _owner_view(request, runtime, principal, image)
+    return await _owner_view(request, runtime, principal, image)
 
 
 async def _image_as(runtime: Runtime, uuid: str, ext: str) -> tuple[Image, TransformOptions]:
