@@ -6,6 +6,7 @@ Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under g
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -13,7 +14,7 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from pinhole.db.models import Image
-from pinhole.errors import BlobNotFound, InvalidTransform
+from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
 from pinhole.imaging.options import TransformOptions, make_transform
@@ -66,7 +67,11 @@ def blob_headers(payload: Payload, *, cache: str, vary: str | None = None) -> di
     return headers
 
 
-def send_blob(request: Request, store: BlobStore, payload: Payload, *, cache: str, vary: str | None = None) -> Response:
+async def send_blob(
+    request: Request, store: BlobStore, payload: Payload, *, cache: str, vary: str | None = None
+) -> Response:
+    """The payload's bytes: from memory, a local file, or streamed from the store. A missing blob raises
+    `BlobNotFound` here, before any header is sent, never halfway through a 200."""
     headers = blob_headers(payload, cache=cache, vary=vary)
     if etag_matches(request.headers.get("if-none-match"), payload.etag):
         return Response(status_code=304, headers=headers)
@@ -83,7 +88,22 @@ def send_blob(request: Request, store: BlobStore, payload: Payload, *, cache: st
             raise BlobNotFound("Stored file is missing.") from exc
         return FileResponse(path, media_type=payload.mime, headers=headers, stat_result=stat)
     headers["Content-Length"] = str(payload.size)
-    return StreamingResponse(store.stream(payload.key), media_type=payload.mime, headers=headers)
+    return StreamingResponse(await _opened(store.stream(payload.key)), media_type=payload.mime, headers=headers)
+
+
+async def _opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`chunks` with its first chunk already read, so opening the blob fails now rather than mid-response."""
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = b""
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
 
 
 def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | None = None) -> Response:
@@ -124,12 +144,16 @@ async def deliver_image(
             redirect = await presigned_redirect(runtime, payload, cache=cache, valid_for=valid_for)
             if redirect is not None:
                 return redirect
-        return send_blob(request, runtime.store, payload, cache=cache, vary=vary)
+        try:
+            return await send_blob(request, runtime.store, payload, cache=cache, vary=vary)
+        except BlobNotFound as exc:  # deleted through another instance while this one still held the record
+            runtime.recent.forget(image.id)
+            raise ImageNotFound() from exc
     try:
-        return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+        return await send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
     except BlobNotFound:  # the cached file vanished (pruned elsewhere): forget it and render again
         await runtime.variants.forget(image=image, options=options)
-        return send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+        return await send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
 
 
 async def presigned_redirect(

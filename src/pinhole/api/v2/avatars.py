@@ -158,7 +158,7 @@ async def _serve(
                     await runtime.variants.forget(image=avatar, options=query.options)
             failed = avatar.content_hash
             continue
-        return send_blob(request, runtime.store, payload, cache=cache, vary=None if public else PRIVATE_VARY)
+        return await send_blob(request, runtime.store, payload, cache=cache, vary=None if public else PRIVATE_VARY)
     raise BlobNotFound("The avatar's stored file is missing.")
 
 

@@ -189,7 +189,10 @@ async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, 
         )
     if image is None:
         return send_fallback()
-    return await deliver_image(request, runtime, image, query.options)  # a share link transforms freely: no `sig`
+    try:
+        return await deliver_image(request, runtime, image, query.options)  # a share link transforms freely: no `sig`
+    except ImageNotFound:  # gone while this process still held its record
+        return send_fallback()
 
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -230,7 +233,10 @@ async def serve_image(
     valid_for = check_signature(
         runtime, query, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )
-    return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
+    try:
+        return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
+    except ImageNotFound:  # gone while this process still held its record (deleted through another instance)
+        return send_fallback()
 
 
 def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
