@@ -21,7 +21,7 @@ from pinhole.security import policy
 from pinhole.security.policy import Action
 from pinhole.security.principal import Principal
 from pinhole.services import blobs, listing, quotas
-from pinhole.services.content import Content, swap_content
+from pinhole.services.content import swap_content
 from pinhole.services.ingest import IngestPolicy, Prepared, prepare_file, store_originals
 from pinhole.storage.base import BlobStore
 
@@ -102,7 +102,7 @@ async def _put_row(
     db: Database, session: AsyncSession, *, client_id: str, owner_id: str, prepared: Prepared
 ) -> tuple[Avatar, str | None]:
     """Insert the avatar, or swap the existing row's content in place. Returns it and the content it replaced."""
-    new = Content.of_prepared(prepared)
+    new = prepared.content()
     values = new.values()
     inserted = await session.scalar(
         db.insert(Avatar)

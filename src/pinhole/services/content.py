@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from pinhole.db.models import utcnow
-from pinhole.services.ingest import Prepared
 
 
 class HasContent(Protocol):
@@ -33,20 +32,6 @@ class Content:
     height: int
     frames: int
     size: int
-
-    @classmethod
-    def of_prepared(cls, prepared: Prepared) -> Content:
-        """The content of a checked upload (`ingest.prepare_file`)."""
-        original = prepared.original
-        return cls(
-            content_hash=prepared.content_hash,
-            mime_type=original.format.mime,
-            format=original.format.name,
-            width=original.width,
-            height=original.height,
-            frames=original.frames,
-            size=original.size,
-        )
 
     @classmethod
     def of_row(cls, row: HasContent) -> Content:

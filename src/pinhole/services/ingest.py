@@ -26,6 +26,7 @@ from pinhole.errors import PinholeError
 from pinhole.imaging.ingest import PreparedOriginal, prepare_original
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.services import albums, blobs, quotas
+from pinhole.services.content import Content
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key
@@ -79,6 +80,19 @@ class Prepared:
     @property
     def key(self) -> str:
         return original_key(self.content_hash)
+
+    def content(self) -> Content:
+        """What a row (image or avatar) pointing at this file shows of it."""
+        original = self.original
+        return Content(
+            content_hash=self.content_hash,
+            mime_type=original.format.mime,
+            format=original.format.name,
+            width=original.width,
+            height=original.height,
+            frames=original.frames,
+            size=original.size,
+        )
 
     def discard(self) -> None:
         """Delete the normalised copy (the received file is its receiver's to clean up)."""
@@ -219,20 +233,13 @@ async def _new_group(session: AsyncSession, upload: NewImage) -> str:
 
 
 def _new_image_row(upload: NewImage, prepared: Prepared, group_id: str | None) -> Image:
-    original = prepared.original
     return Image(
         client_id=upload.client_id,
         owner_id=upload.owner_id,
-        content_hash=prepared.content_hash,
         original_name=upload.original_name,
         description=upload.description,
         is_private=upload.is_private,
-        mime_type=original.format.mime,
-        format=original.format.name,
-        width=original.width,
-        height=original.height,
-        frames=original.frames,
-        size=original.size,
+        **dataclasses.asdict(prepared.content()),
         group_id=group_id,
         tags=[ImageTag(tag=tag) for tag in upload.tags],
     )
