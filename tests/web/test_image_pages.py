@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from markupsafe import escape
 
 from pinhole.runtime import Runtime
@@ -264,3 +267,32 @@ async def test_static_files_and_unknown_ones(http: httpx.AsyncClient) -> None:
 async def test_the_web_app_can_be_turned_off(http: httpx.AsyncClient) -> None:
     assert (await http.get("/login")).status_code == 404
     assert (await http.get("/v2/status")).status_code == 200
+
+
+def _signed_choices(page: str) -> dict[str, str]:
+    found = re.search(r'data-signed="([^"]*)"', page)
+    assert found is not None
+    raw = html.unescape(found.group(1))
+    return json.loads(raw) if raw else {}
+
+
+async def test_without_signing_the_picker_builds_plain_urls(signed_in: Browser, http: httpx.AsyncClient) -> None:
+    image = await signed_in.upload(make_jpeg(800, 600))
+    assert _signed_choices((await http.get(f"/images/{image['id']}")).text) == {}
+
+
+@pytest.mark.parametrize("settings_overrides", [{"signing": {"mode": "anonymous"}}])
+async def test_with_signing_the_picker_offers_signed_urls_that_work_for_strangers(
+    signed_in: Browser, http: httpx.AsyncClient, app: FastAPI
+) -> None:
+    image = await signed_in.upload(make_jpeg(800, 600))
+    choices = _signed_choices((await http.get(f"/images/{image['id']}")).text)
+    assert "640|webp" in choices
+    assert "|" not in choices  # the original needs no signature
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as stranger:
+        signed = await stranger.get(f"/v2/images/{image['id']}{choices['640|webp']}")
+        assert signed.status_code == 200, signed.text
+        assert_image(signed.content, format="webp", width=640, height=480)
+        unsigned = await stranger.get(f"/v2/images/{image['id']}?w=640&format=webp")
+        assert unsigned.status_code == 403

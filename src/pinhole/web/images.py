@@ -7,6 +7,8 @@ and redirect (303) to the page again with a fixed notice, so nothing a user type
 from __future__ import annotations
 
 import html
+import itertools
+import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -15,14 +17,17 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.v2.transform import transform_url, v2_options
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, InvalidInput, NotFound
 from pinhole.runtime import Runtime
 from pinhole.security import policy
+from pinhole.security.signing import SigningMode
 from pinhole.services import albums as album_service
 from pinhole.services import images as image_service
 from pinhole.services import listing, shares
 from pinhole.services.images import ImageChanges
+from pinhole.services.signed_urls import DAY, sign_transform
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.services.variant_cache import forget_blobs
 from pinhole.web.rendering import WebRoute, redirect, render
@@ -51,6 +56,32 @@ NOTICES = {
 
 def api_base(request: Request, runtime: Runtime) -> str:
     return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}"
+
+
+def signed_queries(runtime: Runtime, image: Image) -> dict[str, str]:
+    """With URL signing on, the signed query of every size/format the picker offers (`"640|webp"` → `?w=640&...`),
+    valid for the longest time the server allows, so a copied transform URL works for strangers. Empty when
+    signing is off (the picker then builds plain URLs)."""
+    if runtime.signing_mode is SigningMode.OFF:
+        return {}
+    expires_in = runtime.settings.signing.max_expiry_days * DAY
+    queries = {}
+    for width, fmt in itertools.product(["", *map(str, SIZES)], ["", *FORMATS]):
+        if not width and not fmt:
+            continue  # the original: never signed
+        options = v2_options(
+            runtime,
+            w=int(width) if width else None,
+            h=None,
+            q=None,
+            format=fmt or None,
+            thumb=False,
+            fit=None,
+            enlarge=False,
+        )
+        signed = sign_transform(signer=runtime.signer, image_id=image.id, options=options, expires_in=expires_in)
+        queries[f"{width}|{fmt}"] = transform_url("", options, signed.params)
+    return queries
 
 
 def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
@@ -230,6 +261,7 @@ async def _image_page(
         "snippets": snippets(url, image.description or image.original_name or "image"),
         "sizes": [size for size in SIZES if size < image.width],
         "formats": FORMATS,
+        "signed": json.dumps(signed_queries(runtime, image)) if may_change else "",
         "shares": links,
         "expiries": EXPIRIES,
         "may_change": may_change,

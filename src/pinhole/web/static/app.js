@@ -37,12 +37,18 @@ function setUpPicker() {
   const size = document.getElementById("size");
   const format = document.getElementById("format");
   const preview = document.getElementById("preview");
+  // With URL signing on, the server lists the signed query of every choice: strangers' copies must carry it.
+  const signed = picker.dataset.signed ? JSON.parse(picker.dataset.signed) : null;
+  const urlFor = (base) => {
+    const query = signed && signed[`${size.value}|${format.value}`];
+    return query ? base + query : transformUrl(base, size.value, format.value);
+  };
   const update = () => {
-    const url = transformUrl(picker.dataset.base, size.value, format.value);
+    const url = urlFor(picker.dataset.base);
     document.querySelectorAll("input[data-kind]").forEach((input) => {
       input.value = snippet(input.dataset.kind, url, picker.dataset.alt);
     });
-    preview.src = transformUrl(picker.dataset.preview, size.value, format.value);
+    preview.src = urlFor(picker.dataset.preview);
   };
   size.addEventListener("change", update);
   format.addEventListener("change", update);
