@@ -62,6 +62,7 @@ V2_PATHS |= ALBUM_PATHS
 STATS_AND_ADMIN_PATHS = {
     "/v2/client/stats": {"get"},
     "/v2/admin/stats": {"get"},
+    "/v2/admin/settings": {"get", "patch"},
     "/v2/admin/clients": {"get"},
     "/v2/admin/clients/{client_id}": {"get", "patch"},
     "/v2/admin/images": {"get", "post"},
