@@ -18,6 +18,7 @@ from pinhole.settings import Settings, StorageSettings
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
 from tests.support import images as img
+from tests.support.env import settings_env
 from tests.support.s3server import S3Server, s3_server
 
 __all__ = ["s3_server"]  # the session fixture
@@ -236,7 +237,10 @@ async def test_verify_finds_damaged_and_missing_blobs(
 
 
 def test_unusable_targets_are_refused(settings: Settings, tmp_path: Path) -> None:
-    same = env_file(tmp_path / "same.env", {"PINHOLE_STORAGE__LOCAL_ROOT": str(settings.blob_root)})
+    configured = {name: value for name, value in settings_env(settings).items() if name.startswith("PINHOLE_STORAGE")}
+    if settings.storage.backend == "local":
+        configured["PINHOLE_STORAGE__LOCAL_ROOT"] = str(settings.blob_root)
+    same = env_file(tmp_path / "same.env", configured)  # the configured store, whichever the test stack uses
     no_bucket = env_file(tmp_path / "s3.env", {"PINHOLE_STORAGE__BACKEND": "s3"})
     env = {"PINHOLE_DATA_DIR": str(settings.data_dir)}
     refused = _run_pinhole(settings, ("migrate", "storage", "--to", str(same)), env)

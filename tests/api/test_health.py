@@ -26,10 +26,15 @@ async def test_healthz_answers_without_touching_anything(http: httpx.AsyncClient
     assert response.headers["cache-control"] == "no-store"
 
 
-async def test_readyz_is_ready_when_database_and_storage_answer(http: httpx.AsyncClient) -> None:
+def _redis_ok(runtime: Runtime) -> dict[str, str]:
+    """Redis is checked too where it is configured (the scaled test stack)."""
+    return {"redis": "ok"} if runtime.settings.redis.url is not None else {}
+
+
+async def test_readyz_is_ready_when_database_and_storage_answer(http: httpx.AsyncClient, runtime: Runtime) -> None:
     response = await http.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"} | _redis_ok(runtime)}
 
 
 def _broken_store(tmp_path: Path) -> LocalBlobStore:
@@ -70,7 +75,10 @@ async def test_readyz_names_a_failing_database(
         app.state.runtime = runtime
         await unreachable.dispose()
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "unavailable: OperationalError", "storage": "ok"}
+    assert response.json()["checks"] == {
+        "database": "unavailable: OperationalError",
+        "storage": "ok",
+    } | _redis_ok(runtime)
 
 
 async def test_a_check_that_hangs_is_reported_after_its_time_limit() -> None:
