@@ -76,7 +76,8 @@ async def test_a_dead_holders_lock_is_taken_over_after_its_lease(
 
 
 async def test_the_holder_renews_its_lease_while_working(links: tuple[RedisLink, RedisLink]) -> None:
-    a, b = (SharedFlight(link, lease=0.3, wait=60) for link in links)
+    # A lease long enough that a busy machine's event loop never misses a renewal (every third of it).
+    a, b = (SharedFlight(link, lease=1.5, wait=60) for link in links)
     release = asyncio.Event()
     made: list[str] = []
 
@@ -96,7 +97,7 @@ async def test_the_holder_renews_its_lease_while_working(links: tuple[RedisLink,
     while not made:
         await asyncio.sleep(0.01)
     waiter = asyncio.create_task(b.run("thing", lookup=nothing, make=quick))
-    await asyncio.sleep(1.0)  # three leases: without renewal the waiter would have taken the lock over
+    await asyncio.sleep(4.5)  # three leases: without renewal the waiter would have taken the lock over
     assert made == ["a"]
     release.set()
     assert await holder == "a"

@@ -58,7 +58,7 @@ def api_base(request: Request, runtime: Runtime) -> str:
     return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}"
 
 
-def signed_queries(runtime: Runtime, image: Image) -> dict[str, str]:
+def signed_queries(runtime: Runtime, image: Image, sizes: list[int]) -> dict[str, str]:
     """With URL signing on, the signed query of every size/format the picker offers (`"640|webp"` → `?w=640&...`),
     valid for the longest time the server allows, so a copied transform URL works for strangers. Empty when
     signing is off (the picker then builds plain URLs)."""
@@ -66,7 +66,7 @@ def signed_queries(runtime: Runtime, image: Image) -> dict[str, str]:
         return {}
     expires_in = runtime.settings.signing.max_expiry_days * DAY
     queries = {}
-    for width, fmt in itertools.product(["", *map(str, SIZES)], ["", *FORMATS]):
+    for width, fmt in itertools.product(["", *map(str, sizes)], ["", *FORMATS]):
         if not width and not fmt:
             continue  # the original: never signed
         options = v2_options(
@@ -253,15 +253,16 @@ async def _image_page(
     if policy.can_share_image(session.principal, image):
         links = await shares.list_shares(db=runtime.db, principal=session.principal, image_id=image.id)
     url = image_url(request, runtime, image.id)
+    sizes = [size for size in SIZES if size < image.width]
     context = {
         "image": image,
         "url": url,
         "preview_url": f"{runtime.settings.v2.prefix}/images/{image.id}",
         "views": image.view_count + await runtime.usage.pending_views(image.id),
         "snippets": snippets(url, image.description or image.original_name or "image"),
-        "sizes": [size for size in SIZES if size < image.width],
+        "sizes": sizes,
         "formats": FORMATS,
-        "signed": json.dumps(signed_queries(runtime, image)) if may_change else "",
+        "signed": json.dumps(signed_queries(runtime, image, sizes)) if may_change else "",
         "shares": links,
         "expiries": EXPIRIES,
         "may_change": may_change,
