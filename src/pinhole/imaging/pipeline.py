@@ -1,12 +1,14 @@
 """Render a variant from an original: a recipe of small named steps over libvips.
 
-read the header -> pick the output format -> plan the box and check limits -> load with
-shrink-on-load (orientation applied, sRGB) -> crop -> 8-bit sRGB -> flatten -> save.
-Each step returns its input untouched when it does not apply.
+read the header -> pick the output format -> plan the geometry and check limits -> load with shrink-on-load
+(orientation applied, sRGB) -> crop region -> rotate/flip -> cover window (gravity) -> 8-bit sRGB -> pad ->
+effects (blur, sharpen, grayscale) -> flatten -> save.
+Each step returns its input untouched when it does not apply; animations go through frame by frame.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -15,12 +17,15 @@ import pyvips
 from pinhole.errors import ImageTooLarge, InvalidTransform
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
-from pinhole.imaging.geometry import Box, plan_box
+from pinhole.imaging.geometry import Plan, around, place, plan
 from pinhole.imaging.loader import decode_error
-from pinhole.imaging.options import OutputLimits, TransformOptions
+from pinhole.imaging.negotiation import WEB_SAFE
+from pinhole.imaging.options import COMPASS, OutputLimits, TransformOptions, rgba
 from pinhole.imaging.orientation import orientation
 
 WHITE = [255, 255, 255]
+_INTERESTING = {"sm": "attention", "en": "entropy"}
+_TURNS = {90: "d90", 180: "d180", 270: "d270"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,21 +45,28 @@ def render(
     options: TransformOptions,
     source_format: Format,
     default_quality: int = 82,
+    qualities: Mapping[str, int] | None = None,
     limits: OutputLimits | None = None,
 ) -> Rendered:
-    """Resize/convert `source` (a stored original) as `options` asks; the output carries no metadata.
+    """Transform `source` (a stored original) as `options` asks; the output carries no metadata.
 
-    Pass `limits` to refuse (ImageTooLarge) an output bigger than allowed: with `enlarge` and one
-    side given, the other side depends on the source and only shows here.
+    `qualities` gives a default quality per output format (else `default_quality`). Pass `limits` to refuse
+    (ImageTooLarge) an output bigger than allowed: with `enlarge` and one side given, the other side depends on
+    the source and only shows here.
     """
     try:
         header = read_header(source, format=source_format)
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
-        box = plan_box(options, source=display_size(header))
-        check_output(box, limits=limits)
-        image = load(source, box=box, animated=source_format.animation and target.animation)
-        image = flatten(to_srgb(crop(image, box=box)), target=target)
-        data = save(image, target=target, quality=options.quality or default_quality)
+        geometry = plan(options, source=display_size(header))
+        check_output(geometry, limits=limits)
+        image = load(source, size=geometry.load, animated=source_format.animation and target.animation)
+        image = turn(cut_region(image, geometry=geometry), options=options)
+        image = to_srgb(cut_window(image, geometry=geometry, options=options, focal=_focal_pixels(options, geometry)))
+        image = pad(image, geometry=geometry, options=options)
+        image = grayscale(sharpen(blur(image, options=options), options=options), options=options)
+        image = flatten(image, target=target, background=options.background)
+        quality = options.quality or (qualities or {}).get(target.name, default_quality)
+        data = save(image, target=target, quality=quality)
     except pyvips.Error as error:
         raise decode_error(error, reason="render") from error
     return _rendered(data, image, target)
@@ -73,10 +85,11 @@ def display_size(header: pyvips.Image) -> tuple[int, int]:
 
 
 def pick_format(options: TransformOptions, *, source_format: Format, has_alpha: bool) -> Format:
-    """The asked format; else the source's when writable; else PNG for alpha, JPEG otherwise."""
-    if options.format is not None:
+    """The asked format; else the source's when writable; else PNG for alpha, JPEG otherwise (also what the
+    negotiated `web` choice means)."""
+    if options.format is not None and options.format != WEB_SAFE:
         name = options.format
-    elif source_format.name in writable_formats():
+    elif options.format is None and source_format.name in writable_formats():
         name = source_format.name
     else:
         name = "png" if has_alpha else "jpeg"
@@ -86,10 +99,10 @@ def pick_format(options: TransformOptions, *, source_format: Format, has_alpha: 
     return found
 
 
-def check_output(box: Box, *, limits: OutputLimits | None) -> None:
+def check_output(geometry: Plan, *, limits: OutputLimits | None) -> None:
     if limits is None:
         return
-    width, height = box.output
+    width, height = geometry.output
     if width > limits.max_width or height > limits.max_height or width * height > limits.max_pixels:
         raise ImageTooLarge(
             f"The output would be {width}x{height}; at most {limits.max_width}x{limits.max_height} "
@@ -98,26 +111,86 @@ def check_output(box: Box, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, box: Box, animated: bool) -> pyvips.Image:
-    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB."""
+def load(source: bytes, *, size: tuple[int, int], animated: bool) -> pyvips.Image:
+    """Decode straight to `size` (shrink-on-load), orientation applied, in sRGB."""
     image = pyvips.Image.thumbnail_buffer(
         source,
-        box.width,
-        height=box.height,
-        size=box.size,
+        size[0],
+        height=size[1],
+        size="force",
         export_profile="srgb",
         option_string="n=-1" if animated else "",
     )
     return cast(pyvips.Image, image)
 
 
-def crop(image: pyvips.Image, *, box: Box) -> pyvips.Image:
-    """Cut the centre `box.crop` out of every frame (cover)."""
-    if box.crop is None or (image.width, page_height(image)) == box.crop:
+def cut_region(image: pyvips.Image, *, geometry: Plan) -> pyvips.Image:
+    """Keep the requested region (`crop=x,y,w,h`) of every frame."""
+    if geometry.region is None:
         return image
-    width, height = box.crop
-    left, top = (image.width - width) // 2, (page_height(image) - height) // 2
+    left, top, width, height = geometry.region
     return map_frames(image, lambda frame: cast(pyvips.Image, frame.crop(left, top, width, height)))
+
+
+def turn(image: pyvips.Image, *, options: TransformOptions) -> pyvips.Image:
+    """Rotate clockwise by a right angle, then flip upside down / mirror, frame by frame."""
+    if not (options.rotate or options.flip or options.flop):
+        return image
+
+    def step(frame: pyvips.Image) -> pyvips.Image:
+        if options.rotate:
+            frame = frame.rot(_TURNS[options.rotate])
+        if options.flip:
+            frame = frame.flipver()
+        return cast(pyvips.Image, frame.fliphor() if options.flop else frame)
+
+    return map_frames(image, step)
+
+
+def cut_window(
+    image: pyvips.Image, *, geometry: Plan, options: TransformOptions, focal: tuple[float, float] | None
+) -> pyvips.Image:
+    """Cut the cover window where gravity says: a compass point, the focal point, or the most interesting
+    part (libvips attention or entropy). Every frame of an animation gets the same window."""
+    if geometry.window is None:
+        return image
+    size = (int(image.width), page_height(image))
+    window = (min(geometry.window[0], size[0]), min(geometry.window[1], size[1]))
+    if window == size:
+        return image
+    gravity = options.gravity or "ce"
+    if gravity in _INTERESTING:  # smartcrop reads its input more than once: decode the (scaled) image once
+        image = image.copy_memory()
+    if gravity in _INTERESTING and page_height(image) == image.height:
+        return cast(pyvips.Image, image.smartcrop(window[0], window[1], interesting=_INTERESTING[gravity]))
+    if gravity in _INTERESTING:
+        focal = _interesting_point(image.crop(0, 0, size[0], size[1]), window, _INTERESTING[gravity])
+    free = (size[0] - window[0], size[1] - window[1])
+    left, top = around(focal, window, size) if focal is not None else place(free, COMPASS.get(gravity, COMPASS["ce"]))
+    return map_frames(image, lambda frame: cast(pyvips.Image, frame.crop(left, top, window[0], window[1])))
+
+
+def _interesting_point(frame: pyvips.Image, window: tuple[int, int], interesting: str) -> tuple[float, float]:
+    """The point libvips' smartcrop centres on in one frame (used to crop every frame of an animation alike)."""
+    _, found = frame.smartcrop(window[0], window[1], interesting=interesting, attention_x=True, attention_y=True)
+    return float(found["attention_x"]), float(found["attention_y"])
+
+
+def _focal_pixels(options: TransformOptions, geometry: Plan) -> tuple[float, float] | None:
+    """The focal point (fractions of the displayed source) in the scaled, cut and turned image's pixels."""
+    if options.gravity != "fp" or options.focal is None or geometry.window is None:
+        return None
+    x, y = options.focal[0] * geometry.load[0], options.focal[1] * geometry.load[1]
+    left, top, width, height = geometry.region or (0, 0, *geometry.load)
+    x, y = x - left, y - top
+    if options.rotate == 90:
+        x, y, width, height = height - y, x, height, width
+    elif options.rotate == 180:
+        x, y = width - x, height - y
+    elif options.rotate == 270:
+        x, y, width, height = y, width - x, height, width
+    x, y = (x, height - y) if options.flip else (x, y)
+    return (width - x, y) if options.flop else (x, y)
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:
@@ -127,11 +200,62 @@ def to_srgb(image: pyvips.Image) -> pyvips.Image:
     return cast(pyvips.Image, image.colourspace("srgb").cast("uchar"))
 
 
-def flatten(image: pyvips.Image, *, target: Format) -> pyvips.Image:
-    """Put transparent pixels on white when the output format has no alpha (JPEG)."""
-    if target.alpha or not image.hasalpha():
+def pad(image: pyvips.Image, *, geometry: Plan, options: TransformOptions) -> pyvips.Image:
+    """Letterbox onto the exact canvas (`fit=pad`) in the `bg` colour, placed by compass gravity."""
+    if geometry.canvas is None:
         return image
-    return cast(pyvips.Image, image.flatten(background=WHITE))
+    colour = rgba(options.background)
+    if colour[3] < 255 and not image.hasalpha():
+        image = image.bandjoin_const([255])
+    background = colour if image.hasalpha() else colour[:3]
+    size = (int(image.width), page_height(image))
+    canvas = geometry.canvas
+    if size == canvas:
+        return image
+    free = (max(0, canvas[0] - size[0]), max(0, canvas[1] - size[1]))
+    left, top = place(free, COMPASS.get(options.gravity or "ce", COMPASS["ce"]))
+    return map_frames(
+        image,
+        lambda frame: cast(
+            pyvips.Image, frame.embed(left, top, canvas[0], canvas[1], extend="background", background=background)
+        ),
+    )
+
+
+def blur(image: pyvips.Image, *, options: TransformOptions) -> pyvips.Image:
+    """Gaussian blur of `blur` sigma, each frame on its own (frames must not bleed into each other)."""
+    if not options.blur:
+        return image
+    sigma = options.blur
+    return map_frames(image, lambda frame: cast(pyvips.Image, frame.gaussblur(sigma).cast("uchar")))
+
+
+def sharpen(image: pyvips.Image, *, options: TransformOptions) -> pyvips.Image:
+    """Unsharp mask of `sharpen` sigma on the lightness, frame by frame."""
+    if not options.sharpen:
+        return image
+    sigma = options.sharpen
+    return map_frames(
+        image, lambda frame: cast(pyvips.Image, frame.sharpen(sigma=sigma).colourspace("srgb").cast("uchar"))
+    )
+
+
+def grayscale(image: pyvips.Image, *, options: TransformOptions) -> pyvips.Image:
+    """Grey pixels, still three sRGB bands (every output format takes them), alpha kept."""
+    if not options.grayscale:
+        return image
+    return cast(pyvips.Image, image.colourspace("b-w").colourspace("srgb").cast("uchar"))
+
+
+def flatten(image: pyvips.Image, *, target: Format, background: str | None = None) -> pyvips.Image:
+    """Put transparent pixels on the background (white unless `bg` says) when the output format has no alpha,
+    or when an opaque `bg` was asked for."""
+    if not image.hasalpha():
+        return image
+    colour = rgba(background)
+    if target.alpha and (background is None or colour[3] < 255):
+        return image
+    return cast(pyvips.Image, image.flatten(background=colour[:3]))
 
 
 def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
