@@ -170,6 +170,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=output_limits,
         flights=SingleFlight(),
         shared=build_shared_flight(settings, link),
+        qualities=settings.transforms.quality,
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(

@@ -494,6 +494,39 @@ class DialectsSettings(BaseModel):
     slink: SlinkMount = SlinkMount()
 
 
+class TransformSettings(BaseModel):
+    """Transform options beyond sizes (docs/transforms.md): format negotiation and per-format quality."""
+
+    negotiate: bool = Field(
+        default=True,
+        description="Choose the output format from the Accept header when a transform names none (or format=auto); "
+        "answers then carry Vary: Accept.",
+    )
+    negotiate_formats: list[Literal["avif", "webp"]] = Field(
+        default=["avif", "webp"],
+        description="Formats negotiation may choose, best first; otherwise the original's format is kept (JPEG or "
+        "PNG for formats browsers cannot show).",
+    )
+    avif_min_pixels: int = Field(
+        default=64 * 64,
+        ge=0,
+        description="Outputs with fewer pixels are not negotiated to AVIF (its container costs more than it saves).",
+    )
+    quality: dict[str, int] = Field(
+        default={"webp": 79, "avif": 70},
+        description="Default quality per output format when the request gives none (measured in docs/transforms.md); "
+        'formats not listed use imaging.default_quality. JSON in the environment, e.g. {"avif": 60}.',
+    )
+
+    @field_validator("quality")
+    @classmethod
+    def _qualities(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, quality in value.items():
+            if not 1 <= quality <= 100:
+                raise ValueError(f"quality for {name} must be between 1 and 100")
+        return {name.strip().lower(): quality for name, quality in value.items()}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -519,6 +552,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     variant_cache: VariantCacheSettings = VariantCacheSettings()
     web: WebSettings = WebSettings()
+    transforms: TransformSettings = TransformSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -37,10 +37,11 @@ def test_wildcards_promise_nothing() -> None:
     [
         (ImageFacts(format="gif", animated=True, pixels=10_000), CHROME, "webp"),  # AVIF here is stills only
         (ImageFacts(format="gif", animated=True, pixels=10_000), CURL, "gif"),
-        (ImageFacts(format="webp", animated=True, pixels=10_000), CURL, "gif"),
+        (ImageFacts(format="webp", animated=True, pixels=10_000), CURL, "webp"),  # browsers show WebP
         (ImageFacts(format="jpeg", animated=False, pixels=32 * 32), CHROME, "webp"),  # tiny: AVIF is not worth it
         (ImageFacts(format="heic", animated=False, pixels=10_000), CURL, WEB_SAFE),
-        (ImageFacts(format="webp", animated=False, pixels=10_000), CURL, WEB_SAFE),
+        (ImageFacts(format="webp", animated=False, pixels=10_000), CURL, "webp"),
+        (ImageFacts(format="avif", animated=False, pixels=10_000), SAFARI_15, "webp"),
         (ImageFacts(format="png", animated=False, pixels=10_000), CURL, "png"),
     ],
 )

@@ -19,6 +19,7 @@ from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
 from pinhole.imaging.options import TransformOptions, make_transform
 from pinhole.runtime import Runtime
+from pinhole.services.variant_options import effective_options, negotiation_policy
 from pinhole.services.variants import Original
 from pinhole.storage.base import BlobStore, PresignedUrls
 from pinhole.storage.keys import original_key
@@ -114,6 +115,12 @@ def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | No
 PRIVATE_VARY = "X-API-Key, X-User-Id, Authorization, Cookie"
 
 
+def answer_vary(*, public: bool, negotiated: bool) -> str | None:
+    """The Vary header of an image answer: the credentials for private images, Accept for negotiated formats."""
+    parts = ([] if public else [PRIVATE_VARY]) + (["Accept"] if negotiated else [])
+    return ", ".join(parts) or None
+
+
 def send_fallback() -> Response:
     """The placeholder served instead of a 4xx for images the caller may not see (or that do not exist)."""
     return send_bytes(fallback_webp(), mime="image/webp", cache="no-store", extra={"X-Pinhole-Fallback": "1"})
@@ -137,7 +144,12 @@ async def deliver_image(
         await runtime.usage.record_view(image.id)
     public = not image.is_private
     cache = image_cache_control(runtime, image, valid_for=valid_for)
-    vary = None if public else PRIVATE_VARY
+    accept = request.headers.get("accept")
+    effective = effective_options(
+        options, image=image, accept=accept, policy=negotiation_policy(runtime.settings.transforms)
+    )
+    options = effective.options
+    vary = answer_vary(public=public, negotiated=effective.negotiated)
     if options.is_identity:
         payload = original_payload(image)
         if request.method == "GET" and not etag_matches(request.headers.get("if-none-match"), payload.etag):

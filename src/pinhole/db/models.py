@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -215,6 +216,8 @@ class Image(Base):
     frames: Mapped[int] = mapped_column(Integer, default=1)
     size: Mapped[int] = mapped_column(BigInteger)
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    focal_x: Mapped[float | None] = mapped_column(Float, default=None)  # fractions of width / height (migration 0007)
+    focal_y: Mapped[float | None] = mapped_column(Float, default=None)
     group_id: Mapped[str | None] = mapped_column(
         ForeignKey("image_groups.id", ondelete="SET NULL"), default=None, index=True
     )
@@ -228,6 +231,10 @@ class Image(Base):
     @property
     def tag_names(self) -> list[str]:
         return [t.tag for t in self.tags]
+
+    @property
+    def focal_point(self) -> tuple[float, float] | None:
+        return None if self.focal_x is None or self.focal_y is None else (self.focal_x, self.focal_y)
 
 
 class ImageTag(Base):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from pinhole.imaging.formats import format_named, writable_formats
 
-BROWSER_SAFE = frozenset({"jpeg", "png", "gif"})
-"""Formats every browser shows, so they need no Accept."""
+BROWSER_SHOWN = frozenset({"jpeg", "png", "gif", "webp", "avif"})
+"""Formats current browsers show: an original in one of them is kept when nothing better is accepted."""
 
 WEB_SAFE = "web"
 """Not a format but a choice left to the render: PNG when the image has alpha, JPEG otherwise (whether an
@@ -63,18 +63,17 @@ def _q(params: str) -> float:
 
 def negotiate(accept: str | None, *, facts: ImageFacts, policy: Negotiation) -> str:
     """The format to serve: AVIF when accepted for a still that is not tiny, else WebP when accepted, else the
-    original's format when browsers show it, else GIF (animations) or `WEB_SAFE` (PNG or JPEG by alpha).
+    original's format when browsers show it (HEIC they do not), else GIF (animations) or `WEB_SAFE` (PNG or
+    JPEG by alpha).
     Candidates come from `policy.formats`, in that order."""
     names = accepted(accept) if policy.enabled else frozenset()
     writable = writable_formats()
     for name in policy.formats:
         if name in names and name in writable and _suits(name, facts, policy):
             return name
-    if facts.animated and facts.format not in names | BROWSER_SAFE:
-        return "gif"
-    if facts.format in BROWSER_SAFE or (facts.format in names and facts.format in writable):
+    if facts.format in BROWSER_SHOWN and facts.format in writable:
         return facts.format
-    return WEB_SAFE
+    return "gif" if facts.animated else WEB_SAFE
 
 
 def _suits(name: str, facts: ImageFacts, policy: Negotiation) -> bool:

@@ -82,8 +82,11 @@ class Region:
     fractions: bool
 
     def canonical(self) -> str:
-        numbers = ",".join(_number(value) for value in (self.x, self.y, self.width, self.height))
-        return f"{'cf' if self.fractions else 'c'}{numbers}"
+        return f"{'cf' if self.fractions else 'c'}{self.query()}"
+
+    def query(self) -> str:
+        """As a URL gives it: `x,y,w,h` (fractions always print a decimal point somewhere, as 0,0,1,1 is no crop)."""
+        return ",".join(_number(value) for value in (self.x, self.y, self.width, self.height))
 
     def in_pixels(self, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
         """(left, top, width, height) within an image of `size`, clipped to it; None when nothing is left."""

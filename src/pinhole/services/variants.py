@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -72,6 +72,7 @@ class VariantService:
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
     shared: SharedFlight | None = None  # set when instances share a Redis
+    qualities: Mapping[str, int] = field(default_factory=dict)  # default quality per output format
 
     async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
         key = (image.content_hash, options.canonical())
@@ -148,6 +149,7 @@ class VariantService:
             options=options,
             source_format=_format(image.format),
             default_quality=self.default_quality,
+            qualities=self.qualities,
             limits=self.limits,
         )
         key = variant_key(image.content_hash, canonical, rendered.format.extension)

@@ -21,20 +21,30 @@ from urllib.parse import parse_qsl
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
+from pinhole.api.delivery import (
+    Payload,
+    answer_vary,
+    blob_headers,
+    etag_matches,
+    image_cache_control,
+    original_payload,
+)
 from pinhole.api.params import flag
 from pinhole.api.proxies import client_address
 from pinhole.api.v2 import API_NAME
-from pinhole.api.v2.transform import v2_options
+from pinhole.api.v2.transform import Effects, v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
+from pinhole.services.variant_options import effective_options, negotiation_policy
 from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
-FITS = frozenset({"inside", "cover", "fill"})
+FITS = frozenset({"inside", "cover", "fill", "pad", "outside"})
+EFFECT_FLAGS = frozenset({"flip", "flop", "grayscale"})
+EFFECT_VALUES = frozenset(Effects._fields) - EFFECT_FLAGS
 SERVE_ROUTE = f"{API_NAME}.images.serve"  # the rate-limit scope of the route this path stands in for
 Headers = list[tuple[bytes, bytes]]
 
@@ -43,6 +53,7 @@ def parse_simple_query(query: bytes) -> dict[str, object] | None:
     """The transform options of a plain query, or None when the FastAPI route must decide (anything unusual)."""
     params: dict[str, object] = {"w": None, "h": None, "q": None, "format": None, "fit": None}
     params |= {"thumb": False, "enlarge": False}
+    more: dict[str, object] = {}
     seen: set[str] = set()
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if name in seen:
@@ -52,14 +63,18 @@ def parse_simple_query(query: bytes) -> dict[str, object] | None:
             if not value.isdigit() or len(value) > 6:
                 return None
             params[name] = int(value)
-        elif name in ("thumb", "enlarge"):
+        elif name in ("thumb", "enlarge") or name in EFFECT_FLAGS:
             if (parsed := flag(value)) is None:
                 return None
-            params[name] = parsed
+            (more if name in EFFECT_FLAGS else params)[name] = parsed
         elif (name == "fit" and value in FITS) or (name == "format" and value):
             params[name] = value
+        elif name in EFFECT_VALUES:
+            more[name] = value
         elif name != "t":
             return None
+    if more:
+        params["more"] = Effects(**more)  # type: ignore[arg-type]
     return params
 
 
@@ -86,7 +101,7 @@ class WarmDelivery:
         self.app = app
         self.runtime = runtime
         self.images = runtime.settings.v2.prefix + "/images/"
-        self.memo: dict[tuple[str, bytes], Prepared] = {}
+        self.memo: dict[tuple[str, bytes, bytes], Prepared] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not await self._answer(scope, send):
@@ -98,16 +113,19 @@ class WarmDelivery:
             return False
         image_id = path[len(self.images) :]
         if_none_match = None
+        accept = b""
         for name, value in scope["headers"]:
             if name in CREDENTIAL_HEADERS:
                 return False
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
+            elif name == b"accept":
+                accept = value
         await self.runtime.recent.revalidate(image_id)  # another instance may have changed it (with Redis)
-        memo_key = (image_id, scope["query_string"])
+        memo_key = (image_id, scope["query_string"], accept)  # browsers send a handful of distinct Accepts
         prepared = self.memo.get(memo_key)
         if prepared is None or not prepared.current(self.runtime):
-            prepared = self._prepare(image_id, scope["query_string"])
+            prepared = self._prepare(image_id, scope["query_string"], accept.decode("latin-1") or None)
             if prepared is None:
                 return False
             if len(self.memo) >= MEMO_LIMIT:
@@ -135,7 +153,7 @@ class WarmDelivery:
             return None
         return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rate_limit_headers(decision).items()]
 
-    def _prepare(self, image_id: str, query: bytes) -> Prepared | None:
+    def _prepare(self, image_id: str, query: bytes, accept: str | None) -> Prepared | None:
         image = self.runtime.recent.get(image_id)
         params = parse_simple_query(query)
         if image is None or image.is_private or params is None:
@@ -148,12 +166,15 @@ class WarmDelivery:
             return None
         variant = None
         payload = original_payload(image)
+        policy = negotiation_policy(self.runtime.settings.transforms)
+        effective = effective_options(options, image=image, accept=accept, policy=policy)
         if not options.is_identity:
-            variant = self.runtime.variants.known.get((image.content_hash, options.canonical()))
+            variant = self.runtime.variants.known.get((image.content_hash, effective.options.canonical()))
             if variant is None:
                 return None
             payload = Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag)
-        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image))
+        vary = answer_vary(public=True, negotiated=effective.negotiated)
+        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image), vary=vary)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         return Prepared(image=image, variant=variant, payload=payload, headers=raw)
 

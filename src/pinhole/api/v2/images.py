@@ -15,6 +15,7 @@ from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.group_schemas import GroupUpload
 from pinhole.api.v2.image_listing import ImageListQuery, pagination
 from pinhole.api.v2.schemas import (
+    FocalPoint,
     ImageList,
     ImagePublic,
     ImageUpdate,
@@ -77,10 +78,16 @@ async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePu
         frames=image.frames,
         size=image.size,
         group_id=image.group_id,
+        focal_point=_focal_point(image),
         views=image.view_count + await runtime.usage.pending_views(image.id),
         created_at=image.created_at,
         updated_at=image.updated_at,
     )
+
+
+def _focal_point(image: Image) -> FocalPoint | None:
+    found = image.focal_point
+    return None if found is None else FocalPoint(x=found[0], y=found[1])
 
 
 def upload_fields(form: ParsedForm, principal_client: str, owner: str | None, album_id: str | None) -> list[NewImage]:
@@ -245,6 +252,8 @@ def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
         clear_description="description" in body.model_fields_set and not body.description,
         tags=normalize_tags(body.tags) if body.tags is not None else None,
         is_private=body.is_private,
+        focal_point=(body.focal_point.x, body.focal_point.y) if body.focal_point else None,
+        clear_focal_point="focal_point" in body.model_fields_set and body.focal_point is None,
     )
 
 

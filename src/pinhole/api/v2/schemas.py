@@ -13,6 +13,11 @@ class Schema(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
+class FocalPoint(Schema):
+    x: float = Field(ge=0, le=1, description="Fraction of the width, from the left.", examples=[0.3])
+    y: float = Field(ge=0, le=1, description="Fraction of the height, from the top.", examples=[0.6])
+
+
 class ImagePublic(Schema):
     id: str = Field(examples=["7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41"])
     url: str = Field(description="Where the image is served; add w, h, format... to transform it.")
@@ -28,6 +33,9 @@ class ImagePublic(Schema):
     frames: int = Field(description="1 for still images; the frame count of animations.")
     size: int = Field(description="Bytes of the stored original.")
     group_id: str | None = Field(default=None, description="The upload group, when it came with other files.")
+    focal_point: FocalPoint | None = Field(
+        default=None, description="Where cover crops of this image centre unless a request says otherwise."
+    )
     views: int
     created_at: datetime
     updated_at: datetime
@@ -50,6 +58,9 @@ class ImageUpdate(Schema):
     description: str | None = Field(default=None, max_length=2000)
     tags: list[str] | None = Field(default=None, description="Replaces the image's tags.")
     is_private: bool | None = None
+    focal_point: FocalPoint | None = Field(
+        default=None, description="Where cover crops centre (fractions); null removes it."
+    )
 
 
 class ShareCreate(Schema):

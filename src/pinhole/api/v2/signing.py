@@ -27,7 +27,9 @@ class SignedUrlCreate(Schema):
     q: int | None = Field(default=None, description="Quality, 1-100.")
     format: str | None = Field(default=None, description="Output format: jpeg, png, webp, avif or gif.")
     thumb: bool = Field(default=False, description="A square thumbnail (cropped to fill).")
-    fit: Literal["inside", "cover", "fill"] | None = Field(default=None, description="How w x h is filled.")
+    fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = Field(
+        default=None, description="How w x h is filled."
+    )
     enlarge: bool = Field(default=False, description="Allow output larger than the original.")
     expires_in: int | None = Field(
         default=None,

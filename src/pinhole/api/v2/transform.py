@@ -7,7 +7,7 @@ canonical options, so a signed and an unsigned request for one variant share its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query
@@ -21,6 +21,23 @@ from pinhole.security.principal import Principal
 from pinhole.security.signing import signature_required
 
 QUERY_NAMES = {"width": "w", "height": "h", "quality": "q"}
+GRAVITY_WORDS = {"ce": "centre", "sm": "smart", "en": "entropy"}
+
+
+class Effects(NamedTuple):
+    """The options beyond size, quality and format, as the query gives them (docs/transforms.md)."""
+
+    dpr: str | None = None
+    crop: str | None = None
+    gravity: str | None = None
+    fp: str | None = None
+    blur: str | None = None
+    sharpen: str | None = None
+    rotate: str | None = None
+    flip: bool = False
+    flop: bool = False
+    grayscale: bool = False
+    bg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,10 +59,26 @@ async def serve_query(
     ] = None,
     thumb: Annotated[bool, Query(description="Serve a square thumbnail (cropped to fill).")] = False,
     fit: Annotated[
-        Literal["inside", "cover", "fill"] | None,
-        Query(description="inside (default) keeps the aspect ratio; cover crops to exactly w x h; fill stretches."),
+        Literal["inside", "cover", "fill", "pad", "outside"] | None,
+        Query(
+            description="inside (default) keeps the aspect ratio; cover crops to exactly w x h; fill stretches; "
+            "pad letterboxes onto exactly w x h (bg); outside covers w x h without cropping."
+        ),
     ] = None,
     enlarge: Annotated[bool, Query(description="Allow output larger than the original.")] = False,
+    dpr: Annotated[str | None, Query(description="Device pixel ratio, 1-4: multiplies w and h.")] = None,
+    crop: Annotated[str | None, Query(description="Region x,y,w,h cut before resizing (pixels or fractions).")] = None,
+    gravity: Annotated[
+        str | None, Query(description="Where cover/pad place: n, ne, e, se, s, sw, w, nw, centre, smart, entropy.")
+    ] = None,
+    fp: Annotated[str | None, Query(description="Focal point x,y (fractions) a cover crop centres on.")] = None,
+    blur: Annotated[str | None, Query(description="Gaussian blur sigma (0-100).")] = None,
+    sharpen: Annotated[str | None, Query(description="Sharpen sigma (0-10); empty or true: 1.")] = None,
+    rotate: Annotated[str | None, Query(description="Rotate clockwise: 90, 180 or 270.")] = None,
+    flip: Annotated[bool, Query(description="Turn upside down.")] = False,
+    flop: Annotated[bool, Query(description="Mirror left to right.")] = False,
+    grayscale: Annotated[bool, Query(description="Grey pixels.")] = False,
+    bg: Annotated[str | None, Query(description="Background RRGGBB[AA] for pad and for flattening alpha.")] = None,
     info: Annotated[bool, Query(description="Return the image's metadata as JSON instead of the image.")] = False,
     token: Annotated[str | None, Query(description="Share token for a private image.")] = None,
     t: Annotated[str | None, Query(description="Cache-busting value; ignored.")] = None,
@@ -55,7 +88,8 @@ async def serve_query(
     ] = None,
     exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
 ) -> ServeQuery:
-    options = v2_options(runtime, w=w, h=h, q=q, format=format, thumb=thumb, fit=fit, enlarge=enlarge)
+    effects = Effects(dpr, crop, gravity, fp, blur, sharpen, rotate, flip, flop, grayscale, bg)
+    options = v2_options(runtime, w=w, h=h, q=q, format=format, thumb=thumb, fit=fit, enlarge=enlarge, more=effects)
     return ServeQuery(info=info, token=token, options=options, sig=sig, exp=exp)
 
 
@@ -69,9 +103,11 @@ def v2_options(
     thumb: bool,
     fit: str | None,
     enlarge: bool,
+    more: Effects | None = None,
 ) -> TransformOptions:
     """The v2 query options as `TransformOptions` (shared by the route and the warm fast path)."""
     return parse_v2_options(
+        more=more,
         thumbnail_size=runtime.settings.imaging.thumbnail_size,
         limits=runtime.output_limits,
         w=w,
@@ -95,12 +131,16 @@ def parse_v2_options(
     thumb: bool,
     fit: str | None,
     enlarge: bool,
+    more: Effects | None = None,
 ) -> TransformOptions:
     """`v2_options` without a runtime (the CLI has none)."""
     if thumb:
         w, h, fit = w or thumbnail_size, h or thumbnail_size, fit or "cover"
+    extra = (more or Effects())._asdict()
     try:
-        return make_transform(width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=limits)
+        return make_transform(
+            width=w, height=h, fit=fit, quality=q, format=format, enlarge=enlarge, limits=limits, **extra
+        )
     except InvalidTransform as error:  # name the field as this API's clients sent it
         error.field = QUERY_NAMES.get(error.field or "", error.field)
         raise
@@ -114,6 +154,23 @@ def v2_query(options: TransformOptions) -> dict[str, str]:
         found["fit"] = options.fit
     if options.enlarge:
         found["enlarge"] = "true"
+    return found | effect_query(options)
+
+
+def effect_query(options: TransformOptions) -> dict[str, str]:
+    """The query parameters beyond size, quality and format that ask for `options`."""
+    found: dict[str, str] = {}
+    if options.crop is not None:
+        found["crop"] = options.crop.query()
+    if options.gravity == "fp" and options.focal is not None:
+        found["fp"] = f"{options.focal[0]:g},{options.focal[1]:g}"
+    elif options.gravity is not None:
+        found["gravity"] = GRAVITY_WORDS.get(options.gravity, options.gravity)
+    numbers = {"blur": options.blur, "sharpen": options.sharpen, "rotate": options.rotate or None}
+    found |= {name: f"{value:g}" for name, value in numbers.items() if value}
+    found |= {name: "true" for name in ("flip", "flop", "grayscale") if getattr(options, name)}
+    if options.background is not None:
+        found["bg"] = options.background
     return found
 
 

@@ -1,0 +1,31 @@
+"""transforms: focal points
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-07
+
+`images.focal_x` / `focal_y` hold the image's focal point as fractions of its width and height (both null: none);
+cover crops of the image are centred on it unless the request places them otherwise (docs/transforms.md).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("images", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("focal_x", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("focal_y", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("images", schema=None) as batch_op:
+        batch_op.drop_column("focal_y")
+        batch_op.drop_column("focal_x")

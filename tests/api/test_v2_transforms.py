@@ -1,0 +1,211 @@
+"""Issue 15 through the real app (v2): negotiated formats, crops that keep the subject, effects, focal points,
+and errors that name the option; cold (the route renders) and warm (the fast path answers from memory)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from pinhole.runtime import Runtime
+from tests.api.v2helpers import upload
+from tests.conftest import ApiClient
+from tests.imaging.test_negotiation import CHROME, CURL, FIREFOX, SAFARI, SAFARI_15
+from tests.support import images as img
+from tests.support.scenes import CORNERS, object_share, scene_png
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def photo(http: httpx.AsyncClient, tenant: ApiClient) -> dict[str, Any]:
+    return await upload(http, tenant, img.make_jpeg(400, 300), user="alice")
+
+
+async def _cold_then_warm(
+    http: httpx.AsyncClient, runtime: Runtime, url: str, params: dict[str, Any], headers: dict[str, str]
+) -> tuple[httpx.Response, httpx.Response]:
+    cold = await http.get(url, params=params, headers=headers)
+    await http.get(url, params=params, headers=headers)  # the fast path loads the bytes into memory
+    hits = runtime.hot.hits
+    warm = await http.get(url, params=params, headers=headers)
+    assert runtime.hot.hits == hits + 1, "the warm request was not answered from memory"
+    return cold, warm
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [(CHROME, "avif"), (SAFARI, "avif"), (FIREFOX, "avif"), (SAFARI_15, "webp"), (CURL, "jpeg")],
+)
+async def test_negotiated_format_cold_and_warm(
+    http: httpx.AsyncClient, runtime: Runtime, photo: dict[str, Any], accept: str, fmt: str
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    cold, warm = await _cold_then_warm(http, runtime, url, {"w": 200}, {"Accept": accept})
+    for response in (cold, warm):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == f"image/{fmt}"
+        assert response.headers["vary"] == "Accept"
+        img.assert_image(response.content, format=fmt, width=200, height=150)
+    assert warm.headers["etag"] == cold.headers["etag"]
+    original = (await http.get(url)).content
+    assert img.similarity(original, warm.content) > 0.9
+
+
+async def test_a_cdn_keeps_one_answer_per_accept(
+    http: httpx.AsyncClient, runtime: Runtime, photo: dict[str, Any]
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    answers = {accept: await http.get(url, params={"w": 120}, headers={"Accept": accept}) for accept in (CHROME, CURL)}
+    assert {a: r.headers["content-type"] for a, r in answers.items()} == {CHROME: "image/avif", CURL: "image/jpeg"}
+    assert all(r.headers["vary"] == "Accept" for r in answers.values())
+    assert answers[CHROME].headers["etag"] != answers[CURL].headers["etag"]
+    # A validator of the AVIF answer does not match the JPEG one: no 304 hands curl an AVIF it cannot show.
+    stale = await http.get(
+        url, params={"w": 120}, headers={"Accept": CURL, "If-None-Match": answers[CHROME].headers["etag"]}
+    )
+    assert stale.status_code == 200
+    same = await http.get(
+        url, params={"w": 120}, headers={"Accept": CHROME, "If-None-Match": answers[CHROME].headers["etag"]}
+    )
+    assert same.status_code == 304
+    assert same.headers["vary"] == "Accept"
+    head = await http.head(url, params={"w": 120}, headers={"Accept": CHROME})
+    assert (head.headers["content-type"], head.headers["vary"]) == ("image/avif", "Accept")
+
+
+@pytest.mark.parametrize(
+    ("params", "vary"), [({}, False), ({"w": 100, "format": "webp"}, False), ({"w": 100, "format": "auto"}, True)]
+)
+async def test_only_open_formats_are_negotiated(
+    http: httpx.AsyncClient, photo: dict[str, Any], params: dict[str, Any], vary: bool
+) -> None:
+    response = await http.get(f"/v2/images/{photo['id']}", params=params, headers={"Accept": CHROME})
+    assert ("accept" in response.headers.get("vary", "").lower()) is vary
+    expected = "image/avif" if vary else "image/webp" if params else "image/jpeg"
+    assert response.headers["content-type"] == expected
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"negotiate": False}}])
+async def test_negotiation_can_be_turned_off(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    response = await http.get(f"/v2/images/{photo['id']}", params={"w": 100}, headers={"Accept": CHROME})
+    assert response.headers["content-type"] == "image/jpeg"
+    assert "vary" not in response.headers
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"negotiate_formats": ["webp"]}}])
+async def test_the_formats_negotiation_may_choose_are_a_setting(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    response = await http.get(f"/v2/images/{photo['id']}", params={"w": 100}, headers={"Accept": CHROME})
+    assert response.headers["content-type"] == "image/webp"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"quality": {"webp": 30}}}])
+async def test_per_format_default_quality(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    url = f"/v2/images/{photo['id']}"
+    low = await http.get(url, params={"w": 300, "format": "webp"})
+    asked = await http.get(url, params={"w": 300, "format": "webp", "q": 90})
+    assert len(low.content) < 0.7 * len(asked.content)
+
+
+@pytest.mark.parametrize("corner", CORNERS)
+@pytest.mark.parametrize("how", [{"gravity": "smart"}, {"gravity": "entropy"}])
+async def test_smart_crops_keep_the_subject(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, corner: str, how: dict[str, str]
+) -> None:
+    body = await upload(http, tenant, scene_png(400, 200, at=CORNERS[corner]), filename="scene.png")
+    params = {"w": 100, "h": 100, "fit": "cover", "format": "png", **how}
+    cold, warm = await _cold_then_warm(http, runtime, f"/v2/images/{body['id']}", params, {})
+    for response in (cold, warm):
+        img.assert_image(response.content, format="png", width=100, height=100)
+        assert object_share(response.content) > 0.03
+
+
+async def test_an_images_focal_point_places_its_cover_crops(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    body = await upload(http, tenant, scene_png(400, 200, at=(0.0, 1.0)), filename="scene.png", user="alice")
+    url = f"/v2/images/{body['id']}"
+    params = {"w": 100, "h": 100, "fit": "cover", "format": "png"}
+    assert object_share((await http.get(url, params=params)).content) < 0.01  # centred: the subject is cut off
+    patched = await http.patch(url, json={"focalPoint": {"x": 0.05, "y": 0.9}}, headers=tenant.headers("alice"))
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["focalPoint"] == {"x": 0.05, "y": 0.9}
+    info = await http.get(url, params={"info": "true"}, headers=tenant.headers("alice"))
+    assert info.json()["focalPoint"] == {"x": 0.05, "y": 0.9}
+    cold, warm = await _cold_then_warm(http, runtime, url, params, {})
+    assert object_share(cold.content) > 0.03
+    assert warm.content == cold.content
+    centred = await http.get(url, params={**params, "gravity": "centre"})  # the request says otherwise
+    assert object_share(centred.content) < 0.01
+    cleared = await http.patch(url, json={"focalPoint": None}, headers=tenant.headers("alice"))
+    assert cleared.json()["focalPoint"] is None
+    assert object_share((await http.get(url, params=params)).content) < 0.01
+
+
+@pytest.mark.parametrize("point", [{"x": 1.5, "y": 0.5}, {"x": 0.5}, {"x": "left", "y": 0}])
+async def test_a_bad_focal_point_is_refused(
+    http: httpx.AsyncClient, tenant: ApiClient, photo: dict[str, Any], point: dict[str, Any]
+) -> None:
+    response = await http.patch(
+        f"/v2/images/{photo['id']}", json={"focalPoint": point}, headers=tenant.headers("alice")
+    )
+    assert 400 <= response.status_code < 500
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("params", "size"),
+    [
+        ({"w": 100, "dpr": "2"}, (200, 150)),
+        ({"w": 100, "h": 100, "fit": "pad", "bg": "00ff00"}, (100, 100)),
+        ({"w": 100, "h": 100, "fit": "outside"}, (133, 100)),
+        ({"crop": "0,0,200,150", "w": 100}, (100, 75)),
+        ({"crop": "0.5,0.5,0.5,0.5"}, (200, 150)),
+        ({"rotate": "90", "w": 150}, (150, 200)),
+        ({"flip": "true", "flop": "true", "w": 100}, (100, 75)),
+        ({"blur": "2", "w": 100}, (100, 75)),
+        ({"sharpen": "1", "w": 100}, (100, 75)),
+        ({"grayscale": "true", "w": 100}, (100, 75)),
+    ],
+)
+async def test_new_options_cold_and_warm(
+    http: httpx.AsyncClient, runtime: Runtime, photo: dict[str, Any], params: dict[str, Any], size: tuple[int, int]
+) -> None:
+    cold, warm = await _cold_then_warm(http, runtime, f"/v2/images/{photo['id']}", params, {"Accept": CURL})
+    for response in (cold, warm):
+        assert response.status_code == 200, response.text
+        img.assert_image(response.content, format="jpeg", width=size[0], height=size[1])
+    assert warm.headers["etag"] == cold.headers["etag"]
+
+
+async def test_rotation_turns_the_picture(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    body = await upload(http, tenant, img.make_jpeg(64, 48))
+    response = await http.get(f"/v2/images/{body['id']}", params={"rotate": "90", "format": "png"})
+    assert img.red_block_corner(response.content) == "top-right"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"w": "100", "dpr": "9"},
+        {"crop": "1,2"},
+        {"gravity": "up", "w": "10", "h": "10", "fit": "cover"},
+        {"fp": "2,2"},
+        {"blur": "-1"},
+        {"sharpen": "abc"},
+        {"rotate": "45"},
+        {"bg": "zz"},
+        {"fit": "squash"},
+    ],
+)
+async def test_bad_options_are_400_naming_the_option(
+    http: httpx.AsyncClient, photo: dict[str, Any], params: dict[str, str]
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    await http.get(url)  # the record is warm: the fast path sees these first
+    response = await http.get(url, params=params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    named = [name for name in params if name not in ("w", "h", "fit")] or ["fit"]
+    assert error["field"] == named[0]
