@@ -513,7 +513,7 @@ class TransformSettings(BaseModel):
         description="Outputs with fewer pixels are not negotiated to AVIF (its container costs more than it saves).",
     )
     quality: dict[str, int] = Field(
-        default={"webp": 79, "avif": 70},
+        default={"webp": 79, "avif": 68},
         description="Default quality per output format when the request gives none (measured in docs/transforms.md); "
         'formats not listed use imaging.default_quality. JSON in the environment, e.g. {"avif": 60}.',
     )
