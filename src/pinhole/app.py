@@ -208,6 +208,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await runtime.variants.drain()
         runtime.pruner.stop()
         if pruner is not None:
             await pruner

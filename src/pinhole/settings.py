@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pinhole.services.presets import preset_query
+
 ENV_PREFIX = "PINHOLE_"
+PRESET_NAME = re.compile(r"[a-z0-9_-]{1,32}")
 CONFIG_FILE_VARIABLE = "PINHOLE_CONFIG"
 MB = 1024 * 1024
 
@@ -517,6 +521,40 @@ class TransformSettings(BaseModel):
         description="Default quality per output format when the request gives none (measured in docs/transforms.md); "
         'formats not listed use imaging.default_quality. JSON in the environment, e.g. {"avif": 60}.',
     )
+
+    presets: dict[str, str] = Field(
+        default={},
+        description='Named option sets, name = v2 query (e.g. card = "w=400&h=300&fit=cover&gravity=smart"); '
+        "requests use preset=card. A TOML table [transforms.presets] or JSON in the environment.",
+    )
+    presets_only: bool = Field(
+        default=False,
+        description="Callers who are not an image's owner may transform it only with preset=<name> alone.",
+    )
+    eager_presets: list[str] = Field(
+        default=[],
+        description="Presets rendered in the background right after each upload (for every negotiable format), "
+        "so the first view is warm.",
+    )
+
+    @field_validator("presets")
+    @classmethod
+    def _presets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, query in value.items():
+            if not PRESET_NAME.fullmatch(name):
+                raise ValueError(f"preset name {name!r}: use 1-32 of a-z, 0-9, - and _")
+            try:
+                preset_query(query)
+            except ValueError as error:
+                raise ValueError(f"preset {name!r}: {error}") from error
+        return value
+
+    @model_validator(mode="after")
+    def _eager_presets_exist(self) -> TransformSettings:
+        missing = sorted(set(self.eager_presets) - set(self.presets))
+        if missing:
+            raise ValueError(f"eager_presets names presets that do not exist: {', '.join(missing)}")
+        return self
 
     @field_validator("quality")
     @classmethod

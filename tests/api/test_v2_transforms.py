@@ -209,3 +209,50 @@ async def test_bad_options_are_400_naming_the_option(
     error = response.json()["error"]
     named = [name for name in params if name not in ("w", "h", "fit")] or ["fit"]
     assert error["field"] == named[0]
+
+
+PRESETS = {"card": "w=120&h=90&fit=cover&gravity=smart", "mono": "w=100&grayscale=true&format=png"}
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"presets": PRESETS}}])
+async def test_presets_expand_to_the_same_variant(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    url = f"/v2/images/{photo['id']}"
+    named = await http.get(url, params={"preset": "card"})
+    spelled = await http.get(url, params={"w": 120, "h": 90, "fit": "cover", "gravity": "smart"})
+    img.assert_image(named.content, format="jpeg", width=120, height=90)
+    assert named.headers["etag"] == spelled.headers["etag"]
+    overridden = await http.get(url, params={"preset": "card", "w": 60})
+    img.assert_image(overridden.content, format="jpeg", width=60, height=90)
+    mono = await http.get(url, params={"preset": "mono"})
+    img.assert_image(mono.content, format="png", width=100, height=75)
+    unknown = await http.get(url, params={"preset": "poster"})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["field"] == "preset"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"presets": PRESETS, "presets_only": True}}])
+async def test_presets_only_for_strangers(http: httpx.AsyncClient, tenant: ApiClient, photo: dict[str, Any]) -> None:
+    url = f"/v2/images/{photo['id']}"
+    assert (await http.get(url)).status_code == 200  # the original is not a transform
+    for _ in range(3):  # cold, then warm: the fast path refuses the same
+        assert (await http.get(url, params={"preset": "card"})).status_code == 200
+        refused = await http.get(url, params={"w": 100})
+        assert refused.status_code == 403
+        assert refused.json()["error"]["field"] == "preset"
+        assert (await http.get(url, params={"preset": "card", "w": 50})).status_code == 403
+    owner = await http.get(url, params={"w": 100}, headers=tenant.headers("alice"))
+    assert owner.status_code == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"presets": PRESETS, "eager_presets": ["card"]}}])
+async def test_eager_presets_are_rendered_after_upload(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    body = await upload(http, tenant, img.make_jpeg(400, 300))
+    await runtime.variants.drain()
+    assert runtime.variants.renders == 3  # AVIF, WebP and JPEG
+    url = f"/v2/images/{body['id']}"
+    for accept, fmt in ((CHROME, "avif"), (SAFARI_15, "webp"), (CURL, "jpeg")):
+        response = await http.get(url, params={"preset": "card"}, headers={"Accept": accept})
+        img.assert_image(response.content, format=fmt, width=120, height=90)
+    assert runtime.variants.renders == 3  # every first view was already made

@@ -8,6 +8,7 @@ the other instances wait for the variant to be recorded and serve it).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
@@ -73,6 +74,26 @@ class VariantService:
     known_limit: int = 10_000
     shared: SharedFlight | None = None  # set when instances share a Redis
     qualities: Mapping[str, int] = field(default_factory=dict)  # default quality per output format
+    background: set[asyncio.Task[None]] = field(default_factory=set)  # eager renders under way
+
+    def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
+        """Render these variants in the background, one after another (eager presets after an upload)."""
+        if options:
+            task = asyncio.create_task(self._render_all(image, list(options)))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    async def _render_all(self, image: Original, options: list[TransformOptions]) -> None:
+        for item in options:
+            try:
+                await self.get(image=image, options=item)
+            except Exception:  # a background render has nobody to answer: log and go on
+                log.warning("eager render of %s for image %s failed", item.canonical(), image.id, exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for background renders (at shutdown, before the database and store close)."""
+        while self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
 
     async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
         key = (image.content_hash, options.canonical())

@@ -45,6 +45,7 @@ CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"
 FITS = frozenset({"inside", "cover", "fill", "pad", "outside"})
 EFFECT_FLAGS = frozenset({"flip", "flop", "grayscale"})
 EFFECT_VALUES = frozenset(Effects._fields) - EFFECT_FLAGS
+PRESET_ONLY = frozenset({"preset"})
 SERVE_ROUTE = f"{API_NAME}.images.serve"  # the rate-limit scope of the route this path stands in for
 Headers = list[tuple[bytes, bytes]]
 
@@ -71,6 +72,8 @@ def parse_simple_query(query: bytes) -> dict[str, object] | None:
             params[name] = value
         elif name in EFFECT_VALUES:
             more[name] = value
+        elif name == "preset":
+            params[name] = value
         elif name != "t":
             return None
     if more:
@@ -164,6 +167,9 @@ class WarmDelivery:
             return None
         if not options.is_identity and self.runtime.signing_mode is not SigningMode.OFF:
             return None
+        given = {name for name, value in params.items() if value not in (None, False)}
+        if self.runtime.settings.transforms.presets_only and given - PRESET_ONLY:
+            return None  # strangers may ask for presets alone: the route refuses the rest
         variant = None
         payload = original_payload(image)
         policy = negotiation_policy(self.runtime.settings.transforms)

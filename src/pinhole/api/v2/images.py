@@ -22,7 +22,7 @@ from pinhole.api.v2.schemas import (
     ShareCreate,
     SharePublic,
 )
-from pinhole.api.v2.transform import ServeQueryDep, check_signature
+from pinhole.api.v2.transform import ServeQueryDep, check_signature, eager_variants
 from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
@@ -30,6 +30,7 @@ from pinhole.security import policy
 from pinhole.services import albums, listing, shares, uploaders
 from pinhole.services import images as image_service
 from pinhole.services.ingest import NewImage, ingest_images
+from pinhole.services.presets import check_presets_only
 from pinhole.services.quotas import file_size_limit
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.services.variant_cache import forget_blobs
@@ -146,6 +147,8 @@ async def upload_image(
         ingested = await ingest_images(
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, uploads=uploads
         )
+    for image in ingested.images:
+        runtime.variants.render_later(image=image, options=eager_variants(runtime, image))
     images = [await to_public(request, runtime, image) for image in ingested.images]
     if ingested.group_id is None:
         return images[0]
@@ -237,6 +240,9 @@ async def serve_image(
     if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
         return send_fallback()
     # Only after the view check: a signature error tells nothing about images the caller may not see.
+    presets_only = runtime.settings.transforms.presets_only
+    owner = policy.can_transform_freely(principal, image)
+    check_presets_only(enabled=presets_only, owner=owner, preset=query.preset, others=query.others)
     valid_for = check_signature(
         runtime, query, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )

@@ -6,6 +6,7 @@ canonical options, so a signed and an unsigned request for one variant share its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlencode
@@ -13,12 +14,16 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query
 
 from pinhole.api.deps import RuntimeDep
+from pinhole.api.params import flag
+from pinhole.db.models import Image
 from pinhole.errors import InvalidTransform
 from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Owned
 from pinhole.security.principal import Principal
 from pinhole.security.signing import signature_required
+from pinhole.services.presets import preset_options
+from pinhole.services.variant_options import effective_options, negotiation_policy
 
 QUERY_NAMES = {"width": "w", "height": "h", "quality": "q"}
 GRAVITY_WORDS = {"ce": "centre", "sm": "smart", "en": "entropy"}
@@ -47,6 +52,8 @@ class ServeQuery:
     options: TransformOptions
     sig: str | None = None
     exp: str | None = None
+    preset: str | None = None
+    others: bool = False  # options beyond `preset` were given (the presets-only policy refuses them to strangers)
 
 
 async def serve_query(
@@ -79,6 +86,9 @@ async def serve_query(
     flop: Annotated[bool, Query(description="Mirror left to right.")] = False,
     grayscale: Annotated[bool, Query(description="Grey pixels.")] = False,
     bg: Annotated[str | None, Query(description="Background RRGGBB[AA] for pad and for flattening alpha.")] = None,
+    preset: Annotated[
+        str | None, Query(description="A named option set (`transforms.presets`); other options override its own.")
+    ] = None,
     info: Annotated[bool, Query(description="Return the image's metadata as JSON instead of the image.")] = False,
     token: Annotated[str | None, Query(description="Share token for a private image.")] = None,
     t: Annotated[str | None, Query(description="Cache-busting value; ignored.")] = None,
@@ -89,8 +99,11 @@ async def serve_query(
     exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
 ) -> ServeQuery:
     effects = Effects(dpr, crop, gravity, fp, blur, sharpen, rotate, flip, flop, grayscale, bg)
-    options = v2_options(runtime, w=w, h=h, q=q, format=format, thumb=thumb, fit=fit, enlarge=enlarge, more=effects)
-    return ServeQuery(info=info, token=token, options=options, sig=sig, exp=exp)
+    options = v2_options(
+        runtime, w=w, h=h, q=q, format=format, thumb=thumb, fit=fit, enlarge=enlarge, more=effects, preset=preset
+    )
+    others = any(v not in (None, False) for v in (w, h, q, format, fit, *effects)) or thumb or enlarge
+    return ServeQuery(info=info, token=token, options=options, sig=sig, exp=exp, preset=preset, others=others)
 
 
 def v2_options(
@@ -104,10 +117,13 @@ def v2_options(
     fit: str | None,
     enlarge: bool,
     more: Effects | None = None,
+    preset: str | None = None,
 ) -> TransformOptions:
     """The v2 query options as `TransformOptions` (shared by the route and the warm fast path)."""
     return parse_v2_options(
         more=more,
+        preset=preset,
+        presets=runtime.settings.transforms.presets,
         thumbnail_size=runtime.settings.imaging.thumbnail_size,
         limits=runtime.output_limits,
         w=w,
@@ -132,8 +148,20 @@ def parse_v2_options(
     fit: str | None,
     enlarge: bool,
     more: Effects | None = None,
+    preset: str | None = None,
+    presets: Mapping[str, str] | None = None,
 ) -> TransformOptions:
     """`v2_options` without a runtime (the CLI has none)."""
+    if preset is not None:
+        try:
+            given = preset_options(presets or {}, preset)
+            w, h, q = _or_int(w, given, "w"), _or_int(h, given, "h"), _or_int(q, given, "q")
+            format, fit = format or given.get("format"), fit or given.get("fit")
+            thumb, enlarge = thumb or _flag(given, "thumb"), enlarge or _flag(given, "enlarge")
+            more = _or_effects(more or Effects(), given)
+        except InvalidTransform as error:
+            error.field = "preset"  # the preset is at fault, not the request
+            raise
     if thumb:
         w, h, fit = w or thumbnail_size, h or thumbnail_size, fit or "cover"
     extra = (more or Effects())._asdict()
@@ -144,6 +172,29 @@ def parse_v2_options(
     except InvalidTransform as error:  # name the field as this API's clients sent it
         error.field = QUERY_NAMES.get(error.field or "", error.field)
         raise
+
+
+def _or_int(value: int | None, given: Mapping[str, str], name: str) -> int | None:
+    if value is not None or name not in given:
+        return value
+    if not given[name].isdigit():
+        raise InvalidTransform(f"The preset's {name} is not a whole number.", field="preset")
+    return int(given[name])
+
+
+def _flag(given: Mapping[str, str], name: str) -> bool:
+    return name in given and bool(flag(given[name]) or given[name] == "")
+
+
+def _or_effects(more: Effects, given: Mapping[str, str]) -> Effects:
+    """`more`, with what it leaves unset taken from the preset."""
+    merged = {
+        name: value
+        if value not in (None, False)
+        else (_flag(given, name) if isinstance(value, bool) else given.get(name))
+        for name, value in more._asdict().items()
+    }
+    return Effects._make(merged.values())
 
 
 def v2_query(options: TransformOptions) -> dict[str, str]:
@@ -194,3 +245,21 @@ def check_signature(
 
 
 ServeQueryDep = Annotated[ServeQuery, Depends(serve_query)]
+
+
+EAGER_ACCEPTS = ("image/avif,image/webp", "image/webp", None)
+"""One Accept per negotiable answer: what eager presets render so every browser's first view is warm."""
+
+
+def eager_variants(runtime: Runtime, image: Image) -> list[TransformOptions]:
+    """The variants `transforms.eager_presets` make of `image`, for every format negotiation may pick."""
+    policy = negotiation_policy(runtime.settings.transforms)
+    found: dict[str, TransformOptions] = {}
+    for name in runtime.settings.transforms.eager_presets:
+        options = v2_options(
+            runtime, w=None, h=None, q=None, format=None, thumb=False, fit=None, enlarge=False, preset=name
+        )
+        for accept in EAGER_ACCEPTS:
+            chosen = effective_options(options, image=image, accept=accept, policy=policy).options
+            found[chosen.canonical()] = chosen
+    return list(found.values())
