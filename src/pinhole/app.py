@@ -37,7 +37,7 @@ from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
 from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
-from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules, RateLimitStore
+from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimit, RateLimiter, RateLimitRules, RateLimitStore
 from pinhole.security.signing import SigningMode, UrlSigner, derive_key
 from pinhole.security.tokens import AccessTokens
 from pinhole.services.app_settings import AppSettings
@@ -46,6 +46,7 @@ from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
+from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
@@ -99,6 +100,14 @@ def build_limiter(settings: Settings, link: RedisLink | None) -> RateLimiter | N
     return RateLimiter(store, RateLimitRules.parse(settings.rate_limits.rules))
 
 
+def build_render_budget(settings: Settings, link: RedisLink | None) -> RenderBudget | None:
+    per_minute = settings.transforms.stranger_renders_per_minute
+    if per_minute == 0:
+        return None
+    store: RateLimitStore = MemoryRateLimitStore() if link is None else RedisRateLimitStore(link)
+    return RenderBudget(store=store, limit=RateLimit(limit=per_minute, window_seconds=60))
+
+
 def build_shared_flight(settings: Settings, link: RedisLink | None) -> SharedFlight | None:
     if link is None:
         return None
@@ -130,6 +139,7 @@ def build_output_limits(settings: Settings) -> OutputLimits:
         max_width=settings.imaging.max_output_width,
         max_height=settings.imaging.max_output_height,
         max_pixels=settings.imaging.max_output_pixels,
+        step=settings.transforms.width_step,
     )
 
 
@@ -171,6 +181,7 @@ def build_runtime(settings: Settings) -> Runtime:
         flights=SingleFlight(),
         shared=build_shared_flight(settings, link),
         qualities=settings.transforms.quality,
+        budget=build_render_budget(settings, link),
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(

@@ -537,6 +537,20 @@ class TransformSettings(BaseModel):
         "so the first view is warm.",
     )
 
+    stranger_renders_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Cold renders (variants never made before) per address and minute for callers who are not the "
+        "image's owner; past it 429 + Retry-After. 0 turns the budget off.",
+    )
+    width_step: int = Field(
+        default=0,
+        ge=0,
+        le=512,
+        description="Round requested widths and heights up to a multiple of this (e.g. 16), so fewer distinct "
+        "variants can be asked for; 0 keeps them as asked.",
+    )
+
     @field_validator("presets")
     @classmethod
     def _presets(cls, value: dict[str, str]) -> dict[str, str]:

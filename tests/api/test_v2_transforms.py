@@ -256,3 +256,33 @@ async def test_eager_presets_are_rendered_after_upload(
         response = await http.get(url, params={"preset": "card"}, headers={"Accept": accept})
         img.assert_image(response.content, format=fmt, width=120, height=90)
     assert runtime.variants.renders == 3  # every first view was already made
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"stranger_renders_per_minute": 3}}])
+async def test_strangers_have_a_render_budget(
+    http: httpx.AsyncClient, tenant: ApiClient, photo: dict[str, Any]
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    for width in (10, 11, 12):
+        assert (await http.get(url, params={"w": width})).status_code == 200
+    refused = await http.get(url, params={"w": 13})
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert (await http.get(url, params={"w": 10})).status_code == 200  # made before: not a render
+    assert (await http.get(url)).status_code == 200  # the original
+    owner = await http.get(url, params={"w": 14}, headers=tenant.headers("alice"))
+    assert owner.status_code == 200  # owners are never limited
+    other_api = await http.get(f"/image/{photo['id']}.jpg", params={"w": 15})  # slink's shape
+    assert other_api.status_code == 429
+    assert set(other_api.json()["error"]) == {"title", "message", "violations"}
+    assert "retry-after" in other_api.headers
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"width_step": 16}}])
+async def test_widths_snap_to_the_ladder(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    url = f"/v2/images/{photo['id']}"
+    snapped = await http.get(url, params={"w": 100})
+    img.assert_image(snapped.content, format="jpeg", width=112, height=84)
+    same = await http.get(url, params={"w": 97})
+    assert same.headers["etag"] == snapped.headers["etag"]

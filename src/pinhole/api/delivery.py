@@ -13,12 +13,16 @@ from typing import Protocol
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
+from pinhole.api.proxies import client_address
 from pinhole.db.models import Image
 from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
 from pinhole.imaging.options import TransformOptions, make_transform
 from pinhole.runtime import Runtime
+from pinhole.security import policy
+from pinhole.security.principal import Principal
+from pinhole.security.ratelimit import address_key
 from pinhole.services.variant_options import effective_options, negotiation_policy
 from pinhole.services.variants import Original
 from pinhole.storage.base import BlobStore, PresignedUrls
@@ -134,12 +138,16 @@ async def deliver_image(
     *,
     valid_for: float | None = None,
     count_view: bool = True,
+    principal: Principal | None = None,
 ) -> Response:
     """Serve an image the caller may see: the original, or the variant `options` ask for.
 
     `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
+    Callers other than the image's owner (`principal`) are charged the render budget for cold renders.
     """
+    owner = principal is not None and policy.can_transform_freely(principal, image)
+    stranger = None if owner else address_key(client_address(request, runtime.settings.server.trusted_proxies))
     if count_view and request.method == "GET":
         await runtime.usage.record_view(image.id)
     public = not image.is_private
@@ -162,7 +170,8 @@ async def deliver_image(
             runtime.recent.forget(image.id)
             raise ImageNotFound() from exc
     try:
-        return await send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+        variant = await _variant(runtime, image, options, stranger=stranger)
+        return await send_blob(request, runtime.store, variant, cache=cache, vary=vary)
     except BlobNotFound:  # the cached file vanished (pruned elsewhere): forget it and render again
         await runtime.variants.forget(image=image, options=options)
         return await send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
@@ -222,8 +231,10 @@ async def loaded_payload(runtime: Runtime, source: StoredOriginal, options: Tran
     return replace(payload, data=data)
 
 
-async def _variant(runtime: Runtime, image: Original, options: TransformOptions) -> Payload:
-    variant = await runtime.variants.get(image=image, options=options)
+async def _variant(
+    runtime: Runtime, image: Original, options: TransformOptions, *, stranger: str | None = None
+) -> Payload:
+    variant = await runtime.variants.get(image=image, options=options, stranger=stranger)
     return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)
 
 

@@ -69,6 +69,7 @@ class OutputLimits:
     max_width: int
     max_height: int
     max_pixels: int
+    step: int = 0  # sizes are rounded up to a multiple of this (a ladder of widths); 0 keeps them as asked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,6 +206,7 @@ def make_transform(
     _check_side("width", width, limits.max_width)
     _check_side("height", height, limits.max_height)
     width, height = _apply_dpr(width, height, _dpr(dpr), limits)
+    width, height = _snap(width, limits.step, limits.max_width), _snap(height, limits.step, limits.max_height)
     _check_pixels(width, height, limits.max_pixels)
     _check_quality(quality)
     name = _canonical_format(format)
@@ -258,6 +260,12 @@ def _apply_dpr(
     if (width or 0) > limits.max_width or (height or 0) > limits.max_height:
         raise InvalidTransform(f"dpr makes the output larger than {limits.max_width}x{limits.max_height}.", field="dpr")
     return width, height
+
+
+def _snap(side: int | None, step: int, maximum: int) -> int | None:
+    if side is None or step <= 1:
+        return side
+    return min(maximum, -(-side // step) * step)
 
 
 def _check_pixels(width: int | None, height: int | None, maximum: int) -> None:

@@ -27,6 +27,7 @@ from pinhole.errors import BlobNotFound, ImageNotFound
 from pinhole.imaging.formats import Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, render
+from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
 from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
@@ -75,6 +76,7 @@ class VariantService:
     shared: SharedFlight | None = None  # set when instances share a Redis
     qualities: Mapping[str, int] = field(default_factory=dict)  # default quality per output format
     background: set[asyncio.Task[None]] = field(default_factory=set)  # eager renders under way
+    budget: RenderBudget | None = None  # cold renders strangers may cause (None: unlimited)
 
     def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
         """Render these variants in the background, one after another (eager presets after an upload)."""
@@ -95,7 +97,8 @@ class VariantService:
         while self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
 
-    async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
+    async def get(self, *, image: Original, options: TransformOptions, stranger: str | None = None) -> StoredVariant:
+        """The variant, made now if it has never been; `stranger` (a caller key) is charged a render budget."""
         key = (image.content_hash, options.canonical())
         found = self.known.get(key)
         if found is not None:
@@ -103,6 +106,8 @@ class VariantService:
         else:
             found = await self._lookup(*key)
             if found is None:
+                if stranger is not None and self.budget is not None:
+                    await self.budget.charge(stranger)
                 found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
             self._remember(key, found)
         self.usage.record_variant_access(found.id)

@@ -247,7 +247,7 @@ async def serve_image(
         runtime, query, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )
     try:
-        return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
+        return await deliver_image(request, runtime, image, query.options, valid_for=valid_for, principal=principal)
     except ImageNotFound:  # gone while this process still held its record (deleted through another instance)
         return send_fallback()
 

@@ -217,7 +217,7 @@ async def _serve(
         valid_for = check_signature(
             runtime, query, principal=principal, image=image, image_id=image.id, token_grants=False
         )
-    return await deliver_image(request, runtime, image, options, valid_for=valid_for)
+    return await deliver_image(request, runtime, image, options, valid_for=valid_for, principal=principal)
 
 
 Width = Annotated[int | None, Query(description="Width in pixels.")]

@@ -192,7 +192,7 @@ async def proxy(request: Request, runtime: RuntimeDep, principal: SignedIn, uuid
     image, options = await _image_as(runtime, uuid, ext)
     if not policy.can_view_image(principal, image):
         raise ImageNotFound(NOT_FOUND)
-    return await deliver_image(request, runtime, image, options, count_view=False)
+    return await deliver_image(request, runtime, image, options, count_view=False, principal=principal)
 
 
 @router.head("/{uuid}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")
@@ -215,4 +215,4 @@ async def serve(
     opens = image_key_opens(secret=runtime.secret, image_id=image.id, given=key)
     if not policy.can_view_image(principal, image, token_grants=opens):
         raise ImageNotFound(NOT_FOUND)
-    return await deliver_image(request, runtime, image, options)
+    return await deliver_image(request, runtime, image, options, principal=principal)

@@ -191,7 +191,7 @@ async def serve(
         raise ImageNotFound("No image has this id, or it is private.")
     query = ServeQuery(info=False, token=None, options=options, sig=sig, exp=exp)
     valid_for = check_signature(runtime, query, principal=principal, image=image, image_id=image.id, token_grants=False)
-    return await deliver_image(request, runtime, image, options, valid_for=valid_for)
+    return await deliver_image(request, runtime, image, options, valid_for=valid_for, principal=principal)
 
 
 PATH = "/{image_id:userphotos_image_id}"
