@@ -286,3 +286,33 @@ async def test_widths_snap_to_the_ladder(http: httpx.AsyncClient, photo: dict[st
     img.assert_image(snapped.content, format="jpeg", width=112, height=84)
     same = await http.get(url, params={"w": 97})
     assert same.headers["etag"] == snapped.headers["etag"]
+
+
+async def test_range_requests_on_originals(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    url = f"/v2/images/{photo['id']}"
+    whole = await http.get(url)
+    await http.get(url)  # warm: the fast path now holds the original, and must still leave ranges to the route
+    assert whole.headers["accept-ranges"] == "bytes"
+    first = await http.get(url, headers={"Range": "bytes=0-99"})
+    assert first.status_code == 206
+    assert first.headers["content-range"] == f"bytes 0-99/{len(whole.content)}"
+    assert first.content == whole.content[:100]
+    tail = await http.get(url, headers={"Range": "bytes=-50"})
+    assert (tail.status_code, tail.content) == (206, whole.content[-50:])
+    rest = await http.get(url, headers={"Range": "bytes=100-"})
+    assert rest.content == whole.content[100:]
+    beyond = await http.get(url, headers={"Range": f"bytes={len(whole.content) + 10}-"})
+    assert beyond.status_code == 416
+    other_version = await http.get(url, headers={"Range": "bytes=0-99", "If-Range": '"not-this-one"'})
+    assert (other_version.status_code, other_version.content) == (200, whole.content)
+    same_version = await http.get(url, headers={"Range": "bytes=0-9", "If-Range": whole.headers["etag"]})
+    assert same_version.status_code == 206
+
+
+async def test_range_requests_on_a_fresh_variant(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+    url = f"/v2/images/{photo['id']}"
+    part = await http.get(url, params={"w": 90}, headers={"Range": "bytes=0-9", "Accept": CURL})  # rendered now
+    whole = await http.get(url, params={"w": 90}, headers={"Accept": CURL})
+    assert part.status_code == 206
+    assert part.content == whole.content[:10]
+    assert part.headers["content-range"] == f"bytes 0-9/{len(whole.content)}"

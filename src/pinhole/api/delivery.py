@@ -67,6 +67,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 def blob_headers(payload: Payload, *, cache: str, vary: str | None = None) -> dict[str, str]:
     headers = {"ETag": f'"{payload.etag}"', "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    headers["Accept-Ranges"] = "bytes"
     if vary:
         headers["Vary"] = vary
     return headers
@@ -83,7 +84,13 @@ async def send_blob(
     if request.method == "HEAD":
         headers["Content-Length"] = str(payload.size)
         return Response(media_type=payload.mime, headers=headers)
+    wanted = byte_range(request, payload)
+    if wanted is not None and wanted[0] >= wanted[1]:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{payload.size}"})
     if payload.data is not None:
+        if wanted is not None:
+            part = payload.data[wanted[0] : wanted[1]]
+            return Response(part, status_code=206, media_type=payload.mime, headers=headers | _range(wanted, payload))
         return Response(payload.data, media_type=payload.mime, headers=headers)
     path = store.local_path(payload.key)
     if path is not None:
@@ -92,8 +99,34 @@ async def send_blob(
         except FileNotFoundError as exc:
             raise BlobNotFound("Stored file is missing.") from exc
         return FileResponse(path, media_type=payload.mime, headers=headers, stat_result=stat)
+    if wanted is not None:
+        chunks = await _opened(store.stream(payload.key, start=wanted[0], end=wanted[1]))
+        headers |= _range(wanted, payload) | {"Content-Length": str(wanted[1] - wanted[0])}
+        return StreamingResponse(chunks, status_code=206, media_type=payload.mime, headers=headers)
     headers["Content-Length"] = str(payload.size)
     return StreamingResponse(await _opened(store.stream(payload.key)), media_type=payload.mime, headers=headers)
+
+
+def byte_range(request: Request, payload: Payload) -> tuple[int, int] | None:
+    """The one byte range (start, end exclusive) a `Range: bytes=...` header asks for, when it applies: not for
+    several ranges, malformed ones, or an `If-Range` naming another version (then the whole answer is sent).
+    An empty range (start >= end) means unsatisfiable. Local files get the same from Starlette's FileResponse."""
+    header = request.headers.get("range", "")
+    if_range = request.headers.get("if-range")
+    if not header.startswith("bytes=") or "," in header or (if_range and if_range.strip('"') != payload.etag):
+        return None
+    first, _, last = header.removeprefix("bytes=").strip().partition("-")
+    if not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) or (last and not last.isdigit()):
+        return None
+    if not first:  # the last N bytes
+        return max(0, payload.size - int(last)), payload.size
+    start = int(first)
+    end = min(payload.size, int(last) + 1) if last else payload.size
+    return (start, end) if start < payload.size and start < end else (0, 0)
+
+
+def _range(wanted: tuple[int, int], payload: Payload) -> dict[str, str]:
+    return {"Content-Range": f"bytes {wanted[0]}-{wanted[1] - 1}/{payload.size}"}
 
 
 async def _opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -124,6 +124,8 @@ class WarmDelivery:
                 if_none_match = value.decode("latin-1")
             elif name == b"accept":
                 accept = value
+            elif name == b"range":
+                return False  # byte ranges are the route's (206 / 416)
         await self.runtime.recent.revalidate(image_id)  # another instance may have changed it (with Redis)
         memo_key = (image_id, scope["query_string"], accept)  # browsers send a handful of distinct Accepts
         prepared = self.memo.get(memo_key)
