@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pinhole.runtime import Runtime
+from pinhole.security.signing import SigningMode
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
 from tests.imaging.test_negotiation import CHROME, CURL, FIREFOX, SAFARI, SAFARI_15
@@ -316,3 +317,22 @@ async def test_range_requests_on_a_fresh_variant(http: httpx.AsyncClient, photo:
     assert part.status_code == 206
     assert part.content == whole.content[:10]
     assert part.headers["content-range"] == f"bytes 0-9/{len(whole.content)}"
+
+
+@pytest.mark.parametrize("mode", ["off", "anonymous"])
+async def test_info_offers_a_srcset_that_works_for_strangers(
+    http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime, mode: str
+) -> None:
+    runtime.signing_mode = SigningMode(mode)
+    body = await upload(http, tenant, img.make_jpeg(700, 350), user="alice")
+    info = await http.get(f"/v2/images/{body['id']}", params={"info": "true"}, headers=tenant.headers("alice"))
+    entries = [entry.rsplit(" ", 1) for entry in info.json()["srcset"].split(", ")]
+    assert [width for _, width in entries] == ["320w", "640w", "700w"]
+    for url, width in entries:
+        assert ("sig=" in url) is (mode != "off")
+        response = await http.get(url.removeprefix("http://testserver"), headers={"Accept": CHROME})
+        assert response.status_code == 200, response.text
+        img.assert_image(response.content, format="avif", width=int(width[:-1]), height=int(width[:-1]) // 2)
+    if mode != "off":
+        unsigned = await http.get(f"/v2/images/{body['id']}", params={"w": 320})
+        assert unsigned.status_code == 403

@@ -22,7 +22,7 @@ from pinhole.api.v2.schemas import (
     ShareCreate,
     SharePublic,
 )
-from pinhole.api.v2.transform import ServeQueryDep, check_signature, eager_variants
+from pinhole.api.v2.transform import ServeQueryDep, check_signature, eager_variants, srcset
 from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
@@ -80,6 +80,7 @@ async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePu
         size=image.size,
         group_id=image.group_id,
         focal_point=_focal_point(image),
+        srcset=srcset(runtime, image, image_url(request, runtime, image.id)),
         views=image.view_count + await runtime.usage.pending_views(image.id),
         created_at=image.created_at,
         updated_at=image.updated_at,

@@ -39,6 +39,10 @@ class ImagePublic(Schema):
     views: int
     created_at: datetime
     updated_at: datetime
+    srcset: str = Field(
+        default="",
+        description="For <img srcset>: the image at a ladder of widths up to its own, signed when signing applies.",
+    )
 
 
 class Pagination(Schema):

@@ -21,8 +21,9 @@ from pinhole.imaging.options import OutputLimits, TransformOptions, make_transfo
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Owned
 from pinhole.security.principal import Principal
-from pinhole.security.signing import signature_required
+from pinhole.security.signing import SigningMode, signature_required
 from pinhole.services.presets import preset_options
+from pinhole.services.signed_urls import sign_transform
 from pinhole.services.variant_options import effective_options, negotiation_policy
 
 QUERY_NAMES = {"width": "w", "height": "h", "quality": "q"}
@@ -263,3 +264,22 @@ def eager_variants(runtime: Runtime, image: Image) -> list[TransformOptions]:
             chosen = effective_options(options, image=image, accept=accept, policy=policy).options
             found[chosen.canonical()] = chosen
     return list(found.values())
+
+
+SRCSET_WIDTHS = (320, 640, 960, 1280, 1920, 2560)
+
+
+def srcset(runtime: Runtime, image: Image, image_url: str) -> str:
+    """An `<img srcset>` value: a ladder of widths up to the original's, each URL signed when signing applies
+    (valid for the longest time the server allows), so strangers can load every size."""
+    widths = [width for width in SRCSET_WIDTHS if width < image.width] + [image.width]
+    expires_in = runtime.settings.signing.max_expiry_days * 86_400
+    entries = []
+    for width in widths:
+        options = v2_options(runtime, w=width, h=None, q=None, format=None, thumb=False, fit=None, enlarge=False)
+        signature = {}
+        if runtime.signing_mode is not SigningMode.OFF:
+            signed = sign_transform(signer=runtime.signer, image_id=image.id, options=options, expires_in=expires_in)
+            signature = signed.params
+        entries.append(f"{transform_url(image_url, options, signature)} {width}w")
+    return ", ".join(entries)
