@@ -49,6 +49,7 @@ from pinhole.services.quotas import QuotaDefaults
 from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
+from pinhole.services.variant_options import SiteMark
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings, load_settings, resolve_secret, split_signing_keys
 from pinhole.shared.counters import RedisAttemptStore, RedisRateLimitStore
@@ -182,6 +183,7 @@ def build_runtime(settings: Settings) -> Runtime:
         shared=build_shared_flight(settings, link),
         qualities=settings.transforms.quality,
         budget=build_render_budget(settings, link),
+        site_mark=SiteMark(settings.transforms.watermark_file) if settings.transforms.watermark_file else None,
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(

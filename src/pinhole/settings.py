@@ -551,6 +551,11 @@ class TransformSettings(BaseModel):
         "variants can be asked for; 0 keeps them as asked.",
     )
 
+    watermark_file: Path | None = Field(
+        default=None,
+        description="A picture (PNG with transparency works best) requests may draw over images with wm=site.",
+    )
+
     @field_validator("presets")
     @classmethod
     def _presets(cls, value: dict[str, str]) -> dict[str, str]:

@@ -3,18 +3,21 @@ and errors that name the option; cold (the route renders) and warm (the fast pat
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pyvips
 
 from pinhole.runtime import Runtime
 from pinhole.security.signing import SigningMode
+from pinhole.services.variant_options import SiteMark
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
 from tests.imaging.test_negotiation import CHROME, CURL, FIREFOX, SAFARI, SAFARI_15
 from tests.support import images as img
-from tests.support.scenes import CORNERS, object_share, scene_png
+from tests.support.scenes import CORNERS, colour_share_in, object_share, scene_png
 
 pytestmark = pytest.mark.anyio
 
@@ -336,3 +339,43 @@ async def test_info_offers_a_srcset_that_works_for_strangers(
     if mode != "off":
         unsigned = await http.get(f"/v2/images/{body['id']}", params={"w": 320})
         assert unsigned.status_code == 403
+
+
+MAGENTA = (255, 0, 255)
+
+
+def _mark_png() -> bytes:
+    return bytes(pyvips.Image.black(64, 64).new_from_image([255, 0, 255]).cast("uchar").pngsave_buffer())
+
+
+async def test_watermark_by_image_id_cold_and_warm(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, other_tenant: ApiClient, photo: dict[str, Any]
+) -> None:
+    mark = await upload(http, tenant, _mark_png(), filename="mark.png", user="alice")
+    url = f"/v2/images/{photo['id']}"
+    params = {"w": 200, "wm": mark["id"], "wm_gravity": "nw", "wm_opacity": "1", "wm_scale": "0.2", "wm_margin": "8"}
+    cold, warm = await _cold_then_warm(http, runtime, url, params, {"Accept": CURL})
+    for response in (cold, warm):
+        img.assert_image(response.content, format="jpeg", width=200, height=150)
+        assert colour_share_in(response.content, MAGENTA, (0.0, 0.0, 0.3, 0.4)) > 0.2
+        assert colour_share_in(response.content, MAGENTA, (0.5, 0.5, 1.0, 1.0)) == 0
+    elsewhere = await http.get(url, params={**params, "wm_gravity": "se"}, headers={"Accept": CURL})
+    assert colour_share_in(elsewhere.content, MAGENTA, (0.7, 0.6, 1.0, 1.0)) > 0.2
+    foreign = await upload(http, other_tenant, _mark_png(), filename="mark.png")
+    refused = await http.get(url, params={"w": 200, "wm": foreign["id"]})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["field"] == "wm"
+    bad = await http.get(url, params={"w": 200, "wm": mark["id"], "wm_opacity": "2"})
+    assert (bad.status_code, bad.json()["error"]["field"]) == (400, "wm_opacity")
+
+
+async def test_site_watermark_from_the_configured_file(
+    http: httpx.AsyncClient, runtime: Runtime, photo: dict[str, Any], tmp_path: Path
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    missing = await http.get(url, params={"w": 200, "wm": "site"})
+    assert (missing.status_code, missing.json()["error"]["field"]) == (400, "wm")
+    (tmp_path / "mark.png").write_bytes(_mark_png())
+    runtime.variants.site_mark = SiteMark(tmp_path / "mark.png")
+    marked = await http.get(url, params={"w": 200, "wm": "site", "wm_opacity": "1"}, headers={"Accept": CURL})
+    assert colour_share_in(marked.content, MAGENTA, (0.6, 0.5, 1.0, 1.0)) > 0.15

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import pyvips
 
 from pinhole.imaging.formats import Format, format_named
 from pinhole.imaging.options import OutputLimits, make_transform
@@ -231,3 +232,49 @@ def test_animations_survive_every_option(output_limits: OutputLimits, raw: dict[
     assert rendered.frames == 4
     assert_image(rendered.data, format="gif", width=rendered.width, height=rendered.height, frames=4)
     assert open_image(rendered.data, all_frames=True).get("page-height") == rendered.height
+
+
+def _mark() -> bytes:
+    """A solid magenta square: easy to find, in no other picture here."""
+    return bytes(pyvips.Image.black(64, 64).new_from_image([255, 0, 255]).cast("uchar").pngsave_buffer())
+
+
+@pytest.mark.parametrize(
+    ("gravity", "box"),
+    [
+        ("se", (0.6, 0.6, 1.0, 1.0)),
+        ("nw", (0.0, 0.0, 0.4, 0.4)),
+        ("ne", (0.6, 0.0, 1.0, 0.4)),
+        ("centre", (0.3, 0.3, 0.7, 0.7)),
+    ],
+)
+def test_watermark_is_found_where_it_was_placed(
+    output_limits: OutputLimits, gravity: str, box: tuple[float, ...]
+) -> None:
+    options = make_transform(
+        width=200, wm="logo", wm_gravity=gravity, wm_opacity="1", wm_scale="0.2", wm_margin="10", limits=output_limits
+    )
+    rendered = render(
+        make_jpeg(400, 300), options=options, source_format=_format("jpeg"), mark=_mark(), limits=output_limits
+    )
+    assert_image(rendered.data, format="jpeg", width=200, height=150)
+    magenta = (255, 0, 255)
+    assert colour_share_in(rendered.data, magenta, box) > 0.1  # 40x40 of mark in the part of the picture named
+    assert colour_share_in(rendered.data, magenta, (0, 0, 1, 1)) < 0.07  # and nowhere else: 1600 of 30000 pixels
+
+
+def test_watermark_opacity_blends(output_limits: OutputLimits) -> None:
+    options = make_transform(width=200, wm="logo", wm_opacity="0.5", wm_scale="0.3", limits=output_limits)
+    source = bytes(pyvips.Image.black(400, 300).new_from_image([0, 0, 0]).cast("uchar").pngsave_buffer())
+    rendered = render(source, options=options, source_format=_format("png"), mark=_mark(), limits=output_limits)
+    # Half-transparent magenta over black: about (128, 0, 128), found bottom-right (the default gravity).
+    assert colour_share_in(rendered.data, (128, 0, 128), (0.6, 0.6, 1.0, 1.0)) > 0.1
+    assert colour_share_in(rendered.data, (255, 0, 255), (0, 0, 1, 1)) == 0
+
+
+def test_watermark_keeps_animation_and_alpha(output_limits: OutputLimits) -> None:
+    options = make_transform(wm="logo", limits=output_limits)
+    rendered = render(make_gif(80, 60, frames=4), options=options, source_format=_format("gif"), mark=_mark())
+    assert rendered.frames == 4
+    png = render(make_png(80, 60, alpha=True), options=options, source_format=_format("png"), mark=_mark())
+    assert open_image(png.data).hasalpha()

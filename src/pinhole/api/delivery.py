@@ -5,6 +5,7 @@ Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under g
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.security.ratelimit import address_key
-from pinhole.services.variant_options import effective_options, negotiation_policy
+from pinhole.services.images import find_image_to_serve
+from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark
 from pinhole.services.variants import Original
 from pinhole.storage.base import BlobStore, PresignedUrls
 from pinhole.storage.keys import original_key
@@ -152,6 +154,11 @@ def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | No
 PRIVATE_VARY = "X-API-Key, X-User-Id, Authorization, Cookie"
 
 
+async def find_mark_image(runtime: Runtime, image_id: str) -> Image | None:
+    """A watermark's image record (kept in the recent-records cache, so the warm path finds it too)."""
+    return await find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
+
+
 def answer_vary(*, public: bool, negotiated: bool) -> str | None:
     """The Vary header of an image answer: the credentials for private images, Accept for negotiated formats."""
     parts = ([] if public else [PRIVATE_VARY]) + (["Accept"] if negotiated else [])
@@ -186,6 +193,8 @@ async def deliver_image(
     public = not image.is_private
     cache = image_cache_control(runtime, image, valid_for=valid_for)
     accept = request.headers.get("accept")
+    find_mark = functools.partial(find_mark_image, runtime)
+    options = await resolve_watermark(options, image=image, find=find_mark, site=runtime.variants.site_mark)
     effective = effective_options(
         options, image=image, accept=accept, policy=negotiation_policy(runtime.settings.transforms)
     )

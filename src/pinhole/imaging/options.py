@@ -103,6 +103,22 @@ class Region:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Watermark:
+    """A mark drawn over the output: `ref` names its picture (an image id as asked, `site` for the configured file;
+    once resolved for a variant, `h:<content hash>` or `f:<file hash>`), placed by compass `gravity` with `margin`
+    pixels to the edges, `opacity` 0-1, `scale` its width as a fraction of the output's."""
+
+    ref: str
+    gravity: str = "se"
+    margin: int = 16
+    opacity: float = 0.5
+    scale: float = 0.25
+
+    def canonical(self) -> str:
+        return f"wm{self.ref}.{self.gravity}.{self.margin}.{_number(self.opacity)}.{_number(self.scale)}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TransformOptions:
     """One requested variant. None means "as the source" (size, quality default, format) or "not asked"."""
 
@@ -122,6 +138,7 @@ class TransformOptions:
     flop: bool = False  # mirrored left to right
     grayscale: bool = False
     background: str | None = None  # rrggbb or rrggbbaa; None is white
+    watermark: Watermark | None = None
 
     @property
     def is_identity(self) -> bool:
@@ -153,6 +170,7 @@ class TransformOptions:
         parts += [f"r{self.rotate}"] if self.rotate else []
         parts += [name for name, on in (("fl", self.flip), ("fo", self.flop), ("gr", self.grayscale)) if on]
         parts += [f"bg{self.background}"] if self.background else []
+        parts += [self.watermark.canonical()] if self.watermark else []
         return parts
 
     def for_image(self, focal_point: tuple[float, float] | None) -> TransformOptions:
@@ -194,6 +212,11 @@ def make_transform(
     flop: bool = False,
     grayscale: bool = False,
     bg: str | None = None,
+    wm: str | None = None,
+    wm_gravity: str | None = None,
+    wm_margin: str | int | None = None,
+    wm_opacity: str | float | None = None,
+    wm_scale: str | float | None = None,
     limits: OutputLimits,
 ) -> TransformOptions:
     """Validate raw options and normalise them; raises InvalidTransform naming the bad field.
@@ -234,6 +257,7 @@ def make_transform(
         flop=flop,
         grayscale=grayscale,
         background=_colour(bg),
+        watermark=_watermark(wm, wm_gravity, wm_margin, wm_opacity, wm_scale),
     )
 
 
@@ -394,6 +418,43 @@ def _colour(raw: str | None) -> str | None:
         raise InvalidTransform("bg must be a colour as RRGGBB or RRGGBBAA (hex).", field="bg")
     colour = colour.removesuffix("ff") if len(colour) == 8 else colour
     return None if colour == "ffffff" else colour
+
+
+_WATERMARK_REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _watermark(
+    ref: str | None,
+    gravity: str | None,
+    margin: str | int | None,
+    opacity: str | float | None,
+    scale: str | float | None,
+) -> Watermark | None:
+    """The watermark asked for; its placement options mean nothing without `wm` and are dropped."""
+    if ref is None:
+        return None
+    if not _WATERMARK_REF.fullmatch(ref):
+        raise InvalidTransform("wm must be an image id (or site, for the configured watermark).", field="wm")
+    place = _GRAVITY_NAMES.get((gravity or "se").strip().lower().replace("-", ""))
+    if place not in COMPASS:
+        raise InvalidTransform(
+            "wm_gravity must be a compass point (n, ne, e, se, s, sw, w, nw, centre).", field="wm_gravity"
+        )
+    pixels = _float("wm_margin", margin)
+    if pixels is not None and (pixels != int(pixels) or not 0 <= pixels <= 1000):
+        raise InvalidTransform("wm_margin must be whole pixels, 0-1000.", field="wm_margin")
+    alpha, width = _float("wm_opacity", opacity), _float("wm_scale", scale)
+    if alpha is not None and not 0 < alpha <= 1:
+        raise InvalidTransform("wm_opacity must be above 0 and at most 1.", field="wm_opacity")
+    if width is not None and not 0 < width <= 1:
+        raise InvalidTransform("wm_scale must be above 0 and at most 1 (of the output's width).", field="wm_scale")
+    return Watermark(
+        ref=ref,
+        gravity=place,
+        margin=16 if pixels is None else int(pixels),
+        opacity=0.5 if alpha is None else round(alpha, 3),
+        scale=0.25 if width is None else round(width, 3),
+    )
 
 
 def _number(value: float) -> str:

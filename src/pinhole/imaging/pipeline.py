@@ -2,7 +2,7 @@
 
 read the header -> pick the output format -> plan the geometry and check limits -> load with shrink-on-load
 (orientation applied, sRGB) -> crop region -> rotate/flip -> cover window (gravity) -> 8-bit sRGB -> pad ->
-effects (blur, sharpen, grayscale) -> flatten -> save.
+effects (blur, sharpen, grayscale) -> watermark -> flatten -> save.
 Each step returns its input untouched when it does not apply; animations go through frame by frame.
 """
 
@@ -47,12 +47,14 @@ def render(
     default_quality: int = 82,
     qualities: Mapping[str, int] | None = None,
     limits: OutputLimits | None = None,
+    mark: bytes | None = None,
 ) -> Rendered:
     """Transform `source` (a stored original) as `options` asks; the output carries no metadata.
 
     `qualities` gives a default quality per output format (else `default_quality`). Pass `limits` to refuse
     (ImageTooLarge) an output bigger than allowed: with `enlarge` and one side given, the other side depends on
-    the source and only shows here.
+    the source and only shows here. `mark` is the watermark's picture (any readable format) when
+    `options.watermark` asks for one.
     """
     try:
         header = read_header(source, format=source_format)
@@ -64,6 +66,7 @@ def render(
         image = to_srgb(cut_window(image, geometry=geometry, options=options, focal=_focal_pixels(options, geometry)))
         image = pad(image, geometry=geometry, options=options)
         image = grayscale(sharpen(blur(image, options=options), options=options), options=options)
+        image = watermark(image, mark=mark, options=options)
         image = flatten(image, target=target, background=options.background)
         quality = options.quality or (qualities or {}).get(target.name, default_quality)
         data = save(image, target=target, quality=quality)
@@ -245,6 +248,32 @@ def grayscale(image: pyvips.Image, *, options: TransformOptions) -> pyvips.Image
     if not options.grayscale:
         return image
     return cast(pyvips.Image, image.colourspace("b-w").colourspace("srgb").cast("uchar"))
+
+
+def watermark(image: pyvips.Image, *, mark: bytes | None, options: TransformOptions) -> pyvips.Image:
+    """Draw the mark over every frame: `scale` of the output's width (never enlarged), `opacity`, placed by
+    compass gravity `margin` pixels from the edges."""
+    placement = options.watermark
+    if placement is None or mark is None:
+        return image
+    size = (int(image.width), page_height(image))
+    room = (max(1, size[0] - 2 * placement.margin), max(1, size[1] - 2 * placement.margin))
+    width = max(1, min(room[0], round(size[0] * placement.scale)))
+    drawn = pyvips.Image.thumbnail_buffer(mark, width, height=room[1], size="down", export_profile="srgb")
+    drawn = to_srgb(drawn)
+    if not drawn.hasalpha():
+        drawn = drawn.bandjoin_const([255])
+    drawn = drawn.extract_band(0, n=3).bandjoin(drawn.extract_band(3) * placement.opacity).cast("uchar").copy_memory()
+    free = (max(0, room[0] - drawn.width), max(0, room[1] - drawn.height))
+    left, top = place(free, COMPASS[placement.gravity])
+    left, top = left + placement.margin, top + placement.margin
+    opaque = not image.hasalpha()
+
+    def step(frame: pyvips.Image) -> pyvips.Image:
+        out = frame.composite2(drawn, "over", x=left, y=top).cast("uchar")
+        return cast(pyvips.Image, out.extract_band(0, n=3) if opaque else out)
+
+    return map_frames(image, step)
 
 
 def flatten(image: pyvips.Image, *, target: Format, background: str | None = None) -> pyvips.Image:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 PRESET_KEYS = frozenset(
     {"w", "h", "q", "format", "fit", "enlarge", "thumb", "dpr", "crop", "gravity", "fp", "blur", "sharpen"}
-    | {"rotate", "flip", "flop", "grayscale", "bg"}
+    | {"rotate", "flip", "flop", "grayscale", "bg", "wm", "wm_gravity", "wm_margin", "wm_opacity", "wm_scale"}
 )
 """The query options a preset may set (v2 names)."""
 

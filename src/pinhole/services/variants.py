@@ -23,12 +23,13 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
 from pinhole.db.models import Variant, utcnow
-from pinhole.errors import BlobNotFound, ImageNotFound
+from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging.formats import Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, render
 from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
+from pinhole.services.variant_options import SiteMark
 from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key, variant_key
@@ -77,6 +78,7 @@ class VariantService:
     qualities: Mapping[str, int] = field(default_factory=dict)  # default quality per output format
     background: set[asyncio.Task[None]] = field(default_factory=set)  # eager renders under way
     budget: RenderBudget | None = None  # cold renders strangers may cause (None: unlimited)
+    site_mark: SiteMark | None = None  # the configured watermark file, for `wm=site`
 
     def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
         """Render these variants in the background, one after another (eager presets after an upload)."""
@@ -169,9 +171,11 @@ class VariantService:
         except BlobNotFound as exc:
             log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
             raise ImageNotFound() from exc
+        mark = await self._mark(options)
         rendered = await self.pool.run(
             render,
             source,
+            mark=mark,
             options=options,
             source_format=_format(image.format),
             default_quality=self.default_quality,
@@ -194,6 +198,18 @@ class VariantService:
             etag=etag,
             data=rendered.data,
         )
+
+    async def _mark(self, options: TransformOptions) -> bytes | None:
+        """The watermark's picture of a resolved `options.watermark` (`h:<content hash>` or `f:<file hash>`)."""
+        ref = options.watermark.ref if options.watermark else ""
+        if ref.startswith("f:") and self.site_mark is not None:
+            return self.site_mark.data
+        if not ref.startswith("h:"):
+            return None
+        try:
+            return await self.store.get_bytes(original_key(ref.removeprefix("h:")))
+        except BlobNotFound as exc:  # the mark was deleted since the request resolved it
+            raise InvalidTransform("The watermark image no longer exists.", field="wm") from exc
 
     async def _record(self, content_hash: str, canonical: str, key: str, rendered: Rendered, etag: str) -> int:
         values = {

@@ -38,7 +38,7 @@ from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
-from pinhole.services.variant_options import effective_options, negotiation_policy
+from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark_now
 from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
@@ -175,7 +175,14 @@ class WarmDelivery:
         variant = None
         payload = original_payload(image)
         policy = negotiation_policy(self.runtime.settings.transforms)
-        effective = effective_options(options, image=image, accept=accept, policy=policy)
+        site = self.runtime.variants.site_mark
+        try:
+            marked = resolve_watermark_now(options, image=image, known=self.runtime.recent.get, site=site)
+        except PinholeError:
+            return None  # the route answers the error
+        if marked is None:
+            return None  # the watermark's record is not at hand: the route looks it up
+        effective = effective_options(marked, image=image, accept=accept, policy=policy)
         if not options.is_identity:
             variant = self.runtime.variants.known.get((image.content_hash, effective.options.canonical()))
             if variant is None:

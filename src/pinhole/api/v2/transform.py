@@ -44,6 +44,11 @@ class Effects(NamedTuple):
     flop: bool = False
     grayscale: bool = False
     bg: str | None = None
+    wm: str | None = None
+    wm_gravity: str | None = None
+    wm_margin: str | None = None
+    wm_opacity: str | None = None
+    wm_scale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,13 @@ async def serve_query(
     flop: Annotated[bool, Query(description="Mirror left to right.")] = False,
     grayscale: Annotated[bool, Query(description="Grey pixels.")] = False,
     bg: Annotated[str | None, Query(description="Background RRGGBB[AA] for pad and for flattening alpha.")] = None,
+    wm: Annotated[
+        str | None, Query(description="Watermark: the id of an image of the same client, or site (the configured one).")
+    ] = None,
+    wm_gravity: Annotated[str | None, Query(description="Watermark place: a compass point (default se).")] = None,
+    wm_margin: Annotated[str | None, Query(description="Watermark distance to the edges, pixels (default 16).")] = None,
+    wm_opacity: Annotated[str | None, Query(description="Watermark opacity, above 0 to 1 (default 0.5).")] = None,
+    wm_scale: Annotated[str | None, Query(description="Watermark width / output width (default 0.25).")] = None,
     preset: Annotated[
         str | None, Query(description="A named option set (`transforms.presets`); other options override its own.")
     ] = None,
@@ -99,7 +111,24 @@ async def serve_query(
     ] = None,
     exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
 ) -> ServeQuery:
-    effects = Effects(dpr, crop, gravity, fp, blur, sharpen, rotate, flip, flop, grayscale, bg)
+    effects = Effects(
+        dpr,
+        crop,
+        gravity,
+        fp,
+        blur,
+        sharpen,
+        rotate,
+        flip,
+        flop,
+        grayscale,
+        bg,
+        wm,
+        wm_gravity,
+        wm_margin,
+        wm_opacity,
+        wm_scale,
+    )
     options = v2_options(
         runtime, w=w, h=h, q=q, format=format, thumb=thumb, fit=fit, enlarge=enlarge, more=effects, preset=preset
     )
@@ -223,6 +252,10 @@ def effect_query(options: TransformOptions) -> dict[str, str]:
     found |= {name: "true" for name in ("flip", "flop", "grayscale") if getattr(options, name)}
     if options.background is not None:
         found["bg"] = options.background
+    if options.watermark is not None:
+        mark = options.watermark
+        found |= {"wm": mark.ref, "wm_gravity": mark.gravity, "wm_margin": str(mark.margin)}
+        found |= {"wm_opacity": f"{mark.opacity:g}", "wm_scale": f"{mark.scale:g}"}
     return found
 
 
