@@ -41,6 +41,7 @@ from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimit, RateLimi
 from pinhole.security.signing import SigningMode, UrlSigner, derive_key
 from pinhole.security.tokens import AccessTokens
 from pinhole.services.app_settings import AppSettings
+from pinhole.services.client_defaults import ClientDefaults
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
@@ -184,6 +185,7 @@ def build_runtime(settings: Settings) -> Runtime:
         qualities=settings.transforms.quality,
         budget=build_render_budget(settings, link),
         site_mark=SiteMark(settings.transforms.watermark_file) if settings.transforms.watermark_file else None,
+        clients=ClientDefaults(db=db, ttl=settings.server.settings_cache_seconds),
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(

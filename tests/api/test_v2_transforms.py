@@ -11,8 +11,10 @@ import pytest
 import pyvips
 
 from pinhole.runtime import Runtime
+from pinhole.security.principal import Role
 from pinhole.security.signing import SigningMode
 from pinhole.services.variant_options import SiteMark
+from tests.api.accounthelpers import make_account
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
 from tests.imaging.test_negotiation import CHROME, CURL, FIREFOX, SAFARI, SAFARI_15
@@ -379,3 +381,46 @@ async def test_site_watermark_from_the_configured_file(
     runtime.variants.site_mark = SiteMark(tmp_path / "mark.png")
     marked = await http.get(url, params={"w": 200, "wm": "site", "wm_opacity": "1"}, headers={"Accept": CURL})
     assert colour_share_in(marked.content, MAGENTA, (0.6, 0.5, 1.0, 1.0)) > 0.15
+
+
+async def test_a_clients_watermark_marks_every_public_variant(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, photo: dict[str, Any]
+) -> None:
+    admin = await make_account(runtime, "root", role=Role.ADMIN)
+    mark = await upload(http, tenant, _mark_png(), filename="mark.png", user="alice")
+    url = f"/v2/images/{photo['id']}"
+    before = await http.get(url, params={"w": 200}, headers={"Accept": CURL})
+    assert colour_share_in(before.content, MAGENTA, (0, 0, 1, 1)) == 0
+    setting = f"wm={mark['id']}&wm_gravity=sw&wm_opacity=1&wm_scale=0.2"
+    patched = await http.patch(f"/v2/admin/clients/{tenant.id}", json={"watermark": setting}, headers=admin.headers())
+    assert patched.status_code == 200, patched.text
+    cold, warm = await _cold_then_warm(http, runtime, url, {"w": 200}, {"Accept": CURL})
+    for response in (cold, warm):
+        assert colour_share_in(response.content, MAGENTA, (0.0, 0.6, 0.3, 1.0)) > 0.2
+    assert cold.headers["etag"] != before.headers["etag"]
+    own = await http.get(url, params={"w": 200, "wm": mark["id"], "wm_gravity": "ne", "wm_opacity": "1"})
+    assert colour_share_in(own.content, MAGENTA, (0.0, 0.6, 0.3, 1.0)) == 0  # the request's own mark instead
+    private = await upload(http, tenant, img.make_jpeg(400, 300), user="alice", fields={"isPrivate": "true"})
+    unmarked = await http.get(f"/v2/images/{private['id']}", params={"w": 200}, headers=tenant.headers("alice"))
+    assert colour_share_in(unmarked.content, MAGENTA, (0, 0, 1, 1)) == 0
+    bad = await http.patch(f"/v2/admin/clients/{tenant.id}", json={"watermark": "w=100"}, headers=admin.headers())
+    assert (bad.status_code, bad.json()["error"]["field"]) == (400, "watermark")
+
+
+async def test_protected_originals_are_for_owners_only(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, photo: dict[str, Any]
+) -> None:
+    admin = await make_account(runtime, "root", role=Role.ADMIN)
+    url = f"/v2/images/{photo['id']}"
+    assert (await http.get(url)).status_code == 200
+    patched = await http.patch(
+        f"/v2/admin/clients/{tenant.id}", json={"protectOriginals": True}, headers=admin.headers()
+    )
+    assert patched.status_code == 200, patched.text
+    for _ in range(2):  # the warm path must not hand out the original it holds
+        refused = await http.get(url)
+        assert refused.status_code == 403
+    assert (await http.get(url, params={"w": 100})).status_code == 200  # transforms still work
+    owner = await http.get(url, headers=tenant.headers("alice"))
+    assert owner.status_code == 200
+    assert owner.headers["cache-control"].startswith("private")  # no shared cache may hand it to strangers

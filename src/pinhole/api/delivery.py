@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from pinhole.api.proxies import client_address
 from pinhole.db.models import Image
-from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
+from pinhole.errors import BlobNotFound, Forbidden, ImageNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
 from pinhole.imaging.options import TransformOptions, make_transform
@@ -24,6 +24,7 @@ from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.security.ratelimit import address_key
+from pinhole.services.client_defaults import ClientRules, with_client_watermark
 from pinhole.services.images import find_image_to_serve
 from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark
 from pinhole.services.variants import Original
@@ -154,6 +155,11 @@ def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | No
 PRIVATE_VARY = "X-API-Key, X-User-Id, Authorization, Cookie"
 
 
+async def client_rules(runtime: Runtime, client_id: str) -> ClientRules:
+    clients = runtime.variants.clients
+    return ClientRules() if clients is None else await clients.get(client_id)
+
+
 async def find_mark_image(runtime: Runtime, image_id: str) -> Image | None:
     """A watermark's image record (kept in the recent-records cache, so the warm path finds it too)."""
     return await find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
@@ -188,10 +194,15 @@ async def deliver_image(
     """
     owner = principal is not None and policy.can_transform_freely(principal, image)
     stranger = None if owner else address_key(client_address(request, runtime.settings.server.trusted_proxies))
+    rules = await client_rules(runtime, image.client_id)
+    protected = options.is_identity and rules.protect_originals
+    if protected and not owner:
+        raise Forbidden("This image's original is served to its owner only; ask for a transform.")
     if count_view and request.method == "GET":
         await runtime.usage.record_view(image.id)
-    public = not image.is_private
-    cache = image_cache_control(runtime, image, valid_for=valid_for)
+    public = not image.is_private and not protected
+    cache = image_cache_control(runtime, image, valid_for=valid_for, public=public)
+    options = with_client_watermark(options, image=image, rules=rules)
     accept = request.headers.get("accept")
     find_mark = functools.partial(find_mark_image, runtime)
     options = await resolve_watermark(options, image=image, find=find_mark, site=runtime.variants.site_mark)
@@ -243,10 +254,12 @@ def original_payload(image: StoredOriginal) -> Payload:
     )
 
 
-def image_cache_control(runtime: Runtime, image: Image, *, valid_for: float | None = None) -> str:
+def image_cache_control(
+    runtime: Runtime, image: Image, *, valid_for: float | None = None, public: bool | None = None
+) -> str:
     delivery = runtime.settings.delivery
     return cache_control(
-        public=not image.is_private,
+        public=not image.is_private if public is None else public,
         public_max_age=_at_most(delivery.public_max_age, valid_for),
         private_max_age=_at_most(delivery.private_max_age, valid_for),
     )

@@ -90,6 +90,8 @@ class Client(Base):
     user_quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
     user_quota_images: Mapped[int | None] = mapped_column(BigInteger, default=None)
     rate_limits: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    watermark: Mapped[str | None] = mapped_column(String(500), default=None)  # v2 wm options (migration 0007)
+    protect_originals: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):

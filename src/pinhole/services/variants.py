@@ -27,6 +27,7 @@ from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging.formats import Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, render
+from pinhole.services.client_defaults import ClientDefaults
 from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.variant_options import SiteMark
@@ -79,6 +80,7 @@ class VariantService:
     background: set[asyncio.Task[None]] = field(default_factory=set)  # eager renders under way
     budget: RenderBudget | None = None  # cold renders strangers may cause (None: unlimited)
     site_mark: SiteMark | None = None  # the configured watermark file, for `wm=site`
+    clients: ClientDefaults | None = None  # each client's default watermark and original protection
 
     def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
         """Render these variants in the background, one after another (eager presets after an upload)."""

@@ -38,6 +38,7 @@ from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
+from pinhole.services.client_defaults import ClientRules, with_client_watermark
 from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark_now
 from pinhole.services.variants import StoredVariant
 
@@ -174,6 +175,11 @@ class WarmDelivery:
             return None  # strangers may ask for presets alone: the route refuses the rest
         variant = None
         payload = original_payload(image)
+        clients = self.runtime.variants.clients
+        rules = ClientRules() if clients is None else clients.cached(image.client_id)
+        if rules is None or (options.is_identity and rules.protect_originals):
+            return None  # the route reads the client's rules (and keeps protected originals from strangers)
+        options = with_client_watermark(options, image=image, rules=rules)
         policy = negotiation_policy(self.runtime.settings.transforms)
         site = self.runtime.variants.site_mark
         try:

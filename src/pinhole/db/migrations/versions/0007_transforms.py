@@ -1,4 +1,4 @@
-"""transforms: focal points
+"""transforms: focal points, per-client watermark and protected originals
 
 Revision ID: 0007
 Revises: 0005
@@ -6,6 +6,8 @@ Create Date: 2026-12-07
 
 `images.focal_x` / `focal_y` hold the image's focal point as fractions of its width and height (both null: none);
 cover crops of the image are centred on it unless the request places them otherwise (docs/transforms.md).
+`clients.watermark` is the watermark every public variant of the client's images carries (v2 options such as
+`wm=<image id>&wm_opacity=0.4`; null: none); `clients.protect_originals` keeps originals from strangers.
 """
 
 from collections.abc import Sequence
@@ -23,9 +25,14 @@ def upgrade() -> None:
     with op.batch_alter_table("images", schema=None) as batch_op:
         batch_op.add_column(sa.Column("focal_x", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("focal_y", sa.Float(), nullable=True))
+    # Plain ADD COLUMN (SQLite too): a batch copy of `clients` would trip the usage triggers that name it.
+    op.add_column("clients", sa.Column("watermark", sa.String(length=500), nullable=True))
+    op.add_column("clients", sa.Column("protect_originals", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    op.drop_column("clients", "protect_originals")
+    op.drop_column("clients", "watermark")
     with op.batch_alter_table("images", schema=None) as batch_op:
         batch_op.drop_column("focal_y")
         batch_op.drop_column("focal_x")
