@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.v2.transform import transform_url, v2_options
+from pinhole.api.v2.transform import srcset, transform_url, v2_options
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, InvalidInput, NotFound
 from pinhole.runtime import Runtime
@@ -232,6 +232,20 @@ def snippets(url: str, alt: str) -> dict[str, str]:
     }
 
 
+def responsive_snippets(runtime: Runtime, image: Image, url: str, alt: str) -> dict[str, str]:
+    """`<img srcset>` and `<picture>` markup for the image at a ladder of widths (signed when signing applies)."""
+    src, text = html.escape(url), html.escape(alt)
+    widths = html.escape(srcset(runtime, image, url))
+    sources = "".join(
+        f'<source type="image/{fmt}" srcset="{html.escape(srcset(runtime, image, url, format=fmt))}">'
+        for fmt in ("avif", "webp")
+    )
+    return {
+        "Responsive HTML": f'<img src="{src}" srcset="{widths}" sizes="100vw" alt="{text}">',
+        "Picture": f'<picture>{sources}<img src="{src}" srcset="{widths}" sizes="100vw" alt="{text}"></picture>',
+    }
+
+
 async def _image_page(
     request: Request,
     runtime: Runtime,
@@ -260,6 +274,7 @@ async def _image_page(
         "preview_url": f"{runtime.settings.v2.prefix}/images/{image.id}",
         "views": image.view_count + await runtime.usage.pending_views(image.id),
         "snippets": snippets(url, image.description or image.original_name or "image"),
+        "responsive": responsive_snippets(runtime, image, url, image.description or image.original_name or "image"),
         "sizes": sizes,
         "formats": FORMATS,
         "signed": json.dumps(signed_queries(runtime, image, sizes)) if may_change else "",
@@ -298,6 +313,23 @@ async def edit_details(request: Request, runtime: RuntimeDep, session: FormSessi
         return await _image_page(request, runtime, session, image_id, {"error": exc.message}, status=exc.status)
     changes = ImageChanges(description=description or None, clear_description=not description, tags=tags)
     await _update(runtime, session, image_id, changes)
+    return redirect(f"/images/{image_id}?done=saved")
+
+
+@router.post("/images/{image_id}/focal", name="image.focal")
+async def set_focal_point(request: Request, runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
+    """Where cover crops centre: the fractions the page's script measured where the picture was clicked."""
+    form = await request.form()
+    if form.get("clear"):
+        await _update(runtime, session, image_id, ImageChanges(clear_focal_point=True))
+        return redirect(f"/images/{image_id}?done=saved")
+    try:
+        point = (float(str(form.get("x"))), float(str(form.get("y"))))
+    except ValueError:
+        point = (-1.0, -1.0)
+    if not all(0.0 <= value <= 1.0 for value in point):
+        raise InvalidInput("Click the picture to choose the focal point.", field="focal_point")
+    await _update(runtime, session, image_id, ImageChanges(focal_point=(round(point[0], 4), round(point[1], 4))))
     return redirect(f"/images/{image_id}?done=saved")
 
 

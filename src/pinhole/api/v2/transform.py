@@ -302,14 +302,14 @@ def eager_variants(runtime: Runtime, image: Image) -> list[TransformOptions]:
 SRCSET_WIDTHS = (320, 640, 960, 1280, 1920, 2560)
 
 
-def srcset(runtime: Runtime, image: Image, image_url: str) -> str:
+def srcset(runtime: Runtime, image: Image, image_url: str, *, format: str | None = None) -> str:
     """An `<img srcset>` value: a ladder of widths up to the original's, each URL signed when signing applies
     (valid for the longest time the server allows), so strangers can load every size."""
     widths = [width for width in SRCSET_WIDTHS if width < image.width] + [image.width]
     expires_in = runtime.settings.signing.max_expiry_days * 86_400
     entries = []
     for width in widths:
-        options = v2_options(runtime, w=width, h=None, q=None, format=None, thumb=False, fit=None, enlarge=False)
+        options = v2_options(runtime, w=width, h=None, q=None, format=format, thumb=False, fit=None, enlarge=False)
         signature = {}
         if runtime.signing_mode is not SigningMode.OFF:
             signed = sign_transform(signer=runtime.signer, image_id=image.id, options=options, expires_in=expires_in)
