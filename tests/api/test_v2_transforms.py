@@ -424,3 +424,22 @@ async def test_protected_originals_are_for_owners_only(
     owner = await http.get(url, headers=tenant.headers("alice"))
     assert owner.status_code == 200
     assert owner.headers["cache-control"].startswith("private")  # no shared cache may hand it to strangers
+
+
+@pytest.mark.parametrize("settings_overrides", [{"signing": {"mode": "anonymous", "keys": ["k1:" + "s" * 40]}}])
+async def test_signed_urls_carry_the_new_options(
+    http: httpx.AsyncClient, tenant: ApiClient, photo: dict[str, Any]
+) -> None:
+    url = f"/v2/images/{photo['id']}"
+    body = {"w": 100, "h": 100, "fit": "cover", "options": {"gravity": "smart", "grayscale": "true", "rotate": "90"}}
+    signed = await http.post(f"{url}/sign", headers=tenant.headers("alice"), json=body)
+    assert signed.status_code == 200, signed.text
+    link = signed.json()["url"].removeprefix("http://testserver")
+    assert "gravity=smart" in link
+    served = await http.get(link, headers={"Accept": CURL})
+    assert served.status_code == 200, served.text
+    img.assert_image(served.content, format="jpeg", width=100, height=100)
+    unsigned = await http.get(url, params={"w": 100, "h": 100, "fit": "cover", "gravity": "smart"})
+    assert unsigned.status_code == 403
+    unknown = await http.post(f"{url}/sign", headers=tenant.headers("alice"), json={"options": {"zoom": "2"}})
+    assert (unknown.status_code, unknown.json()["error"]["field"]) == (400, "zoom")

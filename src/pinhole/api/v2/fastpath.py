@@ -32,7 +32,7 @@ from pinhole.api.delivery import (
 from pinhole.api.params import flag
 from pinhole.api.proxies import client_address
 from pinhole.api.v2 import API_NAME
-from pinhole.api.v2.transform import Effects, v2_options
+from pinhole.api.v2.transform import EFFECT_FLAGS, Effects, v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
@@ -44,7 +44,6 @@ from pinhole.services.variants import StoredVariant
 
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
 FITS = frozenset({"inside", "cover", "fill", "pad", "outside"})
-EFFECT_FLAGS = frozenset({"flip", "flop", "grayscale"})
 EFFECT_VALUES = frozenset(Effects._fields) - EFFECT_FLAGS
 PRESET_ONLY = frozenset({"preset"})
 SERVE_ROUTE = f"{API_NAME}.images.serve"  # the rate-limit scope of the route this path stands in for

@@ -13,7 +13,7 @@ from pinhole.api.v2.auth import ClientPrincipal
 from pinhole.api.v2.errors import V2Route
 from pinhole.api.v2.images import image_url
 from pinhole.api.v2.schemas import Schema
-from pinhole.api.v2.transform import transform_url, v2_options
+from pinhole.api.v2.transform import effects_from, transform_url, v2_options
 from pinhole.services import signed_urls
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
@@ -31,6 +31,12 @@ class SignedUrlCreate(Schema):
         default=None, description="How w x h is filled."
     )
     enlarge: bool = Field(default=False, description="Allow output larger than the original.")
+    options: dict[str, str] = Field(
+        default={},
+        description="Further serve-query options as the URL spells them (docs/transforms.md): dpr, crop, gravity, fp, "
+        "blur, sharpen, rotate, flip, flop, grayscale, bg, wm, wm_gravity, wm_margin, wm_opacity, wm_scale, preset.",
+        examples=[{"gravity": "smart", "fit": "cover"}],
+    )
     expires_in: int | None = Field(
         default=None,
         ge=1,
@@ -57,8 +63,19 @@ async def sign_image_url(
     body: Annotated[SignedUrlCreate | None, Body()] = None,
 ) -> SignedUrlPublic:
     body = body or SignedUrlCreate()
+    extra = dict(body.options)
+    preset = extra.pop("preset", None)
     options = v2_options(
-        runtime, w=body.w, h=body.h, q=body.q, format=body.format, thumb=body.thumb, fit=body.fit, enlarge=body.enlarge
+        runtime,
+        w=body.w,
+        h=body.h,
+        q=body.q,
+        format=body.format,
+        thumb=body.thumb,
+        fit=body.fit,
+        enlarge=body.enlarge,
+        more=effects_from(extra),
+        preset=preset,
     )
     signed = await signed_urls.sign_for(
         db=runtime.db,

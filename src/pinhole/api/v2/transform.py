@@ -51,6 +51,26 @@ class Effects(NamedTuple):
     wm_scale: str | None = None
 
 
+EFFECT_FLAGS = frozenset({"flip", "flop", "grayscale"})
+
+
+def effects_from(raw: Mapping[str, str]) -> Effects:
+    """`Effects` from options spelled as in a URL; an unknown name is a 400 naming it."""
+    unknown = sorted(set(raw) - set(Effects._fields))
+    if unknown:
+        raise InvalidTransform(f"Unknown option {unknown[0]!r}.", field=unknown[0])
+    values: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in EFFECT_FLAGS:
+            parsed = flag(value)
+            if parsed is None:
+                raise InvalidTransform(f"{name} must be true or false.", field=name)
+            values[name] = parsed
+        else:
+            values[name] = value
+    return Effects._make(values.get(name, default) for name, default in Effects._field_defaults.items())
+
+
 @dataclass(frozen=True)
 class ServeQuery:
     info: bool
