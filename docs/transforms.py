@@ -46,7 +46,16 @@ EXAMPLES: list[tuple[str, dict[str, str]]] = [
     ("blur", {"w": "160", "blur": "3"}),
     ("sharpen", {"w": "160", "sharpen": "2"}),
     ("grayscale", {"w": "160", "grayscale": "true"}),
+    ("cover-entropy", {"w": "120", "h": "120", "fit": "cover", "gravity": "entropy"}),
+    ("watermark", {"w": "240", "wm": "{mark}", "wm_gravity": "ne", "wm_opacity": "0.7", "wm_scale": "0.3"}),
 ]
+
+
+def mark() -> bytes:
+    """A small white-on-transparent badge to use as the watermark."""
+    ring = pyvips.Image.black(96, 96).draw_circle(255, 48, 48, 44, fill=True).draw_circle(0, 48, 48, 30, fill=True)
+    white = pyvips.Image.black(96, 96).new_from_image([255, 255, 255]).cast("uchar")
+    return bytes(white.bandjoin(ring.cast("uchar")).copy(interpretation="srgb").pngsave_buffer())
 
 
 def source() -> bytes:
@@ -72,7 +81,11 @@ async def make() -> dict[str, bytes]:
                 uploaded = await http.post("/v2/images", headers={"X-API-Key": client.api_key}, files=files)
                 uploaded.raise_for_status()
                 url = f"/v2/images/{uploaded.json()['id']}"
-                for name, params in EXAMPLES:
+                badge = {"file": ("mark.png", mark(), "image/png")}
+                marked = await http.post("/v2/images", headers={"X-API-Key": client.api_key}, files=badge)
+                marked.raise_for_status()
+                for name, raw in EXAMPLES:
+                    params = {key: value.format(mark=marked.json()["id"]) for key, value in raw.items()}
                     response = await http.get(url, params=params, headers={"Accept": "*/*"})
                     response.raise_for_status()
                     extension = response.headers["content-type"].removeprefix("image/").replace("jpeg", "jpg")
