@@ -119,7 +119,8 @@ async def test_upload_of_several_files_answers_files_and_group_id(http: httpx.As
 
 
 def served_width(file: dict[str, Any], body: dict[str, Any]) -> int:
-    return 40 + body["files"].index(file)
+    index: int = body["files"].index(file)
+    return 40 + index
 
 
 async def test_one_file_has_no_group(http: httpx.AsyncClient, tenant: ApiClient) -> None:
