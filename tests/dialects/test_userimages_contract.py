@@ -1,4 +1,4 @@
-"""The userimages document (`shared/seeds/000_d27f08c96690f814.txt`), top to bottom, through the real app.
+"""The userimages API document, top to bottom, through the real app.
 
 1. upload, 2. list, 3. get by id, 4. update, 5. delete, 6. group operations, then the implementation notes (rate
 limit), authentication (the document shows none: pinhole's client keys, or a default client), errors and mounting.
