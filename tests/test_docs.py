@@ -64,3 +64,12 @@ def test_the_check_finds_a_route_that_is_not_listed() -> None:
     assert not _listed(section, "DELETE", "/v2/images/{image_id}")
     assert not _listed(section, "GET", "/v2/images/{image_id}/share")
     assert not _listed(section, "GET", "/v2")
+
+
+def test_docs_point_at_nothing_outside_the_repository() -> None:
+    """The API documents pinhole imitates are not in this repository: docs name them, never their files."""
+    root = APIS.parents[1]
+    pages = [root / "README.md", root / "CHANGELOG.md", *sorted((root / "docs").glob("*.md"))]
+    outside = re.compile(r"shared/seeds|\bseed 00\d|\b00\d_[0-9a-f]{16}\.txt")
+    found = [f"{page.name}: {match.group()}" for page in pages for match in outside.finditer(page.read_text())]
+    assert found == []
