@@ -27,11 +27,11 @@ from pinhole.api.mounting import (
     openapi_tags,
     route_infos,
 )
-from pinhole.api.v2.fastpath import WarmDelivery
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database, PoolOptions
 from pinhole.dialects import DIALECTS
+from pinhole.dialects.v2.fastpath import WarmDelivery
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from pinhole.api.v2.transform import parse_v2_options, transform_url
 from pinhole.app import build_output_limits, build_signer
 from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_from
 from pinhole.cli.db import open_database
+from pinhole.dialects.v2.transform import parse_v2_options, transform_url
 from pinhole.errors import InvalidTransform
 from pinhole.services.images import find_image
 from pinhole.services.signed_urls import DAY, sign_transform

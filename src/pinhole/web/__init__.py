@@ -26,7 +26,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pinhole.api.ratelimit import rate_limits
-from pinhole.api.v2.auth import identify_caller
+from pinhole.dialects.v2.auth import identify_caller
 from pinhole.web import account, admin, albums, auth, images, static_files
 
 __all__ = ["build_router"]

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
 from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.v2.transform import transform_url, v2_options
 from pinhole.db.models import Album, Image
+from pinhole.dialects.v2.transform import transform_url, v2_options
 from pinhole.errors import Forbidden, InvalidInput, NotFound
 from pinhole.runtime import Runtime
 from pinhole.security import policy

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 
 from pinhole.api.credentials import authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
-from pinhole.api.v2.sessions import no_store
 from pinhole.dialects.slink.errors import SlinkRoute
 from pinhole.dialects.slink.schemas import SlinkLoginRequest, SlinkLogoutRequest, SlinkRefreshRequest, Tokens
+from pinhole.dialects.v2.sessions import no_store
 from pinhole.errors import Forbidden, InvalidInput, Unauthorized
 from pinhole.security.principal import GUEST, Principal, Via
 from pinhole.services import sessions, signin

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pinhole.api.delivery import deliver_image, extension_options
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.params import BINARY, multipart_body, parse_bool
-from pinhole.api.v2.transform import ServeQuery, check_signature
 from pinhole.db.models import Image, User
 from pinhole.dialects.slink.auth import ApiKeyUser, Guest, JwtUser, OptionalCaller
 from pinhole.dialects.slink.errors import FileTooLarge, InvalidMimeType, MissingImage, SlinkRoute, order_mimes
@@ -33,6 +32,7 @@ from pinhole.dialects.slink.schemas import (
     SlinkImageUpdate,
     Uploaded,
 )
+from pinhole.dialects.v2.transform import ServeQuery, check_signature
 from pinhole.errors import (
     CorruptImage,
     ImageNotFound,

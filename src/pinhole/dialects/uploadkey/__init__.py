@@ -32,9 +32,9 @@ from fastapi import APIRouter
 
 from pinhole.api.mounting import Dialect
 from pinhole.api.ratelimit import rate_limits
-from pinhole.api.v2.auth import identify_caller
 from pinhole.dialects.uploadkey import images, sessions
 from pinhole.dialects.uploadkey.errors import ERROR_RESPONSES, render_error
+from pinhole.dialects.v2.auth import identify_caller
 
 __all__ = ["API_NAME", "DIALECT", "build_router"]
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Request, Response
 from pinhole.api.credentials import CSRF_HEADER, SESSION_COOKIE
 from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
 from pinhole.api.session_cookie import clear_session_cookie, session_cookie, set_session_cookie
-from pinhole.api.v2.session_schemas import AccountPublic, BrowserSessionPublic, LoginRequest
-from pinhole.api.v2.sessions import no_store
 from pinhole.dialects.uploadkey.auth import CSRF
 from pinhole.dialects.uploadkey.errors import UploadkeyRoute
 from pinhole.dialects.uploadkey.schemas import Message
+from pinhole.dialects.v2.session_schemas import AccountPublic, BrowserSessionPublic, LoginRequest
+from pinhole.dialects.v2.sessions import no_store
 from pinhole.services import signin
 from pinhole.services.signin import BrowserSession
 

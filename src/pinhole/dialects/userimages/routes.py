@@ -14,7 +14,6 @@ from fastapi import APIRouter, Path, Request
 
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.params import BINARY, multipart_body
-from pinhole.api.v2.images import image_url
 from pinhole.db.models import Image, ImageGroup
 from pinhole.dialects.userimages.auth import UserPrincipal
 from pinhole.dialects.userimages.errors import UserimagesRoute
@@ -29,6 +28,7 @@ from pinhole.dialects.userimages.schemas import (
     UserimagesGroupUpdate,
     UserimagesImageUpdate,
 )
+from pinhole.dialects.v2.images import image_url
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security import policy

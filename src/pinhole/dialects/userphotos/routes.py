@@ -13,11 +13,11 @@ from pinhole.api.credentials import MAX_USER_ID, authenticate, require_csrf
 from pinhole.api.delivery import deliver_image
 from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.params import BINARY, multipart_body
-from pinhole.api.v2.auth import OptionalPrincipal
-from pinhole.api.v2.transform import ServeQuery, check_signature
 from pinhole.db.models import Image
 from pinhole.dialects.userphotos.errors import InvalidUserId, MissingImage, MissingUserId, UserphotosRoute
 from pinhole.dialects.userphotos.schemas import UserphotosDimensions, UserphotosUploadResponse
+from pinhole.dialects.v2.auth import OptionalPrincipal
+from pinhole.dialects.v2.transform import ServeQuery, check_signature
 from pinhole.errors import ImageNotFound, InvalidApiKey, InvalidTransform, MissingApiKey
 from pinhole.imaging.options import TransformOptions, make_transform
 from pinhole.runtime import Runtime

@@ -62,9 +62,22 @@ from fastapi import APIRouter
 
 from pinhole.api.mounting import Dialect
 from pinhole.api.ratelimit import rate_limits
-from pinhole.api.v2 import admin, albums, avatars, browser, groups, images, keys, sessions, signing, stats, status, tags
-from pinhole.api.v2.auth import identify_caller
-from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
+from pinhole.dialects.v2 import (
+    admin,
+    albums,
+    avatars,
+    browser,
+    groups,
+    images,
+    keys,
+    sessions,
+    signing,
+    stats,
+    status,
+    tags,
+)
+from pinhole.dialects.v2.auth import identify_caller
+from pinhole.dialects.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["API_NAME", "DIALECT", "build_router", "render_error"]
 

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Body, Request, Response
 
 from pinhole.api.credentials import authenticate
 from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
-from pinhole.api.v2.auth import AccountPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.schemas import ErrorResponse
-from pinhole.api.v2.session_schemas import (
+from pinhole.dialects.v2.auth import AccountPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.schemas import ErrorResponse
+from pinhole.dialects.v2.session_schemas import (
     AccountPublic,
     LoginRequest,
     LogoutRequest,

@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
 from pinhole.api.params import flag
 from pinhole.api.proxies import client_address
-from pinhole.api.v2 import API_NAME
-from pinhole.api.v2.transform import v2_options
 from pinhole.db.models import Image
+from pinhole.dialects.v2 import API_NAME
+from pinhole.dialects.v2.transform import v2_options
 from pinhole.errors import PinholeError, StorageError
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers

@@ -39,7 +39,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.v2.album_schemas import (
+from pinhole.db.models import Album
+from pinhole.dialects.v2.album_schemas import (
     AlbumCreate,
     AlbumImagesChange,
     AlbumList,
@@ -48,12 +49,11 @@ from pinhole.api.v2.album_schemas import (
     AlbumTokenPublic,
     AlbumUpdate,
 )
-from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.image_listing import ImageListQuery, pagination
-from pinhole.api.v2.images import to_public
-from pinhole.api.v2.schemas import ImageList
-from pinhole.db.models import Album
+from pinhole.dialects.v2.auth import ClientPrincipal, OptionalPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
+from pinhole.dialects.v2.images import to_public
+from pinhole.dialects.v2.schemas import ImageList
 from pinhole.errors import InvalidInput
 from pinhole.services import albums, listing
 

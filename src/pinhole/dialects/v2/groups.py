@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Request, Response
 
 from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.auth import ClientPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.group_schemas import GroupPublic, GroupUpdate
-from pinhole.api.v2.images import to_public
 from pinhole.db.models import Image, ImageGroup
+from pinhole.dialects.v2.auth import ClientPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import GroupPublic, GroupUpdate
+from pinhole.dialects.v2.images import to_public
 from pinhole.runtime import Runtime
 from pinhole.services import groups
 from pinhole.services.variant_cache import forget_blobs

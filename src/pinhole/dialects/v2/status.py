@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from pinhole import __version__
 from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.auth import OptionalClient
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.schemas import ApiKeyInfo, Status
+from pinhole.dialects.v2.auth import OptionalClient
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.schemas import ApiKeyInfo, Status
 from pinhole.services.health import check_dependencies
 
 router = APIRouter(tags=["v2"], route_class=V2Route)

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
 from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.v2.auth import AccountPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.key_schemas import (
+from pinhole.db.models import ApiKey, UploadKey
+from pinhole.dialects.v2.auth import AccountPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.key_schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyList,
@@ -25,7 +26,6 @@ from pinhole.api.v2.key_schemas import (
     UploadKeyList,
     UploadKeyPublic,
 )
-from pinhole.db.models import ApiKey, UploadKey
 from pinhole.errors import NotFound
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Request
 from pydantic import Field
 
 from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.auth import ClientPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.images import image_url
-from pinhole.api.v2.schemas import Schema
-from pinhole.api.v2.transform import transform_url, v2_options
+from pinhole.dialects.v2.auth import ClientPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.images import image_url
+from pinhole.dialects.v2.schemas import Schema
+from pinhole.dialects.v2.transform import transform_url, v2_options
 from pinhole.services import signed_urls
 
 router = APIRouter(tags=["v2"], route_class=V2Route)

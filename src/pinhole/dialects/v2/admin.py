@@ -42,8 +42,9 @@ from pydantic.alias_generators import to_camel
 
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.params import multipart_body, multipart_fields, parse_bool
-from pinhole.api.v2 import images as image_routes
-from pinhole.api.v2.admin_schemas import (
+from pinhole.db.models import Album, Avatar, Client, Image
+from pinhole.dialects.v2 import images as image_routes
+from pinhole.dialects.v2.admin_schemas import (
     AdminAlbum,
     AdminAlbumList,
     AdminAvatar,
@@ -63,16 +64,15 @@ from pinhole.api.v2.admin_schemas import (
     RuntimeSettingsUpdate,
     Totals,
 )
-from pinhole.api.v2.album_schemas import AlbumUpdate
-from pinhole.api.v2.albums import album_changes, album_public
-from pinhole.api.v2.auth import AdminPrincipal
-from pinhole.api.v2.avatars import avatar_public
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.group_schemas import TagCount, TagList
-from pinhole.api.v2.image_listing import ImageListQuery, pagination
-from pinhole.api.v2.schemas import ImageUpdate
-from pinhole.api.v2.stats import counters, quota_rows
-from pinhole.db.models import Album, Avatar, Client, Image
+from pinhole.dialects.v2.album_schemas import AlbumUpdate
+from pinhole.dialects.v2.albums import album_changes, album_public
+from pinhole.dialects.v2.auth import AdminPrincipal
+from pinhole.dialects.v2.avatars import avatar_public
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import TagCount, TagList
+from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
+from pinhole.dialects.v2.schemas import ImageUpdate
+from pinhole.dialects.v2.stats import counters, quota_rows
 from pinhole.errors import InvalidInput, NotFound
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require

@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.auth import ClientPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.group_schemas import TagCount, TagList
+from pinhole.dialects.v2.auth import ClientPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import TagCount, TagList
 from pinhole.services import tags
 
 router = APIRouter(tags=["v2"], route_class=V2Route)

@@ -32,11 +32,11 @@ from fastapi import APIRouter, Request, Response
 from pinhole.api.delivery import PRIVATE_VARY, loaded_payload, send_blob, send_fallback
 from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.params import BINARY, multipart_body
-from pinhole.api.v2.auth import ClientPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.group_schemas import AvatarPublic
-from pinhole.api.v2.transform import ServeQuery, ServeQueryDep
 from pinhole.db.models import Avatar
+from pinhole.dialects.v2.auth import ClientPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import AvatarPublic
+from pinhole.dialects.v2.transform import ServeQuery, ServeQueryDep
 from pinhole.errors import BlobNotFound, ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security import policy

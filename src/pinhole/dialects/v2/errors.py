@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from pinhole.api.errors import route_class
-from pinhole.api.v2.schemas import ErrorBody, ErrorResponse
+from pinhole.dialects.v2.schemas import ErrorBody, ErrorResponse
 from pinhole.errors import PinholeError
 
 

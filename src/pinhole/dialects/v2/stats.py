@@ -19,9 +19,9 @@ from dataclasses import asdict
 from fastapi import APIRouter
 
 from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.admin_schemas import ClientStatsResponse, Counters, QuotaUsage, UserCounters
-from pinhole.api.v2.auth import ClientPrincipal
-from pinhole.api.v2.errors import V2Route
+from pinhole.dialects.v2.admin_schemas import ClientStatsResponse, Counters, QuotaUsage, UserCounters
+from pinhole.dialects.v2.auth import ClientPrincipal
+from pinhole.dialects.v2.errors import V2Route
 from pinhole.security.policy import Action, require
 from pinhole.services import quotas
 from pinhole.services import stats as stats_service

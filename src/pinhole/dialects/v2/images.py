@@ -10,19 +10,19 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pinhole.api.delivery import deliver_image, send_fallback
 from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.params import BINARY, multipart_body, parse_bool
-from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.group_schemas import GroupUpload
-from pinhole.api.v2.image_listing import ImageListQuery, pagination
-from pinhole.api.v2.schemas import (
+from pinhole.db.models import Image
+from pinhole.dialects.v2.auth import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import GroupUpload
+from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
+from pinhole.dialects.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
     ShareCreate,
     SharePublic,
 )
-from pinhole.api.v2.transform import ServeQueryDep, check_signature
-from pinhole.db.models import Image
+from pinhole.dialects.v2.transform import ServeQueryDep, check_signature
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security import policy

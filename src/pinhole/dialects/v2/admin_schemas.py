@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import Field, StrictBool
 
-from pinhole.api.v2.album_schemas import AlbumPublic
-from pinhole.api.v2.group_schemas import AvatarPublic
-from pinhole.api.v2.schemas import ImagePublic, Pagination, Schema
+from pinhole.dialects.v2.album_schemas import AlbumPublic
+from pinhole.dialects.v2.group_schemas import AvatarPublic
+from pinhole.dialects.v2.schemas import ImagePublic, Pagination, Schema
 
 
 class Counters(Schema):
