@@ -36,10 +36,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pinhole.api.mounting import Dialect
+from pinhole.api.principals import identify_caller
 from pinhole.api.ratelimit import rate_limits
 from pinhole.dialects.userphotos import routes
 from pinhole.dialects.userphotos.errors import ERROR_RESPONSES, render_error
-from pinhole.dialects.v2.auth import identify_caller
 
 __all__ = ["API_NAME", "DIALECT", "build_router"]
 

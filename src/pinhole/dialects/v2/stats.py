@@ -1,16 +1,4 @@
-"""`GET /v2/client/stats`: a client's (or a user's) usage and quotas, read from counters, never from a full scan.
-
-Choices where the document is silent:
-- A client key gets its whole client's figures (`client`) and the client quotas; with `X-User-Id` it also gets
-  that user's own figures (`user`) and the user quotas. A user account (access token, session or `sk_` key) gets
-  its own figures only (`client` is null: the accounts tenant's totals are every account's, not its own). Upload
-  keys may not read statistics (403), anonymous callers get 401.
-- Client figures come from counters the database keeps with triggers (one primary-key read); a user's are counted
-  from its own rows through the (client, owner) index. Views are those flushed so far (every few seconds).
-- `variantBytes` counts the variants of each original the client references (by an image or an avatar) once per
-  client, so a shared original's variants count for every client that uses it (docs/admin.md).
-- Route name `client.stats`, rate-limit scope `v2.client.stats`.
-"""
+"""`GET /v2/client/stats`: a client's (or a user's) usage and quotas (docs/apis.md, "v2")."""
 
 from __future__ import annotations
 
@@ -18,9 +6,9 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from pinhole.api.deps import RuntimeDep
+from pinhole.api.deps import DatabaseDep, RuntimeDep
+from pinhole.api.principals import ClientPrincipal
 from pinhole.dialects.v2.admin_schemas import ClientStatsResponse, Counters, QuotaUsage, UserCounters
-from pinhole.dialects.v2.auth import ClientPrincipal
 from pinhole.dialects.v2.errors import V2Route
 from pinhole.security.policy import Action, require
 from pinhole.services import quotas
@@ -43,18 +31,18 @@ def quota_rows(found: list[quotas.Usage]) -> list[QuotaUsage]:
     summary="Client statistics (image count, size, views...) and quota usage",
     response_model=ClientStatsResponse,
 )
-async def client_stats(runtime: RuntimeDep, principal: ClientPrincipal) -> ClientStatsResponse:
+async def client_stats(runtime: RuntimeDep, db: DatabaseDep, principal: ClientPrincipal) -> ClientStatsResponse:
     require(principal, Action.LIST, hide=False)  # what the tenant keeps; upload keys may not list
     assert principal.client_id is not None
     client = None
     if principal.speaks_for_client:
-        client = counters(await stats_service.client_stats(db=runtime.db, client_id=principal.client_id))
+        client = counters(await stats_service.client_stats(db=db, client_id=principal.client_id))
     user = None
     if principal.user_id is not None:
-        own = await stats_service.user_stats(db=runtime.db, client_id=principal.client_id, owner_id=principal.user_id)
+        own = await stats_service.user_stats(db=db, client_id=principal.client_id, owner_id=principal.user_id)
         user = UserCounters(user_id=principal.user_id, **asdict(own))
     _, usage = await stats_service.quota_usage(
-        db=runtime.db,
+        db=db,
         defaults=runtime.ingest_policy.quotas,
         client_id=principal.client_id,
         owner_id=principal.user_id,

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from pinhole.api.schemas import Schema
 from pinhole.db.models import User
-from pinhole.dialects.v2.schemas import Schema
 from pinhole.security.passwords import MAX_LENGTH as MAX_PASSWORD
 from pinhole.services.sessions import MAX_TOKEN_LENGTH
 
