@@ -6,9 +6,10 @@ from datetime import datetime
 
 from pydantic import Field, StrictBool
 
-from pinhole.api.v2.album_schemas import AlbumPublic
-from pinhole.api.v2.group_schemas import AvatarPublic
-from pinhole.api.v2.schemas import ImagePublic, Pagination, Schema
+from pinhole.api.schemas import Schema
+from pinhole.dialects.v2.album_schemas import AlbumPublic
+from pinhole.dialects.v2.group_schemas import AvatarPublic
+from pinhole.dialects.v2.schemas import ImagePublic, Pagination
 
 
 class Counters(Schema):

@@ -7,32 +7,33 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from pinhole.api.delivery import deliver_image, send_fallback
-from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.deps import DatabaseDep
 from pinhole.api.params import BINARY, multipart_body, parse_bool
-from pinhole.api.v2.auth import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.group_schemas import GroupUpload
-from pinhole.api.v2.image_listing import ImageListQuery, pagination
-from pinhole.api.v2.schemas import (
+from pinhole.api.principals import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
+from pinhole.api.services import DeliveryDep, ImagesDep
+from pinhole.api.uploads import UploadRules, new_image, upload_images
+from pinhole.api.urls import image_url, url_for
+from pinhole.db.models import Image
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import GroupUpload
+from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
+from pinhole.dialects.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
     ShareCreate,
     SharePublic,
 )
-from pinhole.api.v2.transform import ServeQueryDep, check_signature
-from pinhole.db.models import Image
+from pinhole.dialects.v2.transform import ServeQueryDep
 from pinhole.errors import ImageNotFound, InvalidInput
-from pinhole.runtime import Runtime
 from pinhole.security import policy
-from pinhole.services import albums, listing, shares, uploaders
+from pinhole.services import albums, listing, shares
 from pinhole.services import images as image_service
-from pinhole.services.ingest import NewImage, ingest_images
-from pinhole.services.quotas import file_size_limit
+from pinhole.services.ingest import NewImage
+from pinhole.services.library import Images
 from pinhole.services.tags import normalize_tags, split_tag_fields
-from pinhole.services.variant_cache import forget_blobs
-from pinhole.uploads.multipart import ParsedForm, receive_multipart
+from pinhole.services.uploaders import UploadTarget
+from pinhole.uploads.multipart import ParsedForm
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
@@ -57,14 +58,10 @@ UPLOAD_BODY = multipart_body(
 )
 
 
-def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
-    return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}/images/{image_id}"
-
-
-async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePublic:
+async def to_public(request: Request, images: Images, image: Image) -> ImagePublic:
     return ImagePublic(
         id=image.id,
-        url=image_url(request, runtime, image.id),
+        url=image_url(request, image.id),
         original_name=image.original_name,
         description=image.description,
         tags=image.tag_names,
@@ -77,13 +74,17 @@ async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePu
         frames=image.frames,
         size=image.size,
         group_id=image.group_id,
-        views=image.view_count + await runtime.usage.pending_views(image.id),
+        views=await images.views(image),
         created_at=image.created_at,
         updated_at=image.updated_at,
     )
 
 
-def upload_fields(form: ParsedForm, principal_client: str, owner: str | None, album_id: str | None) -> list[NewImage]:
+def _json(body: ImagePublic) -> Response:
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def upload_fields(form: ParsedForm, target: UploadTarget, album_id: str | None) -> list[NewImage]:
     files = form.files_for("file")
     if not files:
         raise InvalidInput("Send the image in the `file` form field.", field="file")
@@ -93,18 +94,8 @@ def upload_fields(form: ParsedForm, principal_client: str, owner: str | None, al
     tags = split_tag_fields(form.fields.get("tags", []) + form.fields.get("tags[]", []))
     is_private = parse_bool(form.first("isPrivate"), field="isPrivate")
     return [
-        NewImage(
-            path=upload.path,
-            sha256=upload.sha256,
-            client_id=principal_client,
-            owner_id=owner,
-            original_name=upload.filename,  # already cleaned and capped by the multipart reader
-            description=description or None,
-            tags=tags,
-            is_private=is_private,
-            album_id=album_id,
-        )
-        for upload in files
+        new_image(file, target, description=description or None, tags=tags, is_private=is_private, album_id=album_id)
+        for file in files
     ]
 
 
@@ -117,46 +108,38 @@ def upload_fields(form: ParsedForm, principal_client: str, owner: str | None, al
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_image(
-    request: Request, runtime: RuntimeDep, principal: UploaderPrincipal
+    request: Request, images: ImagesDep, db: DatabaseDep, principal: UploaderPrincipal
 ) -> ImagePublic | GroupUpload:
-    target = await uploaders.upload_target(db=runtime.db, principal=principal)
-    async with receive_multipart(
-        request,
-        tmp_dir=runtime.settings.tmp_dir,
-        max_file_bytes=await file_size_limit(
-            db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id
-        ),
-        max_files=runtime.settings.uploads.max_files_per_request,
-    ) as form:
+    async def read(form: ParsedForm, target: UploadTarget) -> list[NewImage]:
         album_ref = (form.first("albumId") or "").strip()
         album_id = None
         if album_ref:
             album_id = await albums.album_for_upload(
-                db=runtime.db, principal=principal, ref=album_ref, client_id=target.client_id
+                db=db, principal=principal, ref=album_ref, client_id=target.client_id
             )
-        uploads = upload_fields(form, target.client_id, target.owner_id, album_id)
+        uploads = upload_fields(form, target, album_id)
         target.check(is_private=uploads[0].is_private)
-        ingested = await ingest_images(
-            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, uploads=uploads
-        )
-    images = [await to_public(request, runtime, image) for image in ingested.images]
+        return uploads
+
+    ingested = await upload_images(request, images, principal, read, UploadRules(max_files=images.max_files))
+    data = [await to_public(request, images, image) for image in ingested.images]
     if ingested.group_id is None:
-        return images[0]
-    return GroupUpload(group_id=ingested.group_id, data=images)
+        return data[0]
+    return GroupUpload(group_id=ingested.group_id, data=data)
 
 
 @router.get(
     "/images", name="images.list", summary="List images with filtering and pagination", response_model=ImageList
 )
 async def list_images(
-    request: Request, runtime: RuntimeDep, principal: ClientPrincipal, query: ImageListQuery
+    request: Request, images: ImagesDep, db: DatabaseDep, principal: ClientPrincipal, query: ImageListQuery
 ) -> ImageList:
     policy.require(principal, policy.Action.LIST)  # upload keys may not list
     result = await listing.list_images(
-        db=runtime.db, principal=principal, flt=query.flt, limit=query.limit, page=query.page, cursor=query.cursor
+        db=db, principal=principal, flt=query.flt, limit=query.limit, page=query.page, cursor=query.cursor
     )
     return ImageList(
-        data=[await to_public(request, runtime, image) for image in result.items], pagination=pagination(result)
+        data=[await to_public(request, images, image) for image in result.items], pagination=pagination(result)
     )
 
 
@@ -179,20 +162,17 @@ SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=SHARED_RESPONSES,
     summary="Access a shared image via its token",
 )
-async def serve_shared(request: Request, runtime: RuntimeDep, share_token: str, query: ServeQueryDep) -> Response:
-    image = await shares.resolve_share(db=runtime.db, token=share_token)
-    if query.info:
+async def serve_shared(
+    request: Request, images: ImagesDep, delivery: DeliveryDep, db: DatabaseDep, share_token: str, query: ServeQueryDep
+) -> Response:
+    image = await shares.resolve_share(db=db, token=share_token)
+    if query.extras.info:
         if image is None:
             raise ImageNotFound()
-        return Response(
-            (await to_public(request, runtime, image)).model_dump_json(by_alias=True), media_type="application/json"
-        )
+        return _json(await to_public(request, images, image))
     if image is None:
-        return send_fallback()
-    try:
-        return await deliver_image(request, runtime, image, query.options)  # a share link transforms freely: no `sig`
-    except ImageNotFound:  # gone while this process still held its record
-        return send_fallback()
+        return delivery.fallback()
+    return await delivery.deliver_or_fallback(request, image, query.options)  # a share link transforms freely
 
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -214,29 +194,29 @@ SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Serve an image (original or transformed), or its metadata with info=true",
 )
 async def serve_image(
-    request: Request, runtime: RuntimeDep, image_id: str, query: ServeQueryDep, principal: OptionalPrincipal
+    request: Request,
+    images: ImagesDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
+    image_id: str,
+    query: ServeQueryDep,
+    principal: OptionalPrincipal,
 ) -> Response:
-    if query.info:
-        image = await image_service.find_image(db=runtime.db, image_id=image_id)
-    else:
-        image = await image_service.find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
-    token_ok = image is not None and await shares.token_opens(db=runtime.db, token=query.token, image_id=image.id)
-    if query.info:
+    extras = query.extras
+    image = await (images.find(image_id) if extras.info else images.find_to_serve(image_id))
+    token_ok = image is not None and await shares.token_opens(db=db, token=extras.token, image_id=image.id)
+    if extras.info:
         if image is None or not policy.can_read_image_info(principal, image, token_grants=token_ok):
             raise ImageNotFound()
-        return Response(
-            (await to_public(request, runtime, image)).model_dump_json(by_alias=True), media_type="application/json"
-        )
+        return _json(await to_public(request, images, image))
     if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
-        return send_fallback()
+        return delivery.fallback()
     # Only after the view check: a signature error tells nothing about images the caller may not see.
-    valid_for = check_signature(
-        runtime, query, principal=principal, image=image, image_id=image.id, token_grants=token_ok
+    valid_for = delivery.check_signature(
+        query.options, extras, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )
-    try:
-        return await deliver_image(request, runtime, image, query.options, valid_for=valid_for)
-    except ImageNotFound:  # gone while this process still held its record (deleted through another instance)
-        return send_fallback()
+    # The fallback too when the image went while this process still held its record (deleted elsewhere).
+    return await delivery.deliver_or_fallback(request, image, query.options, valid_for=valid_for)
 
 
 def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
@@ -255,18 +235,15 @@ def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
     response_model=ImagePublic,
 )
 async def update_image(
-    request: Request, runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, body: ImageUpdate
+    request: Request, images: ImagesDep, principal: ClientPrincipal, image_id: str, body: ImageUpdate
 ) -> ImagePublic:
-    changes = image_changes(body)
-    image = await image_service.update_image(
-        db=runtime.db, recent=runtime.recent, principal=principal, image_id=image_id, changes=changes
-    )
-    return await to_public(request, runtime, image)
+    image = await images.update(principal, image_id, image_changes(body))
+    return await to_public(request, images, image)
 
 
 @router.delete("/images/{image_id}", name="images.delete", status_code=204, summary="Delete an image")
 async def delete_image(
-    runtime: RuntimeDep,
+    images: ImagesDep,
     principal: ClientPrincipal,
     image_id: str,
     preserve_on_disk: Annotated[
@@ -277,15 +254,7 @@ async def delete_image(
         ),
     ] = None,
 ) -> Response:
-    released = await image_service.delete_image(
-        db=runtime.db,
-        recent=runtime.recent,
-        store=runtime.store,
-        principal=principal,
-        image_id=image_id,
-        preserve_on_disk=parse_bool(preserve_on_disk, field="preserveOnDisk"),
-    )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+    await images.delete(principal, image_id, preserve_on_disk=parse_bool(preserve_on_disk, field="preserveOnDisk"))
     return Response(status_code=204)
 
 
@@ -298,17 +267,16 @@ async def delete_image(
 )
 async def create_share(
     request: Request,
-    runtime: RuntimeDep,
+    db: DatabaseDep,
     principal: ClientPrincipal,
     image_id: str,
     body: Annotated[ShareCreate | None, Body()] = None,
 ) -> SharePublic:
     expires_in = timedelta(seconds=body.expires_in) if body and body.expires_in else None
-    new = await shares.create_share(db=runtime.db, principal=principal, image_id=image_id, expires_in=expires_in)
-    base = f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}"
+    new = await shares.create_share(db=db, principal=principal, image_id=image_id, expires_in=expires_in)
     return SharePublic(
         token=new.token,
-        url=f"{base}/images/share/{new.token}",
+        url=url_for(request, "v2.images.shared", share_token=new.token),
         image_id=new.link.image_id,
         expires_at=new.link.expires_at,
         created_at=new.link.created_at,
@@ -318,6 +286,6 @@ async def create_share(
 @router.delete(
     "/images/{image_id}/share/{token}", name="images.unshare", status_code=204, summary="Revoke a share link"
 )
-async def revoke_share(runtime: RuntimeDep, principal: ClientPrincipal, image_id: str, token: str) -> Response:
-    await shares.revoke_share(db=runtime.db, principal=principal, image_id=image_id, token=token)
+async def revoke_share(db: DatabaseDep, principal: ClientPrincipal, image_id: str, token: str) -> Response:
+    await shares.revoke_share(db=db, principal=principal, image_id=image_id, token=token)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from pinhole.api.v2.schemas import Pagination
+from pinhole.dialects.v2.schemas import Pagination
 from pinhole.errors import InvalidInput
 from pinhole.services import listing
 from pinhole.services.tags import normalize_tags

@@ -8,13 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Request
 from pydantic import Field
 
-from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.auth import ClientPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.images import image_url
-from pinhole.api.v2.schemas import Schema
-from pinhole.api.v2.transform import transform_url, v2_options
-from pinhole.services import signed_urls
+from pinhole.api.principals import ClientPrincipal
+from pinhole.api.schemas import Schema
+from pinhole.api.services import DeliveryDep
+from pinhole.api.transform_query import TransformFields, transform_url
+from pinhole.api.urls import image_url
+from pinhole.dialects.v2.errors import V2Route
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
@@ -49,24 +48,17 @@ class SignedUrlPublic(Schema):
 )
 async def sign_image_url(
     request: Request,
-    runtime: RuntimeDep,
+    delivery: DeliveryDep,
     principal: ClientPrincipal,
     image_id: str,
     body: Annotated[SignedUrlCreate | None, Body()] = None,
 ) -> SignedUrlPublic:
     body = body or SignedUrlCreate()
-    options = v2_options(
-        runtime, w=body.w, h=body.h, q=body.q, format=body.format, thumb=body.thumb, fit=body.fit, enlarge=body.enlarge
+    fields = TransformFields(
+        w=body.w, h=body.h, q=body.q, format=body.format, thumb=body.thumb, fit=body.fit, enlarge=body.enlarge
     )
-    signed = await signed_urls.sign_for(
-        db=runtime.db,
-        signer=runtime.signer,
-        principal=principal,
-        image_id=image_id,
-        options=options,
-        expires_in=body.expires_in,
-        max_expiry_days=runtime.settings.signing.max_expiry_days,
-    )
+    options = delivery.options(fields)
+    signed = await delivery.sign_for(principal, image_id, options, expires_in=body.expires_in)
     assert signed.expires_at is not None  # the API never signs for good
-    url = transform_url(image_url(request, runtime, signed.image_id), options, signed.params)
+    url = transform_url(image_url(request, signed.image_id), options, signed.params)
     return SignedUrlPublic(url=url, expires_at=signed.expires_at)

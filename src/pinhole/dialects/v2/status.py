@@ -5,18 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pinhole import __version__
-from pinhole.api.deps import RuntimeDep
-from pinhole.api.v2.auth import OptionalClient
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.schemas import ApiKeyInfo, Status
+from pinhole.api.deps import DatabaseDep, RuntimeDep
+from pinhole.api.principals import OptionalClient
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.schemas import ApiKeyInfo, Status
 from pinhole.services.health import check_dependencies
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
 
 @router.get("/status", name="status", summary="Health check + API key info", response_model=Status)
-async def status(runtime: RuntimeDep, client: OptionalClient) -> Status:
-    checks = {check.name: check for check in await check_dependencies(db=runtime.db, store=runtime.store)}
+async def status(runtime: RuntimeDep, db: DatabaseDep, client: OptionalClient) -> Status:
+    checks = {check.name: check for check in await check_dependencies(db=db, store=runtime.store)}
     database = "ok" if checks["database"].ok else "unavailable"
     storage = "ok" if checks["storage"].ok else "unavailable"
     key = None

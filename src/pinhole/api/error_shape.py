@@ -1,13 +1,30 @@
-"""The v2 error shape: `{"error": {"code", "message", "status", "field"}}`."""
+"""pinhole's own JSON error shape, `{"error": {"code", "message", "status", "field"}}` (plus `details` when the
+error has more to say): v2's, and that of APIs whose documents define none."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from pinhole.api.errors import route_class
-from pinhole.api.v2.schemas import ErrorBody, ErrorResponse
+from pinhole.api.schemas import Schema
 from pinhole.errors import PinholeError
+
+
+class ErrorBody(Schema):
+    code: str = Field(description="Stable machine-readable code.", examples=["image_not_found"])
+    message: str = Field(description="What went wrong, for people.")
+    status: int = Field(examples=[404])
+    field: str | None = Field(default=None, description="The request field at fault, when there is one.")
+    details: dict[str, Any] | None = Field(
+        default=None, description="More about the error when there is more, e.g. the limit that was passed."
+    )
+
+
+class ErrorResponse(Schema):
+    error: ErrorBody
 
 
 def render_error(request: Request, error: PinholeError) -> Response:
@@ -34,6 +51,3 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         503: "Busy: retry after the Retry-After seconds",
     }.items()
 }
-
-
-V2Route = route_class(render_error)

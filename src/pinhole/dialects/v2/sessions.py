@@ -1,8 +1,5 @@
-"""Signing in to the API: JWT access tokens with rotating refresh tokens, and the signed-in account (`me`).
-
-One set of routes, mounted twice: `/auth` for every account (pinhole's own account API) and `/admin/auth` for the
-admin portal of seed 002, where only admin accounts may sign in and use `me`.
-"""
+"""Signing in to the API (JWT access tokens, rotating refresh tokens) and the signed-in account (`me`), mounted at
+`/auth` for every account and at `/admin/auth` for the admin portal (admin accounts only)."""
 
 from __future__ import annotations
 
@@ -11,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, Response
 
 from pinhole.api.credentials import authenticate
-from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
-from pinhole.api.v2.auth import AccountPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.schemas import ErrorResponse
-from pinhole.api.v2.session_schemas import (
+from pinhole.api.deps import DatabaseDep, RuntimeDep, caller_address
+from pinhole.api.error_shape import ErrorResponse
+from pinhole.api.principals import AccountPrincipal
+from pinhole.api.responses import no_store
+from pinhole.api.services import SigninDep
+from pinhole.api.session_schemas import (
     AccountPublic,
     LoginRequest,
     LogoutRequest,
@@ -24,6 +22,8 @@ from pinhole.api.v2.session_schemas import (
     RefreshRequest,
     TokenPair,
 )
+from pinhole.db.engine import Database
+from pinhole.dialects.v2.errors import V2Route
 from pinhole.errors import Forbidden, NotFound, Unauthorized
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Principal, Via
@@ -34,12 +34,6 @@ SESSION_VIAS = (Via.ACCESS_TOKEN, Via.SESSION)
 THROTTLED: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorResponse, "description": "Too many failed sign-ins: retry after `Retry-After` seconds"}
 }
-
-
-def no_store(response: Response) -> None:
-    """Responses that carry tokens must not be kept by any cache (RFC 6749 section 5.1)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
 
 
 def token_pair(tokens: ApiTokens) -> TokenPair:
@@ -62,8 +56,8 @@ def _anyone(principal: Principal) -> Principal:
     return principal
 
 
-async def signed_in_user(runtime: Runtime, principal: Principal) -> AccountPublic:
-    user = await users.get_user(runtime.db, principal.account_id or "")
+async def signed_in_user(db: Database, principal: Principal) -> AccountPublic:
+    user = await users.get_user(db, principal.account_id or "")
     if user is None:
         raise NotFound("No such user.")
     return AccountPublic.of(user)
@@ -89,14 +83,12 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
         summary=f"Sign in ({who}): get an access and a refresh token",
         responses=THROTTLED,
     )
-    async def login(
-        body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
-    ) -> TokenPair:
+    async def login(body: LoginRequest, request: Request, response: Response, gate: SigninDep) -> TokenPair:
         user = await signin.sign_in(
             gate,
             login=body.identity,
             password=body.password,
-            address=caller_address(request, runtime),
+            address=caller_address(request),
             admin_only=admin,
         )
         tokens = await signin.open_api_session(gate, user=user, user_agent=request.headers.get("user-agent"))
@@ -113,23 +105,24 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
     async def logout(
         request: Request,
         runtime: RuntimeDep,
+        db: DatabaseDep,
         gate: SigninDep,
         body: Annotated[LogoutRequest | None, Body()] = None,
     ) -> Response:
         if body is not None and body.refresh_token:
             await signin.end_api_session(gate, refresh_token=body.refresh_token)
         else:
-            await sessions.revoke_session(runtime.db, session_id=await _session_of_caller(request, runtime))
+            await sessions.revoke_session(db, session_id=await _session_of_caller(request, runtime))
         return Response(status_code=204)
 
     @router.get("/me", name=f"{name}.me", summary="The signed-in account")
-    async def me(principal: AccountPrincipal, runtime: RuntimeDep) -> AccountPublic:
-        return await signed_in_user(runtime, allowed(principal))
+    async def me(principal: AccountPrincipal, db: DatabaseDep) -> AccountPublic:
+        return await signed_in_user(db, allowed(principal))
 
     @router.patch("/me", name=f"{name}.me.update", summary="Change the display name or email")
-    async def update_me(body: ProfileUpdate, principal: AccountPrincipal, runtime: RuntimeDep) -> AccountPublic:
+    async def update_me(body: ProfileUpdate, principal: AccountPrincipal, db: DatabaseDep) -> AccountPublic:
         user = await users.update_profile(
-            runtime.db, allowed(principal).account_id or "", display_name=body.display_name, email=body.email
+            db, allowed(principal).account_id or "", display_name=body.display_name, email=body.email
         )
         return AccountPublic.of(user)
 
@@ -141,7 +134,7 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
         responses=THROTTLED,
     )
     async def change_password(
-        body: PasswordChange, principal: AccountPrincipal, request: Request, runtime: RuntimeDep, gate: SigninDep
+        body: PasswordChange, principal: AccountPrincipal, request: Request, gate: SigninDep
     ) -> Response:
         allowed(principal)
         await signin.change_password(
@@ -149,7 +142,7 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
             user_id=principal.account_id or "",
             current=body.current_password,
             new=body.new_password,
-            address=caller_address(request, runtime),
+            address=caller_address(request),
             keep_session=principal.credential_id,
         )
         return Response(status_code=204)

@@ -1,9 +1,4 @@
-"""v2 account key routes: a signed-in user's personal `sk_` keys and upload keys, and ShareX configs.
-
-Only a signed-in account (access token or browser session) manages keys; an `sk_` or upload key cannot. The
-policy decides on each key row; another account's key answers 404, as a missing one does. Responses that carry
-a key are `Cache-Control: no-store`. Route names (`account.keys.create`...) are their rate-limit scopes under `v2.`.
-"""
+"""v2 account key routes: personal `sk_` keys, upload keys and ShareX configs (docs/apis.md, "v2")."""
 
 from __future__ import annotations
 
@@ -12,10 +7,12 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse
 
-from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.v2.auth import AccountPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.key_schemas import (
+from pinhole.api.deps import DatabaseDep, RuntimeDep
+from pinhole.api.principals import AccountPrincipal
+from pinhole.api.urls import url_for
+from pinhole.db.models import ApiKey, UploadKey
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.key_schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyList,
@@ -25,9 +22,7 @@ from pinhole.api.v2.key_schemas import (
     UploadKeyList,
     UploadKeyPublic,
 )
-from pinhole.db.models import ApiKey, UploadKey
 from pinhole.errors import NotFound
-from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
 from pinhole.security.principal import Principal
 from pinhole.services import keys
@@ -62,18 +57,14 @@ def _personal(row: ApiKey) -> ApiKeyPublic:
     )
 
 
-def _api_base(request: Request, runtime: Runtime) -> str:
-    return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}"
-
-
-def _upload(request: Request, runtime: Runtime, row: UploadKey) -> UploadKeyPublic:
+def _upload(request: Request, row: UploadKey) -> UploadKeyPublic:
     return UploadKeyPublic(
         id=row.id,
         name=row.name,
         prefix=row.prefix,
         created_at=row.created_at,
         last_used_at=row.last_used_at,
-        sharex_url=f"{_api_base(request, runtime)}/account/upload-keys/{row.id}/sharex",
+        sharex_url=url_for(request, "v2.account.upload_keys.sharex", key_id=row.id),
     )
 
 
@@ -83,22 +74,20 @@ def _upload(request: Request, runtime: Runtime, row: UploadKey) -> UploadKeyPubl
     summary="List your personal API keys (never the keys themselves)",
     response_model=ApiKeyList,
 )
-async def list_personal_keys(runtime: RuntimeDep, principal: AccountPrincipal) -> ApiKeyList:
-    rows = await keys.list_personal_keys(runtime.db, user_id=_account(principal))
+async def list_personal_keys(db: DatabaseDep, principal: AccountPrincipal) -> ApiKeyList:
+    rows = await keys.list_personal_keys(db, user_id=_account(principal))
     return ApiKeyList(data=[_personal(row) for row in rows])
 
 
 @router.post("/keys", name="account.keys.create", status_code=201, summary="Create a personal sk_ API key (shown once)")
 async def create_personal_key(
     response: Response,
-    runtime: RuntimeDep,
+    db: DatabaseDep,
     principal: AccountPrincipal,
     body: Annotated[ApiKeyCreate | None, Body()] = None,
 ) -> ApiKeyCreated:
     body = body or ApiKeyCreate()
-    new = await keys.create_personal_key(
-        runtime.db, user_id=_account(principal), name=body.name, expires_at=body.expires_at
-    )
+    new = await keys.create_personal_key(db, user_id=_account(principal), name=body.name, expires_at=body.expires_at)
     assert isinstance(new.row, ApiKey)
     response.headers.update(NO_STORE)
     return ApiKeyCreated(key=new.key, **_personal(new.row).model_dump())
@@ -110,9 +99,9 @@ async def create_personal_key(
     status_code=204,
     summary="Revoke a personal API key (it stops working at once)",
 )
-async def revoke_personal_key(runtime: RuntimeDep, principal: AccountPrincipal, key_id: str) -> Response:
-    row = _mine(principal, await keys.get_personal_key(runtime.db, key_id))
-    await keys.revoke_personal_key(runtime.db, key_id=row.id)
+async def revoke_personal_key(db: DatabaseDep, principal: AccountPrincipal, key_id: str) -> Response:
+    row = _mine(principal, await keys.get_personal_key(db, key_id))
+    await keys.revoke_personal_key(db, key_id=row.id)
     return Response(status_code=204)
 
 
@@ -122,9 +111,9 @@ async def revoke_personal_key(runtime: RuntimeDep, principal: AccountPrincipal, 
     summary="List your upload keys (never the keys themselves)",
     response_model=UploadKeyList,
 )
-async def list_upload_keys(request: Request, runtime: RuntimeDep, principal: AccountPrincipal) -> UploadKeyList:
-    rows = await keys.list_upload_keys(runtime.db, user_id=_account(principal))
-    return UploadKeyList(data=[_upload(request, runtime, row) for row in rows])
+async def list_upload_keys(request: Request, db: DatabaseDep, principal: AccountPrincipal) -> UploadKeyList:
+    rows = await keys.list_upload_keys(db, user_id=_account(principal))
+    return UploadKeyList(data=[_upload(request, row) for row in rows])
 
 
 @router.post(
@@ -137,14 +126,15 @@ async def create_upload_key(
     request: Request,
     response: Response,
     runtime: RuntimeDep,
+    db: DatabaseDep,
     principal: AccountPrincipal,
     body: Annotated[UploadKeyCreate | None, Body()] = None,
 ) -> UploadKeyCreated:
     body = body or UploadKeyCreate()
-    new = await keys.create_upload_key(runtime.db, secret=runtime.secret, user_id=_account(principal), name=body.name)
+    new = await keys.create_upload_key(db, secret=runtime.secret, user_id=_account(principal), name=body.name)
     assert isinstance(new.row, UploadKey)
     response.headers.update(NO_STORE)
-    return UploadKeyCreated(key=new.key, **_upload(request, runtime, new.row).model_dump())
+    return UploadKeyCreated(key=new.key, **_upload(request, new.row).model_dump())
 
 
 @router.delete(
@@ -153,9 +143,9 @@ async def create_upload_key(
     status_code=204,
     summary="Revoke an upload key (it stops working at once)",
 )
-async def revoke_upload_key(runtime: RuntimeDep, principal: AccountPrincipal, key_id: str) -> Response:
-    row = _mine(principal, await keys.get_upload_key(runtime.db, key_id))
-    await keys.revoke_upload_key(runtime.db, key_id=row.id)
+async def revoke_upload_key(db: DatabaseDep, principal: AccountPrincipal, key_id: str) -> Response:
+    row = _mine(principal, await keys.get_upload_key(db, key_id))
+    await keys.revoke_upload_key(db, key_id=row.id)
     return Response(status_code=204)
 
 
@@ -172,11 +162,11 @@ SHAREX_RESPONSES: dict[int | str, dict[str, object]] = {
     summary="Download a ShareX custom uploader config (.sxcu) for an upload key",
 )
 async def sharex_for_upload_key(
-    request: Request, runtime: RuntimeDep, principal: AccountPrincipal, key_id: str
+    request: Request, runtime: RuntimeDep, db: DatabaseDep, principal: AccountPrincipal, key_id: str
 ) -> JSONResponse:
-    row = _mine(principal, await keys.get_upload_key(runtime.db, key_id))
+    row = _mine(principal, await keys.get_upload_key(db, key_id))
     config = sharex_config(
-        upload_url=f"{_api_base(request, runtime)}/images",
+        upload_url=url_for(request, "v2.images.upload"),
         key=keys.upload_key_secret(runtime.secret, row),
         name=row.name,
     )

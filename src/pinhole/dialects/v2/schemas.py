@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-
-class Schema(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+from pinhole.api.schemas import Schema
 
 
 class ImagePublic(Schema):
@@ -79,17 +75,3 @@ class Status(Schema):
     database: str
     storage: str
     api_key: ApiKeyInfo | None = Field(description="The calling key's client; null when no X-API-Key was sent.")
-
-
-class ErrorBody(Schema):
-    code: str = Field(description="Stable machine-readable code.", examples=["image_not_found"])
-    message: str = Field(description="What went wrong, for people.")
-    status: int = Field(examples=[404])
-    field: str | None = Field(default=None, description="The request field at fault, when there is one.")
-    details: dict[str, Any] | None = Field(
-        default=None, description="More about the error when there is more, e.g. the limit that was passed."
-    )
-
-
-class ErrorResponse(Schema):
-    error: ErrorBody

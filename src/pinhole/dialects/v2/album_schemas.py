@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from pinhole.api.v2.schemas import Pagination, Schema
+from pinhole.api.schemas import Schema
+from pinhole.dialects.v2.schemas import Pagination
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from pinhole.api.v2.schemas import ImagePublic, Schema
+from pinhole.api.schemas import Schema
+from pinhole.dialects.v2.schemas import ImagePublic
 
 
 class GroupUpload(Schema):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from pinhole.api.v2.schemas import Schema
+from pinhole.api.schemas import Schema
 from pinhole.db.models import User
 from pinhole.security.passwords import MAX_LENGTH as MAX_PASSWORD
 from pinhole.services.sessions import MAX_TOKEN_LENGTH

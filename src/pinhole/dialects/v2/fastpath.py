@@ -1,66 +1,71 @@
-"""The warm fast path of v2 delivery: raw ASGI in front of FastAPI for the hottest requests.
-
-A cached variant costs FastAPI's routing, dependency injection and validation several times over what sending
-the bytes costs. This middleware answers only requests it can answer from memory, with the same headers the
-route sends: `GET`/`HEAD {prefix}/images/{id}` without credentials, `info` or `token`, for a public image whose
-record, variant and bytes this process already holds. Anything else (first requests, private images, errors,
-unknown options) goes on to the FastAPI route, which also fills the caches this path reads.
-
-With URL signing on (`signing.mode` not `off`) only identity requests (the original) are answered here: every
-anonymous transform then needs a signature, and signatures (`sig`, `exp`) are checked by the route alone, so no
-memoised answer can outlive a signature's expiry. Queries carrying `sig` or `exp` always go to the route.
-When a rate-limit rule covers `v2.images.serve` (none does by default), this path counts its answers on the same
-counter as the route, by address, and leaves refused requests to the route, which answers 429 in the v2 shape.
+"""The warm fast path of v2 delivery: raw ASGI in front of FastAPI that answers cached public images from memory
+with the route's own headers, and leaves everything else to the route (docs/apis.md, "v2").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import parse_qsl
 
+from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pinhole.api.credentials import CREDENTIAL_HEADERS
 from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
-from pinhole.api.params import flag
 from pinhole.api.proxies import client_address
-from pinhole.api.v2 import API_NAME
-from pinhole.api.v2.transform import v2_options
+from pinhole.api.transform_query import (
+    IGNORED_NAMES,
+    OPTION_NAMES,
+    TransformDefaults,
+    parse_transform_query,
+    read_fields,
+)
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
+from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
 from pinhole.services.variants import StoredVariant
 
-CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
-FITS = frozenset({"inside", "cover", "fill"})
-SERVE_ROUTE = f"{API_NAME}.images.serve"  # the rate-limit scope of the route this path stands in for
+HEADERS = frozenset(name.lower().encode("latin-1") for name in CREDENTIAL_HEADERS)
+SIMPLE_NAMES = OPTION_NAMES | IGNORED_NAMES
+SERVE_ROUTE = "v2.images.serve"  # the rate-limit scope of the route this path stands in for
 Headers = list[tuple[bytes, bytes]]
 
 
-def parse_simple_query(query: bytes) -> dict[str, object] | None:
-    """The transform options of a plain query, or None when the FastAPI route must decide (anything unusual)."""
-    params: dict[str, object] = {"w": None, "h": None, "q": None, "format": None, "fit": None}
-    params |= {"thumb": False, "enlarge": False}
-    seen: set[str] = set()
+def simple_params(query: bytes) -> dict[str, str] | None:
+    """A plain query's parameters (options only, each once), or None when the FastAPI route must decide."""
+    params: dict[str, str] = {}
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-        if name in seen:
+        if name in params or name not in SIMPLE_NAMES:
             return None
-        seen.add(name)
-        if name in ("w", "h", "q"):
-            if not value.isdigit() or len(value) > 6:
-                return None
-            params[name] = int(value)
-        elif name in ("thumb", "enlarge"):
-            if (parsed := flag(value)) is None:
-                return None
-            params[name] = parsed
-        elif (name == "fit" and value in FITS) or (name == "format" and value):
-            params[name] = value
-        elif name != "t":
-            return None
+        params[name] = value
     return params
+
+
+# Whatever a server's limits: `parse_simple_query` says what a query asks for, not whether this server allows it.
+_UNLIMITED = TransformDefaults(
+    thumbnail_size=1, limits=OutputLimits(max_width=1 << 30, max_height=1 << 30, max_pixels=1 << 60)
+)
+
+
+def parse_simple_query(query: bytes) -> dict[str, object] | None:
+    """The transform fields of a plain query as the shared parser reads them, or None when the route must decide."""
+    params = simple_params(query)
+    if params is None:
+        return None
+    try:
+        parse_transform_query(params, _UNLIMITED)
+        return asdict(read_fields(params))
+    except PinholeError:
+        return None
+
+
+def install(app: FastAPI, runtime: Runtime, prefix: str) -> None:
+    """The v2 API's fast-path hook (`Dialect.fast_path`)."""
+    app.add_middleware(WarmDelivery, runtime=runtime, prefix=prefix)
 
 
 MEMO_LIMIT = 20_000
@@ -82,10 +87,13 @@ class Prepared:
 
 
 class WarmDelivery:
-    def __init__(self, app: ASGIApp, *, runtime: Runtime):
+    def __init__(self, app: ASGIApp, *, runtime: Runtime, prefix: str):
         self.app = app
         self.runtime = runtime
-        self.images = runtime.settings.v2.prefix + "/images/"
+        self.images = prefix + "/images/"
+        self.defaults = TransformDefaults(
+            thumbnail_size=runtime.settings.imaging.thumbnail_size, limits=runtime.output_limits
+        )
         self.memo: dict[tuple[str, bytes], Prepared] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,7 +107,7 @@ class WarmDelivery:
         image_id = path[len(self.images) :]
         if_none_match = None
         for name, value in scope["headers"]:
-            if name in CREDENTIAL_HEADERS:
+            if name in HEADERS:
                 return False
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
@@ -137,11 +145,11 @@ class WarmDelivery:
 
     def _prepare(self, image_id: str, query: bytes) -> Prepared | None:
         image = self.runtime.recent.get(image_id)
-        params = parse_simple_query(query)
+        params = simple_params(query)
         if image is None or image.is_private or params is None:
             return None
         try:
-            options = v2_options(self.runtime, **params)  # type: ignore[arg-type]
+            options, _ = parse_transform_query(params, self.defaults)  # the route's own parser
         except PinholeError:
             return None
         if not options.is_identity and self.runtime.signing_mode is not SigningMode.OFF:

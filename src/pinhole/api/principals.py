@@ -1,4 +1,4 @@
-"""How v2 callers identify themselves, as route dependencies over `api.credentials.authenticate`.
+"""Who is calling, as route dependencies over `api.credentials.authenticate`, for every API.
 
 Clients send `X-API-Key` (+ `X-User-Id`); user accounts send a JWT access token, an `sk_` key, an upload key or
 their browser session cookie. Each alias below states what a route needs; the policy decides the rest.
@@ -14,6 +14,7 @@ from pinhole.api.credentials import authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep
 from pinhole.db.models import Client
 from pinhole.errors import Forbidden, MissingApiKey, PinholeError, Unauthorized
+from pinhole.security.policy import Action, require
 from pinhole.security.principal import ANONYMOUS, GUEST, Principal, Via
 
 
@@ -66,8 +67,10 @@ async def account_principal(principal: Annotated[Principal, Depends(optional_pri
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(account_principal)]) -> Principal:
+    """A signed-in admin account, which the policy lets administer (routes need not ask again)."""
     if not principal.is_admin:
         raise Forbidden("This needs an admin account.")
+    require(principal, Action.ADMINISTER, hide=False)
     return principal
 
 
