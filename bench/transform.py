@@ -24,6 +24,7 @@ from common import (
     percentile,
     photo_jpeg,
     pinhole_server,
+    pipeline_colour,
     print_table,
     ratio,
     upload,
@@ -40,10 +41,11 @@ def variant(index: int) -> tuple[int, int]:
 
 def direct(source: bytes, *, width: int, quality: int) -> bytes:
     """The libvips calls pinhole makes for `?w=<width>&q=<quality>` on a JPEG original."""
-    image = pyvips.Image.thumbnail_buffer(
-        source, width, height=UNBOUNDED, size="down", export_profile="srgb", option_string=""
-    )
-    return bytes(image.jpegsave_buffer(Q=quality, keep="none", optimize_coding=True, interlace=True))
+    from pinhole.imaging.formats import JPEG
+
+    colour = pipeline_colour(source)
+    image = pyvips.Image.thumbnail_buffer(source, width, height=UNBOUNDED, size="down", option_string="", **colour)
+    return bytes(image.jpegsave_buffer(Q=quality, keep="none", **JPEG.save_options))
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
