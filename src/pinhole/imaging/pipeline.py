@@ -19,6 +19,7 @@ from pinhole.imaging.geometry import Box, plan_box
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.orientation import orientation
+from pinhole.imaging.profiles import needs_srgb_conversion
 
 WHITE = [255, 255, 255]
 
@@ -39,7 +40,7 @@ def render(
     *,
     options: TransformOptions,
     source_format: Format,
-    default_quality: int = 82,
+    default_quality: int | None = None,
     limits: OutputLimits | None = None,
 ) -> Rendered:
     """Resize/convert `source` (a stored original) as `options` asks; the output carries no metadata.
@@ -52,9 +53,10 @@ def render(
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
         box = plan_box(options, source=display_size(header))
         check_output(box, limits=limits)
-        image = load(source, box=box, animated=source_format.animation and target.animation)
+        animated = source_format.animation and target.animation
+        image = load(source, box=box, animated=animated, convert=needs_srgb_conversion(header))
         image = flatten(to_srgb(crop(image, box=box)), target=target)
-        data = save(image, target=target, quality=options.quality or default_quality)
+        data = save(image, target=target, quality=options.quality or default_quality or target.default_quality)
     except pyvips.Error as error:
         raise decode_error(error, reason="render") from error
     return _rendered(data, image, target)
@@ -98,15 +100,17 @@ def check_output(box: Box, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, box: Box, animated: bool) -> pyvips.Image:
-    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB."""
+def load(source: bytes, *, box: Box, animated: bool, convert: bool = True) -> pyvips.Image:
+    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB: through the colour profiles
+    when `convert`, else as it is (untagged or sRGB-tagged 8-bit sources, see imaging/profiles.py)."""
+    colour = {"export_profile": "srgb"} if convert else {}
     image = pyvips.Image.thumbnail_buffer(
         source,
         box.width,
         height=box.height,
         size=box.size,
-        export_profile="srgb",
         option_string="n=-1" if animated else "",
+        **colour,
     )
     return cast(pyvips.Image, image)
 

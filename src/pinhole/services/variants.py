@@ -62,7 +62,7 @@ class VariantService:
     store: BlobStore
     pool: WorkerPool
     usage: UsageBuffer
-    default_quality: int
+    default_quality: int | None  # None: each format's own (imaging/formats.py)
     limits: OutputLimits
     flights: SingleFlight[StoredVariant]
     renders: int = 0  # variants rendered by this process (observability, and how tests see single flight)
