@@ -159,6 +159,13 @@ class ImagingSettings(BaseModel):
         ge=0,
         description="Image jobs that may wait for a thread; past it requests get 503 + Retry-After.",
     )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority (Linux nice value) of image work, below the event loop, so cached answers never wait "
+        "behind renders; 0 runs image work at the server's own priority.",
+    )
     max_output_width: int = Field(default=8192, ge=16, description="Largest width a transform may ask for.")
     max_output_height: int = Field(default=8192, ge=16, description="Largest height a transform may ask for.")
     max_output_pixels: int = Field(default=40_000_000, ge=256, description="Largest output width x height.")
