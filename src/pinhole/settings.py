@@ -63,6 +63,14 @@ class DatabaseSettings(BaseModel):
         "503 (PostgreSQL `statement_timeout`).",
     )
     echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+    count_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long a process reuses the `total` of an image listing in page mode instead of counting "
+        "every match again. Uploads and deletes through the same process show at once, through others within this "
+        "time; 0 counts on every request.",
+    )
 
 
 class S3Settings(BaseModel):
