@@ -224,7 +224,9 @@ async def test_a_hot_image_is_read_again_by_one_request_while_the_others_keep_th
     with recent.refreshing(image_id):
         assert recent.get(image_id) is first  # another request during the refresh
     again = await find_image_to_serve(db=runtime.db, recent=recent, image_id=image_id)
-    assert again is not None and again is not first and recent.get(image_id) is again
+    assert again is not None
+    assert again is not first
+    assert recent.get(image_id) is again
     recent.rows[image_id] = (expires - 3600, again, version)
     await http.delete(f"/v2/images/{image_id}", headers=tenant.headers())
     recent.rows[image_id] = (expires - 3600, again, version)  # as if deleted through another process
