@@ -13,6 +13,7 @@ from typing import cast
 import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
+from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Box, plan_box
@@ -42,11 +43,13 @@ def render(
     source_format: Format,
     default_quality: int | None = None,
     limits: OutputLimits | None = None,
+    intermediate: bytes | None = None,
 ) -> Rendered:
     """Resize/convert `source` (a stored original) as `options` asks; the output carries no metadata.
 
     Pass `limits` to refuse (ImageTooLarge) an output bigger than allowed: with `enlarge` and one
-    side given, the other side depends on the source and only shows here.
+    side given, the other side depends on the source and only shows here. `intermediate` (imaging/intermediate.py,
+    made from this `source`) is used instead of decoding `source` when the output is small enough.
     """
     try:
         header = read_header(source, format=source_format)
@@ -54,7 +57,10 @@ def render(
         box = plan_box(options, source=display_size(header))
         check_output(box, limits=limits)
         animated = source_format.animation and target.animation
-        image = load(source, box=box, animated=animated, convert=needs_srgb_conversion(header))
+        if intermediate is not None and intermediates.serves(box):
+            image = intermediates.load(intermediate, box=box)
+        else:
+            image = load(source, box=box, animated=animated, convert=needs_srgb_conversion(header))
         image = flatten(to_srgb(crop(image, box=box)), target=target)
         data = save(image, target=target, quality=options.quality or default_quality or target.default_quality)
     except pyvips.Error as error:
@@ -149,3 +155,16 @@ def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
 def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
     width, height = int(image.width), page_height(image)
     return Rendered(data=data, format=target, width=width, height=height, frames=frame_count(image))
+
+
+def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
+    """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
+    try:
+        header = read_header(source, format=source_format)
+        frames = int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
+        if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
+            return None
+        colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}
+        return intermediates.make(source, colour=colour)
+    except pyvips.Error as error:
+        raise decode_error(error, reason="render") from error
