@@ -46,6 +46,7 @@ import pyvips
 import loadgen
 import memory
 import quality
+import transform
 import warm
 from common import (
     BENCH_DIR,
@@ -57,7 +58,6 @@ from common import (
     photo_jpeg,
     pinhole_command,
     pinhole_server,
-    pipeline_colour,
     print_table,
 )
 from peers_setup import ensure_thumbor, ensure_tools, nginx_server, thumbor_server
@@ -182,51 +182,57 @@ def upload_all(server: ServerProcess, photos: Photos) -> list[str]:
 # Workloads
 
 
+SEQUENTIAL_PHOTO = 3  # one photo per workload, so no workload finds another's variants
+COLD_PHOTO = 0
+MIX_QUALITY = 75  # the mix's variants never coincide with the cold ones (q80)
+
+
+def cold_variant(index: int) -> tuple[int, int]:
+    """The (w, q) of the index-th cold variant: 36 qualities per width (60-95), then the next width from 800."""
+    return 800 + index // 36, 60 + index % 36
+
+
 def cold_sequential(
     pinhole: ServerProcess, thumbor: ServerProcess, targets: Targets, photos: Photos, n: int
 ) -> dict[str, float]:
-    """One request at a time: pinhole, the bare libvips calls, thumbor; interleaved, medians in seconds."""
-    from pinhole.imaging.formats import JPEG
-
-    source = photos.data[0]
-    colour = pipeline_colour(source)
-
-    def direct(width: int) -> bytes:
-        """What pinhole's pipeline asks of libvips for this request (imaging/pipeline.py), nothing else."""
-        image = pyvips.Image.thumbnail_buffer(source, width, height=UNBOUNDED, size="down", **colour)
-        return bytes(image.jpegsave_buffer(Q=80, keep="none", **JPEG.save_options))
-
+    """One request at a time, each a variant never made before (w ~800, a new q): pinhole, the bare libvips calls
+    its pipeline makes for it (bench/transform.py: from the original, then from its intermediate as pinhole does
+    from the second render on), thumbor; interleaved, medians in seconds."""
+    source = photos.data[SEQUENTIAL_PHOTO]
     pyvips.cache_set_max(0)
     times: dict[str, list[float]] = {"pinhole": [], "libvips": [], "thumbor": []}
     with httpx.Client(timeout=120) as client:
-        first = client.get(pinhole.base_url + targets.pinhole(0, 700))
+        first = client.get(pinhole.base_url + targets.pinhole(SEQUENTIAL_PHOTO, 799, q=59))
         check_image_response(first, mime="image/jpeg")
-        if first.content != direct(700):
+        if first.content != transform.direct(source, width=799, quality=59):
             print("  WARNING: pinhole's bytes differ from the direct libvips call: the latency comparison is off")
-        client.get(thumbor.base_url + targets.thumbor(0, 700)).raise_for_status()
+        client.get(thumbor.base_url + targets.thumbor(SEQUENTIAL_PHOTO, 799, q=59)).raise_for_status()
+        intermediate = transform.intermediate_of(source)
         for index in range(n):
-            width = 2000 + index  # never asked for by the other workloads
-            steps: list[tuple[str, Callable[[int], object]]] = [
-                ("libvips", direct),
-                ("pinhole", lambda w: client.get(pinhole.base_url + targets.pinhole(0, w)).raise_for_status()),
-                ("thumbor", lambda w: client.get(thumbor.base_url + targets.thumbor(0, w)).raise_for_status()),
+            width, q = cold_variant(index)
+            steps: list[tuple[str, Callable[[int, int], object]]] = [
+                ("libvips", lambda w, q: transform.direct(source, width=w, quality=q, intermediate=intermediate)),
+                ("pinhole", lambda w, q: client.get(pinhole.base_url + targets.pinhole(SEQUENTIAL_PHOTO, w, q=q))),
+                ("thumbor", lambda w, q: client.get(thumbor.base_url + targets.thumbor(SEQUENTIAL_PHOTO, w, q=q))),
             ]
             for name, action in steps:
                 started = time.perf_counter()
-                action(width)
+                done = action(width, q)
                 times[name].append(time.perf_counter() - started)
+                if isinstance(done, httpx.Response):
+                    done.raise_for_status()
     return {name: median(values) for name, values in times.items()}
 
 
 def cold_concurrent(server: ServerProcess, spell: Spell, *, seconds: float, attempt: int) -> loadgen.Run:
-    """8 connections, every request the next width (never rendered before), JPEG q80 of photo 0."""
-    widths = itertools.count(3000 + attempt * 400)
-    return loadgen.drive(
-        port_of(server),
-        lambda _: (spell(0, next(widths)), "render"),
-        connections=8,
-        seconds=seconds,
-    )
+    """8 connections, every request a variant never made before (w ~800, a new q) of the cold photo."""
+    indexes = itertools.count(attempt * 2000)
+
+    def next_path(_: int) -> tuple[str, str]:
+        width, q = cold_variant(next(indexes))
+        return spell(COLD_PHOTO, width, q=q), "render"
+
+    return loadgen.drive(port_of(server), next_path, connections=8, seconds=seconds)
 
 
 class ZipfMix:
@@ -238,7 +244,7 @@ class ZipfMix:
         self.pairs = ranked
         self.cumulative = list(itertools.accumulate(1 / (k**ZIPF_S) for k in range(1, PAIRS + 1)))
         self.random = random.Random(SEED + 1)
-        self.paths = [spell(photo, width) for photo, width in ranked]
+        self.paths = [spell(photo, width, q=MIX_QUALITY) for photo, width in ranked]
         self.answered: set[str] = set()
 
     def next(self, _: int) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from typing import cast
 import pyvips
 
 from pinhole.imaging.geometry import Box
+from pinhole.imaging.options import TransformOptions
 
 EDGE = 2048
 QUALITY = 92
@@ -31,6 +32,13 @@ def source_qualifies(header: pyvips.Image, *, display: tuple[int, int], frames: 
 def target(box: Box) -> tuple[int, int]:
     """The size the thumbnail step produces for `box` (before any cover crop)."""
     return box.output if box.crop is None else (box.width, box.height)
+
+
+def may_serve(options: TransformOptions) -> bool:
+    """False when no source could make `options` small enough for the intermediate (no side asked, or one above
+    the limit): the service then does not even read it."""
+    sides = [side for side in (options.width, options.height) if side is not None]
+    return bool(sides) and max(sides) <= MAX_OUTPUT_EDGE
 
 
 def serves(box: Box) -> bool:

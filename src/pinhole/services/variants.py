@@ -155,7 +155,7 @@ class VariantService:
             source_format=_format(image.format),
             default_quality=self.default_quality,
             limits=self.limits,
-            intermediate=await self._intermediate(image, source),
+            intermediate=await self._intermediate(image, source) if intermediates.may_serve(options) else None,
         )
         key = variant_key(image.content_hash, canonical, rendered.format.extension)
         await self.store.put_bytes(key, rendered.data)
