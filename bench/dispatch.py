@@ -26,7 +26,7 @@ def available() -> list[str]:
     for path in sorted(BENCH_DIR.glob("*.py")):
         if path.stem in ("dispatch", "common") or path.stem.startswith("_"):
             continue
-        if "\ndef run(" in path.read_text() or "\ndef main(" in path.read_text():
+        if "\ndef run(" in path.read_text() or path.stem in ALIASES.values():
             names.append(path.stem)
     return names
 
