@@ -159,12 +159,12 @@ def _busy_ticks() -> int:
     return user + nice + system + irq + softirq + steal
 
 
-def _tree_ticks() -> dict[int, int]:
-    """utime + stime (and children's reaped) of this process and each descendant."""
+def _tree_ticks(root: int | None = None) -> dict[int, int]:
+    """utime + stime (and children's reaped) of `root` (default: this process) and each descendant."""
     from common import process_tree
 
     ticks = {}
-    for pid in process_tree(os.getpid()):
+    for pid in process_tree(os.getpid() if root is None else root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
@@ -188,6 +188,15 @@ class Watch:
         ours = sum(value - self.ours.get(pid, 0) for pid, value in now.items())
         # Children that exited during the run were reaped into their parent's cutime/cstime (counted above).
         return max(0.0, (busy - ours) / (elapsed * TICKS * CPUS)) if elapsed > 0 else 0.0
+
+
+def cpu_seconds(root: int, action: Callable[[], T]) -> tuple[T, float]:
+    """`action()`, and the CPU seconds the process tree of `root` (a server) spent meanwhile: on a shared machine,
+    requests per CPU-second compare servers that got different shares of the CPUs."""
+    before = _tree_ticks(root)
+    result = action()
+    after = _tree_ticks(root)
+    return result, sum(value - before.get(pid, 0) for pid, value in after.items()) / TICKS
 
 
 T = TypeVar("T")

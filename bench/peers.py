@@ -445,14 +445,23 @@ def _cold(pinhole: ServerProcess, thumbor: ServerProcess, targets: Targets, phot
     rounds = max(5, int(15 * scale))
     seq, _ = loadgen.measure("cold one at a time", lambda _: cold_sequential(pinhole, thumbor, targets, photos, rounds))
     seconds = 20 * scale
-    ours, _ = loadgen.measure(
-        "cold pinhole", lambda a: cold_concurrent(pinhole, targets.pinhole, seconds=seconds, attempt=a)
+    (ours, our_cpu), _ = loadgen.measure(
+        "cold pinhole",
+        lambda a: loadgen.cpu_seconds(
+            pinhole.pid, lambda: cold_concurrent(pinhole, targets.pinhole, seconds=seconds, attempt=a)
+        ),
     )
-    theirs, _ = loadgen.measure(
-        "cold thumbor", lambda a: cold_concurrent(thumbor, Targets.thumbor, seconds=seconds, attempt=a)
+    (theirs, their_cpu), _ = loadgen.measure(
+        "cold thumbor",
+        lambda a: loadgen.cpu_seconds(
+            thumbor.pid, lambda: cold_concurrent(thumbor, Targets.thumbor, seconds=seconds, attempt=a)
+        ),
     )
     return [
         row("cold_throughput_vs_thumbor", ours.rps, "req/s", theirs.rps, "thumbor", Goal(">=", 1.3)),
+        row(
+            "cold_per_cpu_second_vs_thumbor", per_cpu(ours, our_cpu), "req/CPU-s", per_cpu(theirs, their_cpu), "thumbor"
+        ),
         row("cold_p90_ms", ours.latency_ms(0.9), "ms", theirs.latency_ms(0.9), "thumbor"),
         row("cold_latency_vs_libvips", seq["pinhole"] * 1000, "ms", seq["libvips"] * 1000, "libvips", Goal("<=", 1.05)),
         row("cold_latency_vs_thumbor", seq["pinhole"] * 1000, "ms", seq["thumbor"] * 1000, "thumbor"),
@@ -460,13 +469,27 @@ def _cold(pinhole: ServerProcess, thumbor: ServerProcess, targets: Targets, phot
     ]
 
 
+def per_cpu(run: loadgen.Run, cpu: float) -> float:
+    """Answered requests per CPU-second the server spent: comparable when other processes took unequal shares."""
+    return len(run.ok()) / cpu if cpu else 0.0
+
+
 def _mix(pinhole: ServerProcess, thumbor: ServerProcess, targets: Targets, scale: float) -> list[Row]:
     seconds = 30 * scale
-    ours, _ = loadgen.measure("mix pinhole", lambda a: mix(pinhole, targets.pinhole, seconds=seconds, attempt=a))
-    theirs, _ = loadgen.measure("mix thumbor", lambda a: mix(thumbor, Targets.thumbor, seconds=seconds, attempt=a))
+    (ours, our_cpu), _ = loadgen.measure(
+        "mix pinhole",
+        lambda a: loadgen.cpu_seconds(pinhole.pid, lambda: mix(pinhole, targets.pinhole, seconds=seconds, attempt=a)),
+    )
+    (theirs, their_cpu), _ = loadgen.measure(
+        "mix thumbor",
+        lambda a: loadgen.cpu_seconds(thumbor.pid, lambda: mix(thumbor, Targets.thumbor, seconds=seconds, attempt=a)),
+    )
     hits = len(ours.ok("hit")) / max(1, len(ours.ok()))
     return [
         row("mix_throughput_vs_thumbor", ours.rps, "req/s", theirs.rps, "thumbor", Goal(">=", 3.0)),
+        row(
+            "mix_per_cpu_second_vs_thumbor", per_cpu(ours, our_cpu), "req/CPU-s", per_cpu(theirs, their_cpu), "thumbor"
+        ),
         row(
             "mix_hit_p99_ms",
             ours.latency_ms(0.99, "hit"),
