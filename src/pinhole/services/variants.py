@@ -85,9 +85,9 @@ class VariantService:
         if found is not None:
             self.known.move_to_end(key)
         else:
-            found = await self._lookup(*key)
-            if found is None:
-                found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
+            # One lookup, inside the flight: concurrent requests for a variant this process does not know share it,
+            # and a cold render pays one database read before rendering, not two.
+            found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
             self._remember(key, found)
         self.usage.record_variant_access(found.id)
         return found
@@ -127,8 +127,8 @@ class VariantService:
         return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
 
     async def _lookup_or_make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
-        # Looked up again inside the flight: a request that missed just before an earlier flight committed
-        # must find that result rather than render a second time.
+        # Looked up inside the flight: a request that comes after an earlier flight committed finds its result
+        # rather than render a second time.
         found = await self._lookup(image.content_hash, canonical)
         if found is not None:
             return found
