@@ -149,9 +149,15 @@ def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCac
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
-    db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
+    db = Database(
+        settings.database_url,
+        pool=build_pool_options(settings),
+        echo=settings.database.echo,
+        totals_ttl=settings.database.count_cache_seconds,
+    )
     store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
-    pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
+    imaging = settings.imaging
+    pool = WorkerPool(threads=imaging.threads, queue_size=imaging.queue_size, nice=imaging.nice)
     link = RedisLink.from_settings(settings.redis)  # None: Redis is off, every part keeps its state in process
     usage = UsageBuffer(db, link)
     ingest_policy = IngestPolicy(
