@@ -2,6 +2,10 @@
 """Bootstrap and run pinhole with nothing but Python installed.
 
     python3 tasks.py serve [ARGS...]   run the service on the embedded default (SQLite + ./data)
+    python3 tasks.py bench [NAME...] [ARGS...]  benchmarks (bench/README.md): with no NAME the peer comparison
+                                              (`peers`: pinhole vs thumbor, nginx, a minimal app, libvips) and
+                                              its goals table; NAME is a module of bench/ with `run(argv)`
+                                              (transform, warm, upload, memory, scaleout, all, ...); ARGS go to each
     python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict, package and tests) and the
                                               whole test suite, twice: on the embedded stack (SQLite + local
                                               files), measuring coverage of src/pinhole against its floor, and on
@@ -9,7 +13,7 @@
                                               embedded|scaled runs one (installs Debian's chromium +
                                               chromium-driver for the browser tests)
 
-Both create `.venv` on first use and install pinhole with its dev tools into it (again whenever
+All create `.venv` on first use and install pinhole with its dev tools into it (again whenever
 pyproject.toml changes).
 """
 
@@ -126,8 +130,14 @@ def _coverage_total(stack: str, *, whole_suite: bool) -> int:
     return result.returncode
 
 
+def bench(args: list[str]) -> None:
+    """`bench [NAME...] [ARGS...]`: bench/dispatch.py runs each NAME's module (bench/NAME.py, its `run(argv)`)."""
+    ensure_env()
+    _run(BIN / "python", ROOT / "bench" / "dispatch.py", *args)
+
+
 def main() -> None:
-    commands = {"serve": serve, "test": test}
+    commands = {"serve": serve, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(2)
