@@ -6,6 +6,7 @@ wait; one more is refused at once with `Overloaded` (503 + Retry-After) instead 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -13,6 +14,7 @@ import anyio
 import anyio.to_thread
 
 from pinhole.errors import Overloaded
+from pinhole.observability.telemetry import record_queue_wait
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -25,6 +27,7 @@ class WorkerPool:
         self.retry_after = retry_after
         self._limiter = anyio.CapacityLimiter(threads)
         self._admitted = 0
+        self.refused = 0  # jobs refused with Overloaded (read by the metrics sampler)
 
     @property
     def admitted(self) -> int:
@@ -33,9 +36,19 @@ class WorkerPool:
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self._admitted >= self.capacity:
+            self.refused += 1
             raise Overloaded(retry_after=self.retry_after)
         self._admitted += 1
+        admitted = time.perf_counter()
+        started = admitted
+
+        def job() -> T:
+            nonlocal started
+            started = time.perf_counter()
+            return func(*args, **kwargs)
+
         try:
-            return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=self._limiter)
+            return await anyio.to_thread.run_sync(job, limiter=self._limiter)
         finally:
             self._admitted -= 1
+            record_queue_wait(started - admitted)

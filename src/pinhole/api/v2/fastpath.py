@@ -28,6 +28,7 @@ from pinhole.api.v2 import API_NAME
 from pinhole.api.v2.transform import v2_options
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
+from pinhole.observability.context import ROUTE_SCOPE_KEY
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
@@ -36,6 +37,7 @@ from pinhole.services.variants import StoredVariant
 CREDENTIAL_HEADERS = frozenset({b"x-api-key", b"x-user-id", b"authorization", b"cookie", b"x-upload-key"})
 FITS = frozenset({"inside", "cover", "fill"})
 SERVE_ROUTE = f"{API_NAME}.images.serve"  # the rate-limit scope of the route this path stands in for
+ROUTE_LABELS = (API_NAME, "images.serve")  # (dialect, route) of the route this path stands in for, for metrics
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -113,12 +115,15 @@ class WarmDelivery:
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
             self.memo[memo_key] = prepared
-        data = await self._bytes(prepared.payload)
-        if data is None:
+        found = await self._bytes(prepared.payload)
+        if found is None:
             return False
         limited = await self._rate_limit(scope)
         if limited is None:
             return False
+        data, source = found
+        scope[ROUTE_SCOPE_KEY] = ROUTE_LABELS
+        self.runtime.telemetry.metrics.tally.count("pinhole_delivery_answers_total", (source,))
         await self._send(scope, send, prepared, data, if_none_match, limited)
         return True
 
@@ -157,16 +162,20 @@ class WarmDelivery:
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         return Prepared(image=image, variant=variant, payload=payload, headers=raw)
 
-    async def _bytes(self, payload: Payload) -> bytes | None:
+    async def _bytes(self, payload: Payload) -> tuple[bytes, str] | None:
+        """The bytes, and where they came from (`memory` or the `store`), for metrics."""
         hot = self.runtime.hot
         data = hot.get(payload.key, payload.etag)
-        if data is None and hot.fits(payload.size):
-            try:
-                data = await self.runtime.store.get_bytes(payload.key)
-            except StorageError:  # missing or unreadable: the route knows how to recover
-                return None
-            hot.put(payload.key, payload.etag, data)
-        return data
+        if data is not None:
+            return data, "memory"
+        if not hot.fits(payload.size):
+            return None
+        try:
+            data = await self.runtime.store.get_bytes(payload.key)
+        except StorageError:  # missing or unreadable: the route knows how to recover
+            return None
+        hot.put(payload.key, payload.etag, data)
+        return data, "store"
 
     async def _send(
         self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None, extra: Headers
