@@ -187,7 +187,7 @@ FAMILIES: tuple[Family, ...] = (
         "pinhole_failed_credentials_total",
         "counter",
         "Requests refused for their credentials, by dialect and error code (`invalid_api_key`, "
-        "`session_expired`, `token_reused`, `csrf_failed`, `invalid_credentials`).",
+        "`session_expired`, `token_reused`, `csrf_failed`, `wrong_password`).",
         ("dialect", "code"),
     ),
     Family(

@@ -27,11 +27,8 @@ log = logging.getLogger(__name__)
 SAMPLE_SECONDS = 1.0  # how often each process samples its gauges and flushes its tally
 STORAGE_SAMPLE_SECONDS = 60.0  # how often the variant cache's size is read from the database
 
-FAILED_CREDENTIAL_CODES = frozenset(
-    {"invalid_api_key", "session_expired", "token_reused", "csrf_failed", "invalid_credentials", "missing_api_key"}
-)
+FAILED_CREDENTIAL_CODES = frozenset({"invalid_api_key", "session_expired", "token_reused", "csrf_failed"})
 UPLOAD_COUNTED = "upload_counted"
-SIGNATURE_CODES = frozenset({"invalid_signature", "missing_signature", "expired_signature", "unknown_signing_key"})
 
 
 @dataclass
@@ -125,12 +122,8 @@ class Telemetry:
         tally.count("pinhole_api_errors_total", (dialect, code))
         if code in FAILED_CREDENTIAL_CODES:
             tally.count("pinhole_failed_credentials_total", (dialect, code))
-        elif code in SIGNATURE_CODES:
-            tally.count("pinhole_signature_refusals_total", (code,))
         elif code == "rate_limited":
             tally.count("pinhole_rate_limit_refusals_total", (f"{dialect}.{route}",))
-        elif code == "login_throttled":
-            tally.count("pinhole_signin_backoffs_total", (dialect,))
         elif code == "database_busy":
             tally.count("pinhole_db_pool_timeouts_total")
 
@@ -184,6 +177,22 @@ def record_refused_upload(reason: str, *, files: int, seconds: float) -> None:
     dialect = found.route[0]
     found.telemetry.metrics.tally.count("pinhole_uploads_total", (dialect, "refused", reason), files)
     found.telemetry.metrics.tally.observe("pinhole_ingest_duration_seconds", (dialect,), seconds)
+
+
+def record_signature_refusal(code: str) -> None:
+    if (telemetry := _telemetry()) is not None:
+        telemetry.metrics.tally.count("pinhole_signature_refusals_total", (code,))
+
+
+def record_signin_backoff() -> None:
+    if (telemetry := _telemetry()) is not None:
+        telemetry.metrics.tally.count("pinhole_signin_backoffs_total", (current_dialect(),))
+
+
+def record_failed_credentials(code: str) -> None:
+    """A credential refused where no error code says so (a wrong password: the answer is a plain 401)."""
+    if (telemetry := _telemetry()) is not None:
+        telemetry.metrics.tally.count("pinhole_failed_credentials_total", (current_dialect(), code))
 
 
 def record_error(code: str) -> None:
