@@ -23,7 +23,7 @@ ACCESS_LOGGER = "pinhole.access"
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 _CONTEXT_FIELDS = ("request_id", "trace_id", "span_id")
 _SECRETS = re.compile(
-    r"(?P<prefix>\b(?:phk|sk|uk)_)[A-Za-z0-9_\-]{8,}"  # client, personal and upload keys
+    r"(?P<prefix>\b(?:phk|sk|uk|shr)_)[A-Za-z0-9_\-]{8,}"  # client, personal and upload keys, share tokens
     r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"  # JWTs
     r"|(?P<scheme>\b[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]*):[^@/\s]+@"  # passwords in URLs
     r"|(?P<bearer>\b[Bb]earer\s+)[^\s\"',]+"
@@ -66,6 +66,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         for key in _CONTEXT_FIELDS:
             value = getattr(record, key, None)

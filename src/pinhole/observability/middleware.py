@@ -35,6 +35,18 @@ def _path_for_log(scope: Scope) -> str:
     return path
 
 
+def _route_template(scope: Scope) -> str:
+    """The matched route's path as a template (`/v2/images/{image_id}`), rebuilt from the path and its parameters."""
+    path: str = scope["path"]
+    if scope.get("route") is None and scope.get("endpoint") is None:
+        return "unmatched"
+    for name, value in (scope.get("path_params") or {}).items():
+        text = str(value)
+        if text:
+            path = path.replace(text, "{" + name + "}", 1)
+    return path
+
+
 class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, *, telemetry: Telemetry, settings: Settings) -> None:
         self.app = app
@@ -83,38 +95,48 @@ class ObservabilityMiddleware:
                 sent += declared
             await send(message)
 
-        try:
-            if self.tracing is None:
-                await self.app(scope, receive, observed_send)
-            else:
-                await self._traced(scope, receive, observed_send, context, lambda: status)
-        finally:
+        def finish() -> None:
             seconds = time.perf_counter() - started
             dialect, route = context.route
             self.telemetry.request(dialect, route, scope["method"], status, seconds, sent)
             if self.access:
                 self._log(context, scope, status, seconds, sent, dialect, route)
+
+        try:
+            if self.tracing is None:
+                try:
+                    await self.app(scope, receive, observed_send)
+                finally:
+                    finish()
+            else:
+                await self._traced(scope, receive, observed_send, context, lambda: status, finish)
+        finally:
             current_request.reset(token)
 
-    async def _traced(self, scope: Scope, receive: Receive, send: Send, context: RequestContext, status: Any) -> None:
+    async def _traced(
+        self, scope: Scope, receive: Receive, send: Send, context: RequestContext, status: Any, finish: Any
+    ) -> None:
+        """The request inside its server span; metrics and the access line are written inside it (trace id)."""
         assert self.tracing is not None
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        attributes = {"http.request.method": scope["method"], "url.path": _path_for_log(scope)}
+        attributes = {"http.request.method": scope["method"]}
         with self.tracing.request_span(scope["method"], headers, attributes) as span:
             span.set_attribute("pinhole.request_id", context.request_id)
             try:
                 await self.app(scope, receive, send)
             finally:
-                dialect, route = context.route
-                template = getattr(scope.get("route"), "path", None) or route
+                dialect, _ = context.route
+                template = _route_template(scope)
                 span.update_name(f"{scope['method']} {template}")
                 span.set_attribute("http.response.status_code", status())
                 span.set_attribute("http.route", template)
+                span.set_attribute("url.path", _path_for_log(scope))  # after routing: secret parameters masked
                 span.set_attribute("pinhole.dialect", dialect)
                 if status() >= 500:
                     from opentelemetry.trace import Status, StatusCode
 
                     span.set_status(Status(StatusCode.ERROR))
+                finish()
 
     def _log(
         self, context: RequestContext, scope: Scope, status: int, seconds: float, sent: int, dialect: str, route: str
