@@ -266,6 +266,7 @@ class Tally:
     def __init__(self, bounds: dict[str, tuple[float, ...]]) -> None:
         self.counts: dict[tuple[str, tuple[str, ...]], float] = {}
         self.histograms: dict[tuple[str, tuple[str, ...]], list[float]] = {}  # bucket counts..., +Inf, sum
+        self.requests: dict[tuple[str, str, str, int], list[float]] = {}
         self._bounds = bounds
 
     def count(self, name: str, labels: tuple[str, ...] = (), amount: float = 1) -> None:
@@ -281,9 +282,33 @@ class Tally:
         slots[bisect.bisect_left(bounds, value)] += 1
         slots[-1] += value
 
+    def request(self, labels: tuple[str, str, str, int], seconds: float, sent: int) -> None:
+        """One HTTP request (dialect, route, method, status): a single dict update for its three families."""
+        slots = self.requests.get(labels)
+        if slots is None:
+            slots = self.requests[labels] = [0.0] * (len(LATENCY_BUCKETS) + 4)  # count, bytes, buckets, +Inf, sum
+        slots[0] += 1
+        slots[1] += sent
+        slots[2 + bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        slots[-1] += seconds
+
     def take(self) -> tuple[dict[tuple[str, tuple[str, ...]], float], dict[tuple[str, tuple[str, ...]], list[float]]]:
-        counts, histograms = self.counts, self.histograms
-        self.counts, self.histograms = {}, {}
+        """What was gathered since the last call, as counts and histogram slots by (family, labels)."""
+        counts, histograms, requests = self.counts, self.histograms, self.requests
+        self.counts, self.histograms, self.requests = {}, {}, {}
+        for (dialect, route, method, status), slots in requests.items():
+            key: tuple[str, tuple[str, ...]] = (
+                "pinhole_http_requests_total",
+                (dialect, route, method, f"{status // 100}xx"),
+            )
+            counts[key] = counts.get(key, 0) + slots[0]
+            if slots[1]:
+                key = ("pinhole_http_response_bytes_total", (dialect, route))
+                counts[key] = counts.get(key, 0) + slots[1]
+            key = ("pinhole_http_request_duration_seconds", (dialect, route))
+            merged = histograms.setdefault(key, [0.0] * (len(LATENCY_BUCKETS) + 2))
+            for index, amount in enumerate(slots[2:]):
+                merged[index] += amount
         return counts, histograms
 
 

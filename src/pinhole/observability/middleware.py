@@ -35,6 +35,13 @@ def _path_for_log(scope: Scope) -> str:
     return path
 
 
+def _declared_length(start: Message) -> int:
+    for name, value in start.get("headers", ()):
+        if name == b"content-length":
+            return int(value)
+    return 0
+
+
 def _route_template(scope: Scope) -> str:
     """The matched route's path as a template (`/v2/images/{image_id}`), rebuilt from the path and its parameters."""
     path: str = scope["path"]
@@ -76,23 +83,23 @@ class ObservabilityMiddleware:
         header = (REQUEST_ID_HEADER, context.request_id.encode("ascii"))
         status = 500
         sent = 0
-        declared = 0
+        start: Message = {}
 
         async def observed_send(message: Message) -> None:
-            nonlocal status, sent, declared
+            nonlocal status, sent, start
             kind = message["type"]
             if kind == "http.response.body":
                 sent += len(message.get("body", b""))
             elif kind == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
-                for name, value in headers:
-                    if name == b"content-length":
-                        declared = int(value)
-                headers.append(header)
-                message = {**message, "headers": headers}
-            elif kind == "http.response.pathsend":  # granian sends the file itself
-                sent += declared
+                headers = message.get("headers")
+                if isinstance(headers, list):  # the response's own list: append rather than copy (hot path)
+                    headers.append(header)
+                else:
+                    message = {**message, "headers": [*(headers or ()), header]}
+                start = message
+            elif kind == "http.response.pathsend":  # granian sends the file itself: count what was declared
+                sent += _declared_length(start)
             await send(message)
 
         def finish() -> None:

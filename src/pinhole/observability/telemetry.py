@@ -16,6 +16,7 @@ import pyvips
 from pinhole import __version__
 from pinhole.observability.context import current_dialect, current_request
 from pinhole.observability.metrics import Metrics
+from pinhole.observability.readings import History
 from pinhole.observability.tracing import Tracing
 from pinhole.settings import Settings
 
@@ -35,6 +36,7 @@ UPLOAD_COUNTED = "upload_counted"
 class Telemetry:
     metrics: Metrics
     tracing: Tracing
+    history: History = field(default_factory=History)  # per-minute totals for the admin dashboard's charts
     _seen: dict[str, float] = field(default_factory=dict)  # last values of the services' own counters
 
     @classmethod
@@ -82,6 +84,7 @@ class Telemetry:
         self._delta("pinhole_variant_cache_evicted_total", "evicted", pruner.evicted)
         self._delta("pinhole_variant_cache_evicted_bytes_total", "evicted_bytes", pruner.evicted_bytes)
         metrics.flush()
+        self.history.maybe_snapshot(metrics)
 
     def _delta_labelled(self, name: str, labels: tuple[str, ...], value: float) -> None:
         key = f"{name}{labels}"
@@ -110,11 +113,7 @@ class Telemetry:
     # -- events --------------------------------------------------------------------------------------------------
 
     def request(self, dialect: str, route: str, method: str, status: int, seconds: float, sent: int) -> None:
-        tally = self.metrics.tally
-        tally.count("pinhole_http_requests_total", (dialect, route, method, f"{status // 100}xx"))
-        tally.observe("pinhole_http_request_duration_seconds", (dialect, route), seconds)
-        if sent:
-            tally.count("pinhole_http_response_bytes_total", (dialect, route), sent)
+        self.metrics.tally.request((dialect, route, method, status), seconds, sent)
 
     def error(self, dialect: str, route: str, code: str) -> None:
         """An error a route answered: every code counts once, and some in the security and load families too."""

@@ -26,6 +26,7 @@ from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
 from pinhole.services import users as user_service
 from pinhole.services.clients import QUOTA_FIELDS, ClientChanges
+from pinhole.web.dashboard import dashboard_charts
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
 
@@ -110,6 +111,7 @@ async def dashboard(request: Request, runtime: RuntimeDep, session: RequiredSess
         "chart_top": max((count for _, count in days), default=0),
         "chart_days": CHART_DAYS,
     }
+    context |= await dashboard_charts(runtime)  # storage, traffic, hit ratio, latency, busiest (web/dashboard.py)
     return render(request, "admin.html", context)
 
 
