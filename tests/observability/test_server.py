@@ -90,7 +90,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{found.base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{found.base}/readyz", timeout=1).status_code == 200:  # /healthz is what we count
                     break
             except httpx.TransportError:
                 time.sleep(0.2)

@@ -37,22 +37,25 @@ def columns(
     *,
     fmt: str = "{:,.0f}",
     top: float | None = None,
+    slots: int = 0,
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> Columns:
-    """One column per (label, value); `top` fixes the scale (e.g. 1.0 for a ratio), else the largest value."""
+    """One column per (label, value); `top` fixes the scale (e.g. 1.0 for a ratio), else the largest value.
+    `slots` keeps room for that many columns, the given ones on the right (a time axis still filling up)."""
     if not points:
         return Columns([], fmt.format(0), "", "", width, height)
     scale = top if top is not None else max(value for _, value in points)
     scale = scale or 1
-    slot = width / len(points)
+    slot = width / max(len(points), slots)
+    offset = width - slot * len(points)
     gap = min(2.0, slot / 4)
     found = []
     for n, (label, value) in enumerate(points):
         bar = round(height * min(value, scale) / scale, 2)
         found.append(
             Column(
-                x=round(n * slot + gap / 2, 2),
+                x=round(offset + n * slot + gap / 2, 2),
                 y=round(height - bar, 2),
                 width=round(slot - gap, 2),
                 height=bar,

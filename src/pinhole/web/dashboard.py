@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from pinhole.observability.readings import quantile, read_totals
+from pinhole.observability.readings import HISTORY_MINUTES, quantile, read_totals
 from pinhole.runtime import Runtime
 from pinhole.services import stats as stats_service
 from pinhole.web.charts import columns, ranked
@@ -46,9 +46,12 @@ async def dashboard_charts(runtime: Runtime) -> dict[str, Any]:
     return {
         "storage_chart": columns([(day.isoformat(), float(size)) for day, size in storage], fmt="{:,.0f}"),
         "storage_now": _size(storage[-1][1] if storage else 0),
-        "requests_chart": columns([(_clock(m.at), m.requests) for m in minutes]),
+        "requests_chart": columns([(_clock(m.at), m.requests) for m in minutes], slots=HISTORY_MINUTES),
         "hits_chart": columns(
-            [(_clock(m.at), m.warm / m.delivered if m.delivered else 0.0) for m in minutes], fmt="{:.0%}", top=1.0
+            [(_clock(m.at), m.warm / m.delivered if m.delivered else 0.0) for m in minutes],
+            fmt="{:.0%}",
+            top=1.0,
+            slots=HISTORY_MINUTES,
         ),
         "requests_total": totals.requests,
         "hit_ratio": totals.warm / totals.delivered if totals.delivered else None,
