@@ -184,3 +184,17 @@ async def test_request_ids_are_echoed_and_a_proxy_may_set_one(app: FastAPI, sett
     assert await request_id(("127.0.0.1", 5000), "bad id\x7f") != "bad id\x7f"
     first, second = await request_id(("203.0.113.9", 1), None), await request_id(("203.0.113.9", 1), None)
     assert first != second
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"redis": {"url": "redis://127.0.0.1:1/0", "connect_timeout_seconds": 0.2}}]
+)
+async def test_an_unreachable_redis_shows_as_degraded_with_fallbacks(
+    http: httpx.AsyncClient, tenant: ApiClient
+) -> None:
+    """Nothing listens on port 1: rate limits fall back to in-process counters, and the metrics say so."""
+    assert (await http.get("/v2/images", headers=tenant.headers())).status_code == 200
+    found = await scrape(http)
+    assert found.value("pinhole_redis_degraded") == 1
+    assert found.value("pinhole_redis_outages_total") == 1
+    assert found.value("pinhole_redis_fallbacks_total") >= 1
