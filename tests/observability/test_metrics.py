@@ -56,7 +56,7 @@ async def test_a_cold_render_counts_once_as_a_render_and_a_warm_hit_as_a_hit(
 
 
 async def test_uploads_count_by_outcome_and_a_refused_one_by_its_reason(
-    http: httpx.AsyncClient, tenant: ApiClient
+    http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime
 ) -> None:
     photo = make_png(40, 30)
     await upload(http, tenant, photo, filename="a.png")
@@ -74,7 +74,8 @@ async def test_uploads_count_by_outcome_and_a_refused_one_by_its_reason(
     assert found.value("pinhole_api_errors_total", dialect="v2", code="unsupported_format") == 1
     assert found.value("pinhole_http_requests_total", dialect="v2", route="images.upload", status="2xx") == 2
     assert found.value("pinhole_http_requests_total", dialect="v2", route="images.upload", status="4xx") == 1
-    assert found.value("pinhole_blob_store_operations_total", backend="local", operation="put") >= 1
+    backend = runtime.settings.storage.backend  # local, or s3 on the scaled stack
+    assert found.value("pinhole_blob_store_operations_total", backend=backend, operation="put") >= 1
 
 
 def _upload_route(app: FastAPI, dialect: str) -> tuple[str, str]:
