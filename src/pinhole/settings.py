@@ -443,6 +443,57 @@ class WebSettings(BaseModel):
     )
 
 
+class LogSettings(BaseModel):
+    """Log lines (docs/observability.md): every warning and error carries the request id."""
+
+    format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="`json`: one JSON object per line (for a log collector); `text`: human-readable lines; `auto`: "
+        "text on a terminal, JSON otherwise.",
+    )
+    level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Lowest level logged.")
+    access: bool = Field(
+        default=True,
+        description="Log one line per request (method, path, dialect, route, status, duration, bytes, principal).",
+    )
+
+
+class MetricsSettings(BaseModel):
+    """Prometheus metrics (docs/observability.md), outside every API like the probes."""
+
+    enabled: bool = Field(default=True, description="Serve Prometheus metrics at `GET /metrics`.")
+    token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer <token>` (else 401).",
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the metrics on this port of `server.host` instead of the API port (`pinhole serve` runs "
+        "a small server in its main process for it; `/metrics` is then left off the API port).",
+    )
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces (needs the `otel` extra: `pip install pinhole[otel]`); off by default."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Make spans even without an endpoint (log lines then carry trace ids); on when `otlp_endpoint` "
+        "is set.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint traces are sent to (e.g. `http://otel-collector:4318/v1/traces`); setting it "
+        "turns tracing on.",
+    )
+    service_name: str = Field(default="pinhole", min_length=1, description="`service.name` of the spans.")
+    sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="Share of requests traced (parent-based: a traced caller stays traced)."
+    )
+
+
 class DialectMount(BaseModel):
     """Where one API is served. Its documented paths are appended to `prefix` (empty = the server root)."""
 
@@ -540,6 +591,9 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     variant_cache: VariantCacheSettings = VariantCacheSettings()
     web: WebSettings = WebSettings()
+    log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    tracing: TracingSettings = TracingSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,7 @@ that answers cached requests.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -16,6 +17,7 @@ import anyio.to_thread
 
 from pinhole.concurrency.priority import Priority
 from pinhole.errors import Overloaded
+from pinhole.observability.telemetry import record_queue_wait
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,6 +31,7 @@ class WorkerPool:
         self.retry_after = retry_after
         self._limiter = anyio.CapacityLimiter(threads)
         self._admitted = 0
+        self.refused = 0  # jobs refused with Overloaded (read by the metrics sampler)
 
     @property
     def admitted(self) -> int:
@@ -37,18 +40,28 @@ class WorkerPool:
 
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self._admitted >= self.capacity:
+            self.refused += 1
             raise Overloaded(retry_after=self.retry_after)
         self._admitted += 1
+        admitted = time.perf_counter()
+        started = admitted
+
+        def job() -> T:
+            nonlocal started
+            started = time.perf_counter()
+            return func(*args, **kwargs)
+
         try:
-            return await anyio.to_thread.run_sync(self._job(func, *args, **kwargs), limiter=self._limiter)
+            return await anyio.to_thread.run_sync(self._job(job), limiter=self._limiter)
         finally:
             self._admitted -= 1
+            record_queue_wait(started - admitted)
 
-    def _job(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Callable[[], T]:
+    def _job(self, func: Callable[[], T]) -> Callable[[], T]:
         def job() -> T:
             self.priority.lower_libvips_workers()
             try:
-                return func(*args, **kwargs)
+                return func()
             finally:
                 self.priority.lower_libvips_workers()  # the ones this job started
 

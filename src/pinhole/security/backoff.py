@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pinhole.errors import LoginThrottled
+from pinhole.observability.telemetry import record_failed_credentials, record_signin_backoff
 from pinhole.security.ratelimit import ExpiringMap, address_key
 
 Clock = Callable[[], float]
@@ -126,10 +127,12 @@ class LoginBackoff:
         wait = max([await self._reserve(counter, now) for counter in counters])
         if wait > 0:
             await self._release(counters, now)
+            record_signin_backoff()
             raise LoginThrottled(retry_after=max(1, math.ceil(wait)))
 
     async def record_failure(self, account: str, ip: str) -> None:
         """Count a wrong password against the address and (unless it is trusted for it) the account."""
+        record_failed_credentials("wrong_password")
         now = self._clock()
         for counter in await self._counters(account, ip, now):
             # Failure first, then out of flight: a concurrent check always sees this attempt in one or the other.

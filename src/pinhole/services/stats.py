@@ -268,3 +268,43 @@ __all__ = [
     "recount",
     "user_stats",
 ]
+
+
+async def stored_bytes_per_day(*, db: Database, days: int, now: datetime | None = None) -> list[tuple[date, int]]:
+    """Bytes of images stored at the end of each of the last `days` UTC days (today last): the size of every image
+    row created by then (each image counts, as quotas count). Deleted images no longer count, on any day."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {MAX_DAYS}")
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    day = func.date(Image.created_at) if db.is_sqlite else func.date(func.timezone("UTC", Image.created_at))
+    async with db.reader() as session:
+        before = await session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(Image.created_at < start))
+        rows = (
+            await session.execute(select(day, func.sum(Image.size)).where(Image.created_at >= start).group_by(day))
+        ).all()
+    added: dict[date, int] = {}
+    for value, size in rows:
+        key = value if isinstance(value, date) else date.fromisoformat(str(value))
+        added[key] = added.get(key, 0) + int(size or 0)
+    running = int(before or 0)
+    found = []
+    for n in range(days):
+        running += added.get(first + timedelta(days=n), 0)
+        found.append((first + timedelta(days=n), running))
+    return found
+
+
+async def busiest_images(*, db: Database, limit: int = 5) -> list[tuple[str, str, int]]:
+    """(id, name, views) of the most viewed images, every tenant (flushed view counts)."""
+    async with db.reader() as session:
+        rows = (
+            await session.execute(
+                select(Image.id, Image.original_name, Image.view_count)
+                .where(Image.view_count > 0)
+                .order_by(Image.view_count.desc(), Image.id)
+                .limit(limit)
+            )
+        ).all()
+    return [(image_id, name or image_id, int(views)) for image_id, name, views in rows]

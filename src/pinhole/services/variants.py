@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,8 @@ from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging.formats import JPEG, Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, make_intermediate, render
+from pinhole.observability.telemetry import record_render
+from pinhole.observability.tracing import span
 from pinhole.services.usage import UsageBuffer
 from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
@@ -148,15 +151,19 @@ class VariantService:
         except BlobNotFound as exc:
             log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
             raise ImageNotFound() from exc
-        rendered = await self.pool.run(
-            render,
-            source,
-            options=options,
-            source_format=_format(image.format),
-            default_quality=self.default_quality,
-            limits=self.limits,
-            intermediate=await self._intermediate(image, source) if intermediates.may_serve(options) else None,
-        )
+        started = time.perf_counter()
+        intermediate = await self._intermediate(image, source) if intermediates.may_serve(options) else None
+        with span("render", **{"pinhole.options": canonical}):
+            rendered = await self.pool.run(
+                render,
+                source,
+                options=options,
+                source_format=_format(image.format),
+                default_quality=self.default_quality,
+                limits=self.limits,
+                intermediate=intermediate,
+            )
+        record_render(rendered.format.name, time.perf_counter() - started)
         key = variant_key(image.content_hash, canonical, rendered.format.extension)
         await self.store.put_bytes(key, rendered.data)
         etag = hashlib.sha256(rendered.data).hexdigest()[:32]
