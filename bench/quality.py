@@ -1,80 +1,51 @@
-"""Per-format default quality: which WebP and AVIF quality looks like JPEG at pinhole's default, and at what size.
+"""SSIM (Wang et al. 2004, Gaussian window sigma 1.5, K1 0.01, K2 0.03) of two same-size images, with libvips.
 
-For each photo given (any format libvips reads), the pipeline's encoders (src/pinhole/imaging/formats.py save
-options) write JPEG at `--jpeg` quality and WebP/AVIF over a range of qualities; SSIM (greyscale, 7x7 windows)
-against the decoded source measures the look. The table lists, per format and quality, the mean SSIM and the
-mean size relative to the JPEG; the chosen default is the lowest quality whose mean SSIM reaches the JPEG's.
-
-    .venv/bin/python bench/quality.py photo1.png photo2.jpg ...
+Computed on the luminance (Rec. 601 Y of the sRGB values), as most image-quality comparisons quote it;
+1.0 means identical. The reference for a resized variant is the original resized with libvips' Lanczos3 in
+floating point, never encoded, so both services' outputs are compared with the same ideal.
 """
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from typing import cast
 
-import numpy as np
 import pyvips
 
-from pinhole.imaging.formats import AVIF, JPEG, WEBP, Format
+SIGMA = 1.5
+C1 = (0.01 * 255) ** 2
+C2 = (0.03 * 255) ** 2
 
 
-def grey(image: pyvips.Image) -> np.ndarray:
-    flat = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
-    return np.asarray(flat.colourspace("b-w").extract_band(0).numpy(), dtype=np.float64)
+def luma(image: pyvips.Image) -> pyvips.Image:
+    image = image.colourspace("srgb") if image.interpretation != "srgb" else image
+    if image.hasalpha():
+        image = image.flatten(background=[255, 255, 255])
+    r, g, b = image[0].cast("float"), image[1].cast("float"), image[2].cast("float")
+    return cast(pyvips.Image, r * 0.299 + g * 0.587 + b * 0.114)
 
 
-def box_mean(a: np.ndarray, window: int) -> np.ndarray:
-    summed = np.pad(a, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
-    total = (
-        summed[window:, window:] - summed[:-window, window:] - summed[window:, :-window] + summed[:-window, :-window]
-    )
-    return total / (window * window)
+def _blur(image: pyvips.Image) -> pyvips.Image:
+    return cast(pyvips.Image, image.gaussblur(SIGMA, precision="float"))
 
 
-def ssim(a: np.ndarray, b: np.ndarray, window: int = 7) -> float:
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    mu_a, mu_b = box_mean(a, window), box_mean(b, window)
-    var_a, var_b = box_mean(a * a, window) - mu_a**2, box_mean(b * b, window) - mu_b**2
-    cov = box_mean(a * b, window) - mu_a * mu_b
-    score = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
-    return float(score.mean())
+def ssim(a: pyvips.Image, b: pyvips.Image) -> float:
+    """The mean SSIM of `a` against `b` (same size; the larger is cropped when they differ by a pixel)."""
+    width, height = min(a.width, b.width), min(a.height, b.height)
+    x, y = luma(a.crop(0, 0, width, height)), luma(b.crop(0, 0, width, height))
+    mx, my = _blur(x), _blur(y)
+    sxx = _blur(x * x) - mx * mx
+    syy = _blur(y * y) - my * my
+    sxy = _blur(x * y) - mx * my
+    numerator = (mx * my * 2 + C1) * (sxy * 2 + C2)
+    denominator = (mx * mx + my * my + C1) * (sxx + syy + C2)
+    return float((numerator / denominator).avg())
 
 
-def encode(image: pyvips.Image, fmt: Format, quality: int) -> bytes:
-    options = dict(fmt.save_options)
-    return bytes(pyvips.Operation.call(f"{fmt.saver}_buffer", image, keep="none", Q=quality, **options))
+def reference(original: bytes, width: int) -> pyvips.Image:
+    """`original` decoded in full and resized to `width` with Lanczos3, kept in float (no encoding)."""
+    image = pyvips.Image.new_from_buffer(original, "", access="sequential").autorot()
+    return cast(pyvips.Image, image.cast("float").resize(width / image.width, kernel="lanczos3").copy_memory())
 
 
-def measure(image: pyvips.Image, fmt: Format, quality: int) -> tuple[float, int]:
-    data = encode(image, fmt, quality)
-    return ssim(grey(image), grey(pyvips.Image.new_from_buffer(data, ""))), len(data)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("photos", nargs="+", type=Path)
-    parser.add_argument("--jpeg", type=int, default=82, help="The JPEG quality to match (pinhole's default).")
-    args = parser.parse_args()
-    photos = [pyvips.Image.new_from_file(str(p)).colourspace("srgb").cast("uchar") for p in args.photos]
-    photos = [p.extract_band(0, n=3) if p.bands > 3 else p for p in photos]
-    reference = [measure(p, JPEG, args.jpeg) for p in photos]
-    target = float(np.mean([s for s, _ in reference]))
-    mean_size = np.mean([n for _, n in reference])
-    print(f"{len(photos)} photos; JPEG q{args.jpeg}: mean SSIM {target:.4f}, mean {mean_size:.0f} B")
-    print("| format | quality | mean SSIM | size vs JPEG |")
-    print("|---|---|---|---|")
-    for fmt, qualities in ((WEBP, range(70, 92, 2)), (AVIF, range(50, 82, 2))):
-        chosen = None
-        for quality in qualities:
-            results = [measure(p, fmt, quality) for p in photos]
-            score = float(np.mean([s for s, _ in results]))
-            size = float(np.mean([n / ref[1] for (_, n), ref in zip(results, reference, strict=True)]))
-            mark = ""
-            if chosen is None and score >= target:
-                chosen, mark = quality, " <- default"
-            print(f"| {fmt.name} | {quality} | {score:.4f} | {size:.2f}x{mark} |")
-
-
-if __name__ == "__main__":
-    main()
+def score(encoded: bytes, ideal: pyvips.Image) -> float:
+    return ssim(pyvips.Image.new_from_buffer(encoded, ""), ideal)

@@ -99,7 +99,6 @@ def test_configured_secret_replaces_the_generated_one(tmp_path: Path) -> None:
         {"presets": {"card": "w=10&zoom=2"}},
         {"presets": {"card": "w=10&w=20"}},
         {"presets": {"card": "w=10"}, "eager_presets": ["poster"]},
-        {"quality": {"avif": 0}},
     ],
 )
 def test_bad_transform_settings_are_refused(transforms: dict[str, object]) -> None:

@@ -106,8 +106,10 @@ async def test_the_formats_negotiation_may_choose_are_a_setting(http: httpx.Asyn
     assert response.headers["content-type"] == "image/webp"
 
 
-@pytest.mark.parametrize("settings_overrides", [{"transforms": {"quality": {"webp": 30}}}])
-async def test_per_format_default_quality(http: httpx.AsyncClient, photo: dict[str, Any]) -> None:
+@pytest.mark.parametrize("settings_overrides", [{"imaging": {"default_quality": 30}}])
+async def test_the_default_quality_setting_replaces_the_formats_own(
+    http: httpx.AsyncClient, photo: dict[str, Any]
+) -> None:
     url = f"/v2/images/{photo['id']}"
     low = await http.get(url, params={"w": 300, "format": "webp"})
     asked = await http.get(url, params={"w": 300, "format": "webp", "q": 90})
@@ -132,7 +134,7 @@ async def test_an_images_focal_point_places_its_cover_crops(
 ) -> None:
     body = await upload(http, tenant, scene_png(400, 200, at=(0.0, 1.0)), filename="scene.png", user="alice")
     url = f"/v2/images/{body['id']}"
-    params = {"w": 100, "h": 100, "fit": "cover", "format": "png"}
+    params: dict[str, str | int] = {"w": 100, "h": 100, "fit": "cover", "format": "png"}
     assert object_share((await http.get(url, params=params)).content) < 0.01  # centred: the subject is cut off
     patched = await http.patch(url, json={"focalPoint": {"x": 0.05, "y": 0.9}}, headers=tenant.headers("alice"))
     assert patched.status_code == 200, patched.text

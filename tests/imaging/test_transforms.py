@@ -249,7 +249,7 @@ def _mark() -> bytes:
     ],
 )
 def test_watermark_is_found_where_it_was_placed(
-    output_limits: OutputLimits, gravity: str, box: tuple[float, ...]
+    output_limits: OutputLimits, gravity: str, box: tuple[float, float, float, float]
 ) -> None:
     options = make_transform(
         width=200, wm="logo", wm_gravity=gravity, wm_opacity="1", wm_scale="0.2", wm_margin="10", limits=output_limits

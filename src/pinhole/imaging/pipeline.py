@@ -8,13 +8,13 @@ Each step returns its input untouched when it does not apply; animations go thro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
 import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
+from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Plan, around, place, plan
@@ -22,6 +22,7 @@ from pinhole.imaging.loader import decode_error
 from pinhole.imaging.negotiation import WEB_SAFE
 from pinhole.imaging.options import COMPASS, OutputLimits, TransformOptions, rgba
 from pinhole.imaging.orientation import orientation
+from pinhole.imaging.profiles import needs_srgb_conversion
 
 WHITE = [255, 255, 255]
 _INTERESTING = {"sm": "attention", "en": "entropy"}
@@ -44,35 +45,54 @@ def render(
     *,
     options: TransformOptions,
     source_format: Format,
-    default_quality: int = 82,
-    qualities: Mapping[str, int] | None = None,
+    default_quality: int | None = None,
     limits: OutputLimits | None = None,
     mark: bytes | None = None,
+    intermediate: bytes | None = None,
 ) -> Rendered:
     """Transform `source` (a stored original) as `options` asks; the output carries no metadata.
 
-    `qualities` gives a default quality per output format (else `default_quality`). Pass `limits` to refuse
+    Without a quality in `options`: `default_quality` (`imaging.default_quality`) when set, else the output
+    format's own (imaging/formats.py, the one table of defaults). Pass `limits` to refuse
     (ImageTooLarge) an output bigger than allowed: with `enlarge` and one side given, the other side depends on
     the source and only shows here. `mark` is the watermark's picture (any readable format) when
-    `options.watermark` asks for one.
+    `options.watermark` asks for one. `intermediate` (imaging/intermediate.py, made from this `source`) is used
+    instead of decoding `source` when the output is small enough.
     """
     try:
         header = read_header(source, format=source_format)
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
         geometry = plan(options, source=display_size(header))
         check_output(geometry, limits=limits)
-        image = load(source, size=geometry.load, animated=source_format.animation and target.animation)
+        animated = source_format.animation and target.animation
+        if intermediate is not None and intermediates.serves(geometry):
+            image = intermediates.load(intermediate, geometry=geometry)
+        else:
+            image = load(source, size=geometry.load, animated=animated, convert=needs_srgb_conversion(header))
         image = turn(cut_region(image, geometry=geometry), options=options)
         image = to_srgb(cut_window(image, geometry=geometry, options=options, focal=_focal_pixels(options, geometry)))
         image = pad(image, geometry=geometry, options=options)
         image = grayscale(sharpen(blur(image, options=options), options=options), options=options)
         image = watermark(image, mark=mark, options=options)
         image = flatten(image, target=target, background=options.background)
-        quality = options.quality or (qualities or {}).get(target.name, default_quality)
+        quality = options.quality or default_quality or target.default_quality
         data = save(image, target=target, quality=quality)
     except pyvips.Error as error:
         raise decode_error(error, reason="render") from error
     return _rendered(data, image, target)
+
+
+def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
+    """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
+    try:
+        header = read_header(source, format=source_format)
+        frames = int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
+        if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
+            return None
+        colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}
+        return intermediates.make(source, colour=colour)
+    except pyvips.Error as error:
+        raise decode_error(error, reason="render") from error
 
 
 def read_header(source: bytes, *, format: Format) -> pyvips.Image:
@@ -114,15 +134,17 @@ def check_output(geometry: Plan, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, size: tuple[int, int], animated: bool) -> pyvips.Image:
-    """Decode straight to `size` (shrink-on-load), orientation applied, in sRGB."""
+def load(source: bytes, *, size: tuple[int, int], animated: bool, convert: bool = True) -> pyvips.Image:
+    """Decode straight to `size` (shrink-on-load), orientation applied, in sRGB: through the colour profiles when
+    `convert`, else as it is (untagged or sRGB-tagged 8-bit sources, see imaging/profiles.py)."""
+    colour = {"export_profile": "srgb"} if convert else {}
     image = pyvips.Image.thumbnail_buffer(
         source,
         size[0],
         height=size[1],
         size="force",
-        export_profile="srgb",
         option_string="n=-1" if animated else "",
+        **colour,
     )
     return cast(pyvips.Image, image)
 

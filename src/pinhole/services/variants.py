@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -24,9 +25,12 @@ from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
 from pinhole.db.models import Variant, utcnow
 from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
-from pinhole.imaging.formats import Format, format_named
+from pinhole.imaging import intermediate as intermediates
+from pinhole.imaging.formats import JPEG, Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
-from pinhole.imaging.pipeline import Rendered, render
+from pinhole.imaging.pipeline import Rendered, make_intermediate, render
+from pinhole.observability.telemetry import record_render
+from pinhole.observability.tracing import span
 from pinhole.services.client_defaults import ClientDefaults
 from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
@@ -66,7 +70,7 @@ class VariantService:
     store: BlobStore
     pool: WorkerPool
     usage: UsageBuffer
-    default_quality: int
+    default_quality: int | None  # None: each format's own (imaging/formats.py)
     limits: OutputLimits
     flights: SingleFlight[StoredVariant]
     renders: int = 0  # variants rendered by this process (observability, and how tests see single flight)
@@ -76,11 +80,15 @@ class VariantService:
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
     shared: SharedFlight | None = None  # set when instances share a Redis
-    qualities: Mapping[str, int] = field(default_factory=dict)  # default quality per output format
     background: set[asyncio.Task[None]] = field(default_factory=set)  # eager renders under way
     budget: RenderBudget | None = None  # cold renders strangers may cause (None: unlimited)
     site_mark: SiteMark | None = None  # the configured watermark file, for `wm=site`
     clients: ClientDefaults | None = None  # each client's default watermark and original protection
+    # Small variants of a large original start from its intermediate (imaging/intermediate.py), made at the second
+    # render of that original in this process: an original rendered once never pays for one.
+    intermediates: bool = True
+    rendered_originals: OrderedDict[str, int] = field(default_factory=OrderedDict)  # renders so far, -1: none to make
+    intermediate_flights: SingleFlight[StoredVariant | None] = field(default_factory=SingleFlight)
 
     def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
         """Render these variants in the background, one after another (eager presets after an upload)."""
@@ -108,11 +116,9 @@ class VariantService:
         if found is not None:
             self.known.move_to_end(key)
         else:
-            found = await self._lookup(*key)
-            if found is None:
-                if stranger is not None and self.budget is not None:
-                    await self.budget.charge(stranger)
-                found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
+            # One lookup, inside the flight: concurrent requests for a variant this process does not know share it,
+            # and a cold render pays one database read before rendering, not two.
+            found = await self.flights.run(key, self._lookup_or_make(image, options, key[1], stranger))
             self._remember(key, found)
         self.usage.record_variant_access(found.id)
         return found
@@ -151,12 +157,16 @@ class VariantService:
             return None
         return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
 
-    async def _lookup_or_make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
-        # Looked up again inside the flight: a request that missed just before an earlier flight committed
-        # must find that result rather than render a second time.
+    async def _lookup_or_make(
+        self, image: Original, options: TransformOptions, canonical: str, stranger: str | None = None
+    ) -> StoredVariant:
+        # Looked up inside the flight: a request that comes after an earlier flight committed finds its result
+        # rather than render a second time.
         found = await self._lookup(image.content_hash, canonical)
         if found is not None:
             return found
+        if stranger is not None and self.budget is not None:  # a cold render: a stranger pays from the budget
+            await self.budget.charge(stranger)
         if self.shared is None:
             return await self._make(image, options, canonical)
         name = f"variant:{image.content_hash}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
@@ -174,16 +184,20 @@ class VariantService:
             log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
             raise ImageNotFound() from exc
         mark = await self._mark(options)
-        rendered = await self.pool.run(
-            render,
-            source,
-            mark=mark,
-            options=options,
-            source_format=_format(image.format),
-            default_quality=self.default_quality,
-            qualities=self.qualities,
-            limits=self.limits,
-        )
+        started = time.perf_counter()
+        intermediate = await self._intermediate(image, source) if intermediates.may_serve(options) else None
+        with span("render", **{"pinhole.options": canonical}):
+            rendered = await self.pool.run(
+                render,
+                source,
+                mark=mark,
+                options=options,
+                source_format=_format(image.format),
+                default_quality=self.default_quality,
+                limits=self.limits,
+                intermediate=intermediate,
+            )
+        record_render(rendered.format.name, time.perf_counter() - started)
         key = variant_key(image.content_hash, canonical, rendered.format.extension)
         await self.store.put_bytes(key, rendered.data)
         etag = hashlib.sha256(rendered.data).hexdigest()[:32]
@@ -212,6 +226,56 @@ class VariantService:
             return await self.store.get_bytes(original_key(ref.removeprefix("h:")))
         except BlobNotFound as exc:  # the mark was deleted since the request resolved it
             raise InvalidTransform("The watermark image no longer exists.", field="wm") from exc
+
+    async def _intermediate(self, image: Original, source: bytes) -> bytes | None:
+        """The intermediate's bytes when this original has (or now gets) one; None at its first render."""
+        seen = self.rendered_originals.pop(image.content_hash, 0)
+        self.rendered_originals[image.content_hash] = seen if seen < 0 else seen + 1
+        if len(self.rendered_originals) > self.known_limit:
+            self.rendered_originals.popitem(last=False)
+        if not self.intermediates or seen < 1:
+            return None
+        key = (image.content_hash, intermediates.CANONICAL)
+        found = self.known.get(key) or await self._lookup(*key)
+        if found is None:
+            found = await self.intermediate_flights.run(key, self._make_intermediate(image, source))
+            if found is None:  # not worth one (small, animated, alpha): never asked again in this process
+                self.rendered_originals[image.content_hash] = -1
+                return None
+        self._remember(key, found)
+        self.usage.record_variant_access(found.id)
+        if found.data is not None:
+            return found.data
+        try:
+            return await self.store.get_bytes(found.key)
+        except BlobNotFound:  # pruned meanwhile: this render starts from the original, the next makes it again
+            await self.forget_intermediate(image.content_hash)
+            return None
+
+    async def forget_intermediate(self, content_hash: str) -> None:
+        self.known.pop((content_hash, intermediates.CANONICAL), None)
+        async with self.db.writer() as session:
+            await session.execute(
+                delete(Variant).where(
+                    Variant.content_hash == content_hash, Variant.canonical == intermediates.CANONICAL
+                )
+            )
+
+    async def _make_intermediate(self, image: Original, source: bytes) -> StoredVariant | None:
+        made = await self.pool.run(make_intermediate, source, source_format=_format(image.format))
+        if made is None:
+            return None
+        data, width, height = made
+        key = variant_key(image.content_hash, intermediates.CANONICAL, JPEG.extension)
+        await self.store.put_bytes(key, data)
+        etag = hashlib.sha256(data).hexdigest()[:32]
+        rendered = Rendered(data=data, format=JPEG, width=width, height=height)
+        try:
+            variant_id = await self._record(image.content_hash, intermediates.CANONICAL, key, rendered, etag)
+        except IntegrityError:  # the original was deleted meanwhile
+            await self.store.delete(key)
+            return None
+        return StoredVariant(id=variant_id, key=key, mime=JPEG.mime, size=len(data), etag=etag, data=data)
 
     async def _record(self, content_hash: str, canonical: str, key: str, rendered: Rendered, etag: str) -> int:
         values = {
