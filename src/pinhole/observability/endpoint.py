@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -34,5 +35,6 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
+@functools.cache  # stateless (it reads the app's runtime per request): one Route for every app, like the APIs'
 def metrics_route() -> Route:
     return Route(METRICS_PATH, metrics, methods=["GET"], name="metrics", include_in_schema=False)
