@@ -7,6 +7,7 @@
                                               scaled one (PostgreSQL + S3 server + Redis); PINHOLE_TEST_STACK=
                                               embedded|scaled runs one (installs Debian's chromium +
                                               chromium-driver for the browser tests)
+    python3 tasks.py bench soak [--minutes N]  a memory soak of one server under mixed load (bench/soak.py)
 
 Both create `.venv` on first use and install pinhole with its dev tools into it (again whenever
 pyproject.toml changes).
@@ -95,8 +96,16 @@ def _pytest_on(stack: str, args: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT, env={**os.environ, "PINHOLE_TEST_STACK": stack}, check=False).returncode
 
 
+def bench(args: list[str]) -> None:
+    ensure_env()
+    if args[:1] == ["soak"]:
+        os.execv(BIN / "python", [str(BIN / "python"), str(ROOT / "bench" / "soak.py"), *args[1:]])  # noqa: S606
+    print("usage: python3 tasks.py bench soak [--minutes N]")
+    sys.exit(2)
+
+
 def main() -> None:
-    commands = {"serve": serve, "test": test}
+    commands = {"serve": serve, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         sys.exit(2)

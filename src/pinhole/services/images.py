@@ -189,16 +189,19 @@ async def delete_image(
     principal: Principal,
     image_id: str,
     preserve_on_disk: bool = False,
+    owner_may_preserve: bool = False,
 ) -> list[str]:
     """Delete the image (it leaves its albums and its group); its original and variants go too when no other image
-    or avatar shares the content. `preserve_on_disk` (admins only) keeps the original on disk for good.
+    or avatar shares the content. `preserve_on_disk` keeps the original on disk for the operator's retention
+    (`storage.preserved_retention_days`): admins only, or also the image's owner where the API allows it
+    (`owner_may_preserve`, slink's document does).
 
     Returns the keys of the blobs deleted, for the caller to drop from in-process caches (`forget_blobs`).
     """
     recent.forget(image_id)
     async with db.writer() as session:
         image = await _modifiable(session, principal, image_id)
-        if preserve_on_disk and not principal.is_admin:
+        if preserve_on_disk and not (principal.is_admin or owner_may_preserve):
             raise Forbidden("Only admins may delete an image and keep its file (preserveOnDisk).")
         released = await remove_images(session, store, [image], preserve_on_disk=preserve_on_disk)
     await recent.changed(image_id)

@@ -118,7 +118,7 @@ async def create_album(runtime: RuntimeDep, principal: ClientPrincipal, body: Al
 async def list_albums(
     runtime: RuntimeDep,
     principal: ClientPrincipal,
-    page: Annotated[int | None, Query(ge=1, description="Page number (page mode).")] = None,
+    page: Annotated[int | None, Query(ge=1, le=listing.MAX_PAGE, description="Page number (page mode).")] = None,
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = 20,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page (cursor mode).")] = None,
     owner: Annotated[str | None, Query(description="Only albums of this user.")] = None,

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query
 
 from pinhole.api.deps import RuntimeDep
+from pinhole.api.params import QUALITY_BOUNDS, SIDE_BOUNDS
 from pinhole.errors import InvalidTransform
 from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
 from pinhole.runtime import Runtime
@@ -34,9 +35,11 @@ class ServeQuery:
 
 async def serve_query(
     runtime: RuntimeDep,
-    w: Annotated[int | None, Query(description="Resize width (pixels).", examples=[800])] = None,
-    h: Annotated[int | None, Query(description="Resize height (pixels).")] = None,
-    q: Annotated[int | None, Query(description="Quality, 1-100.")] = None,
+    w: Annotated[
+        int | None, Query(description="Resize width (pixels).", examples=[800], json_schema_extra=SIDE_BOUNDS)
+    ] = None,
+    h: Annotated[int | None, Query(description="Resize height (pixels).", json_schema_extra=SIDE_BOUNDS)] = None,
+    q: Annotated[int | None, Query(description="Quality, 1-100.", json_schema_extra=QUALITY_BOUNDS)] = None,
     format: Annotated[
         str | None, Query(description="Output format: jpeg, png, webp, avif or gif.", examples=["webp"])
     ] = None,

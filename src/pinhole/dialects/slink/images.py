@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from pinhole.api.delivery import deliver_image, extension_options
 from pinhole.api.deps import RuntimeDep
-from pinhole.api.params import BINARY, multipart_body, parse_bool
+from pinhole.api.params import BINARY, SIDE_BOUNDS, multipart_body, parse_bool
 from pinhole.api.v2.transform import ServeQuery, check_signature
 from pinhole.db.models import Image, User
 from pinhole.dialects.slink.auth import ApiKeyUser, Guest, JwtUser, OptionalCaller
@@ -220,8 +220,8 @@ async def _serve(
     return await deliver_image(request, runtime, image, options, valid_for=valid_for)
 
 
-Width = Annotated[int | None, Query(description="Width in pixels.")]
-Height = Annotated[int | None, Query(description="Height in pixels.")]
+Width = Annotated[int | None, Query(description="Width in pixels.", json_schema_extra=SIDE_BOUNDS)]
+Height = Annotated[int | None, Query(description="Height in pixels.", json_schema_extra=SIDE_BOUNDS)]
 Crop = Annotated[str | None, Query(description="`true`: crop to fill w x h exactly (default false).")]
 
 
@@ -383,7 +383,7 @@ def _order(order_by: str) -> listing.Order:
 async def list_images(
     runtime: RuntimeDep,
     principal: JwtUser,
-    page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+    page: Annotated[int, Path(ge=1, le=listing.MAX_PAGE, description="Page number, from 1.")],
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT, description="Images per page.")] = DEFAULT_LIMIT,
     orderBy: OrderBy = "attributes.updatedAt",
     searchTerm: Annotated[str | None, Query(max_length=200)] = None,
@@ -429,7 +429,7 @@ async def images_by_id(
 async def history(
     runtime: RuntimeDep,
     principal: JwtUser,
-    page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+    page: Annotated[int, Path(ge=1, le=listing.MAX_PAGE, description="Page number, from 1.")],
     orderBy: OrderBy = "attributes.createdAt",
 ) -> History:
     found = await listing.list_images(
@@ -493,6 +493,7 @@ async def delete(
         principal=principal,
         image_id=id,
         preserve_on_disk=body.preserveOnDisk if body is not None else False,
+        owner_may_preserve=True,  # the document lets the owner keep the file; the operator's retention bounds it
     )
     forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
     return Response(status_code=204)

@@ -127,7 +127,7 @@ async def list_images(
     request: Request,
     runtime: RuntimeDep,
     principal: SignedIn,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=listing.MAX_PAGE)] = 1,
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> ImageListOut:
     # "Your images": the account's (or the client key's X-User-Id's); a client key alone lists its whole tenant.
@@ -192,7 +192,7 @@ async def proxy(request: Request, runtime: RuntimeDep, principal: SignedIn, uuid
     image, options = await _image_as(runtime, uuid, ext)
     if not policy.can_view_image(principal, image):
         raise ImageNotFound(NOT_FOUND)
-    return await deliver_image(request, runtime, image, options, count_view=False)
+    return await deliver_image(request, runtime, image, options, count_view=False, for_caller=True)
 
 
 @router.head("/{uuid}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")
