@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
@@ -171,6 +171,37 @@ async def share_content(
     if old_hash == image.content_hash:
         return image, []
     return image, await blobs.release_blobs(db=db, store=store, content_hashes=[old_hash])
+
+
+async def point_record(
+    *, db: Database, recent: RecentImages, principal: Principal, image_id: str, target_id: str
+) -> Image:
+    """userimages' update flow: the record `image_id` answers `target_id`'s url and key from now on (its own again
+    when `target_id` is itself). Content never moves between images, so what each URL serves never changes."""
+    recent.forget(image_id)
+    async with db.writer() as session:
+        image = await _modifiable(session, principal, image_id)
+        await _modifiable(session, principal, target_id)
+        image.url_image_id = None if target_id == image.id else target_id
+        await session.flush()
+        await session.refresh(image)
+    return image
+
+
+async def shown_as(*, db: Database, images: Sequence[Image]) -> dict[str, Image]:
+    """For each record pointed at another image (`point_record`) that still exists, of the same client and owner:
+    record id -> that image. A deleted target leaves the record answering its own url."""
+    wanted = {image.url_image_id for image in images if image.url_image_id}
+    if not wanted:
+        return {}
+    async with db.reader() as session:
+        found = {target.id: target for target in await session.scalars(select(Image).where(Image.id.in_(wanted)))}
+    shown = {}
+    for image in images:
+        target = found.get(image.url_image_id or "")
+        if target is not None and (target.client_id, target.owner_id) == (image.client_id, image.owner_id):
+            shown[image.id] = target
+    return shown
 
 
 def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:

@@ -12,24 +12,24 @@ Choices where the document is vague or silent (docs/apis.md has them too):
   image without an owner) is 404, never 403, so ids cannot be probed.
 - `_id` is pinhole's image id (a UUID). `key` is `<_id>.<ext>` (jpg, png, webp), `url` the image's v2 URL
   (`{v2 prefix}/images/{_id}`), served by the v2 delivery code with its transforms; both derive from the image
-  (`url` never changes; `key`'s extension follows the format, which a PUT can change). `createdAt` is epoch
-  milliseconds. `userId` is the path's user.
+  the record answers for (itself, or the one a PUT named). What a URL serves never changes (public answers say
+  immutable for a year). `createdAt` is epoch milliseconds. `userId` is the path's user.
 - Upload: `file` parts only, 1-4 (a fifth is 400 `invalid_input`, none is 400 too); JPEG, PNG and WebP decided from
   the bytes (others 415 `unsupported_format`, corrupt 422), also when the server accepts more elsewhere. All files
   are stored or none. `groupId` is the upload group of a multi-file upload and null for a single file (the document:
   "Group ID returned when uploading multiple images"). The answer is 200, as documented.
 - List: the document's array of JSON-encoded strings (`json.dumps(record, indent=1)`: `{\\n "_id": ...}`), every
   image of the user, newest first, no paging (the document has none).
-- PUT `url`/`key` is the document's update flow (upload the new image, then PUT its url/key on the old record):
-  when they name ANOTHER image of the same user (its `url` or `key` exactly as this API answered them), this record
-  serves that image's file from then on (`services.images.share_content`, the same content swap avatars use):
-  it keeps its `_id`, `url`, `groupId`, `createdAt` (the answer shows its url unchanged, as the document's example
-  does); format, dimensions, size and mime become the other's, `key` follows the format's extension. The old file
-  and its variants go once nothing else refers to them. The other record stays (delete it if it is not wanted;
-  both then share one stored file). Restating this record's own values is a no-op 200. Anything else (an external
-  URL, another user's image, something that is no image's url/key) is 400 `invalid_input` naming the field;
-  `url` and `key` of different images is 400 naming `key`. Step 1 of the document's flow ("delete old image") must
-  not be a DELETE of the record itself here: that deletes the record; the PUT releases the old file anyway.
+- PUT `url`/`key` is the document's update flow ("upload the new image, then update the record with the new URL"):
+  when they name ANOTHER image of the same user (its `url` or `key` exactly as this API answered them), the record
+  answers that image's `url` and `key` from then on (in the PUT's answer, its GET, the list and its group); it keeps
+  its `_id`, `groupId` and `createdAt` (`services.images.point_record`). No bytes move: the old URL keeps serving
+  the old image (public answers are immutable for a year, so a URL must never change what it serves) until the
+  record is deleted, and the other record stays (deleting it makes this record answer its own url again). Naming
+  the record's own url/key points it back at itself; restating its current values is a no-op 200. Anything else
+  (an external URL, another user's image, something that is no image's url/key) is 400 `invalid_input` naming the
+  field; `url` and `key` of different images is 400 naming `key`. Step 1 of the document's flow ("delete old
+  image") must not be a DELETE of the record itself here: that deletes the record.
 - DELETE answers `{"success": true, "deletedId"}`; the file goes when no other image shares it.
 - Groups: GET and PUT answer `{"success", "groupId", "userId", "name", "description", "images": [records]}`; PUT's
   "group metadata" is the upload group's `name` and `description` (an empty string clears one); DELETE removes the

@@ -68,12 +68,14 @@ def image_key(image: Image) -> str:
     return f"{image.id}.{EXTENSIONS.get(image.format, image.format)}"
 
 
-def to_record(request: Request, runtime: Runtime, image: Image) -> UserImage:
+def to_record(request: Request, runtime: Runtime, image: Image, shown: Image | None = None) -> UserImage:
+    """The record of `image`; after a PUT it answers the url and key of the image it names (`shown`)."""
+    target = shown or image
     return UserImage(
         id=image.id,
         userId=image.owner_id or "",
-        url=image_url(request, runtime, image.id),  # served by the v2 delivery code (transforms included)
-        key=image_key(image),
+        url=image_url(request, runtime, target.id),  # served by the v2 delivery code (transforms included)
+        key=image_key(target),
         groupId=image.group_id,
         createdAt=int(image.created_at.timestamp() * 1000),
     )
@@ -153,8 +155,9 @@ async def list_images(request: Request, runtime: RuntimeDep, principal: UserPrin
             page=1 if cursor is None else None,
             cursor=cursor,
         )
+        shown = await image_service.shown_as(db=runtime.db, images=page.items)
         for image in page.items:
-            record = to_record(request, runtime, image).model_dump(by_alias=True)
+            record = to_record(request, runtime, image, shown.get(image.id)).model_dump(by_alias=True)
             found.append(json.dumps(record, indent=1))  # the document's strings: `{\n "_id": ...\n}`
         if page.next_cursor is None:
             return found
@@ -165,7 +168,12 @@ async def list_images(request: Request, runtime: RuntimeDep, principal: UserPrin
 async def get_image(
     request: Request, runtime: RuntimeDep, principal: UserPrincipal, image_id: ImageIdPath
 ) -> UserImage:
-    return to_record(request, runtime, await _users_image(runtime, principal, image_id))
+    return await _record(request, runtime, await _users_image(runtime, principal, image_id))
+
+
+async def _record(request: Request, runtime: Runtime, image: Image) -> UserImage:
+    shown = await image_service.shown_as(db=runtime.db, images=[image])
+    return to_record(request, runtime, image, shown.get(image.id))
 
 
 @router.put(BASE + "/{imageId}", name="update", summary="Repoint an image at another's file", response_model=UserImage)
@@ -184,18 +192,10 @@ async def update_image(
     if len(set(named.values())) > 1:
         raise InvalidInput("`url` and `key` name different images; send one, or both of the same image.", field="key")
     source_id = next(iter(named.values()))
-    if source_id == image.id:
-        return to_record(request, runtime, image)  # restating the current values changes nothing
-    image, released = await image_service.share_content(
-        db=runtime.db,
-        recent=runtime.recent,
-        store=runtime.store,
-        principal=principal,
-        image_id=image.id,
-        source_id=source_id,
+    image = await image_service.point_record(
+        db=runtime.db, recent=runtime.recent, principal=principal, image_id=image.id, target_id=source_id
     )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
-    return to_record(request, runtime, image)
+    return await _record(request, runtime, image)
 
 
 async def _named_image(request: Request, runtime: Runtime, principal: Principal, name: str, value: str) -> str:
@@ -226,13 +226,16 @@ async def delete_image(runtime: RuntimeDep, principal: UserPrincipal, image_id: 
     return DeleteResponse(deletedId=image.id)
 
 
-def _group_response(request: Request, runtime: Runtime, group: ImageGroup, images: Sequence[Image]) -> GroupResponse:
+async def _group_response(
+    request: Request, runtime: Runtime, group: ImageGroup, images: Sequence[Image]
+) -> GroupResponse:
+    shown = await image_service.shown_as(db=runtime.db, images=images)
     return GroupResponse(
         groupId=group.id,
         userId=group.owner_id or "",
         name=group.name,
         description=group.description,
-        images=[to_record(request, runtime, image) for image in images],
+        images=[to_record(request, runtime, image, shown.get(image.id)) for image in images],
     )
 
 
@@ -241,7 +244,7 @@ async def get_group(
     request: Request, runtime: RuntimeDep, principal: UserPrincipal, group_id: GroupIdPath
 ) -> GroupResponse:
     group, images = await _users_group(runtime, principal, group_id)
-    return _group_response(request, runtime, group, images)
+    return await _group_response(request, runtime, group, images)
 
 
 @router.put(
@@ -264,7 +267,7 @@ async def update_group(
         clear_description=body.description == "",
     )
     group, images = await groups.update_group(db=runtime.db, principal=principal, group_id=group_id, changes=changes)
-    return _group_response(request, runtime, group, images)
+    return await _group_response(request, runtime, group, images)
 
 
 @router.delete(
