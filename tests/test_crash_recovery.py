@@ -120,8 +120,10 @@ def upload_until_killed(server: Server, key: str) -> dict[str, tuple[int, int]]:
     def one(index: int) -> None:
         if killed.is_set():
             return
-        size = (120 + index % 97, 90 + index // 97)  # distinct bytes for each: no upload dedups onto another
-        data = img.make_jpeg(*size) if index % 2 else img.make_png(*size)
+        # Distinct bytes for each (no upload dedups onto another), large enough to be in flight for a while;
+        # the JPEGs carry EXIF, so pinhole writes a normalised copy (tmp/original-*) too.
+        size = (900 + index % 97, 700 + index // 97)
+        data = img.make_jpeg(*size, seed=index) if index % 2 else img.make_png(*size)
         try:
             response = httpx.post(
                 f"{server.base}/v2/images",
@@ -168,6 +170,7 @@ def test_a_killed_server_loses_no_acknowledged_upload_and_its_sweep_leaves_nothi
     left = temp_files(settings)
     before = store_check(env)
     print(f"after the kill: {len(acknowledged)} acknowledged, {len(left)} temp files, {len(before['orphans'])} orphans")
+    assert left, "the kill left no temp file: nothing was in flight, the test proves nothing"
 
     time.sleep(GRACE_SECONDS + 0.5)  # what the kill left is now older than the grace period
     with running(env, log) as server:
