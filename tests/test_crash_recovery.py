@@ -167,6 +167,7 @@ def test_a_killed_server_loses_no_acknowledged_upload_and_its_sweep_leaves_nothi
 
     with running(env, log) as server:
         acknowledged = upload_until_killed(server, key)
+    assert "allocator: MALLOC_ARENA_MAX=2" in log.read_text()  # `pinhole serve` bounds memory by default
     left = temp_files(settings)
     before = store_check(env)
     print(f"after the kill: {len(acknowledged)} acknowledged, {len(left)} temp files, {len(before['orphans'])} orphans")

@@ -18,9 +18,11 @@ import requests
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 from schemathesis.core.transport import Response as CheckedResponse
+from sqlalchemy import select
 
 from pinhole.app import create_app
 from pinhole.db.migrate import upgrade
+from pinhole.db.models import Client
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role
 from pinhole.services.clients import create_client
@@ -84,6 +86,13 @@ def running_app(settings: Settings) -> Iterator[Driver]:
                 yield Driver(app=app, portal=portal, http=http)
             finally:
                 portal.call(http.aclose)
+
+
+async def client_id_of(runtime: Runtime, name: str = "fuzz-client") -> str:
+    async with runtime.db.reader() as session:
+        found = await session.scalar(select(Client.id).where(Client.name == name))
+    assert found is not None
+    return str(found)
 
 
 async def make_callers(runtime: Runtime) -> dict[str, dict[str, str]]:
