@@ -2,14 +2,17 @@
 """Bootstrap and run pinhole with nothing but Python installed.
 
     python3 tasks.py serve [ARGS...]   run the service on the embedded default (SQLite + ./data)
+    python3 tasks.py bench [NAME...] [ARGS...]  benchmarks (bench/README.md): with no NAME the peer comparison
+                                              (`peers`: pinhole vs thumbor, nginx, a minimal app, libvips) and
+                                              its goals table; NAME is a module of bench/ with `run(argv)`
+                                              (transform, warm, upload, memory, scaleout, all, ...); ARGS go to each
     python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict) and the whole test suite,
                                               twice: on the embedded stack (SQLite + local files) and on the
                                               scaled one (PostgreSQL + S3 server + Redis); PINHOLE_TEST_STACK=
                                               embedded|scaled runs one (installs Debian's chromium +
                                               chromium-driver for the browser tests)
-    python3 tasks.py bench soak [--minutes N]  a memory soak of one server under mixed load (bench/soak.py)
 
-Both create `.venv` on first use and install pinhole with its dev tools into it (again whenever
+All create `.venv` on first use and install pinhole with its dev tools into it (again whenever
 pyproject.toml changes).
 """
 
@@ -97,11 +100,9 @@ def _pytest_on(stack: str, args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> None:
+    """`bench [NAME...] [ARGS...]`: bench/dispatch.py runs each NAME's module (bench/NAME.py, its `run(argv)`)."""
     ensure_env()
-    if args[:1] == ["soak"]:
-        os.execv(BIN / "python", [str(BIN / "python"), str(ROOT / "bench" / "soak.py"), *args[1:]])  # noqa: S606
-    print("usage: python3 tasks.py bench soak [--minutes N]")
-    sys.exit(2)
+    _run(BIN / "python", ROOT / "bench" / "dispatch.py", *args)
 
 
 def main() -> None:

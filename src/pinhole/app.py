@@ -27,7 +27,7 @@ from pinhole.api.mounting import (
     openapi_tags,
     route_infos,
 )
-from pinhole.api.v2.fastpath import WarmDelivery
+from pinhole.api.services import build_services
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database, PoolOptions
@@ -168,9 +168,15 @@ def build_sweeper(
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
-    db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
+    db = Database(
+        settings.database_url,
+        pool=build_pool_options(settings),
+        echo=settings.database.echo,
+        totals_ttl=settings.database.count_cache_seconds,
+    )
     store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
-    pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
+    imaging = settings.imaging
+    pool = WorkerPool(threads=imaging.threads, queue_size=imaging.queue_size, nice=imaging.nice)
     link = RedisLink.from_settings(settings.redis)  # None: Redis is off, every part keeps its state in process
     usage = UsageBuffer(db, link)
     ingest_policy = IngestPolicy(
@@ -294,12 +300,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=openapi_tags(DIALECTS),
     )
     app.state.runtime = runtime = build_runtime(settings)
-    if settings.v2.enabled:
-        app.add_middleware(WarmDelivery, runtime=runtime)
+    app.state.services = build_services(runtime)
+    mounts = enabled_mounts(settings, DIALECTS)
+    for dialect, prefix in mounts:
+        if dialect.fast_path is not None:
+            dialect.fast_path(app, runtime, prefix)
     web = settings.web.enabled and settings.v2.enabled  # the pages upload and show images through the v2 API
     if settings.web.enabled and not web:
         log.warning("the web app is off: it needs the v2 API (PINHOLE_DIALECTS__V2__ENABLED)")
-    table = build_routes(web, enabled_mounts(settings, DIALECTS))
+    table = build_routes(web, mounts)
     # The app's own routes (/docs, /openapi.json) must not collide with the table's either.
     check_collisions(
         [route_infos("pinhole", app.router.routes)]

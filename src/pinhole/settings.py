@@ -63,6 +63,14 @@ class DatabaseSettings(BaseModel):
         "503 (PostgreSQL `statement_timeout`).",
     )
     echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+    count_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long a process reuses the `total` of an image listing in page mode instead of counting "
+        "every match again. Uploads and deletes through the same process show at once, through others within this "
+        "time; 0 counts on every request.",
+    )
 
 
 class S3Settings(BaseModel):
@@ -178,10 +186,23 @@ class ImagingSettings(BaseModel):
         ge=0,
         description="Image jobs that may wait for a thread; past it requests get 503 + Retry-After.",
     )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority (Linux nice value) of image work, below the event loop, so cached answers never wait "
+        "behind renders; 0 runs image work at the server's own priority.",
+    )
     max_output_width: int = Field(default=8192, ge=16, description="Largest width a transform may ask for.")
     max_output_height: int = Field(default=8192, ge=16, description="Largest height a transform may ask for.")
     max_output_pixels: int = Field(default=40_000_000, ge=256, description="Largest output width x height.")
-    default_quality: int = Field(default=82, ge=1, le=100, description="Quality when the request gives none.")
+    default_quality: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Quality when the request gives none. Default: each format's own (JPEG 80 with quant table 2, "
+        "WebP 78, AVIF 82), picked so an 800-px photo is no larger than thumbor's at equal or better SSIM.",
+    )
     thumbnail_size: int = Field(default=256, ge=16, le=2048, description="Box size of `thumb=true` variants.")
 
 

@@ -26,12 +26,29 @@ from pinhole.services.sessions import SessionKind
 
 SESSION_COOKIE = "pinhole_session"
 CSRF_HEADER = "X-CSRF-Token"
+API_KEY_HEADER = "X-API-Key"
+USER_ID_HEADER = "X-User-Id"
+UPLOAD_KEY_HEADER = "X-Upload-Key"
+# Every request header that can say who is asking: what a private answer varies by, and what makes the warm fast
+# path step aside. The first three carry a key that can be guessed: an address that sent too many bad ones is
+# refused before they are read (`api.ratelimit`).
+CREDENTIAL_HEADERS = (API_KEY_HEADER, "Authorization", UPLOAD_KEY_HEADER, USER_ID_HEADER, "Cookie")
+KEY_HEADERS = CREDENTIAL_HEADERS[:3]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_USER_ID = 255
 _STATE_KEY = "pinhole_principal"
 _CSRF_REFUSED = "pinhole_csrf_refused"
 
-__all__ = ["CSRF_HEADER", "SAFE_METHODS", "SESSION_COOKIE", "account_principal", "authenticate", "csrf_token"]
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "CSRF_HEADER",
+    "KEY_HEADERS",
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
+    "account_principal",
+    "authenticate",
+    "csrf_token",
+]
 
 
 def _external_user(value: str | None) -> str | None:
@@ -115,11 +132,11 @@ def _bearer_token(request: Request) -> str | None:
 
 async def _resolve(request: Request, runtime: Runtime) -> Principal:
     headers = request.headers
-    if (api_key := headers.get("x-api-key")) is not None:
-        return await _client_key(runtime, api_key, headers.get("x-user-id"))
+    if (api_key := headers.get(API_KEY_HEADER)) is not None:
+        return await _client_key(runtime, api_key, headers.get(USER_ID_HEADER))
     if (token := _bearer_token(request)) is not None:
-        return await _bearer(runtime, token, headers.get("x-user-id"))
-    if (upload_key := headers.get("x-upload-key")) is not None:
+        return await _bearer(runtime, token, headers.get(USER_ID_HEADER))
+    if (upload_key := headers.get(UPLOAD_KEY_HEADER)) is not None:
         return await _upload_key(runtime, upload_key)
     if (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
         return await _cookie(runtime, request, cookie)

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.params import Depends as DependsParam
 
+from pinhole.api.credentials import KEY_HEADERS
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.proxies import client_address
 from pinhole.errors import InvalidApiKey, PinholeError, RateLimited
@@ -40,7 +41,6 @@ from pinhole.services.clients import client_rate_limits
 
 PrincipalDependency = Callable[..., Coroutine[Any, Any, Principal]]
 
-CREDENTIAL_HEADERS = ("x-api-key", "authorization", "x-upload-key")
 FAILED_AUTH_ROUTE = "auth.failed"
 _STATE_KEY = "pinhole_rate_limit"
 
@@ -75,13 +75,15 @@ def _refuse(meter: Meter, decision: RateLimitDecision) -> RateLimited:
 
 
 def _carries_credentials(request: Request) -> bool:
-    return any(name in request.headers for name in CREDENTIAL_HEADERS)
+    return any(name in request.headers for name in KEY_HEADERS)
 
 
-def _route_name(request: Request) -> str:
+def _scope(api: str, request: Request) -> str:
+    """`<api>.<route name>`: mounted routes are named so already (`api.mounting`)."""
     route = request.scope.get("route")
     name = getattr(route, "name", None)
-    return name if isinstance(name, str) else request.url.path
+    name = name if isinstance(name, str) else request.url.path
+    return name if name.startswith(f"{api}.") else f"{api}.{name}"
 
 
 async def _rules_of(runtime: Runtime, limiter: RateLimiter, caller: Principal) -> RateLimitRules | None:
@@ -125,7 +127,7 @@ def rate_limits(
         found.authenticated = not caller.is_anonymous  # bad credentials identify as anonymous
         counter = (key(caller) if key is not None else None) or caller.rate_key() or found.address
         rules = await _rules_of(runtime, found.limiter, caller)
-        decision = await found.limiter.hit(counter, route=f"{api}.{_route_name(request)}", rules=rules)
+        decision = await found.limiter.hit(counter, route=_scope(api, request), rules=rules)
         if decision is None:
             return
         if not decision.allowed:

@@ -2,6 +2,8 @@
 
 libvips releases the GIL, so threads give real parallelism. At most `threads` jobs run and at most `queue_size`
 wait; one more is refused at once with `Overloaded` (503 + Retry-After) instead of queueing until memory runs out.
+libvips' own worker threads, which do the pixel work, run at `nice` (concurrency/priority.py), below the event loop
+that answers cached requests.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import ParamSpec, TypeVar
 import anyio
 import anyio.to_thread
 
+from pinhole.concurrency.priority import Priority
 from pinhole.errors import Overloaded
 
 P = ParamSpec("P")
@@ -19,8 +22,9 @@ T = TypeVar("T")
 
 
 class WorkerPool:
-    def __init__(self, *, threads: int, queue_size: int, retry_after: int = 1):
+    def __init__(self, *, threads: int, queue_size: int, retry_after: int = 1, nice: int = 0):
         self.threads = threads
+        self.priority = Priority(nice)
         self.capacity = threads + queue_size
         self.retry_after = retry_after
         self._limiter = anyio.CapacityLimiter(threads)
@@ -36,6 +40,16 @@ class WorkerPool:
             raise Overloaded(retry_after=self.retry_after)
         self._admitted += 1
         try:
-            return await anyio.to_thread.run_sync(lambda: func(*args, **kwargs), limiter=self._limiter)
+            return await anyio.to_thread.run_sync(self._job(func, *args, **kwargs), limiter=self._limiter)
         finally:
             self._admitted -= 1
+
+    def _job(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Callable[[], T]:
+        def job() -> T:
+            self.priority.lower_libvips_workers()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.priority.lower_libvips_workers()  # the ones this job started
+
+        return job

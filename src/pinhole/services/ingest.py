@@ -116,16 +116,24 @@ async def ingest_image(
 
 
 async def ingest_images(
-    *, db: Database, store: BlobStore, pool: WorkerPool, policy: IngestPolicy, uploads: Sequence[NewImage]
+    *,
+    db: Database,
+    store: BlobStore,
+    pool: WorkerPool,
+    policy: IngestPolicy,
+    uploads: Sequence[NewImage],
+    limit: int | None = None,
 ) -> Ingested:
     """Ingest the files of one request, all or nothing; several files make an `ImageGroup`.
 
     Every upload must have the same client and owner. An error about one of several files names it (`details`:
-    `file`, its 0-based position, and `filename`).
+    `file`, its 0-based position, and `filename`). `limit` is the client's file-size limit when the caller has
+    read it already (it received the files under it); else it is read here.
     """
     if not uploads or len({(u.client_id, u.owner_id) for u in uploads}) != 1:
         raise ValueError("one request's uploads share one client and owner")
-    limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=uploads[0].client_id)
+    if limit is None:
+        limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=uploads[0].client_id)
     prepared: list[Prepared] = []
     try:
         for index, upload in enumerate(uploads):

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from pinhole.api.principals import identify_caller
 from pinhole.api.ratelimit import rate_limits
-from pinhole.api.v2.auth import identify_caller
 from pinhole.web import account, admin, albums, auth, images, static_files
 
 __all__ = ["build_router"]

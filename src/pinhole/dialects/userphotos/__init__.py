@@ -36,8 +36,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pinhole.api.mounting import Dialect
+from pinhole.api.principals import identify_caller
 from pinhole.api.ratelimit import rate_limits
-from pinhole.api.v2.auth import identify_caller
 from pinhole.dialects.userphotos import routes
 from pinhole.dialects.userphotos.errors import ERROR_RESPONSES, render_error
 
