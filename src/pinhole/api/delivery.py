@@ -203,12 +203,15 @@ async def deliver_image(
     valid_for: float | None = None,
     count_view: bool = True,
     principal: Principal | None = None,
+    for_caller: bool = False,
 ) -> Response:
     """Serve an image the caller may see: the original, or the variant `options` ask for.
 
     `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
     Callers other than the image's owner (`principal`) are charged the render budget for cold renders.
+    `for_caller`: the route answers only some callers (it needs a sign-in), so even a public image's answer is
+    private to them: a shared cache must not hand it to anyone else.
     """
     owner = principal is not None and policy.can_transform_freely(principal, image)
     stranger = None if owner else address_key(client_address(request, runtime.settings.server.trusted_proxies))
@@ -218,7 +221,7 @@ async def deliver_image(
         raise Forbidden("This image's original is served to its owner only; ask for a transform.")
     if count_view and request.method == "GET":
         await runtime.usage.record_view(image.id)
-    public = not image.is_private and not protected
+    public = not image.is_private and not protected and not for_caller
     cache = image_cache_control(runtime, image, valid_for=valid_for, public=public)
     options = with_client_watermark(options, image=image, rules=rules)
     accept = request.headers.get("accept")
@@ -453,9 +456,17 @@ class Delivery:
         valid_for: float | None = None,
         count_view: bool = True,
         principal: Principal | None = None,
+        for_caller: bool = False,
     ) -> Response:
         return await deliver_image(
-            request, self.runtime, image, options, valid_for=valid_for, count_view=count_view, principal=principal
+            request,
+            self.runtime,
+            image,
+            options,
+            valid_for=valid_for,
+            count_view=count_view,
+            principal=principal,
+            for_caller=for_caller,
         )
 
     async def deliver_or_fallback(
