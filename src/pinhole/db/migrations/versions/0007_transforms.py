@@ -1,7 +1,7 @@
 """transforms: focal points, per-client watermark and protected originals
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0009 (numbered 0007 by its issue; chained after main's 0009, which landed first)
 Create Date: 2026-12-07
 
 `images.focal_x` / `focal_y` hold the image's focal point as fractions of its width and height (both null: none);
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
