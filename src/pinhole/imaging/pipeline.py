@@ -13,12 +13,13 @@ from typing import cast
 import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
+from pinhole.imaging import pillow_codecs
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Box, plan_box
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.options import OutputLimits, TransformOptions
-from pinhole.imaging.orientation import orientation
+from pinhole.imaging.orientation import autorotate, orientation
 
 WHITE = [255, 255, 255]
 
@@ -52,7 +53,8 @@ def render(
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
         box = plan_box(options, source=display_size(header))
         check_output(box, limits=limits)
-        image = load(source, box=box, animated=source_format.animation and target.animation)
+        animated = source_format.animation and target.animation
+        image = load(source, box=box, animated=animated, format=source_format, decoded=header)
         image = flatten(to_srgb(crop(image, box=box)), target=target)
         data = save(image, target=target, quality=options.quality or default_quality)
     except pyvips.Error as error:
@@ -61,7 +63,12 @@ def render(
 
 
 def read_header(source: bytes, *, format: Format) -> pyvips.Image:
-    """The source's header, read by its own format's loader; no pixel is decoded."""
+    """The source's header, read by its own format's loader; no pixel is decoded.
+
+    Formats Pillow decodes are decoded here, whole: `load` then works from these pixels.
+    """
+    if format.decoder == "pillow":
+        return pillow_codecs.decode(source, fmt=format)
     return cast(pyvips.Image, pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential"))
 
 
@@ -73,10 +80,10 @@ def display_size(header: pyvips.Image) -> tuple[int, int]:
 
 
 def pick_format(options: TransformOptions, *, source_format: Format, has_alpha: bool) -> Format:
-    """The asked format; else the source's when writable; else PNG for alpha, JPEG otherwise."""
+    """The asked format; else the source's when browsers show it and it is writable; else PNG for alpha, JPEG."""
     if options.format is not None:
         name = options.format
-    elif source_format.name in writable_formats():
+    elif source_format.web and source_format.name in writable_formats():
         name = source_format.name
     else:
         name = "png" if has_alpha else "jpeg"
@@ -98,17 +105,39 @@ def check_output(box: Box, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, box: Box, animated: bool) -> pyvips.Image:
-    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB."""
-    image = pyvips.Image.thumbnail_buffer(
-        source,
-        box.width,
-        height=box.height,
-        size=box.size,
-        export_profile="srgb",
-        option_string="n=-1" if animated else "",
+def load(source: bytes, *, box: Box, animated: bool, format: Format, decoded: pyvips.Image) -> pyvips.Image:
+    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB.
+
+    The source is opened by its own format's loader, as at upload: libvips' own detection does not know every
+    file the loader reads (an AVIF image sequence, say). `decoded` is the header, or Pillow's pixels.
+    """
+    if format.decoder == "vips" and _detected_loader(source) == f"{format.loader}_buffer":
+        image = pyvips.Image.thumbnail_buffer(
+            source,
+            box.width,
+            height=box.height,
+            size=box.size,
+            export_profile="srgb",
+            option_string="n=-1" if animated else "",
+        )
+        return cast(pyvips.Image, image)
+    if format.decoder == "vips":
+        frames = {"n": -1} if animated else {}
+        decoded = pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential", **frames)
+    elif not animated and page_height(decoded) != decoded.height:
+        decoded = decoded.crop(0, 0, decoded.width, page_height(decoded))
+    return map_frames(
+        autorotate(decoded),
+        lambda frame: cast(
+            pyvips.Image, frame.thumbnail_image(box.width, height=box.height, size=box.size, export_profile="srgb")
+        ),
     )
-    return cast(pyvips.Image, image)
+
+
+def _detected_loader(source: bytes) -> str | None:
+    """The loader libvips' own detection picks for `source` (what `thumbnail_buffer` will use)."""
+    pointer = pyvips.vips_lib.vips_foreign_find_load_buffer(source, len(source))
+    return None if pointer == pyvips.ffi.NULL else str(pyvips.ffi.string(pointer).decode())
 
 
 def crop(image: pyvips.Image, *, box: Box) -> pyvips.Image:
@@ -136,6 +165,8 @@ def flatten(image: pyvips.Image, *, target: Format) -> pyvips.Image:
 
 def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
     """Encode with the format's options and no metadata at all (the output is sRGB by definition)."""
+    if target.encoder == "pillow":
+        return pillow_codecs.encode(image, fmt=target)
     options: dict[str, SaveOption] = dict(target.save_options)
     if target.quality:
         options["Q"] = quality

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from pinhole.api.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
+    PlaceholderPublic,
     ShareCreate,
     SharePublic,
 )
@@ -26,7 +28,7 @@ from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security import policy
-from pinhole.services import albums, listing, shares, uploaders
+from pinhole.services import albums, listing, placeholders, shares, uploaders
 from pinhole.services import images as image_service
 from pinhole.services.ingest import NewImage, ingest_images
 from pinhole.services.quotas import file_size_limit
@@ -57,6 +59,11 @@ UPLOAD_BODY = multipart_body(
 )
 
 
+def placeholder_fields(image: Image) -> PlaceholderPublic | None:
+    found = placeholders.of_image(image)
+    return None if found is None else PlaceholderPublic(**dataclasses.asdict(found))
+
+
 def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
     return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}/images/{image_id}"
 
@@ -80,6 +87,7 @@ async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePu
         views=image.view_count + await runtime.usage.pending_views(image.id),
         created_at=image.created_at,
         updated_at=image.updated_at,
+        placeholder=placeholder_fields(image),
     )
 
 
