@@ -193,10 +193,6 @@ def jpeg_trailer_allowed(trailer: bytes, *, max_padding: int) -> bool:
     """
     position = 0
     while True:
-        padding = len(trailer) - position - len(trailer[position:].lstrip(b"\0"))
-        if padding > max_padding:
-            return False
-        position += padding
         rest = trailer[position:]
         if not rest:
             return True
@@ -204,9 +200,14 @@ def jpeg_trailer_allowed(trailer: bytes, *, max_padding: int) -> bool:
             if rest[:3] == b"\xff\xd8\xff":
                 position += _jpeg_end(rest)
                 continue
-            return rest[4:8] == b"ftyp" and _isobmff_end(rest) == len(rest)
+            if rest[4:8] == b"ftyp":
+                return _isobmff_end(rest) == len(rest)
         except (Truncated, Malformed):
             return False
+        padding = len(rest) - len(rest.lstrip(b"\0"))
+        if padding == 0 or padding > max_padding:
+            return False
+        position += padding
 
 
 def is_apng(data: bytes) -> bool:
