@@ -148,12 +148,17 @@ def can_write(fmt: Format) -> bool:
     return _sample(fmt) is not None
 
 
+def sample(fmt: Format, *, size: tuple[int, int]) -> bytes | None:
+    """A solid image of `size` written by Pillow in `fmt`, or None when this installation cannot write it."""
+    return _sample(fmt, size)
+
+
 @functools.cache
-def _sample(fmt: Format) -> bytes | None:
+def _sample(fmt: Format, size: tuple[int, int] = (_SAMPLE_SIZE, _SAMPLE_SIZE)) -> bytes | None:
     try:
         register()
         buffer = io.BytesIO()
-        Image.new("RGB", (_SAMPLE_SIZE, _SAMPLE_SIZE), (200, 40, 40)).save(buffer, format=fmt.pillow_format)
+        Image.new("RGB", size, (200, 40, 40)).save(buffer, format=fmt.pillow_format)
     except (ImportError, OSError, KeyError, ValueError) as error:
         logger.info("Pillow cannot write a %s sample: %s", fmt.name, error)
         return None
