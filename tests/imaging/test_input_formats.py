@@ -200,3 +200,44 @@ def test_placeholders_decode_to_a_picture_like_the_original() -> None:
 def test_dominant_colour_of_a_solid_image_is_that_colour(colour: list[int]) -> None:
     placeholder = compute(small_from(solid(120, 80, colour).copy(interpretation="srgb")))
     assert placeholder.color == "#{:02x}{:02x}{:02x}".format(*colour)
+
+
+def _heif_metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
+    import pillow_heif
+
+    info = pillow_heif.open_heif(data).info
+    return info.get("exif") or None, info.get("xmp") or None
+
+
+@pytest.mark.parametrize("strip", [True, False])
+def test_heic_metadata_is_blanked_losslessly(strip: bool, upload: WriteFile, work_dir, big_limits) -> None:
+    image = fixtures.pillow_photo(120, 80)
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">SECRET-PLACE</x:xmpmeta>'
+    data = fixtures.encode(image, "HEIF", exif=exif.tobytes(), xmp=xmp, quality=90)
+    assert all(_heif_metadata(data))
+    prepared = prepare_original(upload(data, "IMG_1.HEIC"), work_dir=work_dir, limits=big_limits, strip_metadata=strip)
+    stored = prepared.path.read_bytes()
+    assert len(stored) == len(data)  # blanked in place: every offset stays valid
+    if not strip:
+        assert stored == data
+        return
+    assert _heif_metadata(stored) == (None, None)
+    assert b"SecretCam" not in stored
+    assert b"SECRET-PLACE" not in stored
+    with Image.open(io.BytesIO(stored)) as kept, Image.open(io.BytesIO(data)) as uploaded:
+        assert np.array_equal(np.asarray(kept.convert("RGB")), np.asarray(uploaded.convert("RGB")))
+
+
+def test_jxl_container_metadata_boxes_are_dropped(upload: WriteFile, work_dir, big_limits) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    data = fixtures.encode(fixtures.pillow_photo(64, 48), "JXL", exif=exif.tobytes(), lossless=True)
+    assert b"SecretCam" in data
+    prepared = prepare_original(upload(data, "a.jxl"), work_dir=work_dir, limits=big_limits, strip_metadata=True)
+    stored = prepared.path.read_bytes()
+    assert b"SecretCam" not in stored
+    with Image.open(io.BytesIO(stored)) as kept, Image.open(io.BytesIO(data)) as uploaded:
+        assert not kept.info.get("exif")
+        assert np.array_equal(np.asarray(kept.convert("RGB")), np.asarray(uploaded.convert("RGB")))

@@ -29,6 +29,7 @@ from pinhole.imaging.containers import (
 )
 from pinhole.imaging.formats import Format, SaveOption, writable_formats
 from pinhole.imaging.frames import page_height
+from pinhole.imaging.heif_meta import strip_heif_metadata
 from pinhole.imaging.inspect import ImageLimits, InspectedImage, inspect_image
 from pinhole.imaging.jpeg import strip_jpeg_metadata
 from pinhole.imaging.loader import decode_error, load_all_frames, verify_decodes
@@ -53,6 +54,10 @@ _MASTER_OPTIONS: dict[str, dict[str, SaveOption]] = {
     "avif": {"compression": "av1", "Q": 90, "effort": 2},
     "tiff": {"compression": "deflate"},
 }
+
+
+# Formats whose metadata is removed from the bytes without touching the coded pictures.
+_LOSSLESS_STRIPS = {"heic": strip_heif_metadata, "jxl": strip_jxl_metadata}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,12 +169,15 @@ def _prepare_with_pillow(
 ) -> PreparedOriginal:
     """HEIC, JPEG XL, BMP and APNG: decode with Pillow (the verification), keep the bytes where they are clean."""
     fmt = inspected.format
-    if strip and inspected.has_metadata and fmt.name == "jxl":
-        data = strip_jxl_metadata(data)
+    if strip and inspected.has_metadata and fmt.name in _LOSSLESS_STRIPS:
+        try:
+            data = _LOSSLESS_STRIPS[fmt.name](data)
+        except (Malformed, Truncated) as error:
+            raise CorruptImage("The image structure is malformed.", details={"reason": "malformed"}) from error
     decoded = pillow_codecs.decode(data, fmt=fmt)
     if strip and inspected.has_metadata and fmt.writable:
         data = pillow_codecs.encode(decoded, fmt=fmt)  # APNG: text and EXIF chunks go, pixels stay
-    elif strip and inspected.has_metadata and fmt.name != "jxl":
+    elif strip and inspected.has_metadata and fmt.name not in _LOSSLESS_STRIPS:
         logger.warning("keeping a %s original with its metadata: it cannot be removed losslessly", fmt.name)
     path = src if data == whole else _write(data, work_dir=work_dir, format=fmt)
     return PreparedOriginal(
