@@ -241,3 +241,22 @@ def test_jxl_container_metadata_boxes_are_dropped(upload: WriteFile, work_dir, b
     with Image.open(io.BytesIO(stored)) as kept, Image.open(io.BytesIO(data)) as uploaded:
         assert not kept.info.get("exif")
         assert np.array_equal(np.asarray(kept.convert("RGB")), np.asarray(uploaded.convert("RGB")))
+
+
+@pytest.mark.parametrize("placeholders", [True, False])
+@pytest.mark.parametrize("keep", [0.5, 0.97])
+def test_a_truncated_large_jpeg_is_refused_by_the_scaled_check(
+    placeholders: bool, keep: float, upload: WriteFile, work_dir, big_limits
+) -> None:
+    """The check decodes big JPEGs with DCT scaling (1/8 here): every block is still entropy-decoded."""
+    from tests.support.images import make_jpeg, truncated
+
+    data = truncated(make_jpeg(1600, 1200, exif=False), keep=keep)
+    with pytest.raises(CorruptImage):
+        prepare_original(
+            upload(data, "cut.jpg"),
+            work_dir=work_dir,
+            limits=big_limits,
+            strip_metadata=False,
+            placeholders=placeholders,
+        )

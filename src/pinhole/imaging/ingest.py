@@ -32,7 +32,7 @@ from pinhole.imaging.frames import page_height
 from pinhole.imaging.heif_meta import strip_heif_metadata
 from pinhole.imaging.inspect import ImageLimits, InspectedImage, inspect_image
 from pinhole.imaging.jpeg import strip_jpeg_metadata
-from pinhole.imaging.loader import decode_error, load_all_frames, verify_decodes
+from pinhole.imaging.loader import decode_error, load_all_frames, load_for_check, verify_decodes
 from pinhole.imaging.orientation import autorotate
 from pinhole.imaging.placeholder import Placeholder, compute, small_from
 
@@ -135,7 +135,8 @@ def _keep(
     """Store `data`: the upload as it came, or (`changed`) stripped or cut to its primary image, losslessly."""
     path = _write(data, work_dir=work_dir, format=inspected.format) if changed else src
     try:
-        placeholder = _verify(path, format=inspected.format, placeholders=placeholders)
+        longest = max(inspected.width, inspected.height)
+        placeholder = _verify(path, format=inspected.format, longest=longest, placeholders=placeholders)
     except BaseException:
         if path != src:
             path.unlink(missing_ok=True)
@@ -152,13 +153,13 @@ def _keep(
     )
 
 
-def _verify(path: Path, *, format: Format, placeholders: bool) -> Placeholder | None:
+def _verify(path: Path, *, format: Format, longest: int, placeholders: bool) -> Placeholder | None:
     """Decode every pixel to prove the file whole; with `placeholders`, keep a thumbnail of that same decode."""
     if not placeholders:
-        verify_decodes(path, format=format)
+        verify_decodes(path, format=format, longest=longest)
         return None
     try:
-        small = small_from(load_all_frames(path, format=format))
+        small = small_from(load_for_check(path, format=format, longest=longest))
     except pyvips.Error as error:
         raise decode_error(error, reason="decode") from error
     return compute(small)

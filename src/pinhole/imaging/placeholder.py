@@ -47,7 +47,10 @@ def small_from(image: pyvips.Image) -> pyvips.Image:
     """
     frame_height = page_height(image)
     factor = max(1, max(image.width, frame_height) // SMALL_SIZE)
-    shrunk = image.shrink(factor, factor) if factor > 1 else image
+    # Across first, then into memory (a narrow strip), then down: shrinking down a streamed decode stalls it
+    # (libvips' sequential line cache), and the narrow strip is at most 1/`factor` of the image.
+    narrow = (image.shrinkh(factor) if factor > 1 else image).copy_memory()
+    shrunk = narrow.shrinkv(factor) if factor > 1 else narrow
     first = shrunk.crop(0, 0, shrunk.width, max(1, min(shrunk.height, frame_height // factor)))
     first = first.thumbnail_image(SMALL_SIZE, height=SMALL_SIZE, size="down")
     return _rgba8(autorotate(_with_orientation(first, image))).copy_memory()
