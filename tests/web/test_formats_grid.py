@@ -23,3 +23,10 @@ async def test_grid_shows_the_lqip_under_a_heic_thumbnail(signed_in: Browser, ht
     assert f'<img class="lqip" src="{html.escape(lqip)}" alt="" aria-hidden="true">' in grid.text
     thumb = await http.get(f"/v2/images/{image['id']}?w=320&format=webp")
     assert_image(thumb.content, format="webp", width=300, height=200)
+
+
+async def test_upload_page_offers_every_readable_format(signed_in: Browser, http: httpx.AsyncClient) -> None:
+    page = await http.get("/upload")
+    accept = page.text.split('accept="', 1)[1].split('"', 1)[0].split(",")
+    for wanted in ("image/jpeg", "image/heic", ".heic", ".heif", "image/jxl", "image/tiff", ".tif", "image/bmp"):
+        assert wanted in accept

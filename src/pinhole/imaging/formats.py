@@ -291,3 +291,11 @@ def _decodes(sample: bytes) -> bool:
         logger.info("libvips cannot decode a HEIF sample: %s", error)
         return False
     return True
+
+
+def upload_accept() -> str:
+    """An HTML `accept` attribute naming every readable format (mime types and extensions, for pickers that only
+    know one of them, as some do for HEIC)."""
+    readable = [fmt for fmt in available_formats() if fmt.readable]
+    extensions = [f".{ext}" for fmt in readable for ext in dict.fromkeys((fmt.extension, *fmt.extensions))]
+    return ",".join(dict.fromkeys([fmt.mime for fmt in readable] + extensions))

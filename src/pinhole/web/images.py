@@ -20,6 +20,7 @@ from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.v2.transform import transform_url, v2_options
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, InvalidInput, NotFound
+from pinhole.imaging.formats import upload_accept
 from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.signing import SigningMode
@@ -106,6 +107,7 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "guest": guest,
         "upload_url": f"{runtime.settings.v2.prefix}/images",
         "max_bytes": runtime.settings.uploads.max_file_bytes,
+        "accept": upload_accept(),
     }
     return render(request, "upload.html", context)
 
