@@ -180,6 +180,7 @@ def _prepare_with_pillow(
         data = pillow_codecs.encode(decoded, fmt=fmt)  # APNG: text and EXIF chunks go, pixels stay
     elif strip and inspected.has_metadata and fmt.name not in _LOSSLESS_STRIPS:
         logger.warning("keeping a %s original with its metadata: it cannot be removed losslessly", fmt.name)
+    placeholder = compute(small_from(decoded)) if placeholders else None
     path = src if data == whole else _write(data, work_dir=work_dir, format=fmt)
     return PreparedOriginal(
         path=path,
@@ -188,7 +189,7 @@ def _prepare_with_pillow(
         height=page_height(decoded),
         frames=inspected.frames,
         size=len(data),
-        placeholder=compute(small_from(decoded)) if placeholders else None,
+        placeholder=placeholder,
     )
 
 
