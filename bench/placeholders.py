@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pillow_heif
@@ -31,10 +32,18 @@ LIMITS = ImageLimits(max_pixels=50_000_000, max_frames=500)
 def photo_heic(width: int, height: int, *, seed: int) -> bytes:
     """`photo()` as an iPhone-like HEIC (x265 through pillow-heif, quality 80, EXIF)."""
     image = photo(width, height, seed=seed)
-    heif = pillow_heif.from_bytes(mode="RGB", size=(width, height), data=image.write_to_memory())
+    heif = pillow_heif.from_bytes(mode="RGB", size=(width, height), data=bytes(image.write_to_memory()))
     buffer = io.BytesIO()
     heif.save(buffer, quality=80, exif=b"Exif\0\0" + bytes(64))
     return buffer.getvalue()
+
+
+def heic_12mp(seed: int) -> bytes:
+    return photo_heic(4000, 3000, seed=seed)
+
+
+def jpeg_12mp(seed: int) -> bytes:
+    return photo_jpeg(4000, 3000, seed=seed, exif=True)
 
 
 def ingest(path: Path, work: Path, *, placeholders: bool) -> None:
@@ -58,13 +67,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def run(argv: list[str] | None = None) -> list[Figure]:
     args = parse(argv)
     pyvips.cache_set_max(0)
-    makers = {
-        "12 MP HEIC": (lambda seed: photo_heic(4000, 3000, seed=seed), "heic"),
-        "12 MP JPEG (EXIF)": (lambda seed: photo_jpeg(4000, 3000, seed=seed, exif=True), "jpg"),
+    makers: dict[str, tuple[Callable[[int], bytes], str]] = {
+        "12 MP HEIC": (heic_12mp, "heic"),
+        "12 MP JPEG (EXIF)": (jpeg_12mp, "jpg"),
     }
     files = {kind: [maker(seed) for seed in range(args.iterations + 1)] for kind, (maker, _) in makers.items()}
     sides = ("on", "off")
-    times = {kind: {f"{where} {side}": [] for where in ("http", "ingest") for side in sides} for kind in makers}
+    times: dict[str, dict[str, list[float]]] = {
+        kind: {f"{where} {side}": [] for where in ("http", "ingest") for side in sides} for kind in makers
+    }
     work = Path(tempfile.mkdtemp(prefix="pinhole-bench-placeholders-"))
     base = {"PINHOLE_UPLOADS__MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
     try:
@@ -83,8 +94,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                     order = sides if index % 2 else tuple(reversed(sides))
                     for side in order:
                         server, client = servers[side]
-                        http = timed(lambda s=server, c=client, d=data, n=path.name: upload(c, s, d, name=n))
-                        step = timed(lambda p=path, on=side == "on": ingest(p, work, placeholders=on))
+                        http = timed(partial(upload, client, server, data, name=path.name))
+                        step = timed(partial(ingest, path, work, placeholders=side == "on"))
                         if index:
                             times[kind][f"http {side}"].append(http)
                             times[kind][f"ingest {side}"].append(step)

@@ -29,7 +29,7 @@ def pillow_photo(width: int, height: int, *, seed: int = 1) -> Image.Image:
 
 def encode(image: Image.Image, format: str, **options: object) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format=format, **options)  # type: ignore[arg-type]
+    image.save(buffer, format=format, **options)
     return buffer.getvalue()
 
 

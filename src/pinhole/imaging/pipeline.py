@@ -13,6 +13,7 @@ from typing import cast
 import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
+from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging import pillow_codecs
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
@@ -20,6 +21,7 @@ from pinhole.imaging.geometry import Box, plan_box
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.orientation import autorotate, orientation
+from pinhole.imaging.profiles import needs_srgb_conversion
 
 WHITE = [255, 255, 255]
 
@@ -40,13 +42,15 @@ def render(
     *,
     options: TransformOptions,
     source_format: Format,
-    default_quality: int = 82,
+    default_quality: int | None = None,
     limits: OutputLimits | None = None,
+    intermediate: bytes | None = None,
 ) -> Rendered:
     """Resize/convert `source` (a stored original) as `options` asks; the output carries no metadata.
 
     Pass `limits` to refuse (ImageTooLarge) an output bigger than allowed: with `enlarge` and one
-    side given, the other side depends on the source and only shows here.
+    side given, the other side depends on the source and only shows here. `intermediate` (imaging/intermediate.py,
+    made from this `source`) is used instead of decoding `source` when the output is small enough.
     """
     try:
         header = read_header(source, format=source_format)
@@ -54,9 +58,13 @@ def render(
         box = plan_box(options, source=display_size(header))
         check_output(box, limits=limits)
         animated = source_format.animation and target.animation
-        image = load(source, box=box, animated=animated, format=source_format, decoded=header)
+        if intermediate is not None and intermediates.serves(box):
+            image = intermediates.load(intermediate, box=box)
+        else:
+            convert = needs_srgb_conversion(header)
+            image = load(source, box=box, animated=animated, convert=convert, format=source_format, decoded=header)
         image = flatten(to_srgb(crop(image, box=box)), target=target)
-        data = save(image, target=target, quality=options.quality or default_quality)
+        data = save(image, target=target, quality=options.quality or default_quality or target.default_quality)
     except pyvips.Error as error:
         raise decode_error(error, reason="render") from error
     return _rendered(data, image, target)
@@ -105,33 +113,56 @@ def check_output(box: Box, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, box: Box, animated: bool, format: Format, decoded: pyvips.Image) -> pyvips.Image:
-    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB.
+def load(
+    source: bytes,
+    *,
+    box: Box,
+    animated: bool,
+    convert: bool = True,
+    format: Format | None = None,
+    decoded: pyvips.Image | None = None,
+) -> pyvips.Image:
+    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB: through the colour profiles
+    when `convert`, else as it is (untagged or sRGB-tagged 8-bit sources, see imaging/profiles.py).
 
-    The source is opened by its own format's loader, as at upload: libvips' own detection does not know every
+    The source is opened by its own `format`'s loader, as at upload: libvips' own detection does not know every
     file the loader reads (an AVIF image sequence, say). `decoded` is the header, or Pillow's pixels.
     """
-    if format.decoder == "vips" and _detected_loader(source) == f"{format.loader}_buffer":
+    colour = {"export_profile": "srgb"} if convert else {}
+    if format is None or (format.decoder == "vips" and _detected_loader(source) == f"{format.loader}_buffer"):
         image = pyvips.Image.thumbnail_buffer(
             source,
             box.width,
             height=box.height,
             size=box.size,
-            export_profile="srgb",
             option_string="n=-1" if animated else "",
+            **colour,
         )
         return cast(pyvips.Image, image)
-    if format.decoder == "vips":
+    if format.decoder == "vips" or decoded is None:
         frames = {"n": -1} if animated else {}
         decoded = pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential", **frames)
     elif not animated and page_height(decoded) != decoded.height:
         decoded = decoded.crop(0, 0, decoded.width, page_height(decoded))
     return map_frames(
         autorotate(decoded),
-        lambda frame: cast(
-            pyvips.Image, frame.thumbnail_image(box.width, height=box.height, size=box.size, export_profile="srgb")
-        ),
+        lambda frame: cast(pyvips.Image, frame.thumbnail_image(box.width, height=box.height, size=box.size, **colour)),
     )
+
+
+def _pages(header: pyvips.Image) -> int:
+    return int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
+
+
+def _explicitly_decoded(source: bytes, format: Format, header: pyvips.Image) -> pyvips.Image | None:
+    """The first frame, upright, where libvips' detection would not open `source` (Pillow formats, AVIF
+    sequences); None where `thumbnail_buffer` can take the bytes."""
+    if format.decoder == "pillow":
+        first = header.crop(0, 0, header.width, page_height(header)) if page_height(header) != header.height else header
+        return autorotate(first)
+    if _detected_loader(source) == f"{format.loader}_buffer":
+        return None
+    return autorotate(pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential"))
 
 
 def _detected_loader(source: bytes) -> str | None:
@@ -176,3 +207,16 @@ def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
 def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
     width, height = int(image.width), page_height(image)
     return Rendered(data=data, format=target, width=width, height=height, frames=frame_count(image))
+
+
+def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
+    """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
+    try:
+        header = read_header(source, format=source_format)
+        frames = frame_count(header) if source_format.decoder == "pillow" else _pages(header)
+        if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
+            return None
+        colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}
+        return intermediates.make(source, colour=colour, decoded=_explicitly_decoded(source, source_format, header))
+    except pyvips.Error as error:
+        raise decode_error(error, reason="render") from error
