@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -46,6 +47,7 @@ from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
+from pinhole.services.resumable import ResumableUploads
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
@@ -191,6 +193,15 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=build_limiter(settings, link),
         signer=build_signer(settings, secret),
         signing_mode=SigningMode(settings.signing.mode),
+        resumable=ResumableUploads(
+            db=db,
+            store=store,
+            pool=pool,
+            policy=ingest_policy,
+            tmp_dir=settings.tmp_dir,
+            expiry=datetime.timedelta(seconds=settings.uploads.resumable_expiry_seconds),
+            interval=settings.uploads.resumable_sweep_seconds,
+        ),
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
         redis=link,
     )
@@ -204,12 +215,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     pyvips.cache_set_max(0)
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
     pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
+    sweeper = asyncio.create_task(runtime.resumable.run()) if runtime.resumable.interval > 0 else None
     try:
         yield
     finally:
         runtime.pruner.stop()
+        runtime.resumable.stop()
         if pruner is not None:
             await pruner
+        if sweeper is not None:
+            await sweeper
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher

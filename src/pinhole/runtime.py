@@ -16,6 +16,7 @@ from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
+from pinhole.services.resumable import ResumableUploads
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
@@ -44,5 +45,6 @@ class Runtime:
     limiter: RateLimiter | None  # None when rate limits are off
     signer: UrlSigner
     signing_mode: SigningMode
+    resumable: ResumableUploads  # tus uploads (`/v2/uploads`) and their expiry sweep
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)

@@ -150,6 +150,36 @@ class UploadSettings(BaseModel):
         default=True,
         description="Strip EXIF/GPS/XMP/comments (keeping the colour profile) and apply the EXIF orientation.",
     )
+    resumable_expiry_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description="A resumable (tus) upload that receives no bytes for this long expires: its pieces are deleted "
+        "and its URL answers 404. A finished one keeps answering its image's id for this long.",
+    )
+    resumable_sweep_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How often each instance deletes expired resumable uploads and orphaned pieces (0: never).",
+    )
+
+
+class FetchSettings(BaseModel):
+    """The fetcher for remote URLs (`POST /v2/images` with `url`): built for hostile targets (docs/uploads.md)."""
+
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Let URLs reach loopback and private (RFC 1918, ULA, CGNAT) addresses, for tests and intranets. "
+        "Link-local, multicast, unspecified and cloud-metadata addresses stay refused.",
+    )
+    timeout_seconds: float = Field(
+        default=20.0, gt=0, le=300, description="Longest a whole fetch (every redirect and the body) may take."
+    )
+    max_redirects: int = Field(default=3, ge=0, le=10, description="Redirects followed (each target checked again).")
+    user_agent: str = Field(
+        default="pinhole-fetcher/1.0 (+image upload from a URL)",
+        min_length=1,
+        description="The User-Agent header of every fetch.",
+    )
 
 
 class ImagingSettings(BaseModel):
@@ -508,6 +538,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     uploads: UploadSettings = UploadSettings()
+    fetch: FetchSettings = FetchSettings()
     imaging: ImagingSettings = ImagingSettings()
     delivery: DeliverySettings = DeliverySettings()
     server: ServerSettings = ServerSettings()

@@ -65,6 +65,7 @@ from pinhole.api.ratelimit import rate_limits
 from pinhole.api.v2 import admin, albums, avatars, browser, groups, images, keys, sessions, signing, stats, status, tags
 from pinhole.api.v2.auth import identify_caller
 from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
+from pinhole.uploads import tus_routes
 
 __all__ = ["API_NAME", "DIALECT", "build_router", "render_error"]
 
@@ -76,6 +77,7 @@ def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES, dependencies=[limits])
     router.include_router(status.router)
     router.include_router(images.router)
+    router.include_router(tus_routes.router)
     router.include_router(sessions.build_token_router(prefix="/auth", admin=False))
     router.include_router(sessions.build_token_router(prefix="/admin/auth", admin=True))
     router.include_router(browser.router)
