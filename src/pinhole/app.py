@@ -33,6 +33,7 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database, PoolOptions
 from pinhole.dialects import DIALECTS
+from pinhole.fetch import Fetcher, FetchPolicy
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
 from pinhole.runtime import Runtime
@@ -149,6 +150,20 @@ def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCac
     )
 
 
+def build_fetcher(settings: Settings) -> Fetcher:
+    fetch = settings.fetch
+    if fetch.allow_private_networks:
+        log.warning("URL fetches may reach loopback and private addresses (PINHOLE_FETCH__ALLOW_PRIVATE_NETWORKS)")
+    return Fetcher(
+        FetchPolicy(
+            allow_private=fetch.allow_private_networks,
+            timeout=fetch.timeout_seconds,
+            max_redirects=fetch.max_redirects,
+            user_agent=fetch.user_agent,
+        )
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
@@ -193,6 +208,7 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=build_limiter(settings, link),
         signer=build_signer(settings, secret),
         signing_mode=SigningMode(settings.signing.mode),
+        fetcher=build_fetcher(settings),
         resumable=ResumableUploads(
             db=db,
             store=store,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
+from pinhole.fetch import Fetcher
 from pinhole.imaging.options import OutputLimits
 from pinhole.security.backoff import LoginBackoff
 from pinhole.security.ratelimit import RateLimiter
@@ -45,6 +46,7 @@ class Runtime:
     limiter: RateLimiter | None  # None when rate limits are off
     signer: UrlSigner
     signing_mode: SigningMode
+    fetcher: Fetcher  # fetches URLs others chose (uploads from a URL)
     resumable: ResumableUploads  # tus uploads (`/v2/uploads`) and their expiry sweep
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)

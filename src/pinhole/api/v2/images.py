@@ -31,8 +31,9 @@ from pinhole.services import images as image_service
 from pinhole.services.ingest import NewImage, ingest_images
 from pinhole.services.quotas import file_size_limit
 from pinhole.services.tags import normalize_tags, split_tag_fields
+from pinhole.services.url_uploads import fetched_upload, url_field
 from pinhole.services.variant_cache import forget_blobs
-from pinhole.uploads.multipart import ParsedForm, receive_multipart
+from pinhole.uploads.multipart import ParsedForm, UploadedFile, receive_multipart
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
@@ -52,8 +53,13 @@ UPLOAD_BODY = multipart_body(
             "type": "string",
             "description": "Add the image to this album of the caller's (our id or its albumId).",
         },
+        "url": {
+            "type": "string",
+            "format": "uri",
+            "description": "Instead of `file`: an http(s) URL pinhole fetches the image from (docs/uploads.md).",
+        },
     },
-    required=["file"],
+    required=[],
 )
 
 
@@ -83,10 +89,12 @@ async def to_public(request: Request, runtime: Runtime, image: Image) -> ImagePu
     )
 
 
-def upload_fields(form: ParsedForm, principal_client: str, owner: str | None, album_id: str | None) -> list[NewImage]:
-    files = form.files_for("file")
+def upload_fields(
+    form: ParsedForm, principal_client: str, owner: str | None, album_id: str | None, remote: UploadedFile | None = None
+) -> list[NewImage]:
+    files = form.files_for("file") or ([remote] if remote is not None else [])
     if not files:
-        raise InvalidInput("Send the image in the `file` form field.", field="file")
+        raise InvalidInput("Send the image in the `file` form field (or its address in `url`).", field="file")
     description = form.first("description")
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
@@ -120,21 +128,23 @@ async def upload_image(
     request: Request, runtime: RuntimeDep, principal: UploaderPrincipal
 ) -> ImagePublic | GroupUpload:
     target = await uploaders.upload_target(db=runtime.db, principal=principal)
-    async with receive_multipart(
-        request,
-        tmp_dir=runtime.settings.tmp_dir,
-        max_file_bytes=await file_size_limit(
-            db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id
-        ),
-        max_files=runtime.settings.uploads.max_files_per_request,
-    ) as form:
+    limit = await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id)
+    async with (
+        receive_multipart(
+            request,
+            tmp_dir=runtime.settings.tmp_dir,
+            max_file_bytes=limit,
+            max_files=runtime.settings.uploads.max_files_per_request,
+        ) as form,
+        fetched_upload(runtime.fetcher, url_field(form), tmp_dir=runtime.settings.tmp_dir, max_bytes=limit) as remote,
+    ):
         album_ref = (form.first("albumId") or "").strip()
         album_id = None
         if album_ref:
             album_id = await albums.album_for_upload(
                 db=runtime.db, principal=principal, ref=album_ref, client_id=target.client_id
             )
-        uploads = upload_fields(form, target.client_id, target.owner_id, album_id)
+        uploads = upload_fields(form, target.client_id, target.owner_id, album_id, remote)
         target.check(is_private=uploads[0].is_private)
         ingested = await ingest_images(
             db=runtime.db, store=runtime.store, pool=runtime.pool, policy=runtime.ingest_policy, uploads=uploads
