@@ -450,6 +450,15 @@ class WebSettings(BaseModel):
         description="Let anyone create an account on the web app's sign-up page. An admin can override it while the "
         "service runs (run-time settings, docs/admin.md).",
     )
+    resumable_threshold_bytes: int = Field(
+        default=4 * MB,
+        ge=0,
+        description="The upload page sends files of this size and more as resumable (tus) uploads, with pause and "
+        "resume, in pieces of `resumable_chunk_bytes`; smaller files go in one request.",
+    )
+    resumable_chunk_bytes: int = Field(
+        default=2 * MB, ge=1024, description="Bytes per request of the upload page's resumable uploads."
+    )
 
 
 class DialectMount(BaseModel):
