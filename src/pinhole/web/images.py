@@ -106,6 +106,9 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "guest": guest,
         "upload_url": f"{runtime.settings.v2.prefix}/images",
         "max_bytes": runtime.settings.uploads.max_file_bytes,
+        "tus_url": f"{runtime.settings.v2.prefix}/uploads",
+        "resumable_threshold": runtime.settings.web.resumable_threshold_bytes,
+        "chunk_bytes": runtime.settings.web.resumable_chunk_bytes,
     }
     return render(request, "upload.html", context)
 
