@@ -90,7 +90,6 @@ def _state(row: ResumableUpload) -> UploadState:
 class Received:
     path: Path
     size: int
-    interrupted: bool
 
 
 @dataclass
@@ -172,7 +171,7 @@ class ResumableUploads:
         received = await self._receive(body, limit=row.length - row.received, checksum=checksum)
         with anyio.CancelScope(shield=True):  # bytes that arrived are kept even when the client went away
             state = await self._record(row, pieces, received)
-        if state.complete and not received.interrupted:
+        if state.complete:  # even if the client went away right after its last byte: the file is whole
             return await self._finish(row, state, pieces)
         return state
 
@@ -267,7 +266,7 @@ class ResumableUploads:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return Received(path=path, size=size, interrupted=interrupted)
+        return Received(path=path, size=size)
 
     async def _record(self, row: ResumableUpload, pieces: list[str], received: Received) -> UploadState:
         """Store the piece and move `received` on, unless another request did first (then 409, piece removed)."""
