@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -359,3 +360,35 @@ async def test_nothing_is_left_behind_after_a_finished_upload(
     files = stored_files(runtime.settings)
     assert [p for p in files if "partial" in p.parts] == []
     assert [p for p in files if p.is_relative_to(runtime.settings.tmp_dir)] == []
+
+
+async def test_a_complete_upload_left_unfinished_is_finished_when_asked(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    data = img.make_jpeg(40, 30)
+    url = await create(http, tenant.headers(), len(data), f"filename {b64('late.jpg')}")
+    upload_id = url.rpartition("/")[2]
+    # What an instance that stopped between recording the last piece and the ingest leaves: every byte, no image.
+    source = runtime.settings.tmp_dir / "piece"
+    source.write_bytes(data)
+    name = await PartialUploads(runtime.store).add_piece(upload_id, 0, source)
+
+    async def set_row(**values: Any) -> None:
+        async with runtime.db.writer() as session:
+            row = await session.get(ResumableUpload, upload_id)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    await set_row(received=len(data), pieces=json.dumps([name]), finishing_until=utcnow() + timedelta(minutes=5))
+    busy = await http.head(url, headers=TUS | tenant.headers())  # another instance holds the lease: left to it
+    assert (busy.status_code, busy.headers["upload-offset"]) == (200, str(len(data)))
+    assert "pinhole-image-id" not in busy.headers
+
+    await set_row(finishing_until=utcnow() - timedelta(seconds=1))  # its lease lapsed: that instance is gone
+    head = await http.head(url, headers=TUS | tenant.headers())
+    assert head.status_code == 200
+    got = await http.get(url, headers=tenant.headers())
+    assert got.json()["id"] == head.headers["pinhole-image-id"]
+    assert got.json()["originalName"] == "late.jpg"
+    assert await partial_keys(runtime) == []

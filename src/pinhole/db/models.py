@@ -413,6 +413,8 @@ class ResumableUpload(Base):
     description, tags, albumId, isPrivate) and `metadata_header` the header as sent (answered by HEAD). Once the
     last byte is in and the file is ingested, `image_id` is set and the pieces are gone; the row stays until
     `expires_at` so the client can learn the image's id, then the sweep deletes it (as it deletes abandoned ones).
+    `finishing_until` is the lease of the request putting a complete upload's file through the ingest: one at a
+    time, and another may take over once it lapses (the first one's instance stopped).
     """
 
     __tablename__ = "resumable_uploads"
@@ -426,5 +428,6 @@ class ResumableUpload(Base):
     fields: Mapped[str] = mapped_column(Text, default="{}")
     metadata_header: Mapped[str | None] = mapped_column(Text, default=None)
     image_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    finishing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_PIECES = 2000  # PATCHes one upload may take (each is a blob-store object until the upload completes)
 SWEEP_BATCH = 200
+FINISH_LEASE = timedelta(minutes=10)  # longer than any ingest; a lapsed lease means its instance stopped
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,12 @@ class ResumableUploads:
         return _state(row)
 
     async def find(self, upload_id: str, target: UploadTarget) -> UploadState:
-        return _state(await self._owned(upload_id, target))
+        """The upload's state; a complete one that was never made an image (its instance stopped) is made one now."""
+        row = await self._owned(upload_id, target)
+        state = _state(row)
+        if state.complete and state.image_id is None:
+            return await self._finish(row, state, json.loads(row.pieces))
+        return state
 
     async def append(
         self,
@@ -308,7 +314,40 @@ class ResumableUploads:
         )
 
     async def _finish(self, row: ResumableUpload, state: UploadState, pieces: list[str]) -> UploadState:
-        """The last byte is in: ingest the whole file like any upload, then record the image's id."""
+        """The last byte is in: ingest the whole file like any upload, then record the image's id.
+
+        One request at a time holds the lease to do it; any other answers the state as it is (no image yet).
+        """
+        if not await self._claim(row.id):
+            return state
+        try:
+            return await self._ingest(row, state, pieces)
+        except PinholeError:
+            raise
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # not the file's fault: let the next request try again
+                async with self.db.writer() as session:
+                    await session.execute(
+                        update(ResumableUpload).where(ResumableUpload.id == row.id).values(finishing_until=None)
+                    )
+            raise
+
+    async def _claim(self, upload_id: str) -> bool:
+        now = self.clock()
+        async with self.db.writer() as session:
+            claimed = await session.execute(
+                update(ResumableUpload)
+                .where(
+                    ResumableUpload.id == upload_id,
+                    ResumableUpload.image_id.is_(None),
+                    ResumableUpload.received == ResumableUpload.length,
+                    (ResumableUpload.finishing_until.is_(None)) | (ResumableUpload.finishing_until < now),
+                )
+                .values(finishing_until=now + FINISH_LEASE)
+            )
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+    async def _ingest(self, row: ResumableUpload, state: UploadState, pieces: list[str]) -> UploadState:
         fields = UploadFields(**json.loads(row.fields))
         dest = self.tmp_dir / f"tus-{row.id}-{secrets.token_hex(8)}.whole"
         try:
@@ -343,7 +382,7 @@ class ResumableUploads:
             await session.execute(
                 update(ResumableUpload)
                 .where(ResumableUpload.id == row.id)
-                .values(image_id=image.id, pieces="[]", expires_at=expires_at)
+                .values(image_id=image.id, pieces="[]", expires_at=expires_at, finishing_until=None)
             )
         await self.pieces.discard(row.id)
         return UploadState(

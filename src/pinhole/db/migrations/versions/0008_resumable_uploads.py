@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("fields", sa.Text(), nullable=False),
         sa.Column("metadata_header", sa.Text(), nullable=True),
         sa.Column("image_id", sa.String(length=36), nullable=True),
+        sa.Column("finishing_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
