@@ -6,7 +6,8 @@ Choices where the issue is silent:
   `/img_...`); the collision check at start-up covers them as the server's own routes.
   They are left out of the OpenAPI schema.
 - Forms post and redirect (303); each carries the session's CSRF token. Scripts are only for what a form cannot
-  do: uploads (XMLHttpRequest to `POST /v2/images` with the cookie and `X-CSRF-Token`, for per-file progress),
+  do: uploads (XMLHttpRequest to `POST /v2/images` with the cookie and `X-CSRF-Token`, for per-file progress;
+  large files through tus at `/v2/uploads` with Pause/Resume, and pasted links as `url`, docs/uploads.md),
   copying, the size/format picker, selecting images and infinite scroll. Everything else works without JavaScript.
 - The page routes share the v2 rate limits under the scope `web.<route name>` (the `*` rule unless configured).
 - A sign-in refused for a suspended or inactive account says so, but only when the password was right.
