@@ -392,3 +392,21 @@ async def test_a_complete_upload_left_unfinished_is_finished_when_asked(
     assert got.json()["id"] == head.headers["pinhole-image-id"]
     assert got.json()["originalName"] == "late.jpg"
     assert await partial_keys(runtime) == []
+
+
+async def test_the_album_in_the_metadata_gets_the_image(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    made = await http.post("/v2/albums", headers=tenant.headers("alice"), json={"name": "Resumed"})
+    assert made.status_code == 201, made.text
+    album_id = made.json()["id"]
+    data = img.make_jpeg(30, 20)
+    url = await create(http, tenant.headers("alice"), len(data), f"albumId {b64(album_id)}")
+    done = await patch(http, url, tenant.headers("alice"), 0, data)
+    assert done.status_code == 204, done.text
+    listed = await http.get(f"/v2/albums/{album_id}/images", headers=tenant.headers("alice"))
+    assert [item["id"] for item in listed.json()["data"]] == [done.headers["pinhole-image-id"]]
+    # Someone else's album is refused when the upload is created, before any byte is sent.
+    refused = await http.post(
+        "/v2/uploads",
+        headers=TUS | tenant.headers("bob") | {"Upload-Length": "10", "Upload-Metadata": f"albumId {b64(album_id)}"},
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (404, "album_not_found")
