@@ -33,10 +33,9 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 async def post_url(http: httpx.AsyncClient, tenant: ApiClient, url: str, **fields: str) -> httpx.Response:
-    # multipart/form-data with text fields only: httpx needs a (here empty) `files` to send multipart.
-    return await http.post(
-        "/v2/images", headers=tenant.headers("alice"), data={"url": url, **fields}, files={"none": ("", b"")}
-    )
+    # multipart/form-data with text fields only: parts without a file name (httpx sends multipart for `files`).
+    parts = [(name, (None, value)) for name, value in {"url": url, **fields}.items()]
+    return await http.post("/v2/images", headers=tenant.headers("alice"), files=parts)
 
 
 async def image_count(runtime: Runtime) -> int:
