@@ -28,7 +28,7 @@ from pinhole.api.mounting import (
     openapi_tags,
     route_infos,
 )
-from pinhole.api.v2.fastpath import WarmDelivery
+from pinhole.api.services import build_services
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database, PoolOptions
@@ -36,6 +36,12 @@ from pinhole.dialects import DIALECTS
 from pinhole.fetch import Fetcher, FetchPolicy
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
+from pinhole.observability.endpoint import metrics_route
+from pinhole.observability.lifecycle import observe_database, run_sampler, stop_telemetry
+from pinhole.observability.logging import configure_logging
+from pinhole.observability.middleware import ObservabilityMiddleware
+from pinhole.observability.storage import observed_store
+from pinhole.observability.telemetry import Telemetry
 from pinhole.runtime import Runtime
 from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
@@ -166,9 +172,21 @@ def build_fetcher(settings: Settings) -> Fetcher:
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
-    db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
-    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
-    pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
+    telemetry = Telemetry.from_settings(settings)
+    db = Database(
+        settings.database_url,
+        pool=build_pool_options(settings),
+        echo=settings.database.echo,
+        totals_ttl=settings.database.count_cache_seconds,
+    )
+    observe_database(db, telemetry)
+    store = observed_store(
+        create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3),
+        backend=settings.storage.backend,
+        tally=telemetry.metrics.tally,
+    )
+    imaging = settings.imaging
+    pool = WorkerPool(threads=imaging.threads, queue_size=imaging.queue_size, nice=imaging.nice)
     link = RedisLink.from_settings(settings.redis)  # None: Redis is off, every part keeps its state in process
     usage = UsageBuffer(db, link)
     ingest_policy = IngestPolicy(
@@ -220,6 +238,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
         redis=link,
+        telemetry=telemetry,
     )
 
 
@@ -232,9 +251,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
     pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
     sweeper = asyncio.create_task(runtime.resumable.run()) if runtime.resumable.interval > 0 else None
+    sampler = asyncio.create_task(run_sampler(runtime))
     try:
         yield
     finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
         runtime.pruner.stop()
         runtime.resumable.stop()
         if pruner is not None:
@@ -249,6 +272,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.db.dispose()
         if runtime.redis is not None:
             await runtime.redis.aclose()
+        stop_telemetry(runtime)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,12 +308,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=openapi_tags(DIALECTS),
     )
     app.state.runtime = runtime = build_runtime(settings)
-    if settings.v2.enabled:
-        app.add_middleware(WarmDelivery, runtime=runtime)
+    app.state.services = build_services(runtime)
+    mounts = enabled_mounts(settings, DIALECTS)
+    for dialect, prefix in mounts:
+        if dialect.fast_path is not None:
+            dialect.fast_path(app, runtime, prefix)
+    app.add_middleware(ObservabilityMiddleware, telemetry=runtime.telemetry, settings=settings)  # outermost
+    if settings.metrics.enabled and settings.metrics.port is None:
+        app.router.routes.append(metrics_route())
     web = settings.web.enabled and settings.v2.enabled  # the pages upload and show images through the v2 API
     if settings.web.enabled and not web:
         log.warning("the web app is off: it needs the v2 API (PINHOLE_DIALECTS__V2__ENABLED)")
-    table = build_routes(web, enabled_mounts(settings, DIALECTS))
+    table = build_routes(web, mounts)
     # The app's own routes (/docs, /openapi.json) must not collide with the table's either.
     check_collisions(
         [route_infos("pinhole", app.router.routes)]
@@ -302,4 +332,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def factory() -> FastAPI:
     """Entry point for the server process (`pinhole serve` points granian here)."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log)
+    return create_app(settings)

@@ -8,6 +8,7 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
 from pinhole.fetch import Fetcher
 from pinhole.imaging.options import OutputLimits
+from pinhole.observability.telemetry import Telemetry
 from pinhole.security.backoff import LoginBackoff
 from pinhole.security.ratelimit import RateLimiter
 from pinhole.security.signing import SigningMode, UrlSigner
@@ -49,4 +50,5 @@ class Runtime:
     fetcher: Fetcher  # fetches URLs others chose (uploads from a URL)
     resumable: ResumableUploads  # tus uploads (`/v2/uploads`) and their expiry sweep
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
+    telemetry: Telemetry  # metrics and traces (pinhole.observability)
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pinhole.api.v2.fastpath import parse_simple_query
+from pinhole.dialects.v2.fastpath import parse_simple_query
 from pinhole.runtime import Runtime
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient

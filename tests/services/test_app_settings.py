@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pinhole.api.v2.admin_schemas import RuntimeSettingsUpdate
 from pinhole.db.models import AppSetting
+from pinhole.dialects.v2.admin_schemas import RuntimeSettingsUpdate
 from pinhole.errors import InvalidInput, NotFound
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role

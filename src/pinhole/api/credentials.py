@@ -1,15 +1,5 @@
-"""Turn a request's credentials into a `Principal`: the one authentication step every API dialect uses.
-
-Accepted, first match wins:
-1. `X-API-Key` (a client key), with an optional `X-User-Id` naming the client's external user;
-2. `Authorization: Bearer <token>`: a personal `sk_` key, an upload key `uk_`, a client key `phk_`, or a JWT access
-   token; `X-Upload-Key: uk_...` for tools that cannot set Authorization (ShareX);
-3. the browser session cookie; a state-changing request (not GET/HEAD/OPTIONS) must then carry the session's CSRF
-   token in `X-CSRF-Token`, or it is refused with 403;
-4. nothing: anonymous.
-Wrong keys and tokens are refused (401) rather than treated as anonymous, so a client learns its key is bad; a
-stale session cookie is ignored instead, so a browser can still see public images.
-"""
+"""Turn a request's credentials into a `Principal`: the one authentication step every API uses.
+Which credentials, in what order, and what a wrong one gets: docs/security.md, "Identities"."""
 
 from __future__ import annotations
 
@@ -26,12 +16,29 @@ from pinhole.services.sessions import SessionKind
 
 SESSION_COOKIE = "pinhole_session"
 CSRF_HEADER = "X-CSRF-Token"
+API_KEY_HEADER = "X-API-Key"
+USER_ID_HEADER = "X-User-Id"
+UPLOAD_KEY_HEADER = "X-Upload-Key"
+# Every request header that can say who is asking: what a private answer varies by, and what makes the warm fast
+# path step aside. The first three carry a key that can be guessed: an address that sent too many bad ones is
+# refused before they are read (`api.ratelimit`).
+CREDENTIAL_HEADERS = (API_KEY_HEADER, "Authorization", UPLOAD_KEY_HEADER, USER_ID_HEADER, "Cookie")
+KEY_HEADERS = CREDENTIAL_HEADERS[:3]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_USER_ID = 255
 _STATE_KEY = "pinhole_principal"
 _CSRF_REFUSED = "pinhole_csrf_refused"
 
-__all__ = ["CSRF_HEADER", "SAFE_METHODS", "SESSION_COOKIE", "account_principal", "authenticate", "csrf_token"]
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "CSRF_HEADER",
+    "KEY_HEADERS",
+    "SAFE_METHODS",
+    "SESSION_COOKIE",
+    "account_principal",
+    "authenticate",
+    "csrf_token",
+]
 
 
 def _external_user(value: str | None) -> str | None:
@@ -115,11 +122,11 @@ def _bearer_token(request: Request) -> str | None:
 
 async def _resolve(request: Request, runtime: Runtime) -> Principal:
     headers = request.headers
-    if (api_key := headers.get("x-api-key")) is not None:
-        return await _client_key(runtime, api_key, headers.get("x-user-id"))
+    if (api_key := headers.get(API_KEY_HEADER)) is not None:
+        return await _client_key(runtime, api_key, headers.get(USER_ID_HEADER))
     if (token := _bearer_token(request)) is not None:
-        return await _bearer(runtime, token, headers.get("x-user-id"))
-    if (upload_key := headers.get("x-upload-key")) is not None:
+        return await _bearer(runtime, token, headers.get(USER_ID_HEADER))
+    if (upload_key := headers.get(UPLOAD_KEY_HEADER)) is not None:
         return await _upload_key(runtime, upload_key)
     if (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
         return await _cookie(runtime, request, cookie)

@@ -6,19 +6,34 @@ Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under g
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
+from pinhole.api.credentials import CREDENTIAL_HEADERS
+from pinhole.api.transform_query import (
+    TransformDefaults,
+    TransformExtras,
+    TransformFields,
+    parse_transform_query,
+    to_options,
+)
 from pinhole.db.models import Image
 from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
-from pinhole.imaging.options import TransformOptions, make_transform
+from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
+from pinhole.observability.telemetry import record_answer, record_fallback
 from pinhole.runtime import Runtime
+from pinhole.security.policy import Owned
+from pinhole.security.principal import Principal
+from pinhole.security.signing import SigningMode, signature_required
+from pinhole.services import signed_urls
+from pinhole.services.image_keys import image_key, image_key_opens
+from pinhole.services.signed_urls import DAY, SignedTransform
 from pinhole.services.variants import Original
 from pinhole.storage.base import BlobStore, PresignedUrls
 from pinhole.storage.keys import original_key
@@ -111,11 +126,12 @@ def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | No
     return Response(data, media_type=mime, headers=headers)
 
 
-PRIVATE_VARY = "X-API-Key, X-User-Id, Authorization, Cookie"
+PRIVATE_VARY = ", ".join(CREDENTIAL_HEADERS)  # a private answer depends on who asked
 
 
 def send_fallback() -> Response:
     """The placeholder served instead of a 4xx for images the caller may not see (or that do not exist)."""
+    record_fallback()
     return send_bytes(fallback_webp(), mime="image/webp", cache="no-store", extra={"X-Pinhole-Fallback": "1"})
 
 
@@ -140,6 +156,7 @@ async def deliver_image(
     vary = None if public else PRIVATE_VARY
     if options.is_identity:
         payload = original_payload(image)
+        record_answer("store")
         if request.method == "GET" and not etag_matches(request.headers.get("if-none-match"), payload.etag):
             redirect = await presigned_redirect(runtime, payload, cache=cache, valid_for=valid_for)
             if redirect is not None:
@@ -207,11 +224,14 @@ async def loaded_payload(runtime: Runtime, source: StoredOriginal, options: Tran
     if data is None:
         data = await runtime.store.get_bytes(payload.key)
         runtime.hot.put(payload.key, payload.etag, data)
+    else:
+        record_answer("memory")
     return replace(payload, data=data)
 
 
 async def _variant(runtime: Runtime, image: Original, options: TransformOptions) -> Payload:
     variant = await runtime.variants.get(image=image, options=options)
+    record_answer("store" if variant.data is None else "render")  # data: rendered for this request (or joined)
     return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)
 
 
@@ -227,3 +247,129 @@ def extension_options(runtime: Runtime, image: Image, extension: str) -> Transfo
         return make_transform(format=found.name, limits=runtime.output_limits)
     except InvalidTransform:
         return None
+
+
+class Delivery:
+    """Serving images and avatars: the transform query, URL signatures, variants, caching headers and the fallback.
+
+    Built once by the composition root (`api.services`); routes hand it what they parsed and get a response.
+    """
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.defaults = TransformDefaults(
+            thumbnail_size=runtime.settings.imaging.thumbnail_size, limits=runtime.output_limits
+        )
+
+    @property
+    def limits(self) -> OutputLimits:
+        return self.runtime.output_limits
+
+    @property
+    def signing_on(self) -> bool:
+        return self.runtime.signing_mode is not SigningMode.OFF
+
+    @property
+    def max_expiry_seconds(self) -> int:
+        """The longest a signed URL may work (`signing.max_expiry_days`)."""
+        return self.runtime.settings.signing.max_expiry_days * DAY
+
+    def parse_query(self, params: Mapping[str, str]) -> tuple[TransformOptions, TransformExtras]:
+        return parse_transform_query(params, self.defaults)
+
+    def options(self, fields: TransformFields) -> TransformOptions:
+        return to_options(fields, self.defaults)
+
+    def extension_options(self, image: Image, extension: str) -> TransformOptions | None:
+        return extension_options(self.runtime, image, extension)
+
+    def check_signature(
+        self,
+        options: TransformOptions,
+        extras: TransformExtras,
+        *,
+        principal: Principal,
+        image: Owned,
+        image_id: str,
+        token_grants: bool,
+    ) -> float | None:
+        """Raise an InvalidSignature when this transform must be signed and is not validly signed.
+
+        Returns the seconds a checked signature has left; None when it never expires or none was needed.
+        """
+        mode = self.runtime.signing_mode
+        if not signature_required(mode, principal=principal, image=image, options=options, token_grants=token_grants):
+            return None
+        return self.runtime.signer.verify(image_id, options, sig=extras.sig, exp=extras.exp)
+
+    def signature_for(self, principal: Principal, image: Image, options: TransformOptions) -> dict[str, str]:
+        """The `sig` (and `exp`) query parameters `principal` needs for this transform; {} when it needs none."""
+        mode = self.runtime.signing_mode
+        if not signature_required(mode, principal=principal, image=image, options=options):
+            return {}
+        return self.runtime.signer.sign(image.id, options)
+
+    def image_key(self, image_id: str) -> str:
+        """The capability that opens a private image by URL (`?key=`, the uploadkey API)."""
+        return image_key(secret=self.runtime.secret, image_id=image_id)
+
+    def image_key_opens(self, image_id: str, given: str | None) -> bool:
+        return image_key_opens(secret=self.runtime.secret, image_id=image_id, given=given)
+
+    def sign(self, image_id: str, options: TransformOptions, *, expires_in: int | None) -> SignedTransform:
+        """A signature for `options` of `image_id` (the caller checked who may have it)."""
+        return signed_urls.sign_transform(
+            signer=self.runtime.signer, image_id=image_id, options=options, expires_in=expires_in
+        )
+
+    async def sign_for(
+        self, principal: Principal, image_id: str, options: TransformOptions, *, expires_in: int | None
+    ) -> SignedTransform:
+        """A signed transform for whoever may transform the image freely, never longer than the server allows."""
+        return await signed_urls.sign_for(
+            db=self.runtime.db,
+            signer=self.runtime.signer,
+            principal=principal,
+            image_id=image_id,
+            options=options,
+            expires_in=expires_in,
+            max_expiry_days=self.runtime.settings.signing.max_expiry_days,
+        )
+
+    async def deliver(
+        self,
+        request: Request,
+        image: Image,
+        options: TransformOptions,
+        *,
+        valid_for: float | None = None,
+        count_view: bool = True,
+    ) -> Response:
+        return await deliver_image(request, self.runtime, image, options, valid_for=valid_for, count_view=count_view)
+
+    async def deliver_or_fallback(
+        self, request: Request, image: Image, options: TransformOptions, *, valid_for: float | None = None
+    ) -> Response:
+        """`deliver`, or the fallback when the image went while this process still held its record."""
+        try:
+            return await self.deliver(request, image, options, valid_for=valid_for)
+        except ImageNotFound:
+            return send_fallback()
+
+    fallback = staticmethod(send_fallback)
+
+    async def loaded(self, source: StoredOriginal, options: TransformOptions) -> Payload:
+        return await loaded_payload(self.runtime, source, options)
+
+    async def forget_variant(self, source: StoredOriginal, options: TransformOptions, *, stale: bool) -> None:
+        """After a variant's file was missing: forget it here, and its record too when `stale`."""
+        self.runtime.variants.drop_known(image=source, options=options)
+        if stale:
+            await self.runtime.variants.forget(image=source, options=options)
+
+    def avatar_cache_control(self, *, public: bool) -> str:
+        max_age = self.runtime.settings.delivery.avatar_max_age
+        return f"{'public' if public else 'private'}, max-age={max_age}"
+
+    async def send(self, request: Request, payload: Payload, *, cache: str, vary: str | None = None) -> Response:
+        return await send_blob(request, self.runtime.store, payload, cache=cache, vary=vary)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from pinhole.api.proxies import client_address
+from pinhole.db.engine import Database
 from pinhole.runtime import Runtime
-from pinhole.services.signin import Signin
+from pinhole.settings import Settings
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -21,27 +21,29 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_signin(runtime: RuntimeDep) -> Signin:
-    accounts = runtime.settings.accounts
-    return Signin(
-        accounts=runtime.accounts,
-        backoff=runtime.login_backoff,
-        access_tokens=runtime.access_tokens,
-        secret=runtime.secret,
-        api_lifetime=timedelta(days=accounts.refresh_token_days),
-        browser_lifetime=timedelta(days=accounts.browser_session_days),
-    )
+async def get_database(request: Request) -> Database:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.db
 
 
-SigninDep = Annotated[Signin, Depends(get_signin)]
+# For the services that are functions over the database alone (albums, keys, clients, users, stats...).
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def caller_address(request: Request, runtime: Runtime) -> str:
+def settings_of(request: Request) -> Settings:
+    """The app's settings (what an API reads of its own mount, e.g. its file-size cap)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings
+
+
+def caller_address(request: Request) -> str:
     """The client's address (behind trusted proxies, the one they name): sign-in back-off counts by it."""
+    runtime: Runtime = request.app.state.runtime
     return client_address(request, runtime.settings.server.trusted_proxies)
 
 
-def public_base_url(request: Request, runtime: Runtime) -> str:
+def public_base_url(request: Request) -> str:
     """Base of links the API returns: the configured public URL, else the request's own."""
+    runtime: Runtime = request.app.state.runtime
     configured = runtime.settings.server.public_url
     return (configured or str(request.base_url)).rstrip("/")

@@ -10,17 +10,23 @@ naming both routes, so moving `uploadkey` to the root next to `slink` fails loud
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.utils import generate_unique_id
 from starlette.convertors import Convertor, FloatConvertor, IntegerConvertor, PathConvertor, UUIDConvertor
 from starlette.routing import BaseRoute
 
 from pinhole.api.errors import Renderer
+from pinhole.runtime import Runtime
 from pinhole.settings import DialectMount, Settings
+
+# (app, runtime, prefix): wrap the app in the API's fast path, which answers what it can before routing.
+FastPath = Callable[[FastAPI, Runtime, str], None]
 
 _PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
 _EXAMPLES: dict[type[Convertor[Any]], str] = {
@@ -45,6 +51,7 @@ class Dialect:
     build_router: Callable[[str], APIRouter]
     render_error: Renderer
     error_roots: tuple[str, ...] = ("",)
+    fast_path: FastPath | None = None  # raw ASGI in front of the routes, installed by the composition root
 
     def mount(self, settings: Settings) -> DialectMount:
         mount = getattr(settings.dialects, self.name, None)
@@ -63,7 +70,8 @@ class RouteInfo:
     example: str
 
     def label(self) -> str:
-        return f"{self.dialect} {'|'.join(sorted(self.methods))} {self.path} ({self.name})"
+        name = self.name.removeprefix(f"{self.dialect}.")  # the dialect is named already
+        return f"{self.dialect} {'|'.join(sorted(self.methods))} {self.path} ({name})"
 
 
 class RouteCollision(Exception):
@@ -132,10 +140,41 @@ def check_collisions(groups: Iterable[list[RouteInfo]]) -> None:
         raise RouteCollision(f"routes collide: {lines}{more}. Change a PINHOLE_DIALECTS__<NAME>__PREFIX.")
 
 
+def _named(api: str, router: APIRouter) -> APIRouter:
+    """Route names made unique across APIs: `images.list` of v2 becomes `v2.images.list`, which is also its
+    rate-limit scope. OpenAPI operation ids stay as they were (made from the name the route was declared with)."""
+    for route in _declared_routes(router):
+        if route.name.startswith(f"{api}."):
+            continue  # a router shared by every build of this API: named by an earlier one
+        declared = route.name
+        route.name = f"{api}.{declared}"
+        if route.operation_id is None:
+            route.generate_unique_id_function = _operation_id(declared)
+    return router
+
+
+def _declared_routes(router: APIRouter) -> Iterator[APIRoute]:
+    """The routes as declared, in the routers `router` includes too (FastAPI includes them lazily)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif isinstance(included := getattr(route, "original_router", None), APIRouter):
+            yield from _declared_routes(included)
+
+
+def _operation_id(declared: str) -> Callable[[APIRoute], str]:
+    def unique_id(route: APIRoute) -> str:
+        return generate_unique_id(cast(APIRoute, SimpleNamespace(**{**vars(route), "name": declared})))
+
+    return unique_id
+
+
 def mount_dialects(target: FastAPI | APIRouter, mounts: Sequence[tuple[Dialect, str]]) -> list[Mounted]:
     """Include every dialect at its prefix; raise `RouteCollision` before including anything that clashes with
     another dialect or with the routes `target` already has."""
-    mounted = [Mounted(dialect, prefix, dialect.build_router(prefix)) for dialect, prefix in mounts]
+    mounted = [
+        Mounted(dialect, prefix, _named(dialect.name, dialect.build_router(prefix))) for dialect, prefix in mounts
+    ]
     groups = [route_infos("pinhole", target.routes)]
     groups += [route_infos(item.dialect.name, item.router.routes) for item in mounted]
     check_collisions(groups)

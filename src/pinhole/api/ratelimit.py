@@ -1,18 +1,5 @@
-"""Rate limits for any API: one router dependency counts each request, the route class adds the headers.
-
-A request to the route named `images.upload` of the API `v2` counts against the rule for `v2.images.upload` (or the
-nearest broader one), keyed by its caller: `apikey:<client>` or `user:<account>`, else its address. Every response
-of a limited route carries `X-RateLimit-*`; a refused hit answers 429 with `Retry-After` in the API's error shape.
-
-Keys refused while authenticating (401 `invalid_api_key`) count per address on `<api>.auth.failed` (falling back
-to the `<api>.auth` rule), on a counter of their own. Once an address has used that budget, its requests that carry
-credentials are refused (429) before the credentials are looked at, so keys cannot be tried faster than the rule.
-Requests made with a client key count under that client's own rules merged over the settings' (see
-`security.ratelimit`), read from its row at most every few seconds.
-
-Expired sessions and access tokens do not count: nobody guesses a signed token, and a busy shared address would
-otherwise lock itself out as its users' tokens expire.
-"""
+"""Rate limits for any API: one router dependency counts each request, the route class adds `X-RateLimit-*`.
+Who is counted under which rule, and failed credentials: docs/security.md, "Rate limits"."""
 
 # No `from __future__ import annotations`: FastAPI must see the closures' `Depends(...)` annotations as objects,
 # and names local to `rate_limits` cannot be resolved from strings.
@@ -24,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.params import Depends as DependsParam
 
+from pinhole.api.credentials import KEY_HEADERS
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.proxies import client_address
 from pinhole.errors import InvalidApiKey, PinholeError, RateLimited
@@ -40,7 +28,6 @@ from pinhole.services.clients import client_rate_limits
 
 PrincipalDependency = Callable[..., Coroutine[Any, Any, Principal]]
 
-CREDENTIAL_HEADERS = ("x-api-key", "authorization", "x-upload-key")
 FAILED_AUTH_ROUTE = "auth.failed"
 _STATE_KEY = "pinhole_rate_limit"
 
@@ -75,13 +62,15 @@ def _refuse(meter: Meter, decision: RateLimitDecision) -> RateLimited:
 
 
 def _carries_credentials(request: Request) -> bool:
-    return any(name in request.headers for name in CREDENTIAL_HEADERS)
+    return any(name in request.headers for name in KEY_HEADERS)
 
 
-def _route_name(request: Request) -> str:
+def _scope(api: str, request: Request) -> str:
+    """`<api>.<route name>`: mounted routes are named so already (`api.mounting`)."""
     route = request.scope.get("route")
     name = getattr(route, "name", None)
-    return name if isinstance(name, str) else request.url.path
+    name = name if isinstance(name, str) else request.url.path
+    return name if name.startswith(f"{api}.") else f"{api}.{name}"
 
 
 async def _rules_of(runtime: Runtime, limiter: RateLimiter, caller: Principal) -> RateLimitRules | None:
@@ -125,7 +114,7 @@ def rate_limits(
         found.authenticated = not caller.is_anonymous  # bad credentials identify as anonymous
         counter = (key(caller) if key is not None else None) or caller.rate_key() or found.address
         rules = await _rules_of(runtime, found.limiter, caller)
-        decision = await found.limiter.hit(counter, route=f"{api}.{_route_name(request)}", rules=rules)
+        decision = await found.limiter.hit(counter, route=_scope(api, request), rules=rules)
         if decision is None:
             return
         if not decision.allowed:

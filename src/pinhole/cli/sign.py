@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pinhole.api.v2.transform import parse_v2_options, transform_url
+from pinhole.api.transform_query import TransformDefaults, TransformFields, to_options, transform_url
 from pinhole.app import build_output_limits, build_signer
 from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_from
 from pinhole.cli.db import open_database
@@ -30,9 +30,10 @@ async def signed_url(
     The url is the v2 serve URL under `server.public_url`, or just its path when that is not set.
     """
     try:
-        transform = parse_v2_options(
-            thumbnail_size=settings.imaging.thumbnail_size, limits=build_output_limits(settings), **options
+        defaults = TransformDefaults(
+            thumbnail_size=settings.imaging.thumbnail_size, limits=build_output_limits(settings)
         )
+        transform = to_options(TransformFields(**options), defaults)
     except InvalidTransform as exc:
         raise SignError(f"--{exc.field}: {exc.message}") from None
     database = await open_database(settings)

@@ -6,9 +6,8 @@ exposes a `DIALECT` (`pinhole.api.mounting.Dialect`); its mount (`enabled`, `pre
 
 from __future__ import annotations
 
-from pinhole.api import v2
 from pinhole.api.mounting import Dialect
-from pinhole.dialects import slink, uploadkey, userimages, userphotos
+from pinhole.dialects import slink, uploadkey, userimages, userphotos, v2
 
 DIALECTS: tuple[Dialect, ...] = (
     v2.DIALECT,

@@ -77,9 +77,12 @@ async def save_avatar(
     owner_id: str,
     path: Path,
     sha256: str,
+    limit: int | None = None,
 ) -> AvatarSaved:
-    """Set or replace the avatar of (client, user) with the received file, checked like an image upload."""
-    limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=client_id)
+    """Set or replace the avatar of (client, user) with the received file, checked like an image upload
+    (`limit`: the client's file-size limit, when the caller has read it already)."""
+    if limit is None:
+        limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=client_id)
     prepared = await prepare_file(pool=pool, policy=policy, path=path, sha256=sha256, limit=limit)
     written: list[str] = []
     try:

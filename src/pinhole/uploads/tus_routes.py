@@ -18,9 +18,10 @@ from fastapi.responses import JSONResponse
 
 from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.params import parse_bool
-from pinhole.api.v2.auth import UploaderPrincipal
-from pinhole.api.v2.errors import V2Route
-from pinhole.api.v2.images import MAX_DESCRIPTION, to_public
+from pinhole.api.principals import UploaderPrincipal
+from pinhole.api.services import ImagesDep
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.images import MAX_DESCRIPTION, to_public
 from pinhole.errors import InvalidInput
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Principal
@@ -51,7 +52,7 @@ router = APIRouter(prefix="/uploads", tags=["v2"], route_class=TusRoute)
 
 
 def upload_url(request: Request, runtime: Runtime, upload_id: str) -> str:
-    return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}/uploads/{upload_id}"
+    return f"{public_base_url(request)}{runtime.settings.v2.prefix}/uploads/{upload_id}"
 
 
 def progress_headers(state: UploadState) -> dict[str, str]:
@@ -117,7 +118,7 @@ async def upload_status(
 
 @router.get("/{upload_id}", name="uploads.result", summary="The image a finished upload made (202 until then)")
 async def upload_result(
-    request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str
+    request: Request, runtime: RuntimeDep, images: ImagesDep, principal: UploaderPrincipal, upload_id: str
 ) -> Response:
     target = await uploaders.upload_target(db=runtime.db, principal=principal)
     state = await runtime.resumable.find(upload_id, target)
@@ -126,7 +127,7 @@ async def upload_result(
     if image is None:
         progress = {"offset": state.received, "length": state.length, "expiresAt": state.expires_at.isoformat()}
         return JSONResponse(progress, status_code=202, headers=headers)
-    public = await to_public(request, runtime, image)
+    public = await to_public(request, images, image)
     return Response(public.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
 
 

@@ -11,14 +11,15 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 
-from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
+from pinhole.api.deps import DatabaseDep, RuntimeDep, caller_address, settings_of
+from pinhole.api.services import SigninDep
+from pinhole.api.urls import url_for
+from pinhole.db.engine import Database
 from pinhole.db.models import ApiKey, UploadKey
 from pinhole.errors import LoginThrottled, NotFound, Unauthorized, WeakPassword
-from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
 from pinhole.services import keys, signin
 from pinhole.services.sharex import sharex_config, sharex_filename
-from pinhole.web.images import api_base
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
 
@@ -32,33 +33,33 @@ NOTICES = {
 
 
 async def _account_page(
-    request: Request, runtime: Runtime, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
+    request: Request, db: Database, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
 ) -> Response:
     require(session.principal, Action.MANAGE)
     context = {
-        "personal_keys": await keys.list_personal_keys(runtime.db, user_id=session.user.id),
-        "upload_keys": await keys.list_upload_keys(runtime.db, user_id=session.user.id),
+        "personal_keys": await keys.list_personal_keys(db, user_id=session.user.id),
+        "upload_keys": await keys.list_upload_keys(db, user_id=session.user.id),
         "new_key": None,
         "new_key_kind": None,
         "notice": NOTICES.get(request.query_params.get("done", "")),
         "error": None,
-        "min_length": runtime.settings.accounts.password_min_length,
+        "min_length": settings_of(request).accounts.password_min_length,
     }
     return render(request, "account.html", context | (extra or {}), status=status)
 
 
 @router.get("/account", name="account")
-async def account_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
-    return await _account_page(request, runtime, session)
+async def account_page(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
+    return await _account_page(request, db, session)
 
 
 @router.post("/account/password", name="account.password")
-async def change_password(request: Request, runtime: RuntimeDep, gate: SigninDep, session: FormSession) -> Response:
+async def change_password(request: Request, db: DatabaseDep, gate: SigninDep, session: FormSession) -> Response:
     form = await request.form()
     current, new, repeated = (str(form.get(name) or "") for name in ("current", "new", "new2"))
     if new != repeated:
         return await _account_page(
-            request, runtime, session, {"error": "The two new passwords are not the same."}, status=400
+            request, db, session, {"error": "The two new passwords are not the same."}, status=400
         )
     try:
         await signin.change_password(
@@ -66,14 +67,14 @@ async def change_password(request: Request, runtime: RuntimeDep, gate: SigninDep
             user_id=session.user.id,
             current=current,
             new=new,
-            address=caller_address(request, runtime),
+            address=caller_address(request),
             keep_session=session.session_id,
         )
     except LoginThrottled as exc:
         message = f"Too many wrong passwords. Try again in {exc.retry_after} seconds."
-        return await _account_page(request, runtime, session, {"error": message}, status=429)
+        return await _account_page(request, db, session, {"error": message}, status=429)
     except (Unauthorized, WeakPassword) as exc:
-        return await _account_page(request, runtime, session, {"error": exc.message}, status=exc.status)
+        return await _account_page(request, db, session, {"error": exc.message}, status=exc.status)
     return redirect("/account?done=password")
 
 
@@ -83,12 +84,12 @@ def _key_name(form: Any) -> str | None:
 
 
 @router.post("/account/keys", name="account.keys.create")
-async def create_personal_key(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+async def create_personal_key(request: Request, db: DatabaseDep, session: FormSession) -> Response:
     require(session.principal, Action.MANAGE)
     form = await request.form()
-    new = await keys.create_personal_key(runtime.db, user_id=session.user.id, name=_key_name(form))
+    new = await keys.create_personal_key(db, user_id=session.user.id, name=_key_name(form))
     extra = {"new_key": new.key, "new_key_kind": "API key"}
-    return await _account_page(request, runtime, session, extra, status=201)
+    return await _account_page(request, db, session, extra, status=201)
 
 
 def _mine(session: WebSession, row: K | None) -> K:
@@ -99,33 +100,35 @@ def _mine(session: WebSession, row: K | None) -> K:
 
 
 @router.post("/account/keys/{key_id}/revoke", name="account.keys.revoke")
-async def revoke_personal_key(runtime: RuntimeDep, session: FormSession, key_id: str) -> Response:
-    row = _mine(session, await keys.get_personal_key(runtime.db, key_id))
-    await keys.revoke_personal_key(runtime.db, key_id=row.id)
+async def revoke_personal_key(db: DatabaseDep, session: FormSession, key_id: str) -> Response:
+    row = _mine(session, await keys.get_personal_key(db, key_id))
+    await keys.revoke_personal_key(db, key_id=row.id)
     return redirect("/account?done=revoked")
 
 
 @router.post("/account/upload-keys", name="account.upload_keys.create")
-async def create_upload_key(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+async def create_upload_key(request: Request, runtime: RuntimeDep, db: DatabaseDep, session: FormSession) -> Response:
     require(session.principal, Action.MANAGE)
     form = await request.form()
-    new = await keys.create_upload_key(runtime.db, secret=runtime.secret, user_id=session.user.id, name=_key_name(form))
+    new = await keys.create_upload_key(db, secret=runtime.secret, user_id=session.user.id, name=_key_name(form))
     extra = {"new_key": new.key, "new_key_kind": "upload key"}
-    return await _account_page(request, runtime, session, extra, status=201)
+    return await _account_page(request, db, session, extra, status=201)
 
 
 @router.post("/account/upload-keys/{key_id}/revoke", name="account.upload_keys.revoke")
-async def revoke_upload_key(runtime: RuntimeDep, session: FormSession, key_id: str) -> Response:
-    row = _mine(session, await keys.get_upload_key(runtime.db, key_id))
-    await keys.revoke_upload_key(runtime.db, key_id=row.id)
+async def revoke_upload_key(db: DatabaseDep, session: FormSession, key_id: str) -> Response:
+    row = _mine(session, await keys.get_upload_key(db, key_id))
+    await keys.revoke_upload_key(db, key_id=row.id)
     return redirect("/account?done=revoked")
 
 
 @router.get("/account/upload-keys/{key_id}/sharex", name="account.upload_keys.sharex")
-async def download_sharex(request: Request, runtime: RuntimeDep, session: RequiredSession, key_id: str) -> Response:
-    row = _mine(session, await keys.get_upload_key(runtime.db, key_id))
+async def download_sharex(
+    request: Request, runtime: RuntimeDep, db: DatabaseDep, session: RequiredSession, key_id: str
+) -> Response:
+    row = _mine(session, await keys.get_upload_key(db, key_id))
     key = keys.upload_key_secret(runtime.secret, row)
-    config = sharex_config(upload_url=f"{api_base(request, runtime)}/images", key=key, name=row.name)
+    config = sharex_config(upload_url=url_for(request, "v2.images.upload"), key=key, name=row.name)
     return Response(
         json.dumps(config, indent=2),
         media_type="application/json",

@@ -16,7 +16,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from pinhole.api.deps import RuntimeDep
+from pinhole.api.deps import DatabaseDep, RuntimeDep, settings_of
+from pinhole.db.engine import Database
 from pinhole.errors import InvalidInput, PinholeError
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
@@ -26,6 +27,7 @@ from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
 from pinhole.services import users as user_service
 from pinhole.services.clients import QUOTA_FIELDS, ClientChanges
+from pinhole.web.dashboard import dashboard_charts
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
 
@@ -95,11 +97,11 @@ def chart_bars(days: list[tuple[date, int]], *, width: int = CHART_WIDTH, height
 
 
 @router.get("/admin", name="admin")
-async def dashboard(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+async def dashboard(request: Request, db: DatabaseDep, runtime: RuntimeDep, session: RequiredSession) -> Response:
     _admin(session)
-    figures = await stats_service.global_stats(db=runtime.db)
-    days = await stats_service.uploads_per_day(db=runtime.db, days=CHART_DAYS)
-    _, user_count = await user_service.list_users(runtime.db, limit=1)
+    figures = await stats_service.global_stats(db=db)
+    days = await stats_service.uploads_per_day(db=db, days=CHART_DAYS)
+    _, user_count = await user_service.list_users(db, limit=1)
     context = {
         "figures": figures,
         "user_count": user_count,
@@ -110,13 +112,14 @@ async def dashboard(request: Request, runtime: RuntimeDep, session: RequiredSess
         "chart_top": max((count for _, count in days), default=0),
         "chart_days": CHART_DAYS,
     }
+    context |= await dashboard_charts(runtime)  # storage, traffic, hit ratio, latency, busiest (web/dashboard.py)
     return render(request, "admin.html", context)
 
 
 async def _clients_page(
-    request: Request, runtime: Runtime, extra: dict[str, Any] | None = None, *, status: int = 200
+    request: Request, db: Database, extra: dict[str, Any] | None = None, *, status: int = 200
 ) -> Response:
-    figures = await stats_service.global_stats(db=runtime.db)
+    figures = await stats_service.global_stats(db=db)
     context = {
         "clients": figures.per_client,
         "quota_labels": QUOTA_LABELS,
@@ -130,36 +133,36 @@ async def _clients_page(
 
 
 @router.get("/admin/clients", name="admin.clients")
-async def clients_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+async def clients_page(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
     _admin(session)
-    return await _clients_page(request, runtime)
+    return await _clients_page(request, db)
 
 
 @router.post("/admin/clients", name="admin.clients.create")
-async def create_client(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+async def create_client(request: Request, db: DatabaseDep, session: FormSession) -> Response:
     _admin(session)
     form = await request.form()
     try:
-        new = await client_service.create_client(db=runtime.db, name=str(form.get("name") or ""))
+        new = await client_service.create_client(db=db, name=str(form.get("name") or ""))
     except InvalidInput as exc:
-        return await _clients_page(request, runtime, {"error": exc.message}, status=exc.status)
+        return await _clients_page(request, db, {"error": exc.message}, status=exc.status)
     extra = {"new_key": new.api_key, "new_key_client": new.client.name}
-    return await _clients_page(request, runtime, extra, status=201)
+    return await _clients_page(request, db, extra, status=201)
 
 
 @router.post("/admin/clients/{client_id}/rotate", name="admin.clients.rotate")
-async def rotate_key(request: Request, runtime: RuntimeDep, session: FormSession, client_id: str) -> Response:
+async def rotate_key(request: Request, db: DatabaseDep, session: FormSession, client_id: str) -> Response:
     _admin(session)
-    new = await client_service.rotate_client_key(db=runtime.db, client_id=client_id)
+    new = await client_service.rotate_client_key(db=db, client_id=client_id)
     extra = {"new_key": new.api_key, "new_key_client": new.client.name}
-    return await _clients_page(request, runtime, extra, status=201)
+    return await _clients_page(request, db, extra, status=201)
 
 
 @router.post("/admin/clients/{client_id}/active", name="admin.clients.active")
-async def set_active(request: Request, runtime: RuntimeDep, session: FormSession, client_id: str) -> Response:
+async def set_active(request: Request, db: DatabaseDep, session: FormSession, client_id: str) -> Response:
     _admin(session)
     active = (await request.form()).get("active") == "1"
-    await client_service.set_client_active(db=runtime.db, client_id=client_id, active=active)
+    await client_service.set_client_active(db=db, client_id=client_id, active=active)
     return redirect(f"/admin/clients?done={'active' if active else 'inactive'}")
 
 
@@ -174,25 +177,25 @@ def _quota(form: FormData, name: str) -> int | None:
 
 
 @router.post("/admin/clients/{client_id}", name="admin.clients.update")
-async def update_client(request: Request, runtime: RuntimeDep, session: FormSession, client_id: str) -> Response:
+async def update_client(request: Request, db: DatabaseDep, session: FormSession, client_id: str) -> Response:
     """The client's name and quotas (the form shows them all, so all are set)."""
     _admin(session)
     form = await request.form()
     try:
         values: dict[str, Any] = {name: _quota(form, name) for name in QUOTA_FIELDS}
         values["name"] = str(form.get("name") or "")
-        await client_service.update_client(db=runtime.db, client_id=client_id, changes=ClientChanges(values))
+        await client_service.update_client(db=db, client_id=client_id, changes=ClientChanges(values))
     except InvalidInput as exc:
-        return await _clients_page(request, runtime, {"error": exc.message}, status=exc.status)
+        return await _clients_page(request, db, {"error": exc.message}, status=exc.status)
     return redirect("/admin/clients?done=saved")
 
 
 async def _users_page(
-    request: Request, runtime: Runtime, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
+    request: Request, db: Database, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
 ) -> Response:
     raw = request.query_params.get("page", "1")
     page = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
-    found, total = await user_service.list_users(runtime.db, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE)
+    found, total = await user_service.list_users(db, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE)
     context = {
         "users": found,
         "total": total,
@@ -201,7 +204,7 @@ async def _users_page(
         "statuses": [status.value for status in user_service.Status],
         "roles": [role.value for role in Role],
         "me": session.user.id,
-        "min_length": runtime.settings.accounts.password_min_length,
+        "min_length": settings_of(request).accounts.password_min_length,
         "notice": _notice(request),
         "error": None,
     }
@@ -209,13 +212,13 @@ async def _users_page(
 
 
 @router.get("/admin/users", name="admin.users")
-async def users_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
+async def users_page(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
     _admin(session)
-    return await _users_page(request, runtime, session)
+    return await _users_page(request, db, session)
 
 
 @router.post("/admin/users", name="admin.users.create")
-async def create_user(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+async def create_user(request: Request, runtime: RuntimeDep, db: DatabaseDep, session: FormSession) -> Response:
     _admin(session)
     form = await request.form()
     email, username, password = (str(form.get(name) or "").strip() for name in ("email", "username", "password"))
@@ -227,7 +230,7 @@ async def create_user(request: Request, runtime: RuntimeDep, session: FormSessio
             runtime.accounts, email=email, password=password, username=username or None, role=Role(role)
         )
     except PinholeError as exc:  # bad email or username, weak password, taken email or username
-        return await _users_page(request, runtime, session, {"error": exc.message}, status=exc.status)
+        return await _users_page(request, db, session, {"error": exc.message}, status=exc.status)
     return redirect("/admin/users?done=saved")
 
 
@@ -237,24 +240,24 @@ def _not_me(session: WebSession, user_id: str) -> None:
 
 
 @router.post("/admin/users/{user_id}/status", name="admin.users.status")
-async def set_status(request: Request, runtime: RuntimeDep, session: FormSession, user_id: str) -> Response:
+async def set_status(request: Request, db: DatabaseDep, session: FormSession, user_id: str) -> Response:
     _admin(session)
     _not_me(session, user_id)
     raw = str((await request.form()).get("status") or "")
     if raw not in {status.value for status in user_service.Status}:
         raise InvalidInput("Choose a status.", field="status")
-    await user_service.set_status(runtime.db, user_id, user_service.Status(raw))
+    await user_service.set_status(db, user_id, user_service.Status(raw))
     return redirect("/admin/users?done=status")
 
 
 @router.post("/admin/users/{user_id}/role", name="admin.users.role")
-async def set_role(request: Request, runtime: RuntimeDep, session: FormSession, user_id: str) -> Response:
+async def set_role(request: Request, db: DatabaseDep, session: FormSession, user_id: str) -> Response:
     _admin(session)
     _not_me(session, user_id)
     raw = str((await request.form()).get("role") or "")
     if raw not in {role.value for role in Role}:
         raise InvalidInput("Choose a role.", field="role")
-    await user_service.set_role(runtime.db, user_id, Role(raw))
+    await user_service.set_role(db, user_id, Role(raw))
     return redirect("/admin/users?done=role")
 
 

@@ -14,9 +14,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.deps import DatabaseDep
+from pinhole.api.urls import path_prefix, url_for
+from pinhole.db.engine import Database
 from pinhole.errors import InvalidInput, NotFound
-from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.policy import Action
 from pinhole.security.principal import ANONYMOUS
@@ -59,29 +60,29 @@ def _fields(form: Any) -> tuple[str, str | None, bool]:
 
 
 async def _albums_page(
-    request: Request, runtime: Runtime, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
+    request: Request, db: Database, session: WebSession, extra: dict[str, Any] | None = None, *, status: int = 200
 ) -> Response:
     result, counts = await album_service.list_albums(
-        db=runtime.db, principal=session.principal, owner_id=session.user.id, limit=listing.MAX_LIMIT
+        db=db, principal=session.principal, owner_id=session.user.id, limit=listing.MAX_LIMIT
     )
     context = {"albums": result.items, "counts": counts, "notice": _notice(request), "error": None}
     return render(request, "albums.html", context | (extra or {}), status=status)
 
 
 @router.get("/albums", name="albums")
-async def albums_page(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
-    return await _albums_page(request, runtime, session)
+async def albums_page(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
+    return await _albums_page(request, db, session)
 
 
 @router.post("/albums", name="albums.create")
-async def create_album(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+async def create_album(request: Request, db: DatabaseDep, session: FormSession) -> Response:
     form = await request.form()
     try:
         name, description, public = _fields(form)
     except InvalidInput as exc:
-        return await _albums_page(request, runtime, session, {"error": exc.message}, status=exc.status)
+        return await _albums_page(request, db, session, {"error": exc.message}, status=exc.status)
     view = await album_service.create_album(
-        db=runtime.db,
+        db=db,
         principal=session.principal,
         fields=AlbumFields(name=name, description=description, is_public=public),
     )
@@ -95,7 +96,7 @@ def _token(request: Request) -> str | None:
 
 async def _album_page(
     request: Request,
-    runtime: Runtime,
+    db: Database,
     session: WebSession | None,
     album_id: str,
     extra: dict[str, Any] | None = None,
@@ -104,12 +105,12 @@ async def _album_page(
 ) -> Response:
     principal = session.principal if session is not None else ANONYMOUS
     token = _token(request)
-    view = await album_service.get_album(db=runtime.db, principal=principal, ref=album_id, token=token)
+    view = await album_service.get_album(db=db, principal=principal, ref=album_id, token=token)
     album = view.album
     manage = session is not None and policy.may(principal, Action.UPDATE, album)
     cursor = request.query_params.get("cursor") or None
     result = await album_service.album_images(
-        db=runtime.db,
+        db=db,
         principal=principal,
         ref=album.id,
         token=token,
@@ -124,10 +125,10 @@ async def _album_page(
         "image_count": view.image_count,
         "images": result.items,
         "manage": manage,
-        "tokens": await album_service.list_tokens(db=runtime.db, principal=principal, ref=album.id) if manage else [],
+        "tokens": await album_service.list_tokens(db=db, principal=principal, ref=album.id) if manage else [],
         "expiries": EXPIRIES,
         "new_token": None,
-        "image_base": f"{runtime.settings.v2.prefix}/images/",
+        "image_base": path_prefix(request.app, "v2.images.serve", "image_id"),
         "thumb_query": urlencode(thumb),
         "full_query": urlencode(keep),
         "next_url": f"/albums/{album.id}?{urlencode(keep | {'cursor': result.next_cursor})}"
@@ -141,66 +142,62 @@ async def _album_page(
 
 
 @router.get("/albums/{album_id}", name="album")
-async def album_page(request: Request, runtime: RuntimeDep, session: OptionalSession, album_id: str) -> Response:
+async def album_page(request: Request, db: DatabaseDep, session: OptionalSession, album_id: str) -> Response:
     """The owner's page, or the read-only one (public album, or a token); 404 for everyone else, signed out too."""
-    return await _album_page(request, runtime, session, album_id)
+    return await _album_page(request, db, session, album_id)
 
 
 @router.post("/albums/{album_id}/details", name="album.details")
-async def edit_album(request: Request, runtime: RuntimeDep, session: FormSession, album_id: str) -> Response:
+async def edit_album(request: Request, db: DatabaseDep, session: FormSession, album_id: str) -> Response:
     form = await request.form()
     try:
         name, description, public = _fields(form)
     except InvalidInput as exc:
-        return await _album_page(request, runtime, session, album_id, {"error": exc.message}, status=exc.status)
+        return await _album_page(request, db, session, album_id, {"error": exc.message}, status=exc.status)
     changes = AlbumChanges(name=name, description=description, clear_description=description is None, is_public=public)
-    view = await album_service.update_album(db=runtime.db, principal=session.principal, ref=album_id, changes=changes)
+    view = await album_service.update_album(db=db, principal=session.principal, ref=album_id, changes=changes)
     return redirect(f"/albums/{view.album.id}?done=saved")
 
 
 @router.post("/albums/{album_id}/delete", name="album.delete")
-async def delete_album(runtime: RuntimeDep, session: FormSession, album_id: str) -> Response:
-    await album_service.delete_album(db=runtime.db, principal=session.principal, ref=album_id)
+async def delete_album(db: DatabaseDep, session: FormSession, album_id: str) -> Response:
+    await album_service.delete_album(db=db, principal=session.principal, ref=album_id)
     return redirect("/albums?done=deleted")
 
 
 @router.post("/albums/{album_id}/images/remove", name="album.images.remove")
-async def remove_images(request: Request, runtime: RuntimeDep, session: FormSession, album_id: str) -> Response:
+async def remove_images(request: Request, db: DatabaseDep, session: FormSession, album_id: str) -> Response:
     ids = _ids(await request.form())
-    view = await album_service.change_images(
-        db=runtime.db, principal=session.principal, ref=album_id, image_ids=ids, add=False
-    )
+    view = await album_service.change_images(db=db, principal=session.principal, ref=album_id, image_ids=ids, add=False)
     return redirect(f"/albums/{view.album.id}?done=removed")
 
 
 @router.post("/albums/{album_id}/tokens", name="album.token")
-async def create_token(request: Request, runtime: RuntimeDep, session: FormSession, album_id: str) -> Response:
+async def create_token(request: Request, db: DatabaseDep, session: FormSession, album_id: str) -> Response:
     form = await request.form()
     expiry = str(form.get("expires") or "")
     if expiry not in EXPIRIES:
         raise InvalidInput("Choose one of the offered expiries.", field="expires")
     album, new = await album_service.create_token(
-        db=runtime.db, principal=session.principal, ref=album_id, expires_in=EXPIRIES[expiry]
+        db=db, principal=session.principal, ref=album_id, expires_in=EXPIRIES[expiry]
     )
-    link = f"{public_base_url(request, runtime)}/albums/{album.id}?{urlencode({'token': new.token})}"
+    link = f"{url_for(request, 'album', album_id=album.id)}?{urlencode({'token': new.token})}"
     # Shown once (only the hash is kept): this page is rendered, not redirected to.
-    return await _album_page(request, runtime, session, album.id, {"new_token": link}, status=201)
+    return await _album_page(request, db, session, album.id, {"new_token": link}, status=201)
 
 
 @router.post("/albums/{album_id}/tokens/revoke", name="album.untoken")
-async def revoke_token(request: Request, runtime: RuntimeDep, session: FormSession, album_id: str) -> Response:
+async def revoke_token(request: Request, db: DatabaseDep, session: FormSession, album_id: str) -> Response:
     form = await request.form()
     token_hash = str(form.get("link") or "")
     if not token_hash:
         raise NotFound("Album token not found.")
-    await album_service.revoke_token_hash(
-        db=runtime.db, principal=session.principal, ref=album_id, token_hash=token_hash
-    )
+    await album_service.revoke_token_hash(db=db, principal=session.principal, ref=album_id, token_hash=token_hash)
     return redirect(f"/albums/{album_id}?done=revoked")
 
 
 @router.post("/images/{image_id}/albums", name="image.albums")
-async def image_albums(request: Request, runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
+async def image_albums(request: Request, db: DatabaseDep, session: FormSession, image_id: str) -> Response:
     """From the image page: add the image to one of my albums, or take it out of one."""
     form = await request.form()
     album_id, action = str(form.get("album") or ""), form.get("action")
@@ -209,6 +206,6 @@ async def image_albums(request: Request, runtime: RuntimeDep, session: FormSessi
     if not album_id:
         raise InvalidInput("Choose an album.", field="album")
     await album_service.change_images(
-        db=runtime.db, principal=session.principal, ref=album_id, image_ids=[image_id], add=action == "add"
+        db=db, principal=session.principal, ref=album_id, image_ids=[image_id], add=action == "add"
     )
     return redirect(f"/images/{image_id}?done={'album-added' if action == 'add' else 'album-removed'}")

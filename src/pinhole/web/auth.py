@@ -17,8 +17,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from pinhole.api.credentials import SESSION_COOKIE
-from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
+from pinhole.api.deps import RuntimeDep, caller_address
 from pinhole.api.proxies import is_https
+from pinhole.api.services import SigninDep
 from pinhole.db.models import User
 from pinhole.errors import Conflict, InvalidInput, LoginThrottled, NotFound, Unauthorized, WeakPassword
 from pinhole.runtime import Runtime
@@ -128,7 +129,7 @@ async def login_submit(request: Request, runtime: RuntimeDep, gate: SigninDep) -
         message = "Enter your username or email and your password."
         return await _form_page(request, runtime, "login.html", context | {"error": message}, status=400)
     try:
-        user = await signin.sign_in(gate, login=login, password=password, address=caller_address(request, runtime))
+        user = await signin.sign_in(gate, login=login, password=password, address=caller_address(request))
     except LoginThrottled as exc:
         message = f"Too many failed sign-in attempts. Try again in {exc.retry_after} seconds."
         request.state.web_headers = exc.response_headers()

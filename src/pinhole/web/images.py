@@ -9,27 +9,28 @@ from __future__ import annotations
 import html
 import itertools
 import json
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData
 
-from pinhole.api.deps import RuntimeDep, public_base_url
-from pinhole.api.v2.transform import transform_url, v2_options
+from pinhole.api.delivery import Delivery
+from pinhole.api.deps import DatabaseDep, RuntimeDep
+from pinhole.api.services import DeliveryDep, ImagesDep
+from pinhole.api.transform_query import TransformFields, transform_url
+from pinhole.api.urls import image_url, path_for, path_prefix, url_for
+from pinhole.db.engine import Database
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, InvalidInput, NotFound
-from pinhole.runtime import Runtime
 from pinhole.security import policy
-from pinhole.security.signing import SigningMode
 from pinhole.services import albums as album_service
-from pinhole.services import images as image_service
 from pinhole.services import listing, shares
 from pinhole.services.images import ImageChanges
-from pinhole.services.signed_urls import DAY, sign_transform
+from pinhole.services.library import Images
 from pinhole.services.tags import normalize_tags, split_tag_fields
-from pinhole.services.variant_cache import forget_blobs
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
 
@@ -54,38 +55,20 @@ NOTICES = {
 }
 
 
-def api_base(request: Request, runtime: Runtime) -> str:
-    return f"{public_base_url(request, runtime)}{runtime.settings.v2.prefix}"
-
-
-def signed_queries(runtime: Runtime, image: Image, sizes: list[int]) -> dict[str, str]:
+def signed_queries(delivery: Delivery, image: Image, sizes: list[int]) -> dict[str, str]:
     """With URL signing on, the signed query of every size/format the picker offers (`"640|webp"` → `?w=640&...`),
     valid for the longest time the server allows, so a copied transform URL works for strangers. Empty when
     signing is off (the picker then builds plain URLs)."""
-    if runtime.signing_mode is SigningMode.OFF:
+    if not delivery.signing_on:
         return {}
-    expires_in = runtime.settings.signing.max_expiry_days * DAY
     queries = {}
     for width, fmt in itertools.product(["", *map(str, sizes)], ["", *FORMATS]):
         if not width and not fmt:
             continue  # the original: never signed
-        options = v2_options(
-            runtime,
-            w=int(width) if width else None,
-            h=None,
-            q=None,
-            format=fmt or None,
-            thumb=False,
-            fit=None,
-            enlarge=False,
-        )
-        signed = sign_transform(signer=runtime.signer, image_id=image.id, options=options, expires_in=expires_in)
+        options = delivery.options(TransformFields(w=int(width) if width else None, format=fmt or None))
+        signed = delivery.sign(image.id, options, expires_in=delivery.max_expiry_seconds)
         queries[f"{width}|{fmt}"] = transform_url("", options, signed.params)
     return queries
-
-
-def image_url(request: Request, runtime: Runtime, image_id: str) -> str:
-    return f"{api_base(request, runtime)}/images/{image_id}"
 
 
 def _notice(request: Request) -> str | None:
@@ -104,7 +87,7 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         return redirect("/login?next=/upload")
     context = {
         "guest": guest,
-        "upload_url": f"{runtime.settings.v2.prefix}/images",
+        "upload_url": path_for(request.app, "v2.images.upload"),
         "max_bytes": runtime.settings.uploads.max_file_bytes,
         "tus_url": f"{runtime.settings.v2.prefix}/uploads",
         "resumable_threshold": runtime.settings.web.resumable_threshold_bytes,
@@ -113,15 +96,15 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
     return render(request, "upload.html", context)
 
 
-async def my_albums(runtime: Runtime, session: WebSession) -> list[Album]:
+async def my_albums(db: Database, session: WebSession) -> list[Album]:
     """The signed-in account's albums, newest first (the first hundred: enough for a picker)."""
     result, _ = await album_service.list_albums(
-        db=runtime.db, principal=session.principal, owner_id=session.user.id, limit=listing.MAX_LIMIT
+        db=db, principal=session.principal, owner_id=session.user.id, limit=listing.MAX_LIMIT
     )
     return result.items
 
 
-async def _filters(request: Request, runtime: Runtime, session: WebSession) -> listing.ImageFilter:
+async def _filters(request: Request, db: Database, session: WebSession) -> listing.ImageFilter:
     """My images: the account's own (other accounts' public images are readable too, but not "mine").
 
     `album` narrows them to one album the account may see (else 404, as for the API).
@@ -131,7 +114,7 @@ async def _filters(request: Request, runtime: Runtime, session: WebSession) -> l
     album = request.query_params.get("album", "").strip()
     album_id = None
     if album:
-        view = await album_service.get_album(db=runtime.db, principal=session.principal, ref=album, token=None)
+        view = await album_service.get_album(db=db, principal=session.principal, ref=album, token=None)
         album_id = view.album.id
     return listing.ImageFilter(
         search=search or None,
@@ -142,12 +125,10 @@ async def _filters(request: Request, runtime: Runtime, session: WebSession) -> l
 
 
 @router.get("/images", name="images")
-async def my_images(request: Request, runtime: RuntimeDep, session: RequiredSession) -> Response:
-    flt = await _filters(request, runtime, session)
+async def my_images(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
+    flt = await _filters(request, db, session)
     cursor = request.query_params.get("cursor") or None
-    result = await listing.list_images(
-        db=runtime.db, principal=session.principal, flt=flt, limit=PAGE_SIZE, cursor=cursor
-    )
+    result = await listing.list_images(db=db, principal=session.principal, flt=flt, limit=PAGE_SIZE, cursor=cursor)
     pairs = (("q", flt.search), ("tag", flt.tag), ("album", flt.album_id))
     query = {key: value for key, value in pairs if value}
     next_url = f"/images?{urlencode(query | {'cursor': result.next_cursor})}" if result.next_cursor else None
@@ -156,10 +137,10 @@ async def my_images(request: Request, runtime: RuntimeDep, session: RequiredSess
         "q": flt.search or "",
         "tag": flt.tag or "",
         "album": flt.album_id or "",
-        "albums": await my_albums(runtime, session),
+        "albums": await my_albums(db, session),
         "next_url": next_url,
         "first_url": f"/images?{urlencode(query)}" if cursor else None,
-        "thumb_base": f"{runtime.settings.v2.prefix}/images/",
+        "thumb_base": path_prefix(request.app, "v2.images.serve", "image_id"),
         "thumb_query": urlencode({"w": THUMB_WIDTH, "format": "webp"}),
         "notice": _notice(request),
         "error": None,
@@ -176,27 +157,13 @@ def _ids(form: FormData) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-async def _delete(runtime: Runtime, session: WebSession, image_id: str) -> None:
-    released = await image_service.delete_image(
-        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=session.principal, image_id=image_id
-    )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
-
-
-async def _add_tags(runtime: Runtime, session: WebSession, image_id: str, tags: tuple[str, ...]) -> None:
-    image = await image_service.get_image_for(db=runtime.db, principal=session.principal, image_id=image_id)
-    merged = normalize_tags([*image.tag_names, *tags])
-    await image_service.update_image(
-        db=runtime.db,
-        recent=runtime.recent,
-        principal=session.principal,
-        image_id=image_id,
-        changes=ImageChanges(tags=merged),
-    )
+async def _add_tags(images: Images, session: WebSession, image_id: str, tags: tuple[str, ...]) -> None:
+    image = await images.get_for(session.principal, image_id)
+    await images.update(session.principal, image_id, ImageChanges(tags=normalize_tags([*image.tag_names, *tags])))
 
 
 @router.post("/images/bulk", name="images.bulk")
-async def bulk_action(request: Request, runtime: RuntimeDep, session: FormSession) -> Response:
+async def bulk_action(request: Request, images: ImagesDep, db: DatabaseDep, session: FormSession) -> Response:
     form = await request.form()
     ids, action = _ids(form), form.get("action")
     if action not in ("delete", "tag", "album"):
@@ -206,22 +173,22 @@ async def bulk_action(request: Request, runtime: RuntimeDep, session: FormSessio
         if not album_id:
             raise InvalidInput("Choose the album to add the images to.", field="album")
         view = await album_service.change_images(
-            db=runtime.db, principal=session.principal, ref=album_id, image_ids=ids, add=True
+            db=db, principal=session.principal, ref=album_id, image_ids=ids, add=True
         )
         return redirect(f"/images?{urlencode({'album': view.album.id, 'done': 'album-added'})}")
     for image_id in ids:  # all or nothing: refuse before changing any when one may not be changed
-        image = await image_service.get_image_for(db=runtime.db, principal=session.principal, image_id=image_id)
+        image = await images.get_for(session.principal, image_id)
         if not policy.can_modify_image(session.principal, image):
             raise Forbidden("Only the image's owner may change it.")
     if action == "delete":
         for image_id in ids:
-            await _delete(runtime, session, image_id)
+            await images.delete(session.principal, image_id)
         return redirect("/images?done=deleted")
     tags = split_tag_fields([str(form.get("tags") or "")])
     if not tags:
         raise InvalidInput("Type the tags to add, separated by commas.", field="tags")
     for image_id in ids:
-        await _add_tags(runtime, session, image_id, tags)
+        await _add_tags(images, session, image_id, tags)
     return redirect("/images?done=tagged")
 
 
@@ -235,62 +202,74 @@ def snippets(url: str, alt: str) -> dict[str, str]:
     }
 
 
-async def _image_page(
-    request: Request,
-    runtime: Runtime,
-    session: WebSession,
-    image_id: str,
-    extra: dict[str, Any] | None = None,
-    *,
-    status: int = 200,
-) -> Response:
-    image = await image_service.get_image_for(db=runtime.db, principal=session.principal, image_id=image_id)
-    may_change = policy.can_modify_image(session.principal, image)
-    links = []
-    in_albums: list[Album] = []
-    albums: list[Album] = []
-    if may_change:
-        in_albums = await album_service.albums_of_image(db=runtime.db, principal=session.principal, image_id=image.id)
-        inside = {album.id for album in in_albums}
-        albums = [album for album in await my_albums(runtime, session) if album.id not in inside]
-    if policy.can_share_image(session.principal, image):
-        links = await shares.list_shares(db=runtime.db, principal=session.principal, image_id=image.id)
-    url = image_url(request, runtime, image.id)
-    sizes = [size for size in SIZES if size < image.width]
-    context = {
-        "image": image,
-        "url": url,
-        "preview_url": f"{runtime.settings.v2.prefix}/images/{image.id}",
-        "views": image.view_count + await runtime.usage.pending_views(image.id),
-        "snippets": snippets(url, image.description or image.original_name or "image"),
-        "sizes": sizes,
-        "formats": FORMATS,
-        "signed": json.dumps(signed_queries(runtime, image, sizes)) if may_change else "",
-        "shares": links,
-        "expiries": EXPIRIES,
-        "may_change": may_change,
-        "in_albums": in_albums,
-        "albums": albums,
-        "new_share": None,
-        "notice": _notice(request),
-        "error": None,
-    }
-    return render(request, "image.html", context | (extra or {}), status=status)
+@dataclass(frozen=True)
+class ImagePage:
+    """What the image page is made from."""
+
+    images: Images
+    delivery: Delivery
+    db: Database
+
+    async def render(
+        self,
+        request: Request,
+        session: WebSession,
+        image_id: str,
+        extra: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+    ) -> Response:
+        principal = session.principal
+        image = await self.images.get_for(principal, image_id)
+        may_change = policy.can_modify_image(principal, image)
+        links = []
+        in_albums: list[Album] = []
+        albums: list[Album] = []
+        if may_change:
+            in_albums = await album_service.albums_of_image(db=self.db, principal=principal, image_id=image.id)
+            inside = {album.id for album in in_albums}
+            albums = [album for album in await my_albums(self.db, session) if album.id not in inside]
+        if policy.can_share_image(principal, image):
+            links = await shares.list_shares(db=self.db, principal=principal, image_id=image.id)
+        url = image_url(request, image.id)
+        sizes = [size for size in SIZES if size < image.width]
+        context = {
+            "image": image,
+            "url": url,
+            "preview_url": path_for(request.app, "v2.images.serve", image_id=image.id),
+            "views": await self.images.views(image),
+            "snippets": snippets(url, image.description or image.original_name or "image"),
+            "sizes": sizes,
+            "formats": FORMATS,
+            "signed": json.dumps(signed_queries(self.delivery, image, sizes)) if may_change else "",
+            "shares": links,
+            "expiries": EXPIRIES,
+            "may_change": may_change,
+            "in_albums": in_albums,
+            "albums": albums,
+            "new_share": None,
+            "notice": _notice(request),
+            "error": None,
+        }
+        return render(request, "image.html", context | (extra or {}), status=status)
+
+
+async def image_page_of(images: ImagesDep, delivery: DeliveryDep, db: DatabaseDep) -> ImagePage:
+    return ImagePage(images=images, delivery=delivery, db=db)
+
+
+ImagePageDep = Annotated[ImagePage, Depends(image_page_of)]
 
 
 @router.get("/images/{image_id}", name="image")
-async def image_page(request: Request, runtime: RuntimeDep, session: RequiredSession, image_id: str) -> Response:
-    return await _image_page(request, runtime, session, image_id)
-
-
-async def _update(runtime: Runtime, session: WebSession, image_id: str, changes: ImageChanges) -> Image:
-    return await image_service.update_image(
-        db=runtime.db, recent=runtime.recent, principal=session.principal, image_id=image_id, changes=changes
-    )
+async def image_page(request: Request, page: ImagePageDep, session: RequiredSession, image_id: str) -> Response:
+    return await page.render(request, session, image_id)
 
 
 @router.post("/images/{image_id}/details", name="image.details")
-async def edit_details(request: Request, runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
+async def edit_details(
+    request: Request, images: ImagesDep, page: ImagePageDep, session: FormSession, image_id: str
+) -> Response:
     form = await request.form()
     description = str(form.get("description") or "").strip()
     try:
@@ -298,45 +277,45 @@ async def edit_details(request: Request, runtime: RuntimeDep, session: FormSessi
             raise InvalidInput(f"The description may be at most {MAX_DESCRIPTION} characters.", field="description")
         tags = split_tag_fields([str(form.get("tags") or "")])
     except InvalidInput as exc:
-        return await _image_page(request, runtime, session, image_id, {"error": exc.message}, status=exc.status)
+        return await page.render(request, session, image_id, {"error": exc.message}, status=exc.status)
     changes = ImageChanges(description=description or None, clear_description=not description, tags=tags)
-    await _update(runtime, session, image_id, changes)
+    await images.update(session.principal, image_id, changes)
     return redirect(f"/images/{image_id}?done=saved")
 
 
 @router.post("/images/{image_id}/privacy", name="image.privacy")
-async def set_privacy(request: Request, runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
+async def set_privacy(request: Request, images: ImagesDep, session: FormSession, image_id: str) -> Response:
     form = await request.form()
     private = form.get("private") == "1"
-    await _update(runtime, session, image_id, ImageChanges(is_private=private))
+    await images.update(session.principal, image_id, ImageChanges(is_private=private))
     return redirect(f"/images/{image_id}?done={'private' if private else 'public'}")
 
 
 @router.post("/images/{image_id}/shares", name="image.share")
-async def create_share(request: Request, runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
+async def create_share(
+    request: Request, db: DatabaseDep, page: ImagePageDep, session: FormSession, image_id: str
+) -> Response:
     form = await request.form()
     expiry = str(form.get("expires") or "")
     if expiry not in EXPIRIES:
         raise InvalidInput("Choose one of the offered expiries.", field="expires")
-    new = await shares.create_share(
-        db=runtime.db, principal=session.principal, image_id=image_id, expires_in=EXPIRIES[expiry]
-    )
-    share_url = f"{api_base(request, runtime)}/images/share/{new.token}"
+    new = await shares.create_share(db=db, principal=session.principal, image_id=image_id, expires_in=EXPIRIES[expiry])
+    share_url = url_for(request, "v2.images.shared", share_token=new.token)
     # The token is shown once (only its hash is kept), so this page is rendered, not redirected to.
-    return await _image_page(request, runtime, session, image_id, {"new_share": share_url}, status=201)
+    return await page.render(request, session, image_id, {"new_share": share_url}, status=201)
 
 
 @router.post("/images/{image_id}/shares/revoke", name="image.unshare")
-async def revoke_share(request: Request, runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
+async def revoke_share(request: Request, db: DatabaseDep, session: FormSession, image_id: str) -> Response:
     form = await request.form()
     link_id = str(form.get("link") or "")
     if not link_id:
         raise NotFound("Share link not found.")
-    await shares.revoke_share_link(db=runtime.db, principal=session.principal, image_id=image_id, link_id=link_id)
+    await shares.revoke_share_link(db=db, principal=session.principal, image_id=image_id, link_id=link_id)
     return redirect(f"/images/{image_id}?done=revoked")
 
 
 @router.post("/images/{image_id}/delete", name="image.delete")
-async def delete_image(runtime: RuntimeDep, session: FormSession, image_id: str) -> Response:
-    await _delete(runtime, session, image_id)
+async def delete_image(images: ImagesDep, session: FormSession, image_id: str) -> Response:
+    await images.delete(session.principal, image_id)
     return redirect("/images?done=deleted")

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pinhole.api.credentials import SESSION_COOKIE, account_principal
-from pinhole.api.deps import SigninDep
+from pinhole.api.services import SigninDep
 from pinhole.db.models import User
 from pinhole.errors import PinholeError
 from pinhole.security.principal import Principal, Via

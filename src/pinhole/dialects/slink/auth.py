@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request, Response
 
 from pinhole.api.credentials import authenticate, require_csrf
-from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
-from pinhole.api.v2.sessions import no_store
+from pinhole.api.deps import DatabaseDep, RuntimeDep, caller_address
+from pinhole.api.responses import no_store
+from pinhole.api.services import SigninDep
 from pinhole.dialects.slink.errors import SlinkRoute
 from pinhole.dialects.slink.schemas import SlinkLoginRequest, SlinkLogoutRequest, SlinkRefreshRequest, Tokens
 from pinhole.errors import Forbidden, InvalidInput, Unauthorized
@@ -60,14 +61,10 @@ def _tokens(issued: ApiTokens) -> Tokens:
 
 
 @router.post("/api/auth/login", name="auth.login", summary="Sign in with username (or email) and password")
-async def login(
-    body: SlinkLoginRequest, request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
-) -> Tokens:
+async def login(body: SlinkLoginRequest, request: Request, response: Response, gate: SigninDep) -> Tokens:
     if not body.identity:
         raise InvalidInput("This value should not be blank: send `username` (or `email`).", field="username")
-    user = await signin.sign_in(
-        gate, login=body.identity, password=body.password, address=caller_address(request, runtime)
-    )
+    user = await signin.sign_in(gate, login=body.identity, password=body.password, address=caller_address(request))
     issued = await signin.open_api_session(gate, user=user, user_agent=request.headers.get("user-agent"))
     no_store(response)
     return _tokens(issued)
@@ -84,6 +81,7 @@ async def refresh(body: SlinkRefreshRequest, response: Response, gate: SigninDep
 async def logout(
     request: Request,
     runtime: RuntimeDep,
+    db: DatabaseDep,
     gate: SigninDep,
     body: Annotated[SlinkLogoutRequest | None, Body()] = None,
 ) -> Response:
@@ -93,5 +91,5 @@ async def logout(
     principal = await authenticate(request, runtime)
     if principal.via not in JWT_VIAS or principal.credential_id is None:
         raise Unauthorized("Send the refresh token, or the access token of the session to end.")
-    await sessions.revoke_session(runtime.db, session_id=principal.credential_id)
+    await sessions.revoke_session(db, session_id=principal.credential_id)
     return Response(status_code=204)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from pinhole.api.delivery import deliver_image, extension_options
-from pinhole.api.deps import RuntimeDep
+from pinhole.api.delivery import Delivery
+from pinhole.api.deps import DatabaseDep, settings_of
 from pinhole.api.params import BINARY, multipart_body, parse_bool
-from pinhole.api.v2.transform import ServeQuery, check_signature
+from pinhole.api.services import DeliveryDep, ImagesDep
+from pinhole.api.transform_query import TransformExtras
+from pinhole.api.uploads import UploadRules, new_image, upload_images
+from pinhole.api.urls import path_for
+from pinhole.db.engine import Database
 from pinhole.db.models import Image, User
 from pinhole.dialects.slink.auth import ApiKeyUser, Guest, JwtUser, OptionalCaller
 from pinhole.dialects.slink.errors import FileTooLarge, InvalidMimeType, MissingImage, SlinkRoute, order_mimes
@@ -44,15 +48,14 @@ from pinhole.errors import (
 )
 from pinhole.imaging.formats import format_for_extension, format_named
 from pinhole.imaging.options import TransformOptions, make_transform
-from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.principal import Principal
-from pinhole.services import images as image_service
-from pinhole.services import listing, uploaders, users
-from pinhole.services.ingest import NewImage, ingest_image
-from pinhole.services.quotas import file_size_limit
-from pinhole.services.variant_cache import forget_blobs
-from pinhole.uploads.multipart import receive_multipart
+from pinhole.services import listing, users
+from pinhole.services.images import ImageChanges
+from pinhole.services.ingest import NewImage
+from pinhole.services.library import Images
+from pinhole.services.uploaders import UploadTarget
+from pinhole.uploads.multipart import ParsedForm, UploadedFile
 
 router = APIRouter(tags=["slink"], route_class=SlinkRoute)
 
@@ -80,49 +83,37 @@ def _allowed_mimes(error: UnsupportedImageFormat) -> list[str]:
     return order_mimes({fmt.mime for name in names if (fmt := format_named(str(name))) is not None})
 
 
-async def _upload(request: Request, runtime: Runtime, principal: Principal) -> Image:
-    target = await uploaders.upload_target(db=runtime.db, principal=principal)
-    limit = min(
-        runtime.settings.dialects.slink.max_file_bytes,
-        await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id),
-    )
+async def _upload(request: Request, images: Images, principal: Principal) -> Image:
+    received: list[UploadedFile] = []
+
+    async def read(form: ParsedForm, target: UploadTarget) -> list[NewImage]:
+        files = form.files_for("image")
+        if not files:
+            raise MissingImage()
+        received.append(files[0])
+        return [new_image(files[0], target)]
+
+    max_bytes = settings_of(request).dialects.slink.max_file_bytes
+    rules = UploadRules(max_bytes=max_bytes, measure_times=MEASURED_TIMES, accepted=ACCEPTED_FORMATS)
     try:
-        async with receive_multipart(
-            request,
-            tmp_dir=runtime.settings.tmp_dir,
-            max_file_bytes=limit,
-            max_files=1,
-            measure_file_bytes=MEASURED_TIMES * limit,
-        ) as form:
-            files = form.files_for("image")
-            if not files:
-                raise MissingImage()
-            file = files[0]
-            new = NewImage(
-                path=file.path,
-                sha256=file.sha256,
-                client_id=target.client_id,
-                owner_id=target.owner_id,
-                original_name=file.filename,
-            )
-            ingest_policy = runtime.ingest_policy.accepting_only(ACCEPTED_FORMATS)
-            try:
-                return await ingest_image(
-                    db=runtime.db, store=runtime.store, pool=runtime.pool, policy=ingest_policy, upload=new
-                )
-            except UnsupportedImageFormat as error:
-                given = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
-                raise InvalidMimeType(given=given, allowed=_allowed_mimes(error)) from error
-            except PayloadTooLarge as error:
-                raise FileTooLarge(size=file.size, limit=limit) from error
-            except (CorruptImage, ImageTooLarge, TooManyFrames) as error:
-                error.field = error.field or "image"  # the violation names the form field
-                raise
-    except PayloadTooLarge as error:  # the file's size as counted while reading, unless it passed the measuring
-        size = error.details.get("size")
-        if isinstance(size, int):
-            raise FileTooLarge(size=size, limit=limit) from error
-        raise FileTooLarge(size=None, limit=limit, more_than=MEASURED_TIMES * limit) from error
+        return (await upload_images(request, images, principal, read, rules)).images[0]
+    except UnsupportedImageFormat as error:
+        given = (received[0].content_type or "application/octet-stream").split(";")[0].strip().lower()
+        raise InvalidMimeType(given=given, allowed=_allowed_mimes(error)) from error
+    except PayloadTooLarge as error:
+        raise _too_large(error, received) from error
+    except (CorruptImage, ImageTooLarge, TooManyFrames) as error:
+        error.field = error.field or "image"  # the violation names the form field
+        raise
+
+
+def _too_large(error: PayloadTooLarge, received: list[UploadedFile]) -> FileTooLarge:
+    """The file's size: as received (over the client's own limit), as counted while reading, or past measuring."""
+    limit = int(error.details["limit"])
+    size = received[0].size if received else error.details.get("size")
+    if isinstance(size, int):
+        return FileTooLarge(size=size, limit=limit)
+    return FileTooLarge(size=None, limit=limit, more_than=MEASURED_TIMES * limit)
 
 
 def upload_route(path: str, name: str, summary: str) -> Callable[[Endpoint], Endpoint]:
@@ -146,13 +137,13 @@ def upload_route(path: str, name: str, summary: str) -> Callable[[Endpoint], End
 
 
 @upload_route("/api/upload", "upload", "Upload an image (JWT)")
-async def upload(request: Request, runtime: RuntimeDep, principal: JwtUser) -> Uploaded:
-    return Uploaded(id=(await _upload(request, runtime, principal)).id)
+async def upload(request: Request, images: ImagesDep, principal: JwtUser) -> Uploaded:
+    return Uploaded(id=(await _upload(request, images, principal)).id)
 
 
 @upload_route("/api/guest/upload", "guest.upload", "Upload an image as a guest (when guest uploads are on)")
-async def guest_upload(request: Request, runtime: RuntimeDep, principal: Guest) -> Uploaded:
-    return Uploaded(id=(await _upload(request, runtime, principal)).id)
+async def guest_upload(request: Request, images: ImagesDep, principal: Guest) -> Uploaded:
+    return Uploaded(id=(await _upload(request, images, principal)).id)
 
 
 def _extension(image: Image) -> str:
@@ -160,40 +151,36 @@ def _extension(image: Image) -> str:
     return found.extension if found is not None else image.format
 
 
-def _prefix(runtime: Runtime) -> str:
-    return runtime.settings.dialects.slink.prefix
-
-
 @upload_route("/api/external/upload", "external.upload", "Upload an image with an API key (Bearer sk_...)")
-async def external_upload(request: Request, runtime: RuntimeDep, principal: ApiKeyUser) -> ExternalUploaded:
-    image = await _upload(request, runtime, principal)
-    base = f"{_prefix(runtime)}/api/image/{image.id}"
+async def external_upload(request: Request, images: ImagesDep, principal: ApiKeyUser) -> ExternalUploaded:
+    image = await _upload(request, images, principal)
     ext = _extension(image)
-    return ExternalUploaded(id=image.id, url=f"{base}.{ext}", thumbnailUrl=f"{base}_thumbnail.{ext}")
+    url = path_for(request.app, "slink.serve.file", file=f"{image.id}.{ext}")
+    thumbnail = path_for(request.app, "slink.serve.file", file=f"{image.id}_thumbnail.{ext}")
+    return ExternalUploaded(id=image.id, url=url, thumbnailUrl=thumbnail)
 
 
 # --- serving -------------------------------------------------------------------------------------------------
 
 
 def _options(
-    runtime: Runtime, image: Image, ext: str, *, w: int | None, h: int | None, crop: bool
+    delivery: Delivery, image: Image, ext: str, *, w: int | None, h: int | None, crop: bool
 ) -> TransformOptions | None:
     """The extension picks the format (its own: unchanged); `w`/`h` resize within, `crop` fills w x h exactly."""
-    converted = extension_options(runtime, image, ext)
+    converted = delivery.extension_options(image, ext)
     if converted is None:
         return None
     if w is None and h is None:
         return converted
     found = format_for_extension(ext)
     fmt = found.name if found is not None and found.name != image.format else None
-    return make_transform(
-        width=w, height=h, fit="cover" if crop else "inside", format=fmt, limits=runtime.output_limits
-    )
+    return make_transform(width=w, height=h, fit="cover" if crop else "inside", format=fmt, limits=delivery.limits)
 
 
 async def _serve(
     request: Request,
-    runtime: Runtime,
+    images: Images,
+    delivery: Delivery,
     principal: Principal,
     image_id: str,
     ext: str,
@@ -205,19 +192,19 @@ async def _serve(
     sig: str | None = None,
     exp: str | None = None,
 ) -> Response:
-    image = await image_service.find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
+    image = await images.find_to_serve(image_id)
     if image is None or not policy.can_view_image(principal, image):
         raise ImageNotFound("No image has this id, or it is not public.")
-    options = _options(runtime, image, ext, w=w, h=h, crop=crop)
+    options = _options(delivery, image, ext, w=w, h=h, crop=crop)
     if options is None:
         raise ImageNotFound(f"No image format goes by the extension {ext!r}.")
     valid_for = None
     if signed:
-        query = ServeQuery(info=False, token=None, options=options, sig=sig, exp=exp)
-        valid_for = check_signature(
-            runtime, query, principal=principal, image=image, image_id=image.id, token_grants=False
+        signature = TransformExtras(sig=sig, exp=exp)
+        valid_for = delivery.check_signature(
+            options, signature, principal=principal, image=image, image_id=image.id, token_grants=False
         )
-    return await deliver_image(request, runtime, image, options, valid_for=valid_for)
+    return await delivery.deliver(request, image, options, valid_for=valid_for)
 
 
 Width = Annotated[int | None, Query(description="Width in pixels.")]
@@ -235,7 +222,8 @@ Crop = Annotated[str | None, Query(description="`true`: crop to fill w x h exact
 )
 async def serve(
     request: Request,
-    runtime: RuntimeDep,
+    images: ImagesDep,
+    delivery: DeliveryDep,
     principal: OptionalCaller,
     id: str,
     ext: str,
@@ -246,7 +234,9 @@ async def serve(
     exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
 ) -> Response:
     cropping = parse_bool(crop, field="crop")
-    return await _serve(request, runtime, principal, id, ext, w=w, h=h, crop=cropping, signed=True, sig=sig, exp=exp)
+    return await _serve(
+        request, images, delivery, principal, id, ext, w=w, h=h, crop=cropping, signed=True, sig=sig, exp=exp
+    )
 
 
 @router.head(
@@ -261,7 +251,8 @@ async def serve(
 )
 async def serve_file(
     request: Request,
-    runtime: RuntimeDep,
+    images: ImagesDep,
+    delivery: DeliveryDep,
     principal: OptionalCaller,
     file: Annotated[str, Path(description="`{id}.{ext}` or `{id}_thumbnail.{ext}`.")],
 ) -> Response:
@@ -271,14 +262,10 @@ async def serve_file(
     image_id, thumb, _ = stem.partition("_thumbnail")
     side = THUMBNAIL_SIDE if thumb else None
     # The thumbnail is one fixed variant per image, like a format conversion: no URL signature is asked for.
-    return await _serve(request, runtime, principal, image_id, ext, w=side, h=side, crop=False, signed=False)
+    return await _serve(request, images, delivery, principal, image_id, ext, w=side, h=side, crop=False, signed=False)
 
 
 # --- reading -------------------------------------------------------------------------------------------------
-
-
-async def _views(runtime: Runtime, image: Image) -> int:
-    return image.view_count + await runtime.usage.pending_views(image.id)
 
 
 def _file_name(image: Image) -> str:
@@ -290,8 +277,8 @@ def _iso(moment: datetime) -> str:
 
 
 @router.get("/api/image/{id}/detail", name="images.detail", summary="An image's details")
-async def detail(runtime: RuntimeDep, principal: JwtUser, id: str) -> Detail:
-    image = await image_service.get_image_for(db=runtime.db, principal=principal, image_id=id)
+async def detail(request: Request, images: ImagesDep, principal: JwtUser, id: str) -> Detail:
+    image = await images.get_for(principal, id)
     # The row's two timestamps are taken a few microseconds apart; only a later change counts as an update.
     edited = image.updated_at if image.updated_at - image.created_at > EDITED_AFTER else None
     found = format_named(image.format)
@@ -302,17 +289,17 @@ async def detail(runtime: RuntimeDep, principal: JwtUser, id: str) -> Detail:
         isPublic=not image.is_private,
         createdAt=_iso(image.created_at),
         updatedAt=_iso(edited) if edited is not None else None,
-        views=await _views(runtime, image),
+        views=await images.views(image),
         size=image.size,
         mimeType=image.mime_type,
         width=image.width,
         height=image.height,
         supportsResize=found is not None and found.writable,
-        url=f"{_prefix(runtime)}/image/{_file_name(image)}",
+        url=path_for(request.app, "slink.serve", id=image.id, ext=_extension(image)),
     )
 
 
-async def _attributes(runtime: Runtime, image: Image, date_format: str) -> Attributes:
+async def _attributes(images: Images, image: Image, date_format: str) -> Attributes:
     return Attributes(
         fileName=image.original_name or _file_name(image),
         description=image.description or "",
@@ -323,7 +310,7 @@ async def _attributes(runtime: Runtime, image: Image, date_format: str) -> Attri
             else image.created_at.strftime(date_format),
             timestamp=int(image.created_at.timestamp()),
         ),
-        views=await _views(runtime, image),
+        views=await images.views(image),
     )
 
 
@@ -335,8 +322,8 @@ LIST_DATE = "%b %d, %Y"  # Jan 15, 2024 (the day without its leading zero)
 HISTORY_DATE = "%Y-%m-%d %H:%M:%S"  # 2025-07-11 22:03:06
 
 
-async def _owners(runtime: Runtime, images: list[Image]) -> dict[str, User]:
-    return await users.users_by_id(runtime.db, {image.owner_id for image in images if image.owner_id})
+async def _owners(db: Database, found: Sequence[Image]) -> dict[str, User]:
+    return await users.users_by_id(db, {image.owner_id for image in found if image.owner_id})
 
 
 def _owner(image: Image, accounts: dict[str, User]) -> Owner | None:
@@ -350,11 +337,11 @@ def _owner(image: Image, accounts: dict[str, User]) -> Owner | None:
     )
 
 
-async def _listed(runtime: Runtime, image: Image, accounts: dict[str, User]) -> ListedImage:
+async def _listed(images: Images, image: Image, accounts: dict[str, User]) -> ListedImage:
     return ListedImage(
         id=image.id,
         owner=_owner(image, accounts),
-        attributes=await _attributes(runtime, image, LIST_DATE),
+        attributes=await _attributes(images, image, LIST_DATE),
         metadata=_metadata(image),
     )
 
@@ -381,7 +368,8 @@ def _order(order_by: str) -> listing.Order:
 
 @router.get("/api/images/{page}", name="images.list", summary="Public images, newest first")
 async def list_images(
-    runtime: RuntimeDep,
+    images: ImagesDep,
+    db: DatabaseDep,
     principal: JwtUser,
     page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT, description="Images per page.")] = DEFAULT_LIMIT,
@@ -393,7 +381,7 @@ async def list_images(
     ] = None,
 ) -> SlinkImageList:
     found = await listing.list_images(
-        db=runtime.db,
+        db=db,
         principal=principal,
         flt=_search(searchTerm, searchBy),
         limit=limit,
@@ -401,46 +389,48 @@ async def list_images(
         cursor=cursor,
         order=_order(orderBy),
     )
-    accounts = await _owners(runtime, found.items)
+    accounts = await _owners(db, found.items)
     meta = ListMeta(
         size=limit, page=page, total=found.total, nextCursor=found.next_cursor, prevCursor=found.prev_cursor
     )
-    return SlinkImageList(meta=meta, data=[await _listed(runtime, image, accounts) for image in found.items])
+    return SlinkImageList(meta=meta, data=[await _listed(images, image, accounts) for image in found.items])
 
 
 @router.get("/api/images", name="images.batch", summary="Several images by id (uuid[]=...)")
 async def images_by_id(
-    runtime: RuntimeDep,
+    images: ImagesDep,
+    db: DatabaseDep,
     principal: JwtUser,
     uuids: Annotated[list[str], Query(alias="uuid[]", description="Image ids (repeat the parameter).")],
 ) -> list[ListedImage]:
     if len(uuids) > MAX_UUIDS:
         raise InvalidInput(f"At most {MAX_UUIDS} uuid[] values.", field="uuid")
-    images = []
+    readable = []
     for image_id in dict.fromkeys(uuids):
-        image = await image_service.find_image(db=runtime.db, image_id=image_id, with_tags=False)
+        image = await images.find(image_id, with_tags=False)
         if image is not None and policy.can_read_image_info(principal, image):
-            images.append(image)
-    accounts = await _owners(runtime, images)
-    return [await _listed(runtime, image, accounts) for image in images]
+            readable.append(image)
+    accounts = await _owners(db, readable)
+    return [await _listed(images, image, accounts) for image in readable]
 
 
 @router.get("/api/images/history/{page}", name="images.history", summary="Your uploads, newest first")
 async def history(
-    runtime: RuntimeDep,
+    images: ImagesDep,
+    db: DatabaseDep,
     principal: JwtUser,
     page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
     orderBy: OrderBy = "attributes.createdAt",
 ) -> History:
     found = await listing.list_images(
-        db=runtime.db,
+        db=db,
         principal=principal,
         flt=listing.ImageFilter(owner_id=principal.user_id),
         limit=HISTORY_SIZE,
         page=page,
         order=_order(orderBy),
     )
-    accounts = await _owners(runtime, found.items)
+    accounts = await _owners(db, found.items)
     data = []
     for image in found.items:
         user = accounts.get(image.owner_id or "")
@@ -453,7 +443,7 @@ async def history(
         data.append(
             HistoryImage(
                 id=image.id,
-                attributes=await _attributes(runtime, image, HISTORY_DATE),
+                attributes=await _attributes(images, image, HISTORY_DATE),
                 metadata=_metadata(image),
                 owner=owner,
             )
@@ -465,34 +455,21 @@ async def history(
 
 
 @router.patch("/api/image/{id}", name="images.update", status_code=204, summary="Change description or isPublic")
-async def update(runtime: RuntimeDep, principal: JwtUser, id: str, body: SlinkImageUpdate) -> Response:
-    await image_service.update_image(
-        db=runtime.db,
-        recent=runtime.recent,
-        principal=principal,
-        image_id=id,
-        changes=image_service.ImageChanges(
-            description=body.description.strip() if body.description is not None else None,
-            is_private=None if body.isPublic is None else not body.isPublic,
-        ),
+async def update(images: ImagesDep, principal: JwtUser, id: str, body: SlinkImageUpdate) -> Response:
+    changes = ImageChanges(
+        description=body.description.strip() if body.description is not None else None,
+        is_private=None if body.isPublic is None else not body.isPublic,
     )
+    await images.update(principal, id, changes)
     return Response(status_code=204)
 
 
 @router.delete("/api/image/{id}", name="images.delete", status_code=204, summary="Delete an image")
 async def delete(
-    runtime: RuntimeDep,
+    images: ImagesDep,
     principal: JwtUser,
     id: str,
     body: Annotated[ImageDelete | None, Body()] = None,
 ) -> Response:
-    released = await image_service.delete_image(
-        db=runtime.db,
-        recent=runtime.recent,
-        store=runtime.store,
-        principal=principal,
-        image_id=id,
-        preserve_on_disk=body.preserveOnDisk if body is not None else False,
-    )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+    await images.delete(principal, id, preserve_on_disk=body.preserveOnDisk if body is not None else False)
     return Response(status_code=204)

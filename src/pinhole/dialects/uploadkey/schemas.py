@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from pinhole.api.v2.schemas import Schema
+from pinhole.api.schemas import Schema
 
 
 class ImageOut(Schema):

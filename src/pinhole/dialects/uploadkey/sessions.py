@@ -1,67 +1,21 @@
-"""Signing in to the uploadkey API: pinhole's browser sessions (cookie + CSRF token), at the API's own paths."""
+"""Signing in to the uploadkey API: pinhole's browser sessions (`api.browser_sessions`) at the API's own paths."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-
-from pinhole.api.credentials import CSRF_HEADER, SESSION_COOKIE
-from pinhole.api.deps import RuntimeDep, SigninDep, caller_address
-from pinhole.api.session_cookie import clear_session_cookie, session_cookie, set_session_cookie
-from pinhole.api.v2.session_schemas import AccountPublic, BrowserSessionPublic, LoginRequest
-from pinhole.api.v2.sessions import no_store
+from pinhole.api.browser_sessions import SessionRoute, SessionRoutes, build_browser_session_router
 from pinhole.dialects.uploadkey.auth import CSRF
 from pinhole.dialects.uploadkey.errors import UploadkeyRoute
 from pinhole.dialects.uploadkey.schemas import Message
-from pinhole.services import signin
-from pinhole.services.signin import BrowserSession
 
-router = APIRouter(prefix="/api", tags=["uploadkey"], route_class=UploadkeyRoute)
-
-
-def _public(session: BrowserSession) -> BrowserSessionPublic:
-    return BrowserSessionPublic(
-        csrf_token=session.csrf_token, expires_at=session.expires_at, user=AccountPublic.of(session.user)
-    )
-
-
-@router.post("/login", name="auth.login", summary="Sign in: set the session cookie, get the CSRF token")
-async def login(
-    body: LoginRequest, request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep
-) -> BrowserSessionPublic:
-    user = await signin.sign_in(
-        gate, login=body.identity, password=body.password, address=caller_address(request, runtime)
-    )
-    session = await signin.open_browser_session(
-        gate, user=user, user_agent=request.headers.get("user-agent"), replacing=request.cookies.get(SESSION_COOKIE)
-    )
-    set_session_cookie(response, request, runtime, session)
-    no_store(response)
-    return _public(session)
-
-
-@router.get("/session", name="auth.session", summary="The signed-in account and the session's CSRF token")
-async def read_session(request: Request, response: Response, gate: SigninDep) -> BrowserSessionPublic:
-    session = await signin.current_browser_session(gate, cookie=session_cookie(request))
-    no_store(response)
-    return _public(session)
-
-
-@router.post(
-    "/refresh", name="auth.refresh", dependencies=[CSRF], summary="Rotate the session cookie and its CSRF token"
+ROUTES = SessionRoutes(
+    login=SessionRoute("POST", "/login", "auth.login", "Sign in: set the session cookie, get the CSRF token"),
+    read=SessionRoute("GET", "/session", "auth.session", "The signed-in account and the session's CSRF token"),
+    refresh=SessionRoute(
+        "POST", "/refresh", "auth.refresh", "Rotate the session cookie and its CSRF token", dependencies=[CSRF]
+    ),
+    logout=SessionRoute("POST", "/logout", "auth.logout", "Sign out: end the session", dependencies=[CSRF]),
+    logout_status=200,
+    logged_out=lambda: Message(message="Logged out"),
 )
-async def refresh(request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep) -> BrowserSessionPublic:
-    session = await signin.refresh_browser_session(
-        gate, cookie=session_cookie(request), csrf=request.headers.get(CSRF_HEADER)
-    )
-    set_session_cookie(response, request, runtime, session)
-    no_store(response)
-    return _public(session)
 
-
-@router.post("/logout", name="auth.logout", dependencies=[CSRF], summary="Sign out: end the session")
-async def logout(request: Request, response: Response, runtime: RuntimeDep, gate: SigninDep) -> Message:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        await signin.end_browser_session(gate, cookie=cookie, csrf=request.headers.get(CSRF_HEADER))
-    clear_session_cookie(response, request, runtime)
-    return Message(message="Logged out")
+router = build_browser_session_router(ROUTES, prefix="/api", tags=["uploadkey"], route_class=UploadkeyRoute)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from pinhole.api.error_shape import ERROR_RESPONSES, render_error
 from pinhole.api.errors import route_class
-from pinhole.api.v2.errors import ERROR_RESPONSES, render_error
 
 __all__ = ["ERROR_RESPONSES", "UserimagesRoute", "render_error"]
 

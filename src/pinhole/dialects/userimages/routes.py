@@ -12,9 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from pinhole.api.deps import RuntimeDep
+from pinhole.api.deps import DatabaseDep
 from pinhole.api.params import BINARY, multipart_body
-from pinhole.api.v2.images import image_url
+from pinhole.api.services import ImagesDep
+from pinhole.api.uploads import UploadRules, new_image, upload_images
+from pinhole.api.urls import image_url, url_prefix
 from pinhole.db.models import Image, ImageGroup
 from pinhole.dialects.userimages.auth import UserPrincipal
 from pinhole.dialects.userimages.errors import UserimagesRoute
@@ -30,15 +32,13 @@ from pinhole.dialects.userimages.schemas import (
     UserimagesImageUpdate,
 )
 from pinhole.errors import ImageNotFound, InvalidInput
-from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.principal import Principal
-from pinhole.services import groups, listing, uploaders
-from pinhole.services import images as image_service
-from pinhole.services.ingest import NewImage, ingest_images
-from pinhole.services.quotas import file_size_limit
-from pinhole.services.variant_cache import forget_blobs
-from pinhole.uploads.multipart import receive_multipart
+from pinhole.services import groups, listing
+from pinhole.services.ingest import NewImage
+from pinhole.services.library import Images
+from pinhole.services.uploaders import UploadTarget
+from pinhole.uploads.multipart import ParsedForm
 
 BASE = "/api/users/user/{userId}/images"
 MAX_FILES = 4
@@ -68,11 +68,11 @@ def image_key(image: Image) -> str:
     return f"{image.id}.{EXTENSIONS.get(image.format, image.format)}"
 
 
-def to_record(request: Request, runtime: Runtime, image: Image) -> UserImage:
+def to_record(request: Request, image: Image) -> UserImage:
     return UserImage(
         id=image.id,
         userId=image.owner_id or "",
-        url=image_url(request, runtime, image.id),  # served by the v2 delivery code (transforms included)
+        url=image_url(request, image.id),  # served by the v2 delivery code (transforms included)
         key=image_key(image),
         groupId=image.group_id,
         createdAt=int(image.created_at.timestamp() * 1000),
@@ -84,49 +84,38 @@ def _in_scope(principal: Principal, owner_id: str | None) -> bool:
     return owner_id is not None and owner_id == principal.user_id
 
 
-async def _users_image(runtime: Runtime, principal: Principal, image_id: str) -> Image:
-    image = await image_service.get_image_for(db=runtime.db, principal=principal, image_id=image_id)
+async def _users_image(images: Images, principal: Principal, image_id: str) -> Image:
+    image = await images.get_for(principal, image_id)
     if not _in_scope(principal, image.owner_id):
         raise ImageNotFound()
     return image
 
 
-async def _users_group(runtime: Runtime, principal: Principal, group_id: str) -> tuple[ImageGroup, Sequence[Image]]:
-    group, images = await groups.get_group(db=runtime.db, principal=principal, group_id=group_id)
+async def _users_group(images: Images, principal: Principal, group_id: str) -> tuple[ImageGroup, Sequence[Image]]:
+    group, members = await images.get_group(principal, group_id)
     if not _in_scope(principal, group.owner_id):
         raise groups.GroupNotFound()
-    return group, images
+    return group, members
+
+
+async def _read_upload(form: ParsedForm, target: UploadTarget) -> list[NewImage]:
+    files = form.files_for("file")
+    if not files:
+        raise InvalidInput("Send 1 to 4 images in `file` form fields.", field="file")
+    return [new_image(file, target) for file in files]
+
+
+UPLOAD_RULES = UploadRules(max_files=MAX_FILES, accepted=ACCEPTED_FORMATS)
 
 
 @router.post(
     BASE, name="upload", summary="Upload 1 to 4 images", response_model=UploadResponse, openapi_extra=UPLOAD_BODY
 )
-async def upload(request: Request, runtime: RuntimeDep, principal: UserPrincipal) -> UploadResponse:
-    target = await uploaders.upload_target(db=runtime.db, principal=principal)
-    limit = await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=target.client_id)
-    async with receive_multipart(
-        request, tmp_dir=runtime.settings.tmp_dir, max_file_bytes=limit, max_files=MAX_FILES
-    ) as form:
-        files = form.files_for("file")
-        if not files:
-            raise InvalidInput("Send 1 to 4 images in `file` form fields.", field="file")
-        ingest_policy = runtime.ingest_policy.accepting_only(ACCEPTED_FORMATS)
-        uploads = [
-            NewImage(
-                path=file.path,
-                sha256=file.sha256,
-                client_id=target.client_id,
-                owner_id=target.owner_id,
-                original_name=file.filename,
-            )
-            for file in files
-        ]
-        ingested = await ingest_images(
-            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=ingest_policy, uploads=uploads
-        )
+async def upload(request: Request, images: ImagesDep, principal: UserPrincipal) -> UploadResponse:
+    ingested = await upload_images(request, images, principal, _read_upload, UPLOAD_RULES)
     return UploadResponse(
         files=[
-            UploadedFile(data=FileData(url=image_url(request, runtime, image.id), key=image_key(image)))
+            UploadedFile(data=FileData(url=image_url(request, image.id), key=image_key(image)))
             for image in ingested.images
         ],
         groupId=ingested.group_id,
@@ -140,13 +129,13 @@ async def upload(request: Request, runtime: RuntimeDep, principal: UserPrincipal
     response_model=list[str],
     responses={200: {"description": "Newest first; each item is a JSON-encoded image record (see the GET by id)."}},
 )
-async def list_images(request: Request, runtime: RuntimeDep, principal: UserPrincipal) -> list[str]:
+async def list_images(request: Request, db: DatabaseDep, principal: UserPrincipal) -> list[str]:
     flt = listing.ImageFilter(owner_id=principal.user_id)
     found: list[str] = []
     cursor: str | None = None
     while True:  # the document has no paging: every image of the user, walked in keyset pages
         page = await listing.list_images(
-            db=runtime.db,
+            db=db,
             principal=principal,
             flt=flt,
             limit=listing.MAX_LIMIT,
@@ -154,7 +143,7 @@ async def list_images(request: Request, runtime: RuntimeDep, principal: UserPrin
             cursor=cursor,
         )
         for image in page.items:
-            record = to_record(request, runtime, image).model_dump(by_alias=True)
+            record = to_record(request, image).model_dump(by_alias=True)
             found.append(json.dumps(record, indent=1))  # the document's strings: `{\n "_id": ...\n}`
         if page.next_cursor is None:
             return found
@@ -162,52 +151,41 @@ async def list_images(request: Request, runtime: RuntimeDep, principal: UserPrin
 
 
 @router.get(BASE + "/{imageId}", name="get", summary="Get an image by id", response_model=UserImage)
-async def get_image(
-    request: Request, runtime: RuntimeDep, principal: UserPrincipal, image_id: ImageIdPath
-) -> UserImage:
-    return to_record(request, runtime, await _users_image(runtime, principal, image_id))
+async def get_image(request: Request, images: ImagesDep, principal: UserPrincipal, image_id: ImageIdPath) -> UserImage:
+    return to_record(request, await _users_image(images, principal, image_id))
 
 
 @router.put(BASE + "/{imageId}", name="update", summary="Repoint an image at another's file", response_model=UserImage)
 async def update_image(
     request: Request,
-    runtime: RuntimeDep,
+    images: ImagesDep,
     principal: UserPrincipal,
     image_id: ImageIdPath,
     body: UserimagesImageUpdate,
 ) -> UserImage:
-    image = await _users_image(runtime, principal, image_id)
+    image = await _users_image(images, principal, image_id)
     given = {name: value for name, value in (("url", body.url), ("key", body.key)) if value is not None}
     if not given:
         raise InvalidInput("Send `url` and/or `key`.", field="url")
-    named = {name: await _named_image(request, runtime, principal, name, value) for name, value in given.items()}
+    named = {name: await _named_image(request, images, principal, name, value) for name, value in given.items()}
     if len(set(named.values())) > 1:
         raise InvalidInput("`url` and `key` name different images; send one, or both of the same image.", field="key")
     source_id = next(iter(named.values()))
     if source_id == image.id:
-        return to_record(request, runtime, image)  # restating the current values changes nothing
-    image, released = await image_service.share_content(
-        db=runtime.db,
-        recent=runtime.recent,
-        store=runtime.store,
-        principal=principal,
-        image_id=image.id,
-        source_id=source_id,
-    )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
-    return to_record(request, runtime, image)
+        return to_record(request, image)  # restating the current values changes nothing
+    return to_record(request, await images.share_content(principal, image.id, source_id=source_id))
 
 
-async def _named_image(request: Request, runtime: Runtime, principal: Principal, name: str, value: str) -> str:
+async def _named_image(request: Request, images: Images, principal: Principal, name: str, value: str) -> str:
     """The id of the user's image whose `url` or `key` (as this API answers them) is `value`; 400 otherwise."""
     if name == "url":
-        prefix = image_url(request, runtime, "")
+        prefix = url_prefix(request, "v2.images.serve", "image_id")
         candidate = value.removeprefix(prefix) if value.startswith(prefix) else ""
     else:
         candidate = value.rpartition(".")[0]
-    found = await image_service.find_image(db=runtime.db, image_id=candidate, with_tags=False) if candidate else None
+    found = await images.find(candidate, with_tags=False) if candidate else None
     if found is not None and _in_scope(principal, found.owner_id) and policy.can_read_image_info(principal, found):
-        record = to_record(request, runtime, found)
+        record = to_record(request, found)
         if (record.url if name == "url" else record.key) == value:
             return found.id
     raise InvalidInput(
@@ -217,31 +195,28 @@ async def _named_image(request: Request, runtime: Runtime, principal: Principal,
 
 
 @router.delete(BASE + "/{imageId}", name="delete", summary="Delete an image", response_model=DeleteResponse)
-async def delete_image(runtime: RuntimeDep, principal: UserPrincipal, image_id: ImageIdPath) -> DeleteResponse:
-    image = await _users_image(runtime, principal, image_id)
-    released = await image_service.delete_image(
-        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, image_id=image.id
-    )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
+async def delete_image(images: ImagesDep, principal: UserPrincipal, image_id: ImageIdPath) -> DeleteResponse:
+    image = await _users_image(images, principal, image_id)
+    await images.delete(principal, image.id)
     return DeleteResponse(deletedId=image.id)
 
 
-def _group_response(request: Request, runtime: Runtime, group: ImageGroup, images: Sequence[Image]) -> GroupResponse:
+def _group_response(request: Request, group: ImageGroup, members: Sequence[Image]) -> GroupResponse:
     return GroupResponse(
         groupId=group.id,
         userId=group.owner_id or "",
         name=group.name,
         description=group.description,
-        images=[to_record(request, runtime, image) for image in images],
+        images=[to_record(request, image) for image in members],
     )
 
 
 @router.get(BASE + "/group/{groupId}", name="group.get", summary="All images of a group", response_model=GroupResponse)
 async def get_group(
-    request: Request, runtime: RuntimeDep, principal: UserPrincipal, group_id: GroupIdPath
+    request: Request, images: ImagesDep, principal: UserPrincipal, group_id: GroupIdPath
 ) -> GroupResponse:
-    group, images = await _users_group(runtime, principal, group_id)
-    return _group_response(request, runtime, group, images)
+    group, members = await _users_group(images, principal, group_id)
+    return _group_response(request, group, members)
 
 
 @router.put(
@@ -249,12 +224,12 @@ async def get_group(
 )
 async def update_group(
     request: Request,
-    runtime: RuntimeDep,
+    images: ImagesDep,
     principal: UserPrincipal,
     group_id: GroupIdPath,
     body: UserimagesGroupUpdate,
 ) -> GroupResponse:
-    await _users_group(runtime, principal, group_id)
+    await _users_group(images, principal, group_id)
     if body.name is None and body.description is None:
         raise InvalidInput("Send `name` and/or `description`.", field="name")
     changes = groups.GroupChanges(
@@ -263,8 +238,8 @@ async def update_group(
         clear_name=body.name == "",
         clear_description=body.description == "",
     )
-    group, images = await groups.update_group(db=runtime.db, principal=principal, group_id=group_id, changes=changes)
-    return _group_response(request, runtime, group, images)
+    group, members = await images.update_group(principal, group_id, changes)
+    return _group_response(request, group, members)
 
 
 @router.delete(
@@ -273,10 +248,7 @@ async def update_group(
     summary="Delete a group and all its images",
     response_model=GroupDeleteResponse,
 )
-async def delete_group(runtime: RuntimeDep, principal: UserPrincipal, group_id: GroupIdPath) -> GroupDeleteResponse:
-    _, images = await _users_group(runtime, principal, group_id)
-    released = await groups.delete_group(
-        db=runtime.db, recent=runtime.recent, store=runtime.store, principal=principal, group_id=group_id
-    )
-    forget_blobs(variants=runtime.variants, hot=runtime.hot, keys=released)
-    return GroupDeleteResponse(deletedGroupId=group_id, deletedIds=[image.id for image in images])
+async def delete_group(images: ImagesDep, principal: UserPrincipal, group_id: GroupIdPath) -> GroupDeleteResponse:
+    _, members = await _users_group(images, principal, group_id)
+    await images.delete_group(principal, group_id)
+    return GroupDeleteResponse(deletedGroupId=group_id, deletedIds=[image.id for image in members])

@@ -10,24 +10,25 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from pinhole.api.credentials import MAX_USER_ID, authenticate, require_csrf
-from pinhole.api.delivery import deliver_image
-from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.delivery import Delivery
+from pinhole.api.deps import DatabaseDep, RuntimeDep, settings_of
 from pinhole.api.params import BINARY, multipart_body
-from pinhole.api.v2.auth import OptionalPrincipal
-from pinhole.api.v2.transform import ServeQuery, check_signature
+from pinhole.api.principals import OptionalPrincipal
+from pinhole.api.services import DeliveryDep, ImagesDep
+from pinhole.api.transform_query import TransformExtras
+from pinhole.api.uploads import UploadRules, new_image, upload_images
+from pinhole.api.urls import url_for
 from pinhole.db.models import Image
 from pinhole.dialects.userphotos.errors import InvalidUserId, MissingImage, MissingUserId, UserphotosRoute
 from pinhole.dialects.userphotos.schemas import UserphotosDimensions, UserphotosUploadResponse
 from pinhole.errors import ImageNotFound, InvalidApiKey, InvalidTransform, MissingApiKey
-from pinhole.imaging.options import TransformOptions, make_transform
-from pinhole.runtime import Runtime
+from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
 from pinhole.security import policy
 from pinhole.security.principal import ANONYMOUS, Principal, Via
-from pinhole.security.signing import signature_required
-from pinhole.services import short_ids, uploaders
-from pinhole.services.ingest import NewImage, ingest_image
-from pinhole.services.quotas import file_size_limit
-from pinhole.uploads.multipart import ParsedForm, receive_multipart
+from pinhole.services import short_ids
+from pinhole.services.ingest import NewImage
+from pinhole.services.uploaders import UploadTarget
+from pinhole.uploads.multipart import ParsedForm
 
 ACCEPTED_FORMATS = frozenset({"jpeg", "png", "webp"})
 DEFAULT_QUALITY = 85
@@ -80,17 +81,14 @@ async def client_key(
 ClientKey = Annotated[Principal, Depends(client_key)]
 
 
-def image_url(request: Request, runtime: Runtime, image: Image) -> str:
-    prefix = runtime.settings.dialects.userphotos.prefix
-    return f"{public_base_url(request, runtime)}{prefix}/{short_ids.short_id(image.id)}"
+def image_url(request: Request, image: Image) -> str:
+    return url_for(request, "userphotos.serve", image_id=short_ids.short_id(image.id))
 
 
-def thumbnail_url(runtime: Runtime, image: Image, url: str) -> str:
+def thumbnail_url(delivery: Delivery, image: Image, url: str) -> str:
     """The 150x150 crop; signed when anonymous transforms need a signature (`signing.mode`)."""
-    options = parse_options(runtime, w=150, h=150, q=None, f=None)
-    query = dict(THUMBNAIL)
-    if signature_required(runtime.signing_mode, principal=ANONYMOUS, image=image, options=options):
-        query |= runtime.signer.sign(image.id, options)
+    options = parse_options(delivery.limits, w=150, h=150, q=None, f=None)
+    query = dict(THUMBNAIL) | delivery.signature_for(ANONYMOUS, image, options)
     return f"{url}?{urlencode(query)}"
 
 
@@ -110,43 +108,37 @@ def _user_id(form: ParsedForm) -> str:
     response_model=UserphotosUploadResponse,
     openapi_extra=UPLOAD_BODY,
 )
-async def upload(request: Request, runtime: RuntimeDep, principal: ClientKey) -> UserphotosUploadResponse:
-    assert principal.client_id is not None
-    limit = min(
-        runtime.settings.dialects.userphotos.max_file_bytes,
-        await file_size_limit(db=runtime.db, defaults=runtime.ingest_policy.quotas, client_id=principal.client_id),
-    )
-    async with receive_multipart(request, tmp_dir=runtime.settings.tmp_dir, max_file_bytes=limit, max_files=1) as form:
-        user_id = _user_id(form)
+async def upload(
+    request: Request, images: ImagesDep, delivery: DeliveryDep, principal: ClientKey
+) -> UserphotosUploadResponse:
+    user_ids: list[str] = []
+
+    async def read(form: ParsedForm, _: UploadTarget) -> list[NewImage]:
+        user_ids.append(_user_id(form))
         files = form.files_for("image")
         if not files:
             raise MissingImage()
         # The image belongs to the client's external user `user_id`, as with X-User-Id in v2.
-        target = await uploaders.upload_target(db=runtime.db, principal=dataclasses.replace(principal, user_id=user_id))
-        ingest_policy = runtime.ingest_policy.accepting_only(ACCEPTED_FORMATS)
-        new = NewImage(
-            path=files[0].path,
-            sha256=files[0].sha256,
-            client_id=target.client_id,
-            owner_id=target.owner_id,
-            original_name=files[0].filename,
-        )
-        image = await ingest_image(
-            db=runtime.db, store=runtime.store, pool=runtime.pool, policy=ingest_policy, upload=new
-        )
-    url = image_url(request, runtime, image)
+        target = await images.upload_target(dataclasses.replace(principal, user_id=user_ids[0]))
+        return [new_image(files[0], target)]
+
+    rules = UploadRules(max_bytes=settings_of(request).dialects.userphotos.max_file_bytes, accepted=ACCEPTED_FORMATS)
+    image = (await upload_images(request, images, principal, read, rules)).images[0]
+    url = image_url(request, image)
     return UserphotosUploadResponse(
         image_id=short_ids.short_id(image.id),
-        user_id=user_id,
+        user_id=user_ids[0],
         image_url=url,
-        thumbnail_url=thumbnail_url(runtime, image, url),
+        thumbnail_url=thumbnail_url(delivery, image, url),
         upload_date=image.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         file_size=image.size,
         dimensions=UserphotosDimensions(width=image.width, height=image.height),
     )
 
 
-def parse_options(runtime: Runtime, *, w: int | None, h: int | None, q: int | None, f: str | None) -> TransformOptions:
+def parse_options(
+    limits: OutputLimits, *, w: int | None, h: int | None, q: int | None, f: str | None
+) -> TransformOptions:
     """The document's options: one side keeps the aspect ratio, both crop to fill; q defaults to 85 whenever the
     image is re-encoded; f is webp, jpg or png. Output may be larger than the original ("set width to 200px")."""
     if f is not None and f.strip().lower() not in OUTPUT_FORMATS:
@@ -161,7 +153,7 @@ def parse_options(runtime: Runtime, *, w: int | None, h: int | None, q: int | No
             quality=q if q is not None else (DEFAULT_QUALITY if changed else None),
             format=fmt,
             enlarge=True,
-            limits=runtime.output_limits,
+            limits=limits,
         )
     except InvalidTransform as error:  # name the field as the document does
         error.field = QUERY_NAMES.get(error.field or "", error.field)
@@ -175,7 +167,8 @@ SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*":
 
 async def serve(
     request: Request,
-    runtime: RuntimeDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
     image_id: Annotated[str, Path(description="`img_` + 16 hex digits.", examples=["img_1234567890abcdef"])],
     principal: OptionalPrincipal,
     w: Annotated[int | None, Query(description="Width in pixels (alone: keeps the aspect ratio).")] = None,
@@ -185,13 +178,15 @@ async def serve(
     sig: Annotated[str | None, Query(description="URL signature, when the server requires signed transforms.")] = None,
     exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,
 ) -> Response:
-    options = parse_options(runtime, w=w, h=h, q=q, f=f)
-    image = await short_ids.find_by_short_id(db=runtime.db, short=image_id)
+    options = parse_options(delivery.limits, w=w, h=h, q=q, f=f)
+    image = await short_ids.find_by_short_id(db=db, short=image_id)
     if image is None or not policy.can_view_image(principal, image):
         raise ImageNotFound("No image has this id, or it is private.")
-    query = ServeQuery(info=False, token=None, options=options, sig=sig, exp=exp)
-    valid_for = check_signature(runtime, query, principal=principal, image=image, image_id=image.id, token_grants=False)
-    return await deliver_image(request, runtime, image, options, valid_for=valid_for)
+    signature = TransformExtras(sig=sig, exp=exp)
+    valid_for = delivery.check_signature(
+        options, signature, principal=principal, image=image, image_id=image.id, token_grants=False
+    )
+    return await delivery.deliver(request, image, options, valid_for=valid_for)
 
 
 PATH = "/{image_id:userphotos_image_id}"

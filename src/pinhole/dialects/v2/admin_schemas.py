@@ -1,0 +1,189 @@
+"""Request and response shapes of the statistics routes and the admin API (v2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, StrictBool
+
+from pinhole.api.schemas import Schema
+from pinhole.dialects.v2.album_schemas import AlbumPublic
+from pinhole.dialects.v2.group_schemas import AvatarPublic
+from pinhole.dialects.v2.schemas import ImagePublic, Pagination
+
+
+class Counters(Schema):
+    """A client's counters (kept exact by database triggers; see docs/admin.md)."""
+
+    images: int
+    original_bytes: int = Field(description="Sum of the client's image sizes (each image counts, as for quotas).")
+    variant_bytes: int = Field(
+        description="Variants of every original the client references (by image or avatar), once per original."
+    )
+    views: int = Field(description="Flushed image views (the server buffers them for a few seconds).")
+    albums: int
+    avatars: int
+    avatar_bytes: int
+    groups: int = Field(description="Upload groups (multi-file uploads).")
+
+
+class UserCounters(Schema):
+    """One user's own figures within its client, counted from its rows."""
+
+    user_id: str
+    images: int
+    original_bytes: int
+    views: int
+    albums: int
+    avatars: int
+
+
+class QuotaUsage(Schema):
+    quota: str = Field(examples=["client_bytes"], description="client_bytes, client_images, user_bytes, user_images")
+    limit: int | None = Field(description="null: unlimited.")
+    used: int
+
+
+class ClientStatsResponse(Schema):
+    client_id: str
+    client: Counters | None = Field(description="The whole client's figures; null for user accounts.")
+    user: UserCounters | None = Field(description="With X-User-Id (or for an account): that user's own figures.")
+    quotas: list[QuotaUsage]
+
+
+class Totals(Schema):
+    clients: int
+    images: int
+    original_bytes: int
+    views: int
+    albums: int
+    avatars: int
+    avatar_bytes: int
+    groups: int
+    blobs: int = Field(description="Originals as stored: once per content, however many images share them.")
+    blob_bytes: int
+    variants: int
+    variant_bytes: int = Field(description="Every variant once (per-client figures count shared originals twice).")
+
+
+class ClientStatsRow(Counters):
+    client_id: str
+    name: str
+    active: bool
+
+
+class AdminStats(Schema):
+    totals: Totals
+    clients: list[ClientStatsRow]
+
+
+class QuotaSettings(Schema):
+    """The client's own values; null means the server default, 0 means unlimited."""
+
+    quota_bytes: int | None
+    quota_images: int | None
+    max_file_bytes: int | None
+    user_quota_bytes: int | None
+    user_quota_images: int | None
+
+
+class EffectiveLimits(Schema):
+    """What applies after defaults; null means unlimited."""
+
+    client_bytes: int | None
+    client_images: int | None
+    user_bytes: int | None
+    user_images: int | None
+    max_file_bytes: int
+
+
+class AdminClient(Schema):
+    id: str
+    name: str
+    active: bool
+    key_prefix: str | None = Field(description="The start of its live key; null when it has none.")
+    has_key: bool
+    created_at: datetime
+    key_rotated_at: datetime | None
+    quotas: QuotaSettings
+    rate_limits: dict[str, str] | None = Field(
+        description="The client's own rules (scope -> `10/minute` or `off`) over the server's; null: none."
+    )
+    stats: Counters
+
+
+class AdminClientDetail(AdminClient):
+    limits: EffectiveLimits
+    quota_usage: list[QuotaUsage]
+
+
+class AdminClientList(Schema):
+    data: list[AdminClient]
+
+
+class AdminClientUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    active: bool | None = None
+    quota_bytes: int | None = Field(default=None, ge=0)
+    quota_images: int | None = Field(default=None, ge=0)
+    max_file_bytes: int | None = Field(default=None, ge=0)
+    user_quota_bytes: int | None = Field(default=None, ge=0)
+    user_quota_images: int | None = Field(default=None, ge=0)
+    rate_limits: dict[str, str] | None = Field(
+        default=None, description="Replaces the client's own rules; null or {} removes them."
+    )
+
+
+class AdminImage(ImagePublic):
+    client_id: str
+
+
+class AdminImageList(Schema):
+    data: list[AdminImage]
+    pagination: Pagination
+
+
+class AdminAvatar(AvatarPublic):
+    id: str = Field(description="The avatar's id (the admin routes' `{avatar_id}`).")
+    client_id: str
+
+
+class AdminAvatarList(Schema):
+    data: list[AdminAvatar]
+    pagination: Pagination
+
+
+class AdminAlbum(AlbumPublic):
+    client_id: str
+
+
+class AdminAlbumList(Schema):
+    data: list[AdminAlbum]
+    pagination: Pagination
+
+
+class RuntimeSettingPublic(Schema):
+    """One run-time setting (docs/admin.md): its value now and where that value comes from."""
+
+    key: str = Field(examples=["guestUploads"], description="The setting's name, as in the PATCH body.")
+    type: str = Field(examples=["boolean"])
+    description: str
+    value: bool = Field(description="The value in force (the override if there is one, else the configured value).")
+    configured: bool = Field(description="The value from the configuration (file or environment).")
+    overridden: bool = Field(description="Whether an admin changed it; a reset returns it to `configured`.")
+    updated_by: str | None = Field(description="The id of the admin who changed it (null when not overridden).")
+    updated_by_username: str | None
+    updated_at: datetime | None
+
+
+class RuntimeSettingList(Schema):
+    data: list[RuntimeSettingPublic]
+
+
+class RuntimeSettingsUpdate(Schema):
+    """Only the settings sent change: a value overrides the configured one, null resets to it."""
+
+    guest_uploads: StrictBool | None = Field(
+        default=None, description="Guest uploads (web upload page, `POST /v2/images` and slink's guest upload)."
+    )
+    signup: StrictBool | None = Field(default=None, description="The web app's sign-up page.")

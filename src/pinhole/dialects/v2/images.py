@@ -1,0 +1,309 @@
+"""v2 image routes: upload, list, serve / info, update, delete, share links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from pinhole.api.deps import DatabaseDep, RuntimeDep
+from pinhole.api.params import BINARY, multipart_body, parse_bool
+from pinhole.api.principals import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
+from pinhole.api.services import DeliveryDep, ImagesDep
+from pinhole.api.uploads import UploadRules, new_image, receive_form
+from pinhole.api.urls import image_url, url_for
+from pinhole.db.models import Image
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.group_schemas import GroupUpload
+from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
+from pinhole.dialects.v2.schemas import (
+    ImageList,
+    ImagePublic,
+    ImageUpdate,
+    ShareCreate,
+    SharePublic,
+)
+from pinhole.dialects.v2.transform import ServeQueryDep
+from pinhole.errors import ImageNotFound, InvalidInput
+from pinhole.security import policy
+from pinhole.services import albums, listing, shares
+from pinhole.services import images as image_service
+from pinhole.services.ingest import NewImage
+from pinhole.services.library import Images
+from pinhole.services.tags import normalize_tags, split_tag_fields
+from pinhole.services.uploaders import UploadTarget
+from pinhole.services.url_uploads import fetched_upload, url_field
+from pinhole.uploads.multipart import ParsedForm, UploadedFile
+
+router = APIRouter(tags=["v2"], route_class=V2Route)
+
+MAX_DESCRIPTION = 2000
+UPLOAD_BODY = multipart_body(
+    {
+        "file": {
+            "type": "array",
+            "items": BINARY,
+            "description": "JPEG, PNG, WebP or GIF. Several `file` parts are stored all or nothing "
+            "as one group (201 `{groupId, data}`); one file answers the image itself.",
+        },
+        "tags": {"type": "array", "items": {"type": "string"}, "description": "Text tags."},
+        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+        "isPrivate": {"type": "boolean", "default": False},
+        "albumId": {
+            "type": "string",
+            "description": "Add the image to this album of the caller's (our id or its albumId).",
+        },
+        "url": {
+            "type": "string",
+            "format": "uri",
+            "description": "Instead of `file`: an http(s) URL pinhole fetches the image from (docs/uploads.md).",
+        },
+    },
+    required=[],
+)
+
+
+async def to_public(request: Request, images: Images, image: Image) -> ImagePublic:
+    return ImagePublic(
+        id=image.id,
+        url=image_url(request, image.id),
+        original_name=image.original_name,
+        description=image.description,
+        tags=image.tag_names,
+        is_private=image.is_private,
+        external_user_id=image.owner_id,
+        mime_type=image.mime_type,
+        format=image.format,
+        width=image.width,
+        height=image.height,
+        frames=image.frames,
+        size=image.size,
+        group_id=image.group_id,
+        views=await images.views(image),
+        created_at=image.created_at,
+        updated_at=image.updated_at,
+    )
+
+
+def _json(body: ImagePublic) -> Response:
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def upload_fields(
+    form: ParsedForm, target: UploadTarget, album_id: str | None, remote: UploadedFile | None = None
+) -> list[NewImage]:
+    files = form.files_for("file") or ([remote] if remote is not None else [])
+    if not files:
+        raise InvalidInput("Send the image in the `file` form field (or its address in `url`).", field="file")
+    description = form.first("description")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
+    tags = split_tag_fields(form.fields.get("tags", []) + form.fields.get("tags[]", []))
+    is_private = parse_bool(form.first("isPrivate"), field="isPrivate")
+    return [
+        new_image(file, target, description=description or None, tags=tags, is_private=is_private, album_id=album_id)
+        for file in files
+    ]
+
+
+@router.post(
+    "/images",
+    name="images.upload",
+    status_code=201,
+    summary="Upload an image, or several as a group",
+    response_model=ImagePublic | GroupUpload,
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_image(
+    request: Request, images: ImagesDep, db: DatabaseDep, runtime: RuntimeDep, principal: UploaderPrincipal
+) -> ImagePublic | GroupUpload:
+    async def read(form: ParsedForm, target: UploadTarget, remote: UploadedFile | None) -> list[NewImage]:
+        album_ref = (form.first("albumId") or "").strip()
+        album_id = None
+        if album_ref:
+            album_id = await albums.album_for_upload(
+                db=db, principal=principal, ref=album_ref, client_id=target.client_id
+            )
+        uploads = upload_fields(form, target, album_id, remote)
+        target.check(is_private=uploads[0].is_private)
+        return uploads
+
+    # `upload_images`' recipe, with the file fetched from `url` when one is given instead (docs/uploads.md).
+    target = await images.upload_target(principal)
+    rules = UploadRules(max_files=images.max_files)
+    async with (
+        receive_form(request, images, client_id=target.client_id, rules=rules) as received,
+        fetched_upload(
+            runtime.fetcher, url_field(received.form), tmp_dir=images.work_dir, max_bytes=received.limit
+        ) as remote,
+    ):
+        uploads = await read(received.form, target, remote)
+        ingested = await images.ingest(uploads, limit=received.limit)
+    data = [await to_public(request, images, image) for image in ingested.images]
+    if ingested.group_id is None:
+        return data[0]
+    return GroupUpload(group_id=ingested.group_id, data=data)
+
+
+@router.get(
+    "/images", name="images.list", summary="List images with filtering and pagination", response_model=ImageList
+)
+async def list_images(
+    request: Request, images: ImagesDep, db: DatabaseDep, principal: ClientPrincipal, query: ImageListQuery
+) -> ImageList:
+    policy.require(principal, policy.Action.LIST)  # upload keys may not list
+    result = await listing.list_images(
+        db=db, principal=principal, flt=query.flt, limit=query.limit, page=query.page, cursor=query.cursor
+    )
+    return ImageList(
+        data=[await to_public(request, images, image) for image in result.items], pagination=pagination(result)
+    )
+
+
+SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/*": {}}, "description": "The image, or the fallback image"}
+}
+
+
+@router.head(
+    "/images/share/{share_token}",
+    name="images.shared",
+    response_model=None,
+    responses=SHARED_RESPONSES,
+    summary="Shared image headers",
+)
+@router.get(
+    "/images/share/{share_token}",
+    name="images.shared",
+    response_model=None,
+    responses=SHARED_RESPONSES,
+    summary="Access a shared image via its token",
+)
+async def serve_shared(
+    request: Request, images: ImagesDep, delivery: DeliveryDep, db: DatabaseDep, share_token: str, query: ServeQueryDep
+) -> Response:
+    image = await shares.resolve_share(db=db, token=share_token)
+    if query.extras.info:
+        if image is None:
+            raise ImageNotFound()
+        return _json(await to_public(request, images, image))
+    if image is None:
+        return delivery.fallback()
+    return await delivery.deliver_or_fallback(request, image, query.options)  # a share link transforms freely
+
+
+SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"image/*": {}, "application/json": {"schema": {"$ref": "#/components/schemas/ImagePublic"}}},
+        "description": "The image bytes; with info=true its metadata. Inaccessible images get a fallback WebP.",
+    }
+}
+
+
+@router.head(
+    "/images/{image_id}", name="images.serve", response_model=None, responses=SERVE_RESPONSES, summary="Image headers"
+)
+@router.get(
+    "/images/{image_id}",
+    name="images.serve",
+    response_model=None,
+    responses=SERVE_RESPONSES,
+    summary="Serve an image (original or transformed), or its metadata with info=true",
+)
+async def serve_image(
+    request: Request,
+    images: ImagesDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
+    image_id: str,
+    query: ServeQueryDep,
+    principal: OptionalPrincipal,
+) -> Response:
+    extras = query.extras
+    image = await (images.find(image_id) if extras.info else images.find_to_serve(image_id))
+    token_ok = image is not None and await shares.token_opens(db=db, token=extras.token, image_id=image.id)
+    if extras.info:
+        if image is None or not policy.can_read_image_info(principal, image, token_grants=token_ok):
+            raise ImageNotFound()
+        return _json(await to_public(request, images, image))
+    if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
+        return delivery.fallback()
+    # Only after the view check: a signature error tells nothing about images the caller may not see.
+    valid_for = delivery.check_signature(
+        query.options, extras, principal=principal, image=image, image_id=image.id, token_grants=token_ok
+    )
+    # The fallback too when the image went while this process still held its record (deleted elsewhere).
+    return await delivery.deliver_or_fallback(request, image, query.options, valid_for=valid_for)
+
+
+def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
+    return image_service.ImageChanges(
+        description=body.description or None,
+        clear_description="description" in body.model_fields_set and not body.description,
+        tags=normalize_tags(body.tags) if body.tags is not None else None,
+        is_private=body.is_private,
+    )
+
+
+@router.patch(
+    "/images/{image_id}",
+    name="images.update",
+    summary="Update tags, description or privacy",
+    response_model=ImagePublic,
+)
+async def update_image(
+    request: Request, images: ImagesDep, principal: ClientPrincipal, image_id: str, body: ImageUpdate
+) -> ImagePublic:
+    image = await images.update(principal, image_id, image_changes(body))
+    return await to_public(request, images, image)
+
+
+@router.delete("/images/{image_id}", name="images.delete", status_code=204, summary="Delete an image")
+async def delete_image(
+    images: ImagesDep,
+    principal: ClientPrincipal,
+    image_id: str,
+    preserve_on_disk: Annotated[
+        str | None,
+        Query(
+            alias="preserveOnDisk",
+            description="Admins only: delete the image but keep its original file on disk (others get 403).",
+        ),
+    ] = None,
+) -> Response:
+    await images.delete(principal, image_id, preserve_on_disk=parse_bool(preserve_on_disk, field="preserveOnDisk"))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/images/{image_id}/share",
+    name="images.share",
+    status_code=201,
+    summary="Create a share link",
+    response_model=SharePublic,
+)
+async def create_share(
+    request: Request,
+    db: DatabaseDep,
+    principal: ClientPrincipal,
+    image_id: str,
+    body: Annotated[ShareCreate | None, Body()] = None,
+) -> SharePublic:
+    expires_in = timedelta(seconds=body.expires_in) if body and body.expires_in else None
+    new = await shares.create_share(db=db, principal=principal, image_id=image_id, expires_in=expires_in)
+    return SharePublic(
+        token=new.token,
+        url=url_for(request, "v2.images.shared", share_token=new.token),
+        image_id=new.link.image_id,
+        expires_at=new.link.expires_at,
+        created_at=new.link.created_at,
+    )
+
+
+@router.delete(
+    "/images/{image_id}/share/{token}", name="images.unshare", status_code=204, summary="Revoke a share link"
+)
+async def revoke_share(db: DatabaseDep, principal: ClientPrincipal, image_id: str, token: str) -> Response:
+    await shares.revoke_share(db=db, principal=principal, image_id=image_id, token=token)
+    return Response(status_code=204)

@@ -1,0 +1,77 @@
+"""Request and response shapes of the native v2 API (separate from the database tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from pinhole.api.schemas import Schema
+
+
+class ImagePublic(Schema):
+    id: str = Field(examples=["7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41"])
+    url: str = Field(description="Where the image is served; add w, h, format... to transform it.")
+    original_name: str | None = Field(examples=["holiday.jpg"])
+    description: str | None
+    tags: list[str] = Field(examples=[["beach", "2026"]])
+    is_private: bool
+    external_user_id: str | None = Field(description="The X-User-Id that uploaded it, if any.")
+    mime_type: str = Field(examples=["image/jpeg"])
+    format: str = Field(examples=["jpeg"])
+    width: int
+    height: int
+    frames: int = Field(description="1 for still images; the frame count of animations.")
+    size: int = Field(description="Bytes of the stored original.")
+    group_id: str | None = Field(default=None, description="The upload group, when it came with other files.")
+    views: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Pagination(Schema):
+    page: int | None = Field(description="The page number in page mode; null in cursor mode.")
+    limit: int
+    total: int | None = Field(description="Matching images in page mode; null in cursor mode (it stays fast).")
+    total_pages: int | None
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last one.")
+
+
+class ImageList(Schema):
+    data: list[ImagePublic]
+    pagination: Pagination
+
+
+class ImageUpdate(Schema):
+    description: str | None = Field(default=None, max_length=2000)
+    tags: list[str] | None = Field(default=None, description="Replaces the image's tags.")
+    is_private: bool | None = None
+
+
+class ShareCreate(Schema):
+    expires_in: int | None = Field(
+        default=None, ge=1, le=315_360_000, description="Seconds until the link stops working; none = never."
+    )
+
+
+class SharePublic(Schema):
+    token: str = Field(description="Shown once; keep it. Only a hash is stored.")
+    url: str = Field(description="Serves the image to anyone holding the link.")
+    image_id: str
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class ApiKeyInfo(Schema):
+    client_id: str
+    client_name: str
+    key_prefix: str
+    active: bool
+
+
+class Status(Schema):
+    status: str = Field(examples=["ok"])
+    version: str
+    database: str
+    storage: str
+    api_key: ApiKeyInfo | None = Field(description="The calling key's client; null when no X-API-Key was sent.")
