@@ -84,6 +84,8 @@ def test_upload_ls_get_url_rm(server: Server, home: dict[str, str], tmp_path: Pa
     assert_image(httpx.get(signed, timeout=30).content, format="jpeg", width=100, height=75)
     assert cli_json(home, "rm", jpeg) == {"removed": [jpeg]}
     assert jpeg not in {image["id"] for image in cli_json(home, "ls")}
+    gone = cli(home, "--json", "get", jpeg, check=False)  # the server answers a placeholder; the CLI says 404
+    assert json.loads(gone.stdout)["error"]["code"] == "image_not_found"
     missing = cli(home, "--json", "rm", jpeg, check=False)
     assert missing.returncode == 1
     assert json.loads(missing.stdout)["error"]["status"] == 404

@@ -3,7 +3,7 @@
 // import it from "@pinhole/client/node".
 
 import { OPERATIONS, type ImagePublic, type OperationName, type Operations } from "./generated.js";
-import { errorFrom } from "./errors.js";
+import { PinholeError, errorFrom } from "./errors.js";
 import { imageUrl, type TransformOptions } from "./transform.js";
 
 export * from "./generated.js";
@@ -72,6 +72,10 @@ export class PinholeClient {
     const url = `${this.baseUrl}${path}${search.size ? `?${search}` : ""}`;
     const response = await this.fetch(url, init);
     if (!response.ok) throw await errorFrom(response);
+    if (response.headers.get("X-Pinhole-Fallback")) {
+      // A missing image answers a placeholder (200) so pages show no broken image; code asked for that image.
+      throw new PinholeError(404, "image_not_found", "No such image: the server answered its fallback placeholder.");
+    }
     if (response.status === 204) return undefined;
     if ((response.headers.get("content-type") ?? "").startsWith("application/json")) return response.json();
     return new Uint8Array(await response.arrayBuffer());

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from pinhole_client.errors import error_from
+from pinhole_client.errors import NotFound, error_from
 
 USER_AGENT = "pinhole-client-python/0.1.0"
 
@@ -36,6 +36,9 @@ def _query(query: Mapping[str, Any] | None) -> dict[str, str]:
 def _result(response: httpx.Response) -> Any:
     if response.is_error:
         raise error_from(response)
+    if response.headers.get("X-Pinhole-Fallback"):
+        # A missing image answers a placeholder (200) so pages show no broken image; code asked for that image.
+        raise NotFound(404, "image_not_found", "No such image: the server answered its fallback placeholder.")
     if response.status_code == 204 or not response.content:
         return None
     if response.headers.get("content-type", "").startswith("application/json"):

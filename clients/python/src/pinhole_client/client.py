@@ -122,7 +122,7 @@ class AsyncClient(AsyncOperations, _Urls):
         name, reader, kind = open_source(source, filename, progress)
         with reader:
             fields = upload_fields(tags=tags, private=private, album=album, description=description)
-            return cast(ImagePublic, await self.images_upload(files={"file": (name, reader.read(), kind)}, data=fields))
+            return cast(ImagePublic, await self.images_upload(files={"file": (name, reader, kind)}, data=fields))
 
     async def iter_images(self, **filters: Any) -> AsyncIterator[ImagePublic]:
         cursor: str | None = None
