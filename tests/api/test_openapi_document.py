@@ -68,7 +68,7 @@ def test_every_operation_has_a_summary_and_an_example_for_each_json_body(documen
         bodies = {"request": op.get("requestBody", {})} | dict(op["responses"])
         for where, body in bodies.items():
             for kind, media in body.get("content", {}).items():
-                if kind.endswith("json") and "example" not in media and "examples" not in media:
+                if kind.endswith(("json", "form-data")) and "example" not in media and "examples" not in media:
                     missing.append(f"{method} {path}: {where} {kind}")
     assert not missing
 

@@ -5,9 +5,9 @@ Each API declares its error answers once for all its routes; a route without a r
 422 answer (`HTTPValidationError`) is dropped too: every API's route class renders a validation error in that API's
 shape (`api.errors`), which the API's declared answers describe.
 
-Every JSON request and response body that declares none gets one built from
-its schema (a field's own `examples` first, then its default, its first enum value, then a value of its type and
-format), so the document shows a body for each of the operations the SDKs are generated from.
+Every JSON or form body that declares none gets one built from its schema (a field's own `examples` first, then
+its default, its first enum value, then a value of its type and format), so the document shows a body for each of
+the operations the SDKs are generated from.
 
 The example is made from the same schema FastAPI publishes, so it can never disagree with it; models that know a
 better value say so with `Field(examples=[...])`, which wins here.
@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 Json = dict[str, Any]
 _BODY_ERRORS = ("413", "415")
+_EXAMPLED = ("json", "multipart/form-data", "x-www-form-urlencoded")
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 _MAX_DEPTH = 16  # only a schema that contains itself goes this deep
 _FORMATS: dict[str, object] = {
@@ -44,6 +45,8 @@ _STRINGS: dict[str, str] = {
     "token": "eyJhbGciOiJIUzI1NiJ9.e30.sig",
     "password": "correct horse battery staple",
     "username": "ada",
+    "tags": "beach",
+    "description": "At the sea",
 }
 
 
@@ -85,7 +88,8 @@ def _drop_impossible_answers(responses: Json, *, has_body: bool) -> None:
 
 
 def _json_media(content: Json) -> list[Json]:
-    return [media for kind, media in content.items() if kind.endswith("json") and "examples" not in media]
+    """Bodies that take an example: JSON, and forms (an upload's fields, its files shown as `(file bytes)`)."""
+    return [media for kind, media in content.items() if kind.endswith(_EXAMPLED) and "examples" not in media]
 
 
 def example_of(schema: Json, schemas: Json, *, name: str = "", depth: int = 0) -> Any:
