@@ -57,6 +57,14 @@ async def test_cursor_iteration_yields_every_image_once(sdk: AsyncClient) -> Non
 
 
 @pytest.mark.anyio
+async def test_any_listing_iterates_every_page(app: FastAPI, tenant: ApiClient) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with AsyncClient("http://testserver", api_key=tenant.key, user_id="alice", transport=transport) as sdk:
+        albums = {(await sdk.albums_create(body={"name": f"album {n}"}))["id"] for n in range(3)}
+        assert {album["id"] async for album in sdk.iterate(sdk.albums_list, limit=2)} == albums
+
+
+@pytest.mark.anyio
 async def test_a_bad_key_is_a_typed_error(app: FastAPI) -> None:
     transport = httpx.ASGITransport(app=app)
     async with AsyncClient("http://testserver", api_key="ph_wrong", transport=transport) as client:

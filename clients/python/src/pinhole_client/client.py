@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, cast
 
 import httpx
@@ -86,6 +86,10 @@ class Client(Operations, _Urls):
         """Every image the filters match, page after page (cursor paging)."""
         yield from _pages(self.images_list, filters)
 
+    def iterate(self, list_operation: Callable[..., Any], **filters: Any) -> Iterator[Any]:
+        """Every item of any cursor-paged listing: `client.iterate(client.albums_list)`."""
+        yield from _pages(list_operation, filters)
+
     def download(self, image_id: str, **options: Any) -> bytes:
         """A variant's bytes (`w`, `h`, `format`...)."""
         query = Transform.of(**options).query()
@@ -125,9 +129,15 @@ class AsyncClient(AsyncOperations, _Urls):
             return cast(ImagePublic, await self.images_upload(files={"file": (name, reader, kind)}, data=fields))
 
     async def iter_images(self, **filters: Any) -> AsyncIterator[ImagePublic]:
+        """Every image the filters match, page after page (cursor paging)."""
+        async for item in self.iterate(self.images_list, **filters):
+            yield item
+
+    async def iterate(self, list_operation: Callable[..., Awaitable[Any]], **filters: Any) -> AsyncIterator[Any]:
+        """Every item of any cursor-paged listing: `async for album in client.iterate(client.albums_list)`."""
         cursor: str | None = None
         while True:
-            page = await self.images_list(**filters, cursor=cursor)
+            page = await list_operation(**filters, cursor=cursor)
             for item in page["data"]:
                 yield item
             cursor = page["pagination"]["nextCursor"]
