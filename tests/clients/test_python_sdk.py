@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from pinhole.imaging.options import OutputLimits, make_transform
-from pinhole_client import AsyncClient, Client, NotFound, Signer, Transform, Unauthorized
+from pinhole_client import AsyncClient, Client, NotFound, Signer, Transform, Unauthorized, tus
+from pinhole_client.uploads import open_source
 from tests.conftest import ApiClient
 from tests.support.images import assert_image, make_jpeg, make_png
 from tests.support.server import Server, running_server
@@ -133,3 +134,30 @@ def test_signer_refuses_short_keys() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         Signer.parse("k1:short")
     assert Signer.parse("k1:" + secrets.token_hex(32)).key_id == "k1"
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_resumable_upload_through_tus_or_multipart(server: Server) -> None:
+    """`resumable=True` uses tus when the server offers it and resumes from the server's offset after a break;
+    a server without /v2/uploads gets a plain multipart upload."""
+    data = make_jpeg(1600, 1200)
+    with Client(server.url, api_key=server.api_key) as client:
+        if not client.supports_tus():
+            image = client.upload(data, filename="big.jpg", resumable=True)
+            assert (image["width"], image["height"]) == (1600, 1200)
+            pytest.skip("this server offers no tus (/v2/uploads): the multipart fallback was checked")
+        started: list[str] = []
+
+        def stop_after_first_chunk(sent: int, total: int) -> None:
+            if 64 * 1024 < sent < total:  # the first chunk went out; break while reading the second
+                raise _Stop
+
+        name, reader, _ = open_source(data, "big.jpg", stop_after_first_chunk)
+        with pytest.raises(_Stop), reader:
+            tus.upload(client.http, reader, {"filename": name}, on_created=started.append, chunk_bytes=64 * 1024)
+        image = client.upload(data, filename="big.jpg", resume_url=started[0])
+        assert (image["width"], image["height"]) == (1600, 1200)

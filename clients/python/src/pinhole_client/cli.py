@@ -2,7 +2,7 @@
 
 Uploads of many files (globs, directories) run in parallel with a bound, show a progress bar per file and a
 summary, and resume after Ctrl-C: each finished file is written to a journal (path, size, mtime, server) and
-skipped by the next run.
+skipped by the next run; a large file sent through tus (when the server offers it) resumes from its offset.
 """
 
 from __future__ import annotations
@@ -83,7 +83,18 @@ class Journal:
 
     def record(self, path: Path, image: Any) -> None:
         with self.lock:
+            self.done.pop(f"partial|{self.key(path)}", None)
             self.done[self.key(path)] = {"id": image["id"], "url": image.get("url")}
+            config.write_private(self.path, self.done)
+
+    def partial(self, path: Path) -> str | None:
+        """The tus URL of this file's unfinished resumable upload, if one was started."""
+        found = self.done.get(f"partial|{self.key(path)}")
+        return found if isinstance(found, str) else None
+
+    def started(self, path: Path, url: str) -> None:
+        with self.lock:
+            self.done[f"partial|{self.key(path)}"] = url
             config.write_private(self.path, self.done)
 
 
@@ -119,7 +130,13 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
     def one(path: Path) -> Any:
         image = client.upload(
-            path, tags=tags, private=args.private, album=args.album, progress=lambda s, t: bars.show(path.name, s, t)
+            path,
+            tags=tags,
+            private=args.private,
+            album=args.album,
+            progress=lambda s, t: bars.show(path.name, s, t),
+            resume_url=journal.partial(path),  # a large file resumes mid-way when the server speaks tus
+            on_resumable=lambda url: journal.started(path, url),
         )
         journal.record(path, image)
         return image

@@ -10,9 +10,10 @@ from typing import Any, cast
 
 import httpx
 
+from pinhole_client import tus
 from pinhole_client._generated import AsyncOperations, ImagePublic, Operations
 from pinhole_client.signing import Signer
-from pinhole_client.uploads import Progress, open_source, upload_fields
+from pinhole_client.uploads import TUS_THRESHOLD, Progress, open_source, upload_fields
 from pinhole_client.urls import Transform, image_url
 
 Source = str | os.PathLike[str] | bytes
@@ -75,11 +76,25 @@ class Client(Operations, _Urls):
         album: str | None = None,
         description: str | None = None,
         progress: Progress | None = None,
+        resumable: bool | None = None,
+        resume_url: str | None = None,
+        on_resumable: Callable[[str], None] | None = None,
     ) -> ImagePublic:
-        """Upload one image (a path or bytes); `progress(sent, total)` is called as the bytes go out."""
+        """Upload one image (a path or bytes); `progress(sent, total)` is called as the bytes go out.
+
+        Large files (`TUS_THRESHOLD`, or `resumable=True`) go through tus when the server offers it; `on_resumable`
+        gets the upload's URL, and passing it back as `resume_url` continues from the server's offset.
+        """
         name, reader, kind = open_source(source, filename, progress)
         with reader:
             fields = upload_fields(tags=tags, private=private, album=album, description=description)
+            wanted = resumable if resumable is not None else (reader.total >= TUS_THRESHOLD or resume_url is not None)
+            if wanted and self.supports_tus():
+                meta = {"filename": name, **{key: str(value) for key, value in fields.items()}}
+                image = tus.upload(
+                    self.http, reader, meta, resume_url=resume_url, on_created=on_resumable, progress=progress
+                )
+                return cast(ImagePublic, image)
             return cast(ImagePublic, self.images_upload(files={"file": (name, reader, kind)}, data=fields))
 
     def iter_images(self, **filters: Any) -> Iterator[ImagePublic]:
