@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from pinhole import __version__, allocator
-from pinhole.api import health
+from pinhole.api import health, openapi_document
 from pinhole.api.errors import http_exception_handler
 from pinhole.api.mounting import (
     Dialect,
@@ -350,6 +350,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
         openapi_tags=openapi_tags(DIALECTS),
     )
+    openapi_document.install(app)
     app.state.runtime = runtime = build_runtime(settings)
     app.state.services = build_services(runtime)
     mounts = enabled_mounts(settings, DIALECTS)
