@@ -40,7 +40,9 @@ def _routes(app: FastAPI) -> list[RouteContext]:
     return [
         context
         for context in iter_route_contexts(app.routes)
-        if isinstance(context.original_route, APIRoute) and context.path_format in paths
+        if isinstance(context.original_route, APIRoute)
+        and context.original_route.include_in_schema
+        and context.path_format in paths
     ]
 
 

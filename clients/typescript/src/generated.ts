@@ -113,6 +113,7 @@ export interface AdminImage {
   "views": number;
   "createdAt": string;
   "updatedAt": string;
+  "placeholder"?: PlaceholderPublic | null;
   "clientId": string;
 }
 
@@ -310,6 +311,7 @@ export interface ImagePublic {
   "views": number;
   "createdAt": string;
   "updatedAt": string;
+  "placeholder"?: PlaceholderPublic | null;
 }
 
 export interface ImageUpdate {
@@ -340,6 +342,13 @@ export interface Pagination {
 export interface PasswordChange {
   "currentPassword": string;
   "newPassword": string;
+}
+
+export interface PlaceholderPublic {
+  "blurhash": string;
+  "thumbhash": string;
+  "color": string;
+  "lqip": string;
 }
 
 export interface ProfileUpdate {
@@ -563,6 +572,11 @@ export interface Operations {
   images_upload: { method: "POST"; path: "/v2/images"; pathParams: []; query: {}; body: FormData; result: ImagePublic | GroupUpload };
   status: { method: "GET"; path: "/v2/status"; pathParams: []; query: {}; body: never; result: Status };
   tags_list: { method: "GET"; path: "/v2/tags"; pathParams: []; query: { "search"?: string | null; "limit"?: number; }; body: never; result: TagList };
+  uploads_append: { method: "PATCH"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: void };
+  uploads_create: { method: "POST"; path: "/v2/uploads"; pathParams: []; query: {}; body: never; result: unknown };
+  uploads_options: { method: "OPTIONS"; path: "/v2/uploads"; pathParams: []; query: {}; body: never; result: void };
+  uploads_result: { method: "GET"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: unknown };
+  uploads_terminate: { method: "DELETE"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: void };
 }
 
 export const OPERATIONS = {
@@ -637,6 +651,11 @@ export const OPERATIONS = {
   images_upload: { method: "POST", path: "/v2/images", pathParams: [], body: "multipart" },
   status: { method: "GET", path: "/v2/status", pathParams: [], body: null },
   tags_list: { method: "GET", path: "/v2/tags", pathParams: [], body: null },
+  uploads_append: { method: "PATCH", path: "/v2/uploads/{upload_id}", pathParams: ["upload_id"], body: null },
+  uploads_create: { method: "POST", path: "/v2/uploads", pathParams: [], body: null },
+  uploads_options: { method: "OPTIONS", path: "/v2/uploads", pathParams: [], body: null },
+  uploads_result: { method: "GET", path: "/v2/uploads/{upload_id}", pathParams: ["upload_id"], body: null },
+  uploads_terminate: { method: "DELETE", path: "/v2/uploads/{upload_id}", pathParams: ["upload_id"], body: null },
 } as const;
 
 export type OperationName = keyof Operations;

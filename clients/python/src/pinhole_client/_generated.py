@@ -125,6 +125,7 @@ class AdminImage(TypedDict):
     views: int
     createdAt: str
     updatedAt: str
+    placeholder: NotRequired[PlaceholderPublic | None]
     clientId: str
 
 
@@ -328,6 +329,7 @@ class ImagePublic(TypedDict):
     views: int
     createdAt: str
     updatedAt: str
+    placeholder: NotRequired[PlaceholderPublic | None]
 
 
 class ImageUpdate(TypedDict):
@@ -360,6 +362,15 @@ class Pagination(TypedDict):
 class PasswordChange(TypedDict):
     currentPassword: str
     newPassword: str
+
+
+class PlaceholderPublic(TypedDict):
+    "What to show while the picture loads; see docs/formats.md."
+
+    blurhash: str
+    thumbhash: str
+    color: str
+    lqip: str
 
 
 class ProfileUpdate(TypedDict):
@@ -808,6 +819,26 @@ class Operations(SyncCore):
         "Tags in use, with how many images carry each."
         return cast("TagList", self._request("GET", "/v2/tags", query={"search": search, "limit": limit}))
 
+    def uploads_append(self, upload_id: str) -> None:
+        "tus: send bytes."
+        self._request("PATCH", f"/v2/uploads/{upload_id}")
+
+    def uploads_create(self) -> Any:
+        "tus: start a resumable upload."
+        return self._request("POST", "/v2/uploads")
+
+    def uploads_options(self) -> None:
+        "tus: what this server supports."
+        self._request("OPTIONS", "/v2/uploads")
+
+    def uploads_result(self, upload_id: str) -> Any:
+        "The image a finished upload made (202 until then)."
+        return self._request("GET", f"/v2/uploads/{upload_id}")
+
+    def uploads_terminate(self, upload_id: str) -> None:
+        "tus: abandon an upload."
+        self._request("DELETE", f"/v2/uploads/{upload_id}")
+
 
 class AsyncOperations(AsyncCore):
     """Every v2 operation of pinhole 0.1.0 (async)."""
@@ -1095,3 +1126,23 @@ class AsyncOperations(AsyncCore):
     async def tags_list(self, *, search: str | None = None, limit: int | None = None) -> TagList:
         "Tags in use, with how many images carry each."
         return cast("TagList", await self._request("GET", "/v2/tags", query={"search": search, "limit": limit}))
+
+    async def uploads_append(self, upload_id: str) -> None:
+        "tus: send bytes."
+        await self._request("PATCH", f"/v2/uploads/{upload_id}")
+
+    async def uploads_create(self) -> Any:
+        "tus: start a resumable upload."
+        return await self._request("POST", "/v2/uploads")
+
+    async def uploads_options(self) -> None:
+        "tus: what this server supports."
+        await self._request("OPTIONS", "/v2/uploads")
+
+    async def uploads_result(self, upload_id: str) -> Any:
+        "The image a finished upload made (202 until then)."
+        return await self._request("GET", f"/v2/uploads/{upload_id}")
+
+    async def uploads_terminate(self, upload_id: str) -> None:
+        "tus: abandon an upload."
+        await self._request("DELETE", f"/v2/uploads/{upload_id}")
