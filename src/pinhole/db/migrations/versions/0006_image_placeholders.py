@@ -28,8 +28,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("images", schema=None) as batch_op:
-        batch_op.drop_column("placeholder_lqip")
-        batch_op.drop_column("placeholder_color")
-        batch_op.drop_column("placeholder_thumbhash")
-        batch_op.drop_column("placeholder_blurhash")
+    # Plain ALTER TABLE DROP COLUMN (SQLite >= 3.35): a batch "move and copy" of `images` would drop the counters'
+    # triggers on it (migration 0004) and trip over the ones on other tables that name it.
+    for column in ("placeholder_lqip", "placeholder_color", "placeholder_thumbhash", "placeholder_blurhash"):
+        op.drop_column("images", column)
