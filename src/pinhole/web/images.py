@@ -26,6 +26,7 @@ from pinhole.db.engine import Database
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, InvalidInput, NotFound
 from pinhole.security import policy
+from pinhole.security.signing import SigningMode
 from pinhole.services import albums as album_service
 from pinhole.services import listing, shares
 from pinhole.services.images import ImageChanges
@@ -89,6 +90,8 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "guest": guest,
         "upload_url": path_for(request.app, "v2.images.upload"),
         "max_bytes": runtime.settings.uploads.max_file_bytes,
+        # Sized links only when strangers can open them unsigned (with signing on, the image page signs them).
+        "copy_sizes": SIZES if runtime.signing_mode is SigningMode.OFF else (),
     }
     return render(request, "upload.html", context)
 
