@@ -81,7 +81,9 @@ def test_links_are_copied_right_after_upload(server: LiveServer, owner: webdrive
 
     rows[1].find_element(By.CSS_SELECTOR, "button[data-kind=Markdown]").click()
     wait(owner).until(lambda d: "Markdown" in d.find_element(By.ID, "copy-status").text)
-    assert clipboard(owner).startswith("![") and clipboard(owner).endswith(f"({base}/v2/images/{ids[1]}?w=640)")
+    markdown = clipboard(owner)
+    assert markdown.startswith("![")
+    assert markdown.endswith(f"({base}/v2/images/{ids[1]}?w=640)")
 
     Select(owner.find_element(By.ID, "copy-size")).select_by_value("")
     Select(owner.find_element(By.ID, "copy-all-kind")).select_by_visible_text("BBCode")
