@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
+import pyvips
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 
 from tests.support.images import make_jpeg
 from tests.web.live import LiveServer, chrome, ensure_chromium, live_server
-from tests.web.test_e2e_browser import sign_in, wait
+from tests.web.test_e2e_browser import natural_width, sign_in, wait
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +97,145 @@ def test_links_are_copied_right_after_upload(server: LiveServer, owner: webdrive
 
     owner.refresh()  # the auto-copy choice is remembered in this browser
     assert owner.find_element(By.ID, "auto-copy").is_selected()
+
+
+class MetaTags(HTMLParser):
+    """The `<meta property|name=... content=...>` and `<link rel=alternate>` of a page, as a chat app reads them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, str] = {}
+        self.oembed: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if tag == "meta" and "content" in values:
+            self.meta[values.get("property") or values.get("name", "")] = values["content"]
+        if tag == "link" and values.get("type") == "application/json+oembed":
+            self.oembed = values["href"]
+
+
+def meta_of(url: str) -> MetaTags:
+    """Fetched signed out, with no script run: what a link preview bot sees."""
+    response = httpx.get(url, follow_redirects=False)
+    assert response.status_code == 200, response.text
+    parser = MetaTags()
+    parser.feed(response.text)
+    return parser
+
+
+def upload_one(driver: webdriver.Chrome, base: str, path: Path, description: str) -> str:
+    """Upload one file from the upload page, give it a description on its page; its id."""
+    driver.get(f"{base}/upload")
+    driver.find_element(By.ID, "files").send_keys(str(path))
+    link = wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#uploads li.upload.done a.result")))
+    image_id = str(link.get_attribute("href")).rsplit("/", 1)[1]
+    driver.get(f"{base}/images/{image_id}")
+    driver.find_element(By.ID, "description").send_keys(description)
+    driver.find_element(By.ID, "save-details").click()
+    wait(driver).until(ec.presence_of_element_located((By.ID, "description-text")))
+    return image_id
+
+
+def image_size(url: str) -> tuple[int, int]:
+    response = httpx.get(url)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/")
+    picture = pyvips.Image.new_from_buffer(response.content, "")
+    return picture.width, picture.height
+
+
+@pytest.fixture
+def stranger(request: pytest.FixtureRequest) -> Iterator[webdriver.Chrome]:
+    driver = chrome(width=390, height=844)  # strangers arrive from a chat on their phone
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_public_viewer_page_previews_and_private_never_leaks(
+    server: LiveServer, owner: webdriver.Chrome, stranger: webdriver.Chrome, tmp_path: Path
+) -> None:
+    base = server.base
+    path = tmp_path / "lighthouse.jpg"
+    path.write_bytes(make_jpeg(1600, 1000))
+    sign_in(owner, base)
+    image_id = upload_one(owner, base, path, "The lighthouse at dusk")
+    page = f"{base}/images/{image_id}"
+
+    stranger.get(page)
+    assert stranger.current_url == page  # no sign-in page for a public image
+    assert stranger.find_element(By.ID, "viewer-title").text == "lighthouse"
+    assert stranger.find_element(By.ID, "viewer-description").text == "The lighthouse at dusk"
+    wait(stranger).until(lambda d: natural_width(d, "#viewer-image") > 0)
+    assert natural_width(stranger, "#viewer-image") < 1600  # a srcset width fitting a phone, not the original
+    assert stranger.find_element(By.ID, "download").get_attribute("href") == f"{base}/v2/images/{image_id}"
+
+    tags = meta_of(page)
+    assert tags.meta["og:title"] == "lighthouse"
+    assert tags.meta["og:description"] == "The lighthouse at dusk"
+    assert tags.meta["og:url"] == page
+    assert tags.meta["twitter:card"] == "summary_large_image"
+    assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("1200", "750")
+    assert image_size(tags.meta["og:image"]) == (1200, 750)
+    assert tags.oembed is not None
+    embed = httpx.get(tags.oembed).json()
+    assert (embed["type"], embed["version"], embed["title"]) == ("photo", "1.0", "lighthouse")
+    assert image_size(embed["url"]) == (embed["width"], embed["height"])
+
+    owner.get(page)
+    owner.find_element(By.ID, "make-private").click()
+    wait(owner).until(ec.text_to_be_present_in_element((By.ID, "visibility"), "private"))
+    stranger.get(page)
+    assert stranger.current_url.startswith(f"{base}/login")
+    assert "lighthouse" not in stranger.page_source
+    refused = httpx.get(page)
+    assert refused.status_code == 303
+    assert "lighthouse" not in refused.text
+    assert httpx.get(f"{base}/oembed", params={"url": page}).status_code == 404
+
+    # A share link opens the private image's page while the link lives.
+    owner.find_element(By.ID, "create-share").click()
+    share_url = str(wait(owner).until(ec.presence_of_element_located((By.ID, "new-share"))).get_attribute("value"))
+    token = share_url.rsplit("/", 1)[1]
+    share_page = f"{base}/s/{token}"
+    stranger.get(share_page)
+    assert stranger.find_element(By.ID, "viewer-title").text == "lighthouse"
+    wait(stranger).until(lambda d: natural_width(d, "#viewer-image") > 0)
+    assert meta_of(share_page).meta["og:image"].startswith(share_url)
+    assert httpx.get(f"{base}/oembed", params={"url": share_page}).json()["type"] == "photo"
+    owner.get(page)
+    owner.find_element(By.CSS_SELECTOR, "#share-list button.danger").click()
+    wait(owner).until(ec.url_contains("done=revoked"))
+    stranger.get(share_page)
+    assert "lighthouse" not in stranger.page_source
+    assert httpx.get(share_page).status_code == 404
+    assert httpx.get(f"{base}/oembed", params={"url": share_page}).status_code == 404
+
+
+def views_on_owner_page(driver: webdriver.Chrome, base: str, image_id: str) -> int:
+    driver.get(f"{base}/images/{image_id}")
+    return int(driver.find_element(By.ID, "views").text)
+
+
+def test_only_other_peoples_views_count(
+    server: LiveServer, owner: webdriver.Chrome, stranger: webdriver.Chrome, tmp_path: Path
+) -> None:
+    base = server.base
+    path = tmp_path / "cliff.jpg"
+    path.write_bytes(make_jpeg(800, 600))
+    sign_in(owner, base)
+    image_id = upload_one(owner, base, path, "Cliffs")
+    owner.get(f"{base}/images")  # the grid's thumbnail
+    owner.get(f"{base}/v2/images/{image_id}")  # the owner opening the original itself
+    owner.get(f"{base}/v2/images/{image_id}?w=320")
+    assert views_on_owner_page(owner, base, image_id) == 0
+    assert views_on_owner_page(owner, base, image_id) == 0  # the owner's own page loads do not count
+
+    stranger.get(f"{base}/images/{image_id}")  # the viewer page: one view (its picture is not another)
+    wait(stranger).until(lambda d: natural_width(d, "#viewer-image") > 0)
+    assert views_on_owner_page(owner, base, image_id) == 1
+    stranger.get(f"{base}/v2/images/{image_id}?w=320")  # a variant opened directly
+    assert httpx.get(f"{base}/v2/images/{image_id}").status_code == 200  # the original, by a script
+    assert views_on_owner_page(owner, base, image_id) == 3

@@ -24,16 +24,18 @@ from pinhole.api.transform_query import TransformFields, transform_url
 from pinhole.api.urls import image_url, path_for, path_prefix, url_for
 from pinhole.db.engine import Database
 from pinhole.db.models import Album, Image
-from pinhole.errors import Forbidden, InvalidInput, NotFound
+from pinhole.errors import Forbidden, ImageNotFound, InvalidInput, NotFound
 from pinhole.security import policy
+from pinhole.security.principal import ANONYMOUS
 from pinhole.security.signing import SigningMode
 from pinhole.services import albums as album_service
 from pinhole.services import listing, shares
 from pinhole.services.images import ImageChanges
 from pinhole.services.library import Images
 from pinhole.services.tags import normalize_tags, split_tag_fields
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.rendering import SignInRequired, WebRoute, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
+from pinhole.web.viewer import public_page
 
 router = APIRouter(route_class=WebRoute)
 
@@ -262,8 +264,19 @@ ImagePageDep = Annotated[ImagePage, Depends(image_page_of)]
 
 
 @router.get("/images/{image_id}", name="image")
-async def image_page(request: Request, page: ImagePageDep, session: RequiredSession, image_id: str) -> Response:
-    return await page.render(request, session, image_id)
+async def image_page(
+    request: Request, page: ImagePageDep, runtime: RuntimeDep, session: OptionalSession, image_id: str
+) -> Response:
+    """The owner's page to whoever may change the image; the public viewer page to anyone else (web/viewer.py)."""
+    image = await page.images.find(image_id)
+    viewer = session.principal if session is not None else ANONYMOUS
+    if session is not None and image is not None and policy.can_modify_image(viewer, image):
+        return await page.render(request, session, image_id)
+    if image is not None and policy.can_view_image(viewer, image):
+        return await public_page(request, runtime, page.db, page.delivery, viewer, image)
+    if session is None:  # unknown and private look the same: sign in first
+        raise SignInRequired("Sign in to see this page.")
+    raise ImageNotFound()
 
 
 @router.post("/images/{image_id}/details", name="image.details")
