@@ -2,7 +2,7 @@
 
 A view is another person's request of the image's original or of a variant, or another person's load of its
 public viewer page. Not counted:
-- requests by whoever may change the image (its owner, the owning client's key, an admin);
+- requests by whoever may change the image (its owner, the owning client's key acting for them, an admin);
 - images that pinhole's own pages load (thumbnails in grids and albums, previews, the viewer page's picture):
   the browser marks them `Sec-Fetch-Site: same-origin`, and the page that shows them counted once already (or
   was the owner's);
@@ -22,8 +22,10 @@ SAME_ORIGIN = "same-origin"
 
 
 def embedded_by_us(headers: Mapping[str, str]) -> bool:
-    """True for a request one of pinhole's own pages made (a thumbnail, a preview): not a view of its own."""
-    return headers.get("sec-fetch-site", "").lower() == SAME_ORIGIN
+    """True for an image one of pinhole's own pages loaded (a thumbnail, a preview): not a view of its own.
+    A navigation (`Sec-Fetch-Dest: document`, a link on our pages followed) is a visit, and may count."""
+    same_origin = headers.get("sec-fetch-site", "").lower() == SAME_ORIGIN
+    return same_origin and headers.get("sec-fetch-dest", "").lower() != "document"
 
 
 def counts_as_view(viewer: Principal | None, image: Owned, *, method: str, headers: Mapping[str, str]) -> bool:
