@@ -157,13 +157,13 @@ def _started(
 
 @contextlib.contextmanager
 def pinhole_server(
-    *, workers: int = 1, settings: dict[str, str] | None = None, api_key: str | None = None
+    *, workers: int | None = 1, settings: dict[str, str] | None = None, api_key: str | None = None
 ) -> Iterator[ServerProcess]:
     """`pinhole serve` on a free port with a temp PINHOLE_DATA_DIR and an API client `bench` (or `api_key`, for
-    an instance sharing its database with another that made the client)."""
+    an instance sharing its database with another that made the client); `workers=None`: pinhole's default."""
     data_dir = Path(tempfile.mkdtemp(prefix="pinhole-bench-"))
     env = clean_env(PINHOLE_DATA_DIR=str(data_dir), **(settings or {}))
-    command = [*pinhole_command(), "serve", "--workers", str(workers)]
+    command = [*pinhole_command(), "serve", *(["--workers", str(workers)] if workers else [])]
     try:
         with _started(command, env=env, log_path=data_dir / "server.log") as server:
             _wait_ready(server, "/v2/status")
@@ -380,3 +380,14 @@ def print_summary(figures: Sequence[Figure], *, title: str = "Summary") -> None:
 
 def machine_note() -> str:
     return f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, libvips {pyvips.version(0)}.{pyvips.version(1)}"
+
+
+def pipeline_colour(source: bytes) -> dict[str, str]:
+    """The colour option pinhole's pipeline gives `thumbnail` for this source: `export_profile` only when its profile
+    or pixels need converting (imaging/profiles.py); always, for a pinhole from before that check existed."""
+    try:
+        from pinhole.imaging.profiles import needs_srgb_conversion
+    except ImportError:
+        return {"export_profile": "srgb"}
+    header = pyvips.Image.new_from_buffer(source, "", access="sequential")
+    return {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}

@@ -11,6 +11,7 @@ short-circuits. Each HTTP upload is compared with, on the same file in this proc
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import shutil
 import tempfile
@@ -95,8 +96,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                     created = upload(client, server, data)
                     spent = {
                         "http": time.perf_counter() - started,
-                        "ingest": timed(lambda path=path: in_process(path, work)),
-                        "libvips": timed(lambda path=path, exif=exif: libvips_only(path, exif=exif)),
+                        "ingest": timed(functools.partial(in_process, path, work)),
+                        "libvips": timed(functools.partial(libvips_only, path, exif=exif)),
                     }
                     if index:
                         stored[kind].append(int(str(created["size"])))

@@ -194,6 +194,13 @@ def profiled(server: ServerProcess, svg: Path | None, *, seconds: int) -> Iterat
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PINHOLE_NAME=VALUE",
+        help="a setting for the pinhole server, e.g. PINHOLE_LOG__ACCESS=false (repeatable)",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per target (default 10)")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections (default 64)")
     parser.add_argument(
@@ -213,7 +220,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     measure = {"seconds": args.duration, "connections": args.connections}
     work = Path(tempfile.mkdtemp(prefix="pinhole-bench-warm-"))
     try:
-        with pinhole_server(workers=args.workers) as server:
+        settings = dict(item.split("=", 1) for item in args.set)
+        with pinhole_server(workers=args.workers, settings=settings) as server:
             prepared = prepare(server, work)
             with profiled(server, args.py_spy, seconds=args.duration + WARMUP_SECONDS):
                 variant = load(prepared.variant_url, **measure)

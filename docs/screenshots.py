@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,10 @@ def seed_images(server: LiveServer) -> tuple[str, str]:
             f"/v2/albums/{album_id}/images", headers=headers, json={"imageIds": ids[:2] + ids[5:]}
         ).raise_for_status()
         http.post(f"/v2/albums/{album_id}/tokens", headers=headers, json={"expiresIn": 604800}).raise_for_status()
+        for n, image_id in enumerate(ids):  # traffic for the dashboard's charts: renders, warm hits, views
+            for width in (320, 640, 320, 320)[: 2 + n % 3]:
+                http.get(f"/v2/images/{image_id}", params={"w": width, "format": "webp"}).raise_for_status()
+    time.sleep(1)  # the views are counted in the database (flushed every 0.5 s here)
     return str(ids[-1]), str(album_id)
 
 
@@ -107,6 +112,8 @@ def shoot(server: LiveServer, image_id: str, album_id: str, out: Path, *, dark: 
         snap("album")
         driver.get(f"{server.base}/admin")
         snap("admin")
+        driver.execute_script("document.getElementById('storage-title').scrollIntoView()")
+        snap("admin-charts")
         driver.get(f"{server.base}/admin/users")
         snap("admin-users")
         driver.get(f"{server.base}/admin/settings")
@@ -119,7 +126,8 @@ def shoot(server: LiveServer, image_id: str, album_id: str, out: Path, *, dark: 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, live_server(Path(folder) / "data") as server:
+    flush = {"PINHOLE_DELIVERY__VIEW_FLUSH_SECONDS": "0.5"}
+    with tempfile.TemporaryDirectory() as folder, live_server(Path(folder) / "data", **flush) as server:
         server.create_user("alice", admin=True)  # an admin, so the admin pages can be shown too
         server.create_user("bob")
         image_id, album_id = seed_images(server)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+import pyvips
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
@@ -82,3 +86,18 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_work() -> None:
     await asyncio.sleep(0.01)
     first.cancel()
     assert await second == 3
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+async def test_libvips_workers_run_below_the_event_loop() -> None:
+    pool = WorkerPool(threads=1, queue_size=1, nice=7)
+
+    def job() -> int:
+        pyvips.Image.black(64, 64).avg()  # starts libvips worker threads, if none were started before
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert await pool.run(job) == 0  # the calling thread is anyio's, shared with file I/O: left alone
+    workers = [t for t in Path("/proc/self/task").iterdir() if (t / "comm").read_text().strip() == "libvips worker"]
+    assert workers
+    assert all(os.getpriority(os.PRIO_PROCESS, int(t.name)) >= 7 for t in workers)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0  # the event loop's thread is untouched

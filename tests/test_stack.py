@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pinhole.observability.storage import unwrap_store
 from pinhole.runtime import Runtime
 from pinhole.storage.local import LocalBlobStore
 from pinhole.storage.s3 import S3BlobStore
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.anyio
 
 async def test_apps_run_on_the_named_stack(runtime: Runtime) -> None:
     if STACK == "scaled":
-        assert isinstance(runtime.store, S3BlobStore)
+        assert isinstance(unwrap_store(runtime.store), S3BlobStore)  # under the metrics wrapper
         assert not runtime.settings.is_sqlite
     else:
-        assert isinstance(runtime.store, LocalBlobStore)
+        assert isinstance(unwrap_store(runtime.store), LocalBlobStore)
         if STACK == "embedded":
             assert runtime.settings.is_sqlite
 

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pinhole.db.models import Variant, utcnow
 from pinhole.runtime import Runtime
@@ -225,3 +225,26 @@ async def test_deleting_one_of_two_images_sharing_content_keeps_the_variants(
     img.assert_image(response.content, format="jpeg", width=60, height=40)
     assert runtime.variants.renders == renders
     assert await stored(runtime, (await variants_by_width(runtime))[60])
+
+
+async def test_a_large_original_gets_an_intermediate_at_its_second_render(
+    runtime: Runtime, http: httpx.AsyncClient, tenant: ApiClient
+) -> None:
+    """The first render of an original starts from it; the second makes its 2048-px intermediate (a variant row like
+    the others, so the cache budget and pruning cover it), and small variants start from that."""
+    from pinhole.imaging.intermediate import CANONICAL
+
+    image_id = (await upload(http, tenant, img.make_jpeg(3200, 2400, exif=False)))["id"]
+
+    async def intermediates() -> int:
+        async with runtime.db.reader() as session:
+            return len(list(await session.scalars(select(Variant).where(Variant.canonical == CANONICAL))))
+
+    sizes = []
+    for width in (800, 600, 400):
+        response = await http.get(f"/v2/images/{image_id}", params={"w": width})
+        assert response.status_code == 200
+        image = img.open_image(response.content)
+        sizes.append((image.width, image.height))
+        assert await intermediates() == (0 if width == 800 else 1)
+    assert sizes == [(800, 600), (600, 450), (400, 300)]

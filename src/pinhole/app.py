@@ -34,6 +34,12 @@ from pinhole.db.engine import Database, PoolOptions
 from pinhole.dialects import DIALECTS
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
+from pinhole.observability.endpoint import metrics_route
+from pinhole.observability.lifecycle import observe_database, run_sampler, stop_telemetry
+from pinhole.observability.logging import configure_logging
+from pinhole.observability.middleware import ObservabilityMiddleware
+from pinhole.observability.storage import observed_store
+from pinhole.observability.telemetry import Telemetry
 from pinhole.runtime import Runtime
 from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
@@ -149,9 +155,21 @@ def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCac
 
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
-    db = Database(settings.database_url, pool=build_pool_options(settings), echo=settings.database.echo)
-    store = create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3)
-    pool = WorkerPool(threads=settings.imaging.threads, queue_size=settings.imaging.queue_size)
+    telemetry = Telemetry.from_settings(settings)
+    db = Database(
+        settings.database_url,
+        pool=build_pool_options(settings),
+        echo=settings.database.echo,
+        totals_ttl=settings.database.count_cache_seconds,
+    )
+    observe_database(db, telemetry)
+    store = observed_store(
+        create_blob_store(backend=settings.storage.backend, local_root=settings.blob_root, s3=settings.storage.s3),
+        backend=settings.storage.backend,
+        tally=telemetry.metrics.tally,
+    )
+    imaging = settings.imaging
+    pool = WorkerPool(threads=imaging.threads, queue_size=imaging.queue_size, nice=imaging.nice)
     link = RedisLink.from_settings(settings.redis)  # None: Redis is off, every part keeps its state in process
     usage = UsageBuffer(db, link)
     ingest_policy = IngestPolicy(
@@ -193,6 +211,7 @@ def build_runtime(settings: Settings) -> Runtime:
         signing_mode=SigningMode(settings.signing.mode),
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
         redis=link,
+        telemetry=telemetry,
     )
 
 
@@ -204,9 +223,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     pyvips.cache_set_max(0)
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
     pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
+    sampler = asyncio.create_task(run_sampler(runtime))
     try:
         yield
     finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
         runtime.pruner.stop()
         if pruner is not None:
             await pruner
@@ -218,6 +241,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.db.dispose()
         if runtime.redis is not None:
             await runtime.redis.aclose()
+        stop_telemetry(runtime)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,6 +282,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for dialect, prefix in mounts:
         if dialect.fast_path is not None:
             dialect.fast_path(app, runtime, prefix)
+    app.add_middleware(ObservabilityMiddleware, telemetry=runtime.telemetry, settings=settings)  # outermost
+    if settings.metrics.enabled and settings.metrics.port is None:
+        app.router.routes.append(metrics_route())
     web = settings.web.enabled and settings.v2.enabled  # the pages upload and show images through the v2 API
     if settings.web.enabled and not web:
         log.warning("the web app is off: it needs the v2 API (PINHOLE_DIALECTS__V2__ENABLED)")
@@ -274,4 +301,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def factory() -> FastAPI:
     """Entry point for the server process (`pinhole serve` points granian here)."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log)
+    return create_app(settings)

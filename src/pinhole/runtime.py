@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
 from pinhole.imaging.options import OutputLimits
+from pinhole.observability.telemetry import Telemetry
 from pinhole.security.backoff import LoginBackoff
 from pinhole.security.ratelimit import RateLimiter
 from pinhole.security.signing import SigningMode, UrlSigner
@@ -45,4 +46,5 @@ class Runtime:
     signer: UrlSigner
     signing_mode: SigningMode
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
+    telemetry: Telemetry  # metrics and traces (pinhole.observability)
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)

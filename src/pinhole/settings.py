@@ -63,6 +63,14 @@ class DatabaseSettings(BaseModel):
         "503 (PostgreSQL `statement_timeout`).",
     )
     echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+    count_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long a process reuses the `total` of an image listing in page mode instead of counting "
+        "every match again. Uploads and deletes through the same process show at once, through others within this "
+        "time; 0 counts on every request.",
+    )
 
 
 class S3Settings(BaseModel):
@@ -159,10 +167,23 @@ class ImagingSettings(BaseModel):
         ge=0,
         description="Image jobs that may wait for a thread; past it requests get 503 + Retry-After.",
     )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="CPU priority (Linux nice value) of image work, below the event loop, so cached answers never wait "
+        "behind renders; 0 runs image work at the server's own priority.",
+    )
     max_output_width: int = Field(default=8192, ge=16, description="Largest width a transform may ask for.")
     max_output_height: int = Field(default=8192, ge=16, description="Largest height a transform may ask for.")
     max_output_pixels: int = Field(default=40_000_000, ge=256, description="Largest output width x height.")
-    default_quality: int = Field(default=82, ge=1, le=100, description="Quality when the request gives none.")
+    default_quality: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Quality when the request gives none. Default: each format's own (JPEG 80 with quant table 2, "
+        "WebP 78, AVIF 82), picked so an 800-px photo is no larger than thumbor's at equal or better SSIM.",
+    )
     thumbnail_size: int = Field(default=256, ge=16, le=2048, description="Box size of `thumb=true` variants.")
 
 
@@ -422,6 +443,57 @@ class WebSettings(BaseModel):
     )
 
 
+class LogSettings(BaseModel):
+    """Log lines (docs/observability.md): every warning and error carries the request id."""
+
+    format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="`json`: one JSON object per line (for a log collector); `text`: human-readable lines; `auto`: "
+        "text on a terminal, JSON otherwise.",
+    )
+    level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Lowest level logged.")
+    access: bool = Field(
+        default=True,
+        description="Log one line per request (method, path, dialect, route, status, duration, bytes, principal).",
+    )
+
+
+class MetricsSettings(BaseModel):
+    """Prometheus metrics (docs/observability.md), outside every API like the probes."""
+
+    enabled: bool = Field(default=True, description="Serve Prometheus metrics at `GET /metrics`.")
+    token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/metrics` answers only requests with `Authorization: Bearer <token>` (else 401).",
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve the metrics on this port of `server.host` instead of the API port (`pinhole serve` runs "
+        "a small server in its main process for it; `/metrics` is then left off the API port).",
+    )
+
+
+class TracingSettings(BaseModel):
+    """OpenTelemetry traces (needs the `otel` extra: `pip install pinhole[otel]`); off by default."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Make spans even without an endpoint (log lines then carry trace ids); on when `otlp_endpoint` "
+        "is set.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint traces are sent to (e.g. `http://otel-collector:4318/v1/traces`); setting it "
+        "turns tracing on.",
+    )
+    service_name: str = Field(default="pinhole", min_length=1, description="`service.name` of the spans.")
+    sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="Share of requests traced (parent-based: a traced caller stays traced)."
+    )
+
+
 class DialectMount(BaseModel):
     """Where one API is served. Its documented paths are appended to `prefix` (empty = the server root)."""
 
@@ -519,6 +591,9 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     variant_cache: VariantCacheSettings = VariantCacheSettings()
     web: WebSettings = WebSettings()
+    log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    tracing: TracingSettings = TracingSettings()
 
     @classmethod
     def settings_customise_sources(

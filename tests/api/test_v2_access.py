@@ -205,3 +205,30 @@ def test_recent_images_expire_and_can_be_turned_off() -> None:
     off = RecentImages(ttl=0)
     off.put(rows[0])
     assert off.get("0") is None
+
+
+async def test_a_hot_image_is_read_again_by_one_request_while_the_others_keep_the_expired_row(
+    runtime: Runtime, http: httpx.AsyncClient, tenant: ApiClient
+) -> None:
+    """Every 2 s the record of a hot image expires; one request reads it again, the rest do not queue on the
+    database meanwhile (they get the expired row for that one query), and a deleted image is not kept."""
+    from pinhole.services.images import find_image_to_serve
+
+    image_id = (await upload(http, tenant, img.make_png(8, 8)))["id"]
+    recent = runtime.recent
+    first = await find_image_to_serve(db=runtime.db, recent=recent, image_id=image_id)
+    assert first is not None
+    expires, row, version = recent.rows[image_id]
+    recent.rows[image_id] = (expires - 3600, row, version)  # expired
+    assert recent.get(image_id) is None
+    with recent.refreshing(image_id):
+        assert recent.get(image_id) is first  # another request during the refresh
+    again = await find_image_to_serve(db=runtime.db, recent=recent, image_id=image_id)
+    assert again is not None
+    assert again is not first
+    assert recent.get(image_id) is again
+    recent.rows[image_id] = (expires - 3600, again, version)
+    await http.delete(f"/v2/images/{image_id}", headers=tenant.headers())
+    recent.rows[image_id] = (expires - 3600, again, version)  # as if deleted through another process
+    assert await find_image_to_serve(db=runtime.db, recent=recent, image_id=image_id) is None
+    assert image_id not in recent.rows

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import make_transient
 
+from pinhole.db.engine import Database
 from pinhole.db.models import Image, utcnow
 from pinhole.runtime import Runtime
 from tests.api.v2helpers import upload
@@ -57,7 +59,7 @@ async def test_page_mode_counts(http: httpx.AsyncClient, tenant: ApiClient) -> N
 async def test_filters(http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime) -> None:
     ids = await _seed(http, tenant, 8)
 
-    async def listed(**params: object) -> list[str]:
+    async def listed(**params: str | int) -> list[str]:
         body = (await http.get("/v2/images", headers=tenant.headers(), params=params)).json()
         return sorted(item["id"] for item in body["data"])
 
@@ -101,7 +103,7 @@ async def test_private_images_are_listed_only_for_their_owner(
     ],
 )
 async def test_bad_listing_parameters_are_400(
-    http: httpx.AsyncClient, tenant: ApiClient, params: dict[str, object]
+    http: httpx.AsyncClient, tenant: ApiClient, params: dict[str, str | int]
 ) -> None:
     response = await http.get("/v2/images", headers=tenant.headers(), params=params)
     assert response.status_code == 400, response.text
@@ -109,3 +111,31 @@ async def test_bad_listing_parameters_are_400(
 
 async def test_listing_needs_a_key(http: httpx.AsyncClient) -> None:
     assert (await http.get("/v2/images")).status_code == 401
+
+
+@pytest.mark.parametrize("settings_overrides", [{"database": {"count_cache_seconds": 3600}}])
+async def test_page_totals_are_reused_until_this_process_writes(
+    http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime
+) -> None:
+    """A total is kept for PINHOLE_DATABASE__COUNT_CACHE_SECONDS; a row another process adds shows after that
+    (here: never within the test), an upload through this process at once."""
+    await _seed(http, tenant, 3)
+
+    async def total() -> int:
+        body = (await http.get("/v2/images", headers=tenant.headers(), params={"limit": 2})).json()
+        return int(body["pagination"]["total"])
+
+    assert await total() == 3
+    other_process = Database(runtime.db.url)  # another process's engine: its writes are not seen here
+    try:
+        async with other_process.writer() as session:
+            row = (await session.scalars(select(Image).limit(1))).one()
+            session.expunge(row)
+            make_transient(row)
+            row.id = "another-process-row"
+            session.add(row)
+    finally:
+        await other_process.dispose()
+    assert await total() == 3
+    await upload(http, tenant, img.make_png(9, 9), user="alice")
+    assert await total() == 5

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from pinhole.observability.storage import unwrap_store
 from pinhole.runtime import Runtime
 from pinhole.storage.s3 import S3BlobStore
 from tests.api.v2helpers import upload
@@ -54,7 +55,7 @@ async def stored_original(runtime: Runtime) -> tuple[str, bytes]:
 async def test_upload_and_serving_go_through_the_bucket(
     http: httpx.AsyncClient, runtime: Runtime, s3_server: S3Server, bucket: str, photo: dict[str, Any]
 ) -> None:
-    assert isinstance(runtime.store, S3BlobStore)
+    assert isinstance(unwrap_store(runtime.store), S3BlobStore)  # under the metrics wrapper
     key, original = await stored_original(runtime)
     assert bucket_keys(s3_server, bucket) == [PREFIX + key]
 

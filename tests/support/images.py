@@ -349,7 +349,8 @@ def _box_mean(values: np.ndarray, window: int) -> np.ndarray:
         - integral[window:, :-window]
         + integral[:-window, :-window]
     )
-    return total / (window * window)
+    mean: np.ndarray = total / (window * window)
+    return mean
 
 
 def ssim(a: np.ndarray, b: np.ndarray, *, window: int = 7) -> float:

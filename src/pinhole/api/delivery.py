@@ -26,6 +26,7 @@ from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
 from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
+from pinhole.observability.telemetry import record_answer, record_fallback
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Owned
 from pinhole.security.principal import Principal
@@ -131,6 +132,7 @@ PRIVATE_VARY = ", ".join(CREDENTIAL_HEADERS)  # a private answer depends on who 
 
 def send_fallback() -> Response:
     """The placeholder served instead of a 4xx for images the caller may not see (or that do not exist)."""
+    record_fallback()
     return send_bytes(fallback_webp(), mime="image/webp", cache="no-store", extra={"X-Pinhole-Fallback": "1"})
 
 
@@ -157,6 +159,7 @@ async def deliver_image(
     vary = None if public else PRIVATE_VARY
     if options.is_identity:
         payload = original_payload(image)
+        record_answer("store")
         if request.method == "GET" and not etag_matches(request.headers.get("if-none-match"), payload.etag):
             redirect = await presigned_redirect(runtime, payload, cache=cache, valid_for=valid_for)
             if redirect is not None:
@@ -224,11 +227,14 @@ async def loaded_payload(runtime: Runtime, source: StoredOriginal, options: Tran
     if data is None:
         data = await runtime.store.get_bytes(payload.key)
         runtime.hot.put(payload.key, payload.etag, data)
+    else:
+        record_answer("memory")
     return replace(payload, data=data)
 
 
 async def _variant(runtime: Runtime, image: Original, options: TransformOptions) -> Payload:
     variant = await runtime.variants.get(image=image, options=options)
+    record_answer("store" if variant.data is None else "render")  # data: rendered for this request (or joined)
     return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)
 
 

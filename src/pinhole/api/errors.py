@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from pinhole.api import ratelimit
 from pinhole.errors import DatabaseBusy, InvalidInput, MethodNotAllowed, NotFound, PinholeError
+from pinhole.observability.telemetry import record_error
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def is_database_busy(exc: Exception) -> bool:
 
 
 def render_with_headers(request: Request, error: PinholeError, render: Renderer) -> Response:
+    record_error(error.code)
     response = render(request, error)
     response.headers.update(error.response_headers())
     return response
@@ -79,6 +81,7 @@ def route_class(render: Renderer) -> type[APIRoute]:
                         log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
                         return render_with_headers(request, DatabaseBusy(), render)
                     log.exception("unhandled error on %s %s", request.method, request.url.path)
+                    record_error(InternalError.code)
                     return render(request, InternalError("Something went wrong on our side."))
 
             return handle

@@ -29,6 +29,11 @@ def _trusted(address: str | None, cidrs: Sequence[str]) -> bool:
     return any(ip in network for network in _networks(tuple(cidrs)))
 
 
+def is_trusted_address(address: str, cidrs: Sequence[str]) -> bool:
+    """Whether `address` (a peer's) belongs to one of the trusted proxies' networks."""
+    return _trusted(address, cidrs)
+
+
 def _peer(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else ""
 

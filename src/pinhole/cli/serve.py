@@ -13,7 +13,9 @@ import typer
 
 from pinhole.cli.common import ConfigOption, run, settings_from
 from pinhole.cli.db import apply_migrations
-from pinhole.settings import SettingsError, resolve_secret
+from pinhole.observability.logging import configure_logging, dict_config
+from pinhole.observability.multiprocess import multiprocess_metrics, serve_metrics
+from pinhole.settings import Settings, SettingsError, resolve_secret
 
 
 def serve(
@@ -38,15 +40,27 @@ def serve(
         applied = run(apply_migrations(settings))
         if applied:
             typer.echo(f"applied {len(applied)} migration(s)")
-    server = Server(
-        "pinhole.app:factory",
-        address=host or settings.server.host,
-        port=port or settings.server.port,
-        interface=Interfaces.ASGI,
-        workers=workers or settings.server.workers,
-        factory=True,
-        log_access=False,
-        # A worker stuck in shutdown was seen once while benchmarking: never let one outlive the server.
-        workers_kill_timeout=30,
-    )
-    server.serve()
+    configure_logging(settings.log)
+    # Before any worker starts (and imports prometheus_client): every worker writes its metrics to this folder.
+    with multiprocess_metrics():
+        metrics_port = settings.metrics.port if settings.metrics.enabled else None
+        if metrics_port is not None:
+            serve_metrics(host or settings.server.host, metrics_port, _metrics_token(settings))
+        server = Server(
+            "pinhole.app:factory",
+            address=host or settings.server.host,
+            port=port or settings.server.port,
+            interface=Interfaces.ASGI,
+            workers=workers or settings.server.workers,
+            factory=True,
+            log_access=False,  # pinhole logs each request itself (PINHOLE_LOG__ACCESS), with its request id
+            log_dictconfig=dict_config(settings.log),
+            # A worker stuck in shutdown was seen once while benchmarking: never let one outlive the server.
+            workers_kill_timeout=30,
+        )
+        server.serve()
+
+
+def _metrics_token(settings: Settings) -> str | None:
+    token = settings.metrics.token
+    return token.get_secret_value() if token is not None else None

@@ -16,6 +16,7 @@ T = TypeVar("T")
 class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._inflight: dict[Hashable, asyncio.Task[T]] = {}
+        self.joins = 0  # callers that shared a run already under way (read by the metrics sampler)
 
     def __len__(self) -> int:
         return len(self._inflight)
@@ -28,6 +29,7 @@ class SingleFlight(Generic[T]):
             task.add_done_callback(lambda done: self._finished(key, done))
         else:
             work.close()  # never started: someone else is already doing it
+            self.joins += 1
         return await asyncio.shield(task)
 
     def _finished(self, key: Hashable, task: asyncio.Task[T]) -> None:

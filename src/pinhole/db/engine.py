@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from pinhole.db.totals import Totals
+
 SQLITE_BUSY_SECONDS = 30
 
 
@@ -72,7 +74,7 @@ def _postgres_engine(url: str, *, echo: bool, pool: PoolOptions) -> AsyncEngine:
 class Database:
     """The process's engines and session factories."""
 
-    def __init__(self, url: str, *, pool: PoolOptions | None = None, echo: bool = False):
+    def __init__(self, url: str, *, pool: PoolOptions | None = None, echo: bool = False, totals_ttl: float = 0.0):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -84,6 +86,8 @@ class Database:
             self.write_engine = self.read_engine
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self.totals = Totals(totals_ttl)  # listing totals (page mode), see db/totals.py
+        self.totals.watch(self.write_engine.sync_engine)
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

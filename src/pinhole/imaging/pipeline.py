@@ -13,12 +13,14 @@ from typing import cast
 import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
+from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Box, plan_box
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.orientation import orientation
+from pinhole.imaging.profiles import needs_srgb_conversion
 
 WHITE = [255, 255, 255]
 
@@ -39,22 +41,28 @@ def render(
     *,
     options: TransformOptions,
     source_format: Format,
-    default_quality: int = 82,
+    default_quality: int | None = None,
     limits: OutputLimits | None = None,
+    intermediate: bytes | None = None,
 ) -> Rendered:
     """Resize/convert `source` (a stored original) as `options` asks; the output carries no metadata.
 
     Pass `limits` to refuse (ImageTooLarge) an output bigger than allowed: with `enlarge` and one
-    side given, the other side depends on the source and only shows here.
+    side given, the other side depends on the source and only shows here. `intermediate` (imaging/intermediate.py,
+    made from this `source`) is used instead of decoding `source` when the output is small enough.
     """
     try:
         header = read_header(source, format=source_format)
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
         box = plan_box(options, source=display_size(header))
         check_output(box, limits=limits)
-        image = load(source, box=box, animated=source_format.animation and target.animation)
+        animated = source_format.animation and target.animation
+        if intermediate is not None and intermediates.serves(box):
+            image = intermediates.load(intermediate, box=box)
+        else:
+            image = load(source, box=box, animated=animated, convert=needs_srgb_conversion(header))
         image = flatten(to_srgb(crop(image, box=box)), target=target)
-        data = save(image, target=target, quality=options.quality or default_quality)
+        data = save(image, target=target, quality=options.quality or default_quality or target.default_quality)
     except pyvips.Error as error:
         raise decode_error(error, reason="render") from error
     return _rendered(data, image, target)
@@ -98,15 +106,17 @@ def check_output(box: Box, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, box: Box, animated: bool) -> pyvips.Image:
-    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB."""
+def load(source: bytes, *, box: Box, animated: bool, convert: bool = True) -> pyvips.Image:
+    """Decode straight to the box size (shrink-on-load), orientation applied, in sRGB: through the colour profiles
+    when `convert`, else as it is (untagged or sRGB-tagged 8-bit sources, see imaging/profiles.py)."""
+    colour = {"export_profile": "srgb"} if convert else {}
     image = pyvips.Image.thumbnail_buffer(
         source,
         box.width,
         height=box.height,
         size=box.size,
-        export_profile="srgb",
         option_string="n=-1" if animated else "",
+        **colour,
     )
     return cast(pyvips.Image, image)
 
@@ -145,3 +155,16 @@ def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
 def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
     width, height = int(image.width), page_height(image)
     return Rendered(data=data, format=target, width=width, height=height, frames=frame_count(image))
+
+
+def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
+    """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
+    try:
+        header = read_header(source, format=source_format)
+        frames = int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
+        if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
+            return None
+        colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}
+        return intermediates.make(source, colour=colour)
+    except pyvips.Error as error:
+        raise decode_error(error, reason="render") from error

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from pinhole.errors import ExpiredSignature, InvalidSignature, MissingSignature, UnknownSigningKey
+from pinhole.observability.telemetry import record_signature_refusal
 from pinhole.security.policy import Owned, can_transform_freely
 from pinhole.security.principal import Principal
 
@@ -104,6 +105,13 @@ class UrlSigner:
 
         Returns the seconds the signature stays valid, None when it never expires.
         """
+        try:
+            return self._verify(image_id, options, sig=sig, exp=exp)
+        except InvalidSignature as refused:
+            record_signature_refusal(refused.code)  # counted here: some routes answer a refusal with a fallback
+            raise
+
+    def _verify(self, image_id: str, options: Transform, *, sig: str | None, exp: str | None) -> float | None:
         if not sig:
             raise MissingSignature()
         key_id, given = _parse_signature(sig)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
@@ -50,12 +51,24 @@ class RecentImages:
     clock: Callable[[], float] = time.monotonic
     versions: ImageVersions | None = None
     rows: OrderedDict[str, tuple[float, Image, object]] = field(default_factory=OrderedDict)
+    _refreshing: set[str] = field(default_factory=set)
 
     def get(self, image_id: str) -> Image | None:
+        """The cached row while fresh, or while one request reads it again (`refreshing`): under load every
+        request for a hot image would otherwise miss at the same moment and each run the same query."""
         found = self.rows.get(image_id)
-        if found is None or found[0] < self.clock():
+        if found is None or (found[0] < self.clock() and image_id not in self._refreshing):
             return None
         return found[1]
+
+    @contextlib.contextmanager
+    def refreshing(self, image_id: str) -> Iterator[None]:
+        """While the caller reads the row again, others keep getting the expired one (at most one query long)."""
+        self._refreshing.add(image_id)
+        try:
+            yield
+        finally:
+            self._refreshing.discard(image_id)
 
     def put(self, image: Image, version: object = UNKNOWN) -> None:
         """Cache `image`; `version` is what `current_version` answered before the row was read."""
@@ -96,10 +109,13 @@ async def find_image_to_serve(*, db: Database, recent: RecentImages, image_id: s
     await recent.revalidate(image_id)
     image = recent.get(image_id)
     if image is None:
-        version = await recent.current_version(image_id)  # before the read: a change after it shows as stale
-        image = await find_image(db=db, image_id=image_id, with_tags=False)
+        with recent.refreshing(image_id):
+            version = await recent.current_version(image_id)  # before the read: a change after it shows as stale
+            image = await find_image(db=db, image_id=image_id, with_tags=False)
         if image is not None:
             recent.put(image, version)
+        else:
+            recent.forget(image_id)
     return image
 
 

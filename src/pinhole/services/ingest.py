@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pinhole.db.models import Image, ImageGroup, ImageTag
 from pinhole.errors import PinholeError
 from pinhole.imaging.ingest import PreparedOriginal, prepare_original
 from pinhole.imaging.inspect import ImageLimits
+from pinhole.observability.telemetry import record_refused_upload, record_uploads
 from pinhole.services import albums, blobs, quotas
 from pinhole.services.content import Content
 from pinhole.services.quotas import QuotaDefaults
@@ -132,19 +134,38 @@ async def ingest_images(
     """
     if not uploads or len({(u.client_id, u.owner_id) for u in uploads}) != 1:
         raise ValueError("one request's uploads share one client and owner")
-    if limit is None:
-        limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=uploads[0].client_id)
+    started = time.perf_counter()
     prepared: list[Prepared] = []
+    written: list[str] = []
     try:
+        if limit is None:
+            limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=uploads[0].client_id)
         for index, upload in enumerate(uploads):
             with _naming_file(index, upload, several=len(uploads) > 1):
                 prepared.append(
                     await prepare_file(pool=pool, policy=policy, path=upload.path, sha256=upload.sha256, limit=limit)
                 )
-        return await _store_and_record(db=db, store=store, policy=policy, uploads=uploads, prepared=prepared)
+        ingested = await _store_and_record(
+            db=db, store=store, policy=policy, uploads=uploads, prepared=prepared, written=written
+        )
+    except PinholeError as error:
+        record_refused_upload(error.code, files=len(uploads), seconds=time.perf_counter() - started)
+        raise
     finally:
         for item in prepared:
             item.discard()
+    record_uploads(outcomes=_outcomes(prepared, written), seconds=time.perf_counter() - started)
+    return ingested
+
+
+def _outcomes(prepared: Sequence[Prepared], written: Sequence[str]) -> list[tuple[str, int]]:
+    """Each file's outcome for metrics: `stored` when its content was new, else `deduplicated`."""
+    new = set(written)
+    outcomes = []
+    for item in prepared:
+        outcomes.append(("stored" if item.key in new else "deduplicated", item.original.size))
+        new.discard(item.key)  # a second file of the same content in one request adds nothing
+    return outcomes
 
 
 @contextmanager
@@ -204,8 +225,8 @@ async def _store_and_record(
     policy: IngestPolicy,
     uploads: Sequence[NewImage],
     prepared: Sequence[Prepared],
+    written: list[str],
 ) -> Ingested:
-    written: list[str] = []
     first = uploads[0]
     try:
         async with db.writer() as session:

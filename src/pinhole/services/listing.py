@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.db.engine import Database
 from pinhole.db.models import AlbumImage, Image, ImageTag
+from pinhole.db.totals import Totals
 from pinhole.errors import InvalidInput
 from pinhole.security.policy import readable_filter
 from pinhole.security.principal import Principal
@@ -160,7 +161,9 @@ async def list_images(
     """
     base = _visible(select(Image), principal, flt, visible)
     async with db.reader() as session:
-        return await paginate(session, base, Image, limit=limit, page=page, cursor=cursor, order=order)
+        return await paginate(
+            session, base, Image, limit=limit, page=page, cursor=cursor, order=order, totals=db.totals
+        )
 
 
 async def paginate(
@@ -172,8 +175,14 @@ async def paginate(
     page: int | None = None,
     cursor: str | None = None,
     order: Order = Order.CREATED,
+    totals: Totals | None = None,
 ) -> Page[T]:
-    """One page of `base` (rows of `model`), newest first in `order`: by page number (with a total) or at a cursor."""
+    """One page of `base` (rows of `model`), newest first in `order`: by page number (with a total) or at a cursor.
+
+    Page mode costs an OFFSET (rows before the page are read and skipped: deep pages cost in proportion to their
+    depth) and a total; with `totals` the total is reused for a few seconds (db/totals.py) instead of counted on
+    every request. Cursors cost one page of rows at any depth.
+    """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     if cursor is not None:
@@ -184,7 +193,10 @@ async def paginate(
     column = order.column(model)
     ordered = base.order_by(column.desc(), model.id.desc())
     rows = list(await session.scalars(ordered.offset((page - 1) * limit).limit(limit + 1)))
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    if totals is not None:
+        total: int | None = await totals.count(session, base)
+    else:
+        total = await session.scalar(select(func.count()).select_from(base.subquery()))
     items = rows[:limit]
     return Page(
         items=items,

@@ -18,12 +18,15 @@ class MemoryCache:
     items: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict)
     used: int = 0
     hits: int = 0
+    misses: int = 0  # hits and misses are read by the metrics sampler
 
     def get(self, key: str, etag: str) -> bytes | None:
         data = self.items.get((key, etag))
         if data is not None:
             self.items.move_to_end((key, etag))
             self.hits += 1
+        else:
+            self.misses += 1
         return data
 
     def fits(self, size: int) -> bool:

@@ -34,6 +34,9 @@ class VariantPruner:
     target_bytes: int
     interval: float  # 0: no background task
     passes: int = 0  # background passes finished, failed ones included (how tests follow the task)
+    prunes: int = 0  # prunes that evicted something, and what they evicted (read by the metrics sampler)
+    evicted: int = 0
+    evicted_bytes: int = 0
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -51,6 +54,9 @@ class VariantPruner:
             keep_going=lambda: not self._stopping.is_set(),
         )
         if result.evicted:
+            self.prunes += 1
+            self.evicted += result.evicted
+            self.evicted_bytes += result.bytes_freed
             log.info("evicted %d variants (%d bytes); %d bytes remain", *astuple(result)[:3])
         return result
 

@@ -1,19 +1,5 @@
 """Usage statistics read from counters the database keeps (migration 0004's triggers), and their recount.
-
-Reading a client's figures is one primary-key lookup, whatever it stores. The counters are maintained by triggers
-on the rows themselves, so every writer (API, CLI, pruner, code yet to be written) keeps them exact without
-knowing about them. `recount` rebuilds them from the rows (`pinhole stats recount`) and reports any drift, which
-should only ever come from rows changed with the triggers disabled or dropped.
-
-Definitions:
-- images, original_bytes, views: the client's image rows, their `size` (each image counts, even when several share
-  one stored original, as quotas count) and their flushed `view_count` (views are buffered for a few seconds);
-- variant_bytes: the variants of every blob the client references through an image or an avatar, each blob once
-  per client; a blob shared by two clients counts for both, so per-client figures may add up to more than
-  the global `variant_bytes`, which counts each variant once;
-- albums, avatars (+ avatar_bytes), groups: row counts (and sizes) of the client's albums, avatars, upload groups;
-- totals: blobs / blob_bytes (originals as stored, once per content) and variants / variant_bytes.
-"""
+What each figure means and how the counters stay exact: docs/admin.md."""
 
 from __future__ import annotations
 
@@ -282,3 +268,43 @@ __all__ = [
     "recount",
     "user_stats",
 ]
+
+
+async def stored_bytes_per_day(*, db: Database, days: int, now: datetime | None = None) -> list[tuple[date, int]]:
+    """Bytes of images stored at the end of each of the last `days` UTC days (today last): the size of every image
+    row created by then (each image counts, as quotas count). Deleted images no longer count, on any day."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {MAX_DAYS}")
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    day = func.date(Image.created_at) if db.is_sqlite else func.date(func.timezone("UTC", Image.created_at))
+    async with db.reader() as session:
+        before = await session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(Image.created_at < start))
+        rows = (
+            await session.execute(select(day, func.sum(Image.size)).where(Image.created_at >= start).group_by(day))
+        ).all()
+    added: dict[date, int] = {}
+    for value, size in rows:
+        key = value if isinstance(value, date) else date.fromisoformat(str(value))
+        added[key] = added.get(key, 0) + int(size or 0)
+    running = int(before or 0)
+    found = []
+    for n in range(days):
+        running += added.get(first + timedelta(days=n), 0)
+        found.append((first + timedelta(days=n), running))
+    return found
+
+
+async def busiest_images(*, db: Database, limit: int = 5) -> list[tuple[str, str, int]]:
+    """(id, name, views) of the most viewed images, every tenant (flushed view counts)."""
+    async with db.reader() as session:
+        rows = (
+            await session.execute(
+                select(Image.id, Image.original_name, Image.view_count)
+                .where(Image.view_count > 0)
+                .order_by(Image.view_count.desc(), Image.id)
+                .limit(limit)
+            )
+        ).all()
+    return [(image_id, name or image_id, int(views)) for image_id, name, views in rows]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -23,9 +24,12 @@ from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
 from pinhole.db.models import Variant, utcnow
 from pinhole.errors import BlobNotFound, ImageNotFound
-from pinhole.imaging.formats import Format, format_named
+from pinhole.imaging import intermediate as intermediates
+from pinhole.imaging.formats import JPEG, Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
-from pinhole.imaging.pipeline import Rendered, render
+from pinhole.imaging.pipeline import Rendered, make_intermediate, render
+from pinhole.observability.telemetry import record_render
+from pinhole.observability.tracing import span
 from pinhole.services.usage import UsageBuffer
 from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
@@ -62,7 +66,7 @@ class VariantService:
     store: BlobStore
     pool: WorkerPool
     usage: UsageBuffer
-    default_quality: int
+    default_quality: int | None  # None: each format's own (imaging/formats.py)
     limits: OutputLimits
     flights: SingleFlight[StoredVariant]
     renders: int = 0  # variants rendered by this process (observability, and how tests see single flight)
@@ -72,6 +76,11 @@ class VariantService:
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
     shared: SharedFlight | None = None  # set when instances share a Redis
+    # Small variants of a large original start from its intermediate (imaging/intermediate.py), made at the second
+    # render of that original in this process: an original rendered once never pays for one.
+    intermediates: bool = True
+    rendered_originals: OrderedDict[str, int] = field(default_factory=OrderedDict)  # renders so far, -1: none to make
+    intermediate_flights: SingleFlight[StoredVariant | None] = field(default_factory=SingleFlight)
 
     async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
         key = (image.content_hash, options.canonical())
@@ -79,9 +88,9 @@ class VariantService:
         if found is not None:
             self.known.move_to_end(key)
         else:
-            found = await self._lookup(*key)
-            if found is None:
-                found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
+            # One lookup, inside the flight: concurrent requests for a variant this process does not know share it,
+            # and a cold render pays one database read before rendering, not two.
+            found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
             self._remember(key, found)
         self.usage.record_variant_access(found.id)
         return found
@@ -121,8 +130,8 @@ class VariantService:
         return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
 
     async def _lookup_or_make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
-        # Looked up again inside the flight: a request that missed just before an earlier flight committed
-        # must find that result rather than render a second time.
+        # Looked up inside the flight: a request that comes after an earlier flight committed finds its result
+        # rather than render a second time.
         found = await self._lookup(image.content_hash, canonical)
         if found is not None:
             return found
@@ -142,14 +151,19 @@ class VariantService:
         except BlobNotFound as exc:
             log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
             raise ImageNotFound() from exc
-        rendered = await self.pool.run(
-            render,
-            source,
-            options=options,
-            source_format=_format(image.format),
-            default_quality=self.default_quality,
-            limits=self.limits,
-        )
+        started = time.perf_counter()
+        intermediate = await self._intermediate(image, source) if intermediates.may_serve(options) else None
+        with span("render", **{"pinhole.options": canonical}):
+            rendered = await self.pool.run(
+                render,
+                source,
+                options=options,
+                source_format=_format(image.format),
+                default_quality=self.default_quality,
+                limits=self.limits,
+                intermediate=intermediate,
+            )
+        record_render(rendered.format.name, time.perf_counter() - started)
         key = variant_key(image.content_hash, canonical, rendered.format.extension)
         await self.store.put_bytes(key, rendered.data)
         etag = hashlib.sha256(rendered.data).hexdigest()[:32]
@@ -166,6 +180,56 @@ class VariantService:
             etag=etag,
             data=rendered.data,
         )
+
+    async def _intermediate(self, image: Original, source: bytes) -> bytes | None:
+        """The intermediate's bytes when this original has (or now gets) one; None at its first render."""
+        seen = self.rendered_originals.pop(image.content_hash, 0)
+        self.rendered_originals[image.content_hash] = seen if seen < 0 else seen + 1
+        if len(self.rendered_originals) > self.known_limit:
+            self.rendered_originals.popitem(last=False)
+        if not self.intermediates or seen < 1:
+            return None
+        key = (image.content_hash, intermediates.CANONICAL)
+        found = self.known.get(key) or await self._lookup(*key)
+        if found is None:
+            found = await self.intermediate_flights.run(key, self._make_intermediate(image, source))
+            if found is None:  # not worth one (small, animated, alpha): never asked again in this process
+                self.rendered_originals[image.content_hash] = -1
+                return None
+        self._remember(key, found)
+        self.usage.record_variant_access(found.id)
+        if found.data is not None:
+            return found.data
+        try:
+            return await self.store.get_bytes(found.key)
+        except BlobNotFound:  # pruned meanwhile: this render starts from the original, the next makes it again
+            await self.forget_intermediate(image.content_hash)
+            return None
+
+    async def forget_intermediate(self, content_hash: str) -> None:
+        self.known.pop((content_hash, intermediates.CANONICAL), None)
+        async with self.db.writer() as session:
+            await session.execute(
+                delete(Variant).where(
+                    Variant.content_hash == content_hash, Variant.canonical == intermediates.CANONICAL
+                )
+            )
+
+    async def _make_intermediate(self, image: Original, source: bytes) -> StoredVariant | None:
+        made = await self.pool.run(make_intermediate, source, source_format=_format(image.format))
+        if made is None:
+            return None
+        data, width, height = made
+        key = variant_key(image.content_hash, intermediates.CANONICAL, JPEG.extension)
+        await self.store.put_bytes(key, data)
+        etag = hashlib.sha256(data).hexdigest()[:32]
+        rendered = Rendered(data=data, format=JPEG, width=width, height=height)
+        try:
+            variant_id = await self._record(image.content_hash, intermediates.CANONICAL, key, rendered, etag)
+        except IntegrityError:  # the original was deleted meanwhile
+            await self.store.delete(key)
+            return None
+        return StoredVariant(id=variant_id, key=key, mime=JPEG.mime, size=len(data), etag=etag, data=data)
 
     async def _record(self, content_hash: str, canonical: str, key: str, rendered: Rendered, etag: str) -> int:
         values = {

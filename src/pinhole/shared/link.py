@@ -19,6 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from pinhole.observability.tracing import span
 from pinhole.settings import RedisSettings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class RedisLink:
         self._down_until = 0.0
         self._outage = False
         self.outages = 0  # outages seen by this process (observability, and how tests see the one warning)
+        self.fallbacks = 0  # calls answered with RedisUnavailable, so callers used in-process state (metrics)
 
     @classmethod
     def from_settings(cls, settings: RedisSettings) -> RedisLink | None:
@@ -64,6 +66,11 @@ class RedisLink:
         return self.prefix + ":".join(parts)
 
     @property
+    def degraded(self) -> bool:
+        """In an outage: the last call failed and no call has succeeded since."""
+        return self._outage
+
+    @property
     def available(self) -> bool:
         """False while in the cool-down after a failure (calls would raise RedisUnavailable without trying)."""
         return self._clock() >= self._down_until
@@ -71,11 +78,14 @@ class RedisLink:
     async def call(self, operation: Callable[[Redis], Awaitable[T]]) -> T:
         """Run `operation` on the client; RedisUnavailable when Redis fails or is cooling down after a failure."""
         if not self.available:
+            self.fallbacks += 1
             raise RedisUnavailable()
         try:
-            result = await operation(self.client)
+            with span("redis"):
+                result = await operation(self.client)
         except (RedisError, OSError, TimeoutError) as exc:
             self._failed(exc)
+            self.fallbacks += 1
             raise RedisUnavailable() from exc
         if self._outage:
             self._outage = False

@@ -75,6 +75,8 @@ class S3BlobStore:
             aws_secret_access_key=secret,
             config=config,
         )
+        self.retries = 0  # requests botocore retried (read by the metrics sampler)
+        self._client.meta.events.register("after-call.s3", self._count_retries)
 
     async def put_file(self, key: str, path: Path, *, move: bool = False) -> int:
         name = self._name(key)
@@ -165,6 +167,11 @@ class S3BlobStore:
 
     async def aclose(self) -> None:
         self._client.close()
+
+    def _count_retries(self, **kwargs: Any) -> None:
+        """botocore's `after-call` hooks: the parsed response says how many retries the call took."""
+        metadata = (kwargs.get("parsed") or {}).get("ResponseMetadata") or {}
+        self.retries += int(metadata.get("RetryAttempts", 0) or 0)
 
     def _name(self, key: str) -> str:
         return self.prefix + validate_key(key)

@@ -27,6 +27,7 @@ from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
 from pinhole.services import users as user_service
 from pinhole.services.clients import QUOTA_FIELDS, ClientChanges
+from pinhole.web.dashboard import dashboard_charts
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
 
@@ -96,7 +97,7 @@ def chart_bars(days: list[tuple[date, int]], *, width: int = CHART_WIDTH, height
 
 
 @router.get("/admin", name="admin")
-async def dashboard(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
+async def dashboard(request: Request, db: DatabaseDep, runtime: RuntimeDep, session: RequiredSession) -> Response:
     _admin(session)
     figures = await stats_service.global_stats(db=db)
     days = await stats_service.uploads_per_day(db=db, days=CHART_DAYS)
@@ -111,6 +112,7 @@ async def dashboard(request: Request, db: DatabaseDep, session: RequiredSession)
         "chart_top": max((count for _, count in days), default=0),
         "chart_days": CHART_DAYS,
     }
+    context |= await dashboard_charts(runtime)  # storage, traffic, hit ratio, latency, busiest (web/dashboard.py)
     return render(request, "admin.html", context)
 
 

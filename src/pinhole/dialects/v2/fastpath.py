@@ -25,6 +25,7 @@ from pinhole.api.transform_query import (
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.imaging.options import OutputLimits
+from pinhole.observability.context import ROUTE_SCOPE_KEY
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
@@ -34,6 +35,7 @@ from pinhole.services.views import embedded_by_us
 HEADERS = frozenset(name.lower().encode("latin-1") for name in CREDENTIAL_HEADERS)
 SIMPLE_NAMES = OPTION_NAMES | IGNORED_NAMES
 SERVE_ROUTE = "v2.images.serve"  # the rate-limit scope of the route this path stands in for
+ROUTE_LABELS = ("v2", "images.serve")  # (dialect, route) of the route this path stands in for, for metrics
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -123,12 +125,15 @@ class WarmDelivery:
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
             self.memo[memo_key] = prepared
-        data = await self._bytes(prepared.payload)
-        if data is None:
+        found = await self._bytes(prepared.payload)
+        if found is None:
             return False
         limited = await self._rate_limit(scope)
         if limited is None:
             return False
+        data, source = found
+        scope[ROUTE_SCOPE_KEY] = ROUTE_LABELS
+        self.runtime.telemetry.metrics.tally.count("pinhole_delivery_answers_total", (source,))
         await self._send(scope, send, prepared, data, if_none_match, limited)
         return True
 
@@ -167,16 +172,20 @@ class WarmDelivery:
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         return Prepared(image=image, variant=variant, payload=payload, headers=raw)
 
-    async def _bytes(self, payload: Payload) -> bytes | None:
+    async def _bytes(self, payload: Payload) -> tuple[bytes, str] | None:
+        """The bytes, and where they came from (`memory` or the `store`), for metrics."""
         hot = self.runtime.hot
         data = hot.get(payload.key, payload.etag)
-        if data is None and hot.fits(payload.size):
-            try:
-                data = await self.runtime.store.get_bytes(payload.key)
-            except StorageError:  # missing or unreadable: the route knows how to recover
-                return None
-            hot.put(payload.key, payload.etag, data)
-        return data
+        if data is not None:
+            return data, "memory"
+        if not hot.fits(payload.size):
+            return None
+        try:
+            data = await self.runtime.store.get_bytes(payload.key)
+        except StorageError:  # missing or unreadable: the route knows how to recover
+            return None
+        hot.put(payload.key, payload.etag, data)
+        return data, "store"
 
     async def _send(
         self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None, extra: Headers
