@@ -13,7 +13,9 @@ import httpx
 import pytest
 import pyvips
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
 
@@ -239,3 +241,36 @@ def test_only_other_peoples_views_count(
     stranger.get(f"{base}/v2/images/{image_id}?w=320")  # a variant opened directly
     assert httpx.get(f"{base}/v2/images/{image_id}").status_code == 200  # the original, by a script
     assert views_on_owner_page(owner, base, image_id) == 3
+
+
+def test_lightbox_keys_swipe_and_escape(server: LiveServer, owner: webdriver.Chrome, tmp_path: Path) -> None:
+    base = server.base
+    files = [tmp_path / "one.jpg", tmp_path / "two.jpg"]
+    files[0].write_bytes(make_jpeg(1800, 1200))
+    files[1].write_bytes(make_jpeg(1000, 800, seed=3))
+    sign_in(owner, base)
+    owner.get(f"{base}/upload")
+    upload(owner, base, files)
+    owner.get(f"{base}/images")
+    count = len(owner.find_elements(By.CSS_SELECTOR, ".grid .tile"))
+    first = owner.find_elements(By.CSS_SELECTOR, ".grid .tile .lightbox-button")[0]
+    first.click()
+    box = owner.find_element(By.ID, "lightbox")
+    assert box.is_displayed()
+    wait(owner).until(lambda d: natural_width(d, "#lightbox-image") > 320)  # larger than the thumbnail
+    assert owner.find_element(By.ID, "lightbox-position").text == f"1 of {count}"
+    ActionChains(owner).send_keys(Keys.ARROW_RIGHT).perform()
+    assert owner.find_element(By.ID, "lightbox-position").text == f"2 of {count}"
+    ActionChains(owner).send_keys(Keys.ARROW_LEFT).perform()
+    assert owner.find_element(By.ID, "lightbox-position").text == f"1 of {count}"
+    # A swipe to the left on a phone: the next image.
+    owner.execute_script(
+        """const box = document.getElementById('lightbox');
+        const touch = (x) => new Touch({identifier: 1, target: box, clientX: x, clientY: 300});
+        box.dispatchEvent(new TouchEvent('touchstart', {changedTouches: [touch(300)], bubbles: true}));
+        box.dispatchEvent(new TouchEvent('touchend', {changedTouches: [touch(100)], bubbles: true}));"""
+    )
+    assert owner.find_element(By.ID, "lightbox-position").text == f"2 of {count}"
+    ActionChains(owner).send_keys(Keys.ESCAPE).perform()
+    assert not box.is_displayed()
+    assert owner.switch_to.active_element == first  # the focus goes back to the button that opened it
