@@ -274,3 +274,38 @@ def test_lightbox_keys_swipe_and_escape(server: LiveServer, owner: webdriver.Chr
     ActionChains(owner).send_keys(Keys.ESCAPE).perform()
     assert not box.is_displayed()
     assert owner.switch_to.active_element == first  # the focus goes back to the button that opened it
+
+
+def tile_names(driver: webdriver.Chrome) -> list[str]:
+    return [tile.text for tile in driver.find_elements(By.CSS_SELECTOR, ".grid .tile .name")]
+
+
+def test_sorting_my_images(server: LiveServer, owner: webdriver.Chrome, tmp_path: Path) -> None:
+    base = server.base
+    user = f"sorter{owner.get_window_size()['width']}"
+    server.create_user(user)
+    files = {"b-middle.jpg": (900, 700), "a-large.jpg": (1600, 1200), "c-small.jpg": (300, 200)}
+    sign_in(owner, base, user)
+    owner.get(f"{base}/upload")
+    for name, (width, height) in files.items():  # one at a time: upload order is the date order
+        (tmp_path / name).write_bytes(make_jpeg(width, height))
+        owner.find_element(By.ID, "files").send_keys(str(tmp_path / name))
+        done = len(owner.find_elements(By.CSS_SELECTOR, "li.upload.done")) + 1
+        wait(owner).until(lambda d, n=done: len(d.find_elements(By.CSS_SELECTOR, "li.upload.done")) == n)
+    owner.get(f"{base}/images")
+    assert tile_names(owner) == ["c-small.jpg", "a-large.jpg", "b-middle.jpg"]  # newest first
+    for value, expected in (
+        ("largest", ["a-large.jpg", "b-middle.jpg", "c-small.jpg"]),
+        ("smallest", ["c-small.jpg", "b-middle.jpg", "a-large.jpg"]),
+        ("name", ["a-large.jpg", "b-middle.jpg", "c-small.jpg"]),
+        ("oldest", ["b-middle.jpg", "a-large.jpg", "c-small.jpg"]),
+    ):
+        Select(owner.find_element(By.ID, "sort")).select_by_value(value)
+        owner.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+        wait(owner).until(lambda d, v=value: f"sort={v}" in d.current_url)
+        assert tile_names(owner) == expected
+    assert httpx.get(f"{base}/images?sort=sideways", cookies=owner_cookies(owner)).status_code == 400
+
+
+def owner_cookies(driver: webdriver.Chrome) -> dict[str, str]:
+    return {cookie["name"]: cookie["value"] for cookie in driver.get_cookies()}

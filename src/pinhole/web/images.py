@@ -32,6 +32,7 @@ from pinhole.services import albums as album_service
 from pinhole.services import listing, shares
 from pinhole.services.images import ImageChanges
 from pinhole.services.library import Images
+from pinhole.services.sorting import ImageSort, sorted_images
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.web.rendering import SignInRequired, WebRoute, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
@@ -129,13 +130,21 @@ async def _filters(request: Request, db: Database, session: WebSession) -> listi
 @router.get("/images", name="images")
 async def my_images(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
     flt = await _filters(request, db, session)
+    sort = ImageSort.parse(request.query_params.get("sort", ""))
     cursor = request.query_params.get("cursor") or None
-    result = await listing.list_images(db=db, principal=session.principal, flt=flt, limit=PAGE_SIZE, cursor=cursor)
-    pairs = (("q", flt.search), ("tag", flt.tag), ("album", flt.album_id))
-    query = {key: value for key, value in pairs if value}
-    next_url = f"/images?{urlencode(query | {'cursor': result.next_cursor})}" if result.next_cursor else None
+    pairs = (("q", flt.search), ("tag", flt.tag), ("album", flt.album_id), ("sort", sort.value))
+    query = {key: value for key, value in pairs if value and value != ImageSort.NEWEST}
+    if sort is ImageSort.NEWEST:  # the API's listing, with cursors
+        result = await listing.list_images(db=db, principal=session.principal, flt=flt, limit=PAGE_SIZE, cursor=cursor)
+        items, next_url = result.items, None
+        if result.next_cursor:
+            next_url = f"/images?{urlencode(query | {'cursor': result.next_cursor})}"
+    else:  # other orders page by number (services.sorting)
+        items, next_url, cursor = await _sorted_page(request, db, session, flt, sort, query)
     context = {
-        "images": result.items,
+        "images": items,
+        "sort": sort.value,
+        "sorts": SORTS,
         "q": flt.search or "",
         "tag": flt.tag or "",
         "album": flt.album_id or "",
@@ -148,6 +157,33 @@ async def my_images(request: Request, db: DatabaseDep, session: RequiredSession)
         "error": None,
     }
     return render(request, "images.html", context)
+
+
+SORTS = {
+    ImageSort.NEWEST: "Newest first",
+    ImageSort.OLDEST: "Oldest first",
+    ImageSort.LARGEST: "Largest first",
+    ImageSort.SMALLEST: "Smallest first",
+    ImageSort.NAME: "Name",
+}
+
+
+async def _sorted_page(
+    request: Request,
+    db: Database,
+    session: WebSession,
+    flt: listing.ImageFilter,
+    sort: ImageSort,
+    query: dict[str, Any],
+) -> tuple[list[Image], str | None, str | None]:
+    """(images, next page URL, the page number when past the first) of a listing in another order than newest."""
+    raw = request.query_params.get("page", "1")
+    page = int(raw) if raw.isdigit() else 1
+    items, more = await sorted_images(
+        db=db, principal=session.principal, flt=flt, sort=sort, page=page, limit=PAGE_SIZE
+    )
+    next_url = f"/images?{urlencode(query | {'page': page + 1})}" if more else None
+    return items, next_url, str(page) if page > 1 else None
 
 
 def _ids(form: FormData) -> list[str]:
