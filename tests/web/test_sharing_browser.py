@@ -5,7 +5,7 @@ right after an upload, the public viewer page (its preview metadata read from it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -280,6 +280,10 @@ def tile_names(driver: webdriver.Chrome) -> list[str]:
     return [tile.text for tile in driver.find_elements(By.CSS_SELECTOR, ".grid .tile .name")]
 
 
+def uploads_done(count: int) -> Callable[[webdriver.Chrome], bool]:
+    return lambda driver: len(driver.find_elements(By.CSS_SELECTOR, "li.upload.done")) == count
+
+
 def test_sorting_my_images(server: LiveServer, owner: webdriver.Chrome, tmp_path: Path) -> None:
     base = server.base
     user = f"sorter{owner.get_window_size()['width']}"
@@ -287,11 +291,10 @@ def test_sorting_my_images(server: LiveServer, owner: webdriver.Chrome, tmp_path
     files = {"b-middle.jpg": (900, 700), "a-large.jpg": (1600, 1200), "c-small.jpg": (300, 200)}
     sign_in(owner, base, user)
     owner.get(f"{base}/upload")
-    for name, (width, height) in files.items():  # one at a time: upload order is the date order
+    for done, (name, (width, height)) in enumerate(files.items(), start=1):  # one at a time: in date order
         (tmp_path / name).write_bytes(make_jpeg(width, height))
         owner.find_element(By.ID, "files").send_keys(str(tmp_path / name))
-        done = len(owner.find_elements(By.CSS_SELECTOR, "li.upload.done")) + 1
-        wait(owner).until(lambda d, n=done: len(d.find_elements(By.CSS_SELECTOR, "li.upload.done")) == n)
+        wait(owner).until(uploads_done(done))
     owner.get(f"{base}/images")
     assert tile_names(owner) == ["c-small.jpg", "a-large.jpg", "b-middle.jpg"]  # newest first
     for value, expected in (
@@ -302,7 +305,7 @@ def test_sorting_my_images(server: LiveServer, owner: webdriver.Chrome, tmp_path
     ):
         Select(owner.find_element(By.ID, "sort")).select_by_value(value)
         owner.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
-        wait(owner).until(lambda d, v=value: f"sort={v}" in d.current_url)
+        wait(owner).until(ec.url_contains(f"sort={value}"))
         assert tile_names(owner) == expected
     assert httpx.get(f"{base}/images?sort=sideways", cookies=owner_cookies(owner)).status_code == 400
 
