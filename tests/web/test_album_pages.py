@@ -119,7 +119,7 @@ async def test_bulk_add_filter_and_remove(signed_in: Browser, http: httpx.AsyncC
     added = await signed_in.post_form(
         "/images/bulk", {"ids": [first["id"], second["id"]], "action": "album", "album": album_id}
     )
-    assert (added.status_code, added.headers["location"]) == (303, f"/images?album={album_id}&done=album-added")
+    assert (added.status_code, added.headers["location"]) == (303, f"/albums/{album_id}?done=added")
     filtered = (await http.get(added.headers["location"])).text
     assert "Added to the album." in filtered
     assert (first["id"] in filtered, second["id"] in filtered, third["id"] in filtered) == (True, True, False)

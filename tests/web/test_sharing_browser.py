@@ -312,3 +312,37 @@ def test_sorting_my_images(server: LiveServer, owner: webdriver.Chrome, tmp_path
 
 def owner_cookies(driver: webdriver.Chrome) -> dict[str, str]:
     return {cookie["name"]: cookie["value"] for cookie in driver.get_cookies()}
+
+
+def test_favicon_theme_toggle_and_phone_wording(server: LiveServer, owner: webdriver.Chrome) -> None:
+    base = server.base
+    icon = httpx.get(f"{base}/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    sign_in(owner, base)
+    background = "return getComputedStyle(document.body).backgroundColor"
+    system = owner.execute_script(background)  # the browser is in the light scheme
+    toggle = owner.find_element(By.ID, "theme-toggle")
+    assert toggle.text == "Theme: system"
+    toggle.click()
+    assert toggle.text == "Theme: light"
+    assert owner.execute_script(background) == system
+    toggle.click()
+    assert owner.find_element(By.ID, "theme-toggle").text == "Theme: dark"
+    dark = owner.execute_script(background)
+    assert dark != system
+    owner.get(f"{base}/upload")  # remembered on the next page
+    assert owner.execute_script(background) == dark
+    owner.find_element(By.ID, "theme-toggle").click()
+    assert owner.execute_script(background) == system
+
+    phone = owner.get_window_size()["width"] < 600
+    if phone:
+        owner.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+        owner.refresh()
+    zone = owner.find_element(By.ID, "dropzone").text
+    assert ("Choose photos" in zone) == phone
+    assert ("Ctrl+V" in zone) != phone
+    label = owner.find_element(By.CSS_SELECTOR, "label[for=upload-tags]").rect
+    box = owner.find_element(By.ID, "upload-tags").rect
+    assert abs((label["y"] + label["height"] / 2) - (box["y"] + box["height"] / 2)) < box["height"]  # one row

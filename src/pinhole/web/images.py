@@ -213,7 +213,7 @@ async def bulk_action(request: Request, images: ImagesDep, db: DatabaseDep, sess
         view = await album_service.change_images(
             db=db, principal=session.principal, ref=album_id, image_ids=ids, add=True
         )
-        return redirect(f"/images?{urlencode({'album': view.album.id, 'done': 'album-added'})}")
+        return redirect(f"/albums/{view.album.id}?done=added")  # the album, where the images went
     for image_id in ids:  # all or nothing: refuse before changing any when one may not be changed
         image = await images.get_for(session.principal, image_id)
         if not policy.can_modify_image(session.principal, image):
