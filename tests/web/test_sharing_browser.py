@@ -346,3 +346,26 @@ def test_favicon_theme_toggle_and_phone_wording(server: LiveServer, owner: webdr
     label = owner.find_element(By.CSS_SELECTOR, "label[for=upload-tags]").rect
     box = owner.find_element(By.ID, "upload-tags").rect
     assert abs((label["y"] + label["height"] / 2) - (box["y"] + box["height"] / 2)) < box["height"]  # one row
+
+
+def test_any_size_in_the_picker(server: LiveServer, owner: webdriver.Chrome, tmp_path: Path) -> None:
+    base = server.base
+    path = tmp_path / "small.jpg"
+    path.write_bytes(make_jpeg(640, 480))
+    sign_in(owner, base)
+    image_id = upload_one(owner, base, path, "A small photo")
+    owner.get(f"{base}/images/{image_id}")
+    owner.find_element(By.ID, "custom-w").send_keys("400")
+    owner.find_element(By.ID, "custom-h").send_keys("400")
+    Select(owner.find_element(By.ID, "custom-fit")).select_by_value("cover")
+    url = owner.find_element(By.CSS_SELECTOR, "input[data-kind=URL]").get_attribute("value")
+    assert url == f"{base}/v2/images/{image_id}?w=400&h=400&fit=cover"
+    wait(owner).until(lambda d: natural_width(d, "#preview") == 400)
+    assert image_size(str(url)) == (400, 400)  # a square crop, as asked
+    Select(owner.find_element(By.ID, "format")).select_by_value("webp")
+    url = owner.find_element(By.CSS_SELECTOR, "input[data-kind=URL]").get_attribute("value")
+    assert url == f"{base}/v2/images/{image_id}?w=400&h=400&fit=cover&format=webp"
+    Select(owner.find_element(By.ID, "size")).select_by_value("320")  # a fixed width clears the custom size
+    assert owner.find_element(By.ID, "custom-w").get_attribute("value") == ""
+    url = owner.find_element(By.CSS_SELECTOR, "input[data-kind=URL]").get_attribute("value")
+    assert url == f"{base}/v2/images/{image_id}?w=320&format=webp"

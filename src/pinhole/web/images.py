@@ -279,6 +279,7 @@ class ImagePage:
             "snippets": snippets(url, image.description or image.original_name or "image"),
             "sizes": sizes,
             "formats": FORMATS,
+            "max_side": self.delivery.limits.max_width,
             "signed": json.dumps(signed_queries(self.delivery, image, sizes)) if may_change else "",
             "shares": links,
             "expiries": EXPIRIES,
