@@ -369,3 +369,44 @@ def test_any_size_in_the_picker(server: LiveServer, owner: webdriver.Chrome, tmp
     assert owner.find_element(By.ID, "custom-w").get_attribute("value") == ""
     url = owner.find_element(By.CSS_SELECTOR, "input[data-kind=URL]").get_attribute("value")
     assert url == f"{base}/v2/images/{image_id}?w=320&format=webp"
+
+
+def test_admin_moderates_all_uploads(server: LiveServer, owner: webdriver.Chrome, tmp_path: Path) -> None:
+    base = server.base
+    width = owner.get_window_size()["width"]
+    admin, uploader = f"root{width}", f"mallory{width}"
+    server.create_user(admin, admin=True)
+    server.create_user(uploader)
+    files = [tmp_path / "spam-1.jpg", tmp_path / "spam-2.jpg"]
+    files[0].write_bytes(make_jpeg(500, 400))
+    files[1].write_bytes(make_jpeg(400, 300, seed=5))
+    sign_in(owner, base, uploader)
+    owner.get(f"{base}/upload")
+    ids = upload(owner, base, files)
+    owner.delete_all_cookies()
+
+    sign_in(owner, base, admin)
+    owner.get(f"{base}/admin/images")
+    shown = {box.get_attribute("value") for box in owner.find_elements(By.CSS_SELECTOR, "input[name=ids]")}
+    assert set(ids) <= shown  # other accounts' uploads, not only the admin's own
+    owner.find_element(By.ID, "f-user").send_keys(uploader)
+    owner.find_element(By.CSS_SELECTOR, "#moderation-filters button[type=submit]").click()
+    wait(owner).until(ec.url_contains(f"user={uploader}"))
+    shown = {box.get_attribute("value") for box in owner.find_elements(By.CSS_SELECTOR, "input[name=ids]")}
+    assert shown == set(ids)
+    assert all(uploader in tile.text for tile in owner.find_elements(By.CSS_SELECTOR, ".tile-owner"))
+    Select(owner.find_element(By.ID, "f-privacy")).select_by_value("private")
+    owner.find_element(By.CSS_SELECTOR, "#moderation-filters button[type=submit]").click()
+    wait(owner).until(ec.url_contains("privacy=private"))
+    assert owner.find_elements(By.CSS_SELECTOR, "input[name=ids]") == []  # the uploads are public
+
+    owner.get(f"{base}/admin/images?user={uploader}")
+    owner.find_element(By.ID, "select-all").click()
+    owner.find_element(By.ID, "moderate-delete").click()
+    owner.switch_to.alert.accept()
+    wait(owner).until(ec.url_contains("done=deleted"))
+    assert "The selected images are deleted." in owner.find_element(By.CSS_SELECTOR, ".notice").text
+    for image_id in ids:
+        assert httpx.get(f"{base}/v2/images/{image_id}").headers.get("X-Pinhole-Fallback") == "1"
+    owner.get(f"{base}/admin/images?user={uploader}")
+    assert owner.find_elements(By.CSS_SELECTOR, "input[name=ids]") == []
