@@ -25,6 +25,7 @@ from pinhole.api.urls import image_url, path_for, path_prefix, url_for
 from pinhole.db.engine import Database
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, ImageNotFound, InvalidInput, NotFound
+from pinhole.imaging.formats import upload_accept
 from pinhole.security import policy
 from pinhole.security.principal import ANONYMOUS
 from pinhole.security.signing import SigningMode
@@ -95,6 +96,7 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "max_bytes": runtime.settings.uploads.max_file_bytes,
         # Sized links only when strangers can open them unsigned (with signing on, the image page signs them).
         "copy_sizes": SIZES if runtime.signing_mode is SigningMode.OFF else (),
+        "accept": upload_accept(),
     }
     return render(request, "upload.html", context)
 

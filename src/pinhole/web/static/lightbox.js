@@ -37,14 +37,14 @@ function setUpLightbox() {
   const picture = box.querySelector("#lightbox-image");
   let index = -1;
   let opener = null;
-  const tiles = () => Array.from(grid.querySelectorAll(".tile")).filter((tile) => tile.querySelector("a.thumb img"));
+  const tiles = () => Array.from(grid.querySelectorAll(".tile")).filter((tile) => tile.querySelector("a.thumb img:not(.lqip)"));
 
   const show = (at) => {
     const all = tiles();
     if (!all.length) return;
     index = (at + all.length) % all.length;
     const tile = all[index];
-    const thumb = tile.querySelector("a.thumb img");
+    const thumb = tile.querySelector("a.thumb img:not(.lqip)");
     picture.src = fullUrl(thumb);
     picture.alt = thumb.alt;
     box.querySelector("#lightbox-caption").textContent = thumb.alt;
@@ -67,12 +67,12 @@ function setUpLightbox() {
   };
 
   const addButton = (tile) => {
-    if (tile.querySelector(".lightbox-button") || !tile.querySelector("a.thumb img")) return;
+    if (tile.querySelector(".lightbox-button") || !tile.querySelector("a.thumb img:not(.lqip)")) return;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "small lightbox-button";
     button.textContent = "View";
-    button.setAttribute("aria-label", `View ${tile.querySelector("a.thumb img").alt} larger`);
+    button.setAttribute("aria-label", `View ${tile.querySelector("a.thumb img:not(.lqip)").alt} larger`);
     button.addEventListener("click", () => open(tile, button));
     tile.append(button);
   };
