@@ -35,6 +35,7 @@ from pinhole.services import signed_urls
 from pinhole.services.image_keys import image_key, image_key_opens
 from pinhole.services.signed_urls import DAY, SignedTransform
 from pinhole.services.variants import Original
+from pinhole.services.views import counts_as_view
 from pinhole.storage.base import BlobStore, PresignedUrls
 from pinhole.storage.keys import original_key
 
@@ -144,6 +145,7 @@ async def deliver_image(
     valid_for: float | None = None,
     count_view: bool = True,
     for_caller: bool = False,
+    viewer: Principal | None = None,
 ) -> Response:
     """Serve an image the caller may see: the original, or the variant `options` ask for.
 
@@ -151,8 +153,9 @@ async def deliver_image(
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
     `for_caller`: the route answers only some callers (it needs a sign-in), so even a public image's answer is
     private to them: a shared cache must not hand it to anyone else.
+    `viewer` is who asked (None: nobody signed in); whether that is a view is `services.views`' rule.
     """
-    if count_view and request.method == "GET":
+    if count_view and counts_as_view(viewer, image, method=request.method, headers=request.headers):
         await runtime.usage.record_view(image.id)
     public = not image.is_private and not for_caller
     cache = image_cache_control(runtime, image, valid_for=valid_for, public=public)
@@ -350,17 +353,31 @@ class Delivery:
         valid_for: float | None = None,
         count_view: bool = True,
         for_caller: bool = False,
+        viewer: Principal | None = None,
     ) -> Response:
         return await deliver_image(
-            request, self.runtime, image, options, valid_for=valid_for, count_view=count_view, for_caller=for_caller
+            request,
+            self.runtime,
+            image,
+            options,
+            valid_for=valid_for,
+            count_view=count_view,
+            for_caller=for_caller,
+            viewer=viewer,
         )
 
     async def deliver_or_fallback(
-        self, request: Request, image: Image, options: TransformOptions, *, valid_for: float | None = None
+        self,
+        request: Request,
+        image: Image,
+        options: TransformOptions,
+        *,
+        valid_for: float | None = None,
+        viewer: Principal | None = None,
     ) -> Response:
         """`deliver`, or the fallback when the image went while this process still held its record."""
         try:
-            return await self.deliver(request, image, options, valid_for=valid_for)
+            return await self.deliver(request, image, options, valid_for=valid_for, viewer=viewer)
         except ImageNotFound:
             return send_fallback()
 

@@ -199,4 +199,4 @@ async def serve(
     image, options = await _image_as(images, delivery, uuid, ext)
     if not policy.can_view_image(principal, image, token_grants=delivery.image_key_opens(image.id, key)):
         raise ImageNotFound(NOT_FOUND)
-    return await delivery.deliver(request, image, options)
+    return await delivery.deliver(request, image, options, viewer=principal)

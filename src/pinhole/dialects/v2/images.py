@@ -189,7 +189,13 @@ SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Access a shared image via its token",
 )
 async def serve_shared(
-    request: Request, images: ImagesDep, delivery: DeliveryDep, db: DatabaseDep, share_token: str, query: ServeQueryDep
+    request: Request,
+    images: ImagesDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
+    share_token: str,
+    query: ServeQueryDep,
+    principal: OptionalPrincipal,
 ) -> Response:
     image = await shares.resolve_share(db=db, token=share_token)
     if query.extras.info:
@@ -198,7 +204,8 @@ async def serve_shared(
         return _json(await to_public(request, images, image))
     if image is None:
         return delivery.fallback()
-    return await delivery.deliver_or_fallback(request, image, query.options)  # a share link transforms freely
+    # A share link transforms freely.
+    return await delivery.deliver_or_fallback(request, image, query.options, viewer=principal)
 
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -242,7 +249,7 @@ async def serve_image(
         query.options, extras, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )
     # The fallback too when the image went while this process still held its record (deleted elsewhere).
-    return await delivery.deliver_or_fallback(request, image, query.options, valid_for=valid_for)
+    return await delivery.deliver_or_fallback(request, image, query.options, valid_for=valid_for, viewer=principal)
 
 
 def image_changes(body: ImageUpdate) -> image_service.ImageChanges:

@@ -74,6 +74,8 @@ function succeed(view, image, guest) {
     link.className = "result";
   }
   view.status.append("Uploaded · ", link);
+  // upload_copy.js adds the copy buttons (and copies the first link when asked to).
+  document.dispatchEvent(new CustomEvent("pinhole:uploaded", { detail: { item: view.item, image } }));
 }
 
 function choices() {
