@@ -575,6 +575,12 @@ class ImgproxyMount(ProxyDialectMount):
         "JSON list. Empty: signing off, `insecure` URLs are served.",
     )
     salt: list[str] = Field(default=[], description="imgproxy `IMGPROXY_SALT`s, hex, one per key. JSON list.")
+    auto_webp: bool = Field(
+        default=False, description="imgproxy's `IMGPROXY_AUTO_WEBP`: WebP when no format is asked and Accept takes it."
+    )
+    auto_avif: bool = Field(
+        default=False, description="imgproxy's `IMGPROXY_AUTO_AVIF`: AVIF (before WebP) when Accept takes it."
+    )
 
     @model_validator(mode="after")
     def _pairs(self) -> ImgproxyMount:
