@@ -6,9 +6,10 @@
                                               (`peers`: pinhole vs thumbor, nginx, a minimal app, libvips) and
                                               its goals table; NAME is a module of bench/ with `run(argv)`
                                               (transform, warm, upload, memory, scaleout, all, ...); ARGS go to each
-    python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict) and the whole test suite,
-                                              twice: on the embedded stack (SQLite + local files) and on the
-                                              scaled one (PostgreSQL + S3 server + Redis); PINHOLE_TEST_STACK=
+    python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict, package and tests) and the
+                                              whole test suite, twice: on the embedded stack (SQLite + local
+                                              files), measuring coverage of src/pinhole against its floor, and on
+                                              the scaled one (PostgreSQL + S3 server + Redis); PINHOLE_TEST_STACK=
                                               embedded|scaled runs one (installs Debian's chromium +
                                               chromium-driver for the browser tests)
 
@@ -31,6 +32,9 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".pinhole-installed"
 STACKS = ("embedded", "scaled")  # tests/conftest.py says what each means
+# Coverage is measured on one stack's run: it slows a run down by about a third, and the floor
+# (`fail_under` in pyproject.toml) is that stack's figure.
+COVERED_STACK = "embedded"
 
 
 def _run(*cmd: str | Path) -> None:
@@ -94,9 +98,36 @@ def test(args: list[str]) -> None:
 
 def _pytest_on(stack: str, args: list[str]) -> int:
     """Both stacks always run, so one run tells about both."""
-    print(f"+ PINHOLE_TEST_STACK={stack} {BIN / 'python'} -m pytest {' '.join(args)}", flush=True)
-    command = [str(BIN / "python"), "-m", "pytest", *args]
-    return subprocess.run(command, cwd=ROOT, env={**os.environ, "PINHOLE_TEST_STACK": stack}, check=False).returncode
+    covered = stack == COVERED_STACK
+    # The floor is checked by `_coverage_total`, after the run, not by pytest-cov.
+    coverage = ["--cov", "--cov-report=", "--cov-fail-under=0"] if covered else []
+    print(f"+ PINHOLE_TEST_STACK={stack} {BIN / 'python'} -m pytest {' '.join([*coverage, *args])}", flush=True)
+    command = [str(BIN / "python"), "-m", "pytest", *coverage, *args]
+    env = {**os.environ, "PINHOLE_TEST_STACK": stack, "COVERAGE_FILE": str(ROOT / ".coverage")}
+    returncode = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    if covered:
+        returncode = _coverage_total(stack, whole_suite=not args) or returncode
+    return returncode
+
+
+def _coverage_total(stack: str, *, whole_suite: bool) -> int:
+    """Print the run's coverage of src/pinhole; under the floor is a failure when the whole suite ran."""
+    import tomllib
+
+    floor = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["coverage"]["report"]["fail_under"]
+    command = [str(BIN / "python"), "-m", "coverage", "report", "--format=total", "--precision=1"]
+    if not whole_suite:
+        command.append("--fail-under=0")  # a chosen subset covers less: report, do not judge
+    env = {**os.environ, "COVERAGE_FILE": str(ROOT / ".coverage")}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    verdict = "" if whole_suite else ", not checked: not the whole suite"
+    if whole_suite and result.returncode != 0:
+        verdict = ", UNDER THE FLOOR"
+    total = result.stdout.strip().splitlines()[0] if result.stdout.strip() else "?"
+    print(f"coverage of src/pinhole on the {stack} stack: {total}% (floor {floor}%{verdict})", flush=True)
+    if result.returncode not in (0, 2):  # 2: under the floor; anything else is coverage failing
+        print(result.stderr, flush=True)
+    return result.returncode
 
 
 def bench(args: list[str]) -> None:

@@ -263,7 +263,7 @@ class LoginThrottled(PinholeError):
 
 
 class MissingUserId(InvalidInput):
-    """Album operations of a client key act for one of its users (seed 002: X-User-Id is required)."""
+    """Album operations of a client key act for one of its users (the v2 API document: X-User-Id is required)."""
 
     code = "missing_user_id"
 

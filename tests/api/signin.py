@@ -31,7 +31,9 @@ async def make_user(
     )
 
 
-def client_at(app: FastAPI, peer: tuple[str, int] = LAN_PEER, *, base_url: str = "http://testserver") -> Any:
+def client_at(
+    app: FastAPI, peer: tuple[str, int] = LAN_PEER, *, base_url: str = "http://testserver"
+) -> httpx.AsyncClient:
     """An httpx client whose requests arrive from `peer` (an async context manager)."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=peer), base_url=base_url)
 

@@ -128,7 +128,7 @@ async def uploadkey_image(setup: Setup) -> dict[str, str]:
 
 
 # Self routes: what an account does to itself. Client keys have no account, so they get 401 like anonymous callers.
-NON_ACCOUNTS_401 = {"other_user": 401, "owner": 401}
+NON_ACCOUNTS_401: dict[str, Outcome] = {"other_user": 401, "owner": 401}
 ACCOUNT_SELF = roles(anonymous=401, other_client=401, other_user=OK, owner=OK, admin=OK)
 ADMIN_SELF = roles(anonymous=401, other_client=401, other_user=403, owner=403, admin=OK)
 COOKIE_ONLY = everyone(401)  # bearer credentials do not open browser-session routes (tested with cookies elsewhere)

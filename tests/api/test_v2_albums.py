@@ -216,7 +216,8 @@ async def test_batch_changes_are_idempotent_and_all_or_nothing(
     info = await http.get(f"/v2/images/{first['id']}", params={"info": "true"}, headers=tenant.headers("alice"))
     assert info.status_code == 200
 
-    for body in ({"imageIds": []}, {"imageIds": ["x"] * 101}, {"imageIds": ["x" * 65]}, {}):
+    bodies: list[dict[str, list[str]]] = [{"imageIds": []}, {"imageIds": ["x"] * 101}, {"imageIds": ["x" * 65]}, {}]
+    for body in bodies:
         bad = await http.post(f"/v2/albums/{album['id']}/images", headers=tenant.headers("alice"), json=body)
         assert bad.status_code == 400
     bob = await add(http, tenant, album["id"], [bobs_public["id"]], user="bob")

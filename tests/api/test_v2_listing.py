@@ -59,7 +59,7 @@ async def test_page_mode_counts(http: httpx.AsyncClient, tenant: ApiClient) -> N
 async def test_filters(http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime) -> None:
     ids = await _seed(http, tenant, 8)
 
-    async def listed(**params: object) -> list[str]:
+    async def listed(**params: str | int) -> list[str]:
         body = (await http.get("/v2/images", headers=tenant.headers(), params=params)).json()
         return sorted(item["id"] for item in body["data"])
 
@@ -103,7 +103,7 @@ async def test_private_images_are_listed_only_for_their_owner(
     ],
 )
 async def test_bad_listing_parameters_are_400(
-    http: httpx.AsyncClient, tenant: ApiClient, params: dict[str, object]
+    http: httpx.AsyncClient, tenant: ApiClient, params: dict[str, str | int]
 ) -> None:
     response = await http.get("/v2/images", headers=tenant.headers(), params=params)
     assert response.status_code == 400, response.text

@@ -1,5 +1,5 @@
 """API sessions: sign-in by username or email, access tokens, refresh rotation and reuse, logout, the account's `me`,
-password changes, and the admin portal of seed 002."""
+password changes, and the admin portal of the v2 API document."""
 
 from __future__ import annotations
 
@@ -289,7 +289,7 @@ async def test_admin_portal_signs_in_admins_only(http: httpx.AsyncClient, runtim
     assert (await http.post("/v2/auth/refresh", json={"refreshToken": user_tokens["refreshToken"]})).status_code == 200
 
 
-async def test_admin_portal_endpoints_of_seed_002(http: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_admin_portal_endpoints_of_the_v2_document(http: httpx.AsyncClient, runtime: Runtime) -> None:
     await make_user(runtime, "root", role=Role.ADMIN)
     first = await login(http, "root@example.com", path="/v2/admin/auth/login", field="email")
     refreshed = await http.post("/v2/admin/auth/refresh", json={"refreshToken": first["refreshToken"]})

@@ -57,6 +57,7 @@ def s3_keys(s3: S3Settings) -> list[str]:
         aws_access_key_id=s3.access_key_id,
         aws_secret_access_key=secret,
     )
+    assert s3.bucket is not None  # an S3 stack always names its bucket
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3.bucket, Prefix=s3.prefix)
         return [item["Key"][len(s3.prefix) :] for page in pages for item in page.get("Contents", [])]

@@ -80,6 +80,7 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _check_postgres(connection: Connection, statement: str, parameters: Any) -> None:
     raw = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+    assert raw is not None
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     nodes = list(_nodes(plan))
     assert not [node for node in nodes if node["Node Type"] == "Sort"], plan
@@ -122,4 +123,4 @@ async def test_deep_cursor_pages_read_one_page_of_rows(
         assert statements, "the listing ran no SELECT on images"
         async with runtime.db.read_engine.connect() as conn:
             for statement, parameters in statements:
-                await conn.run_sync(lambda sync, s=statement, p=parameters: check(sync, s, p))
+                await conn.run_sync(check, statement, parameters)

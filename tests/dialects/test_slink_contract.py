@@ -1,4 +1,4 @@
-"""The slink document (`shared/seeds/001_706dca5535428515.txt`), top to bottom, through the real app.
+"""The Slink API document, top to bottom, through the real app.
 
 Authentication (JWT sign-in, `sk_` keys, guests), the three uploads, serving with w/h/crop, details, the listings
 with their `meta`, changing and deleting, then the two documented validation errors and the other refusals.

@@ -1,4 +1,4 @@
-"""The uploadkey API (`../shared/seeds/003_634936a8b52cef59.txt`) walked top to bottom through the real app:
+"""The uploadkey API document walked top to bottom through the real app:
 sign-in with a CSRF token, then every endpoint, field and documented error, in the `{"error": "..."}` shape.
 
 Mounted at its default prefix `/uploadkey`; the document's paths follow it.

@@ -1,4 +1,4 @@
-"""The userimages document (`shared/seeds/000_d27f08c96690f814.txt`), top to bottom, through the real app.
+"""The userimages API document, top to bottom, through the real app.
 
 1. upload, 2. list, 3. get by id, 4. update, 5. delete, 6. group operations, then the implementation notes (rate
 limit), authentication (the document shows none: pinhole's client keys, or a default client), errors and mounting.
@@ -119,7 +119,8 @@ async def test_upload_of_several_files_answers_files_and_group_id(http: httpx.As
 
 
 def served_width(file: dict[str, Any], body: dict[str, Any]) -> int:
-    return 40 + body["files"].index(file)
+    index: int = body["files"].index(file)
+    return 40 + index
 
 
 async def test_one_file_has_no_group(http: httpx.AsyncClient, tenant: ApiClient) -> None:

@@ -1,4 +1,4 @@
-"""The userphotos document (`shared/seeds/004_62417d3c0c36f31a.txt`), top to bottom, through the real app.
+"""The user.photos API document, top to bottom, through the real app.
 
 Authentication, upload and its response, the image URL and its parameters, then every documented error with its
 status and shape; last, the same images seen through v2 and the mount settings.

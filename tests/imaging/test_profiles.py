@@ -59,7 +59,8 @@ def test_a_p3_source_is_still_converted(output_limits: OutputLimits) -> None:
     rendered = render(p3, options=options, source_format=jpeg, limits=output_limits).data
 
     def colour(data: bytes) -> np.ndarray:
-        return to_array(data).astype(float).mean(axis=(0, 1))
+        mean: np.ndarray = to_array(data).astype(float).mean(axis=(0, 1))
+        return mean
 
     raw_gap = np.abs(colour(p3) - colour(srgb)).max()
     rendered_gap = np.abs(colour(rendered) - colour(srgb)).max()

@@ -82,8 +82,9 @@ def _upload_route(app: FastAPI, dialect: str) -> tuple[str, str]:
     """(name, path) of the dialect's upload route, found through its tag as the middleware finds it."""
     for context in iter_route_contexts(app.routes):
         tags = getattr(context, "tags", None) or []
-        if tags[:1] == [dialect] and "POST" in (context.methods or ()) and context.name.rpartition(".")[2] == "upload":
-            return context.name.removeprefix(f"{dialect}."), context.path_format  # the label drops the API's name
+        name, path = context.name or "", context.path_format or ""
+        if tags[:1] == [dialect] and "POST" in (context.methods or ()) and name.rpartition(".")[2] == "upload":
+            return name.removeprefix(f"{dialect}."), path  # the label drops the API's name
     raise AssertionError(f"{dialect} has no upload route")
 
 

@@ -177,12 +177,12 @@ async def test_album_listing_filter_agrees_with_the_policy_row_by_row(runtime: R
         await session.flush()
         for client, owner, public in itertools.product(clients, owners, [False, True]):
             session.add(Album(client_id=client, owner_id=owner, is_public=public, name="n"))
-    public = Album.is_public.is_(True)
+    public_filter = Album.is_public.is_(True)
     async with runtime.db.reader() as session:
         rows = list(await session.scalars(select(Album)))
         for name, principal in PRINCIPALS.items():
             listed = set(
-                await session.scalars(select(Album.id).where(readable_filter(principal, Album, public=public)))
+                await session.scalars(select(Album.id).where(readable_filter(principal, Album, public=public_filter)))
             )
             expected = {row.id for row in rows if may(principal, Action.READ, row)}
             assert listed == expected, name

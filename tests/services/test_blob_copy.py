@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import TypedDict
 
 import anyio
 import pytest
@@ -59,11 +60,17 @@ async def blobs(store: LocalBlobStore, count: int) -> list[BlobEntry]:
     return entries
 
 
-SPOOLED = {"in_memory_max": 4}  # every test blob is larger: copied through a temp file
+class Tuning(TypedDict, total=False):
+    """`copy_blobs` keyword arguments a test varies."""
+
+    in_memory_max: int
+
+
+SPOOLED: Tuning = {"in_memory_max": 4}  # every test blob is larger: copied through a temp file
 
 
 @pytest.mark.parametrize("how", [{}, SPOOLED], ids=["in-memory", "spooled"])
-async def test_transient_failures_are_retried(tmp_path: Path, how: dict[str, int]) -> None:
+async def test_transient_failures_are_retried(tmp_path: Path, how: Tuning) -> None:
     source = LocalBlobStore(tmp_path / "a")
     target = FlakyStore(tmp_path / "b", failures=2)
     entries = await blobs(source, 4)
@@ -89,7 +96,7 @@ async def test_a_blob_is_given_up_after_its_retries(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", [{}, SPOOLED], ids=["in-memory", "spooled"])
-async def test_missing_or_damaged_source_blobs_are_reported_not_copied(tmp_path: Path, how: dict[str, int]) -> None:
+async def test_missing_or_damaged_source_blobs_are_reported_not_copied(tmp_path: Path, how: Tuning) -> None:
     source = LocalBlobStore(tmp_path / "a")
     target = FlakyStore(tmp_path / "b")
     missing, damaged, fine = await blobs(source, 3)

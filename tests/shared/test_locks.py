@@ -50,7 +50,7 @@ async def test_the_second_instance_waits_for_the_first_ones_result(links: tuple[
     while b.waits == 0:  # b found the lock held
         await asyncio.sleep(0.01)
     finish.set()
-    assert await asyncio.gather(first, second) == ["made by a", "made by a"]
+    assert list(await asyncio.gather(first, second)) == ["made by a", "made by a"]
     assert made == ["a"]
     assert (a.waits, b.waits, b.takeovers) == (0, 1, 0)
 

@@ -52,11 +52,11 @@ async def test_create_list_rename_and_delete(signed_in: Browser, http: httpx.Asy
     form = {"name": "Autumn", "description": "", "public": "1"}
     saved = await signed_in.post_form(f"/albums/{album_id}/details", form)
     assert (saved.status_code, saved.headers["location"]) == (303, f"/albums/{album_id}?done=saved")
-    page = (await http.get(saved.headers["location"])).text
-    assert "Saved." in page
-    assert 'id="album-name-heading">Autumn<' in page
-    assert 'id="album-visibility">public<' in page
-    assert 'id="album-description-text"' not in page
+    html = (await http.get(saved.headers["location"])).text
+    assert "Saved." in html
+    assert 'id="album-name-heading">Autumn<' in html
+    assert 'id="album-visibility">public<' in html
+    assert 'id="album-description-text"' not in html
 
     private = await signed_in.post_form(f"/albums/{album_id}/details", {"name": "Autumn"})
     assert private.status_code == 303

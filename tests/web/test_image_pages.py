@@ -49,9 +49,9 @@ async def test_user_text_is_escaped_everywhere(signed_in: Browser, http: httpx.A
         assert "<script>alert" not in page.text
         assert "<b>bold</b>" not in page.text
         assert "<img src=x" not in page.text
-    page = (await http.get(f"/images/{image['id']}")).text
-    assert str(escape(HOSTILE)) in page  # the caption, shown as text
-    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+    html = (await http.get(f"/images/{image['id']}")).text
+    assert str(escape(HOSTILE)) in html  # the caption, shown as text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
 
 
 async def test_search_and_tag_filter_the_grid(signed_in: Browser, http: httpx.AsyncClient) -> None:

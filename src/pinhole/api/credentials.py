@@ -1,15 +1,5 @@
-"""Turn a request's credentials into a `Principal`: the one authentication step every API dialect uses.
-
-Accepted, first match wins:
-1. `X-API-Key` (a client key), with an optional `X-User-Id` naming the client's external user;
-2. `Authorization: Bearer <token>`: a personal `sk_` key, an upload key `uk_`, a client key `phk_`, or a JWT access
-   token; `X-Upload-Key: uk_...` for tools that cannot set Authorization (ShareX);
-3. the browser session cookie; a state-changing request (not GET/HEAD/OPTIONS) must then carry the session's CSRF
-   token in `X-CSRF-Token`, or it is refused with 403;
-4. nothing: anonymous.
-Wrong keys and tokens are refused (401) rather than treated as anonymous, so a client learns its key is bad; a
-stale session cookie is ignored instead, so a browser can still see public images.
-"""
+"""Turn a request's credentials into a `Principal`: the one authentication step every API uses.
+Which credentials, in what order, and what a wrong one gets: docs/security.md, "Identities"."""
 
 from __future__ import annotations
 

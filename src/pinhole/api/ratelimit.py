@@ -1,18 +1,5 @@
-"""Rate limits for any API: one router dependency counts each request, the route class adds the headers.
-
-A request to the route named `images.upload` of the API `v2` counts against the rule for `v2.images.upload` (or the
-nearest broader one), keyed by its caller: `apikey:<client>` or `user:<account>`, else its address. Every response
-of a limited route carries `X-RateLimit-*`; a refused hit answers 429 with `Retry-After` in the API's error shape.
-
-Keys refused while authenticating (401 `invalid_api_key`) count per address on `<api>.auth.failed` (falling back
-to the `<api>.auth` rule), on a counter of their own. Once an address has used that budget, its requests that carry
-credentials are refused (429) before the credentials are looked at, so keys cannot be tried faster than the rule.
-Requests made with a client key count under that client's own rules merged over the settings' (see
-`security.ratelimit`), read from its row at most every few seconds.
-
-Expired sessions and access tokens do not count: nobody guesses a signed token, and a busy shared address would
-otherwise lock itself out as its users' tokens expire.
-"""
+"""Rate limits for any API: one router dependency counts each request, the route class adds `X-RateLimit-*`.
+Who is counted under which rule, and failed credentials: docs/security.md, "Rate limits"."""
 
 # No `from __future__ import annotations`: FastAPI must see the closures' `Depends(...)` annotations as objects,
 # and names local to `rate_limits` cannot be resolved from strings.

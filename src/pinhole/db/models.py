@@ -180,7 +180,7 @@ class UploadKey(Base):
 class Blob(Base):
     """An original stored once per content hash; images and avatars are aliases onto it.
 
-    A `preserved` blob is never deleted with its last image (a delete with `preserveOnDisk`, seed 001).
+    A `preserved` blob is never deleted with its last image (a delete with Slink's `preserveOnDisk`).
     """
 
     __tablename__ = "blobs"
@@ -272,7 +272,7 @@ class ShareLink(Base):
 
 
 class ImageGroup(Base):
-    """The images of one multi-file upload request (seed 000's `groupId`), owned like images."""
+    """The images of one multi-file upload request (the userimages API document's `groupId`), owned like images."""
 
     __tablename__ = "image_groups"
     __table_args__ = (Index("ix_image_groups_client_owner", "client_id", "owner_id"),)
@@ -292,7 +292,7 @@ class ImageGroup(Base):
 
 
 class Album(Base):
-    """A named collection of a user's images. `external_id` is the client's own id for it (seed 002 `albumId`)."""
+    """A named collection of a user's images. `external_id` is the client's own id for it (v2's `albumId`)."""
 
     __tablename__ = "albums"
     __table_args__ = (
@@ -356,7 +356,7 @@ class Avatar(Base):
 
     @property
     def is_private(self) -> bool:
-        """Avatars are public pictures (seed 002 serves them to anyone)."""
+        """Avatars are public pictures (the v2 API document serves them to anyone)."""
         return False
 
 

@@ -1,21 +1,5 @@
 """Sign-in brute-force protection: exponential back-off per account and per client address.
-
-Call `check(account, ip)` before verifying a password, then one of `record_failure` / `record_success` (in a
-`finally`). `check` counts the attempt as in flight and in-flight attempts are presumed failed, so a burst of
-concurrent guesses cannot all pass before the first failure is recorded.
-
-Trade-offs chosen:
-- Nothing is a hard lock. After `threshold` failures an account waits `base_delay`, doubling per failure up to
-  `max_delay` (15 minutes), and failures are forgotten `forget_after` seconds after the last one. An attacker who
-  keeps failing on a victim's account can slow sign-in from new addresses, never bar it.
-- A success trusts its (account, address) pair for `trust_for`: from a trusted address only the address's own
-  back-off applies, not the account's, so an attacker elsewhere cannot keep the owner out where they usually sign in.
-- The address back-off (threshold 20 by default, for shared NATs) slows one address guessing across many accounts.
-  A success does not clear it, or an attacker could reset it by signing in to an account of their own.
-- Accounts are compared case-folded; IPv6 addresses are counted per /64.
-- Counters live in process (`MemoryAttemptStore`) or, when instances share a Redis, in Redis
-  (`pinhole.shared.counters.RedisAttemptStore`), so guesses spread over instances are slowed as one.
-"""
+Call `check(account, ip)` before verifying a password, then `record_failure` or `record_success` (docs/security.md)."""
 
 from __future__ import annotations
 

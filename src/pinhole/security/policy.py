@@ -1,18 +1,5 @@
 """The authorization policy: "may this principal do this action on this resource?". Routes ask here, never decide.
-
-The model, in order:
-1. Admin accounts may do everything, in every tenant.
-2. Tenants are isolated: nothing of one client is visible to another, except public images' bytes.
-3. Within a tenant, public images (and albums, avatars) are viewable by anyone; private ones only by their owner
-   or the holder of a valid share token (or album token, for images in its album). Metadata is for the tenant (or a
-   token holder), even for public images.
-4. The owner may change, delete, share and freely transform what it owns. A client key speaks for its whole tenant:
-   it may act on ownerless resources, and on any user's as that user (X-User-Id). Accounts own what they upload;
-   ownerless resources in the accounts tenant (guest uploads) belong to the admins.
-5. Upload keys may only upload; so may guests (anonymous callers, when guest uploads are on). Personal `sk_` keys
-   may do everything with images but not manage keys or the account.
-6. Keys and sessions are managed by the account they belong to (or an admin); admin resources by admins only.
-"""
+The rules, in order: docs/security.md, "What each identity may do"."""
 
 from __future__ import annotations
 

@@ -1,17 +1,5 @@
-"""Rate limiting per caller key (`apikey:<id>`, `user:<id>`, `ip:<address>`) with limits set per API and route.
-
-Fixed windows: a key's window opens at its first hit and lasts `window_seconds`; every hit in it counts.
-Chosen because the store's one operation is an atomic increment (`HINCRBY` + `PEXPIRE` in one Redis script, see
-`pinhole.shared.counters`, used when instances share a Redis) that gives an exact count and a reset time the
-`X-RateLimit-*` headers can state, with one counter per live key.
-The cost is a burst of up to twice the limit across a window boundary, acceptable for API quotas; password
-guessing is slowed by `backoff`, not here. Windows open per key, not on the clock, so keys do not all reset at once.
-
-A client may have rules of its own (set by an admin): they are merged over the settings' rules for the requests
-made with its key (its scope replaces the same scope, other scopes stay), and the most specific scope applies as
-always. The merged rules are kept per client for `OVERRIDE_TTL` seconds; a change made in this process is seen at
-once, other processes see it within that time.
-"""
+"""Rate limiting per caller key (`apikey:<id>`, `user:<id>`, `ip:<address>`) in fixed windows, with rules per
+API and route and per-client overrides (docs/security.md, "Rate limits"; docs/admin.md, "Clients")."""
 
 from __future__ import annotations
 

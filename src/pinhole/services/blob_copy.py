@@ -1,15 +1,5 @@
 """Copy every blob the database knows from one `BlobStore` to another, and verify a copy (`pinhole migrate storage`).
-
-Keys come from the database (`blobs` and `variants`), not from listing the source store: only blobs pinhole uses
-are copied (no temp files, health probes or foreign objects), and each comes with the size and hash to check it by.
-Originals are named by their SHA-256 content hash; a variant's `etag` is the start of the SHA-256 of its bytes.
-
-A key whose target already holds a blob of the expected size is skipped, so a rerun resumes an interrupted copy
-(with `rehash`, its content must match too, so a rerun also replaces damaged copies).
-Bytes read from the source are checked (size, and hash) before they are written, so a damaged source blob is
-reported, not spread. Transient storage failures are retried with exponential back-off; a blob missing from the
-source is not retried.
-"""
+What is copied, resuming, checks and retries: docs/deploy.md, "pinhole migrate storage"."""
 
 from __future__ import annotations
 

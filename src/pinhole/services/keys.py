@@ -43,7 +43,7 @@ def _name(name: str | None, default: str) -> str:
 
 
 def new_personal_key() -> str:
-    """`sk_` and 64 hex characters (256 random bits), as seed 001 shows them."""
+    """`sk_` and 64 hex characters (256 random bits), as the Slink API document shows them."""
     return PERSONAL_PREFIX + secrets.token_hex(32)
 
 

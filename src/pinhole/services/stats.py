@@ -1,19 +1,5 @@
 """Usage statistics read from counters the database keeps (migration 0004's triggers), and their recount.
-
-Reading a client's figures is one primary-key lookup, whatever it stores. The counters are maintained by triggers
-on the rows themselves, so every writer (API, CLI, pruner, code yet to be written) keeps them exact without
-knowing about them. `recount` rebuilds them from the rows (`pinhole stats recount`) and reports any drift, which
-should only ever come from rows changed with the triggers disabled or dropped.
-
-Definitions:
-- images, original_bytes, views: the client's image rows, their `size` (each image counts, even when several share
-  one stored original, as quotas count) and their flushed `view_count` (views are buffered for a few seconds);
-- variant_bytes: the variants of every blob the client references through an image or an avatar, each blob once
-  per client; a blob shared by two clients counts for both, so per-client figures may add up to more than
-  the global `variant_bytes`, which counts each variant once;
-- albums, avatars (+ avatar_bytes), groups: row counts (and sizes) of the client's albums, avatars, upload groups;
-- totals: blobs / blob_bytes (originals as stored, once per content) and variants / variant_bytes.
-"""
+What each figure means and how the counters stay exact: docs/admin.md."""
 
 from __future__ import annotations
 

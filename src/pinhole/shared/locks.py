@@ -1,15 +1,5 @@
 """Single flight across instances: one instance does a piece of work, the others wait for its result.
-
-A lock is `SET key token NX PX lease`; only its holder (who knows the random token) can renew or release it, each a
-compare-and-act script. The holder renews the lease every third of it while working, so the lease only runs out
-when the holder died (or lost Redis); then a waiter takes the lock over. Waiters poll: they look for the result
-(`lookup`) with a growing pause (20 ms doubling to 500 ms), and try the lock again each time. Polling rather than
-pub/sub: a render takes tens of milliseconds to seconds, so a few lookups per waiter cost less than a subscription
-connection per process, and it needs no message that a dying holder could fail to send.
-
-When Redis is unavailable the work is done here (each instance's in-process single flight still holds), and
-a waiter that waited `wait` seconds stops waiting and does the work too: Redis only saves work, never blocks it.
-"""
+The lock, its lease and the polling waiters, and what happens without Redis: docs/deploy.md, "Redis"."""
 
 from __future__ import annotations
 

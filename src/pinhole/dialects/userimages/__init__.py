@@ -1,45 +1,5 @@
-"""The userimages API (`../shared/seeds/000_d27f08c96690f814.txt`): a client's users' images under
-`/api/users/user/{userId}/images` (upload of 1-4 files as a group, list, get, update, delete, group routes).
-
-Choices where the document is vague or silent (docs/apis.md has them too):
-- Authentication (the document shows none): the client's API key, `X-API-Key` or `Authorization: Bearer`. `userId`
-  is an external user of that client, exactly like v2's `X-User-Id`: uploads are owned by it and show in the
-  client's v2 listing. Account credentials (access tokens, `sk_` and upload keys) are 401: accounts have no client
-  users. With `dialects.userimages.require_key=false`, requests without a key act for the users of the client named
-  by `dialects.userimages.default_client` (start-up refuses the setting without it; a missing or inactive client
-  answers 401); a key, when sent, still decides.
-- Scope: every route is narrowed to `userId`'s images and groups; another user's (or another client's, or an
-  image without an owner) is 404, never 403, so ids cannot be probed.
-- `_id` is pinhole's image id (a UUID). `key` is `<_id>.<ext>` (jpg, png, webp), `url` the image's v2 URL
-  (`{v2 prefix}/images/{_id}`), served by the v2 delivery code with its transforms; both derive from the image
-  (`url` never changes; `key`'s extension follows the format, which a PUT can change). `createdAt` is epoch
-  milliseconds. `userId` is the path's user.
-- Upload: `file` parts only, 1-4 (a fifth is 400 `invalid_input`, none is 400 too); JPEG, PNG and WebP decided from
-  the bytes (others 415 `unsupported_format`, corrupt 422), also when the server accepts more elsewhere. All files
-  are stored or none. `groupId` is the upload group of a multi-file upload and null for a single file (the document:
-  "Group ID returned when uploading multiple images"). The answer is 200, as documented.
-- List: the document's array of JSON-encoded strings (`json.dumps(record, indent=1)`: `{\\n "_id": ...}`), every
-  image of the user, newest first, no paging (the document has none).
-- PUT `url`/`key` is the document's update flow (upload the new image, then PUT its url/key on the old record):
-  when they name ANOTHER image of the same user (its `url` or `key` exactly as this API answered them), this record
-  serves that image's file from then on (`services.images.share_content`, the same content swap avatars use):
-  it keeps its `_id`, `url`, `groupId`, `createdAt` (the answer shows its url unchanged, as the document's example
-  does); format, dimensions, size and mime become the other's, `key` follows the format's extension. The old file
-  and its variants go once nothing else refers to them. The other record stays (delete it if it is not wanted;
-  both then share one stored file). Restating this record's own values is a no-op 200. Anything else (an external
-  URL, another user's image, something that is no image's url/key) is 400 `invalid_input` naming the field;
-  `url` and `key` of different images is 400 naming `key`. Step 1 of the document's flow ("delete old image") must
-  not be a DELETE of the record itself here: that deletes the record; the PUT releases the old file anyway.
-- DELETE answers `{"success": true, "deletedId"}`; the file goes when no other image shares it.
-- Groups: GET and PUT answer `{"success", "groupId", "userId", "name", "description", "images": [records]}`; PUT's
-  "group metadata" is the upload group's `name` and `description` (an empty string clears one); DELETE removes the
-  group and all its images and answers `{"success": true, "deletedGroupId", "deletedIds"}`.
-- Rate limit: the rule `userimages` (10/minute by default, `rate_limits.rules`; route scopes `userimages.<route>`,
-  e.g. `userimages.upload`, override it), counted per user of a client (`apikey:<client>:user:<userId>`); 429 with
-  `Retry-After` and `X-RateLimit-*`.
-- Errors (the document shows none): pinhole's `{"error": {"code", "message", "status", "field"}}` with its statuses;
-  unknown paths under `/api/users` answer in that shape.
-"""
+"""The userimages API: a client's users' images under `/api/users/user/{userId}/images`, uploads grouped.
+Routes, and the choices where its document is silent: docs/apis.md, section "userimages"."""
 
 from __future__ import annotations
 

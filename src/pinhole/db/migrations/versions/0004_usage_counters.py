@@ -4,15 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23
 
-`client_counters` holds one row per client (images, bytes of originals, bytes of variants, views, albums, avatars,
-avatar bytes, upload groups); `storage_totals` one row (id 1) for what is stored once (blobs and variants). Both are
-kept exact by database triggers on images, avatars, albums, image_groups, variants and blobs, so no code path that
-writes those rows can forget them. Every trigger adds with an upsert, so a missing row (a new client, or a table
-emptied by TRUNCATE) is simply created.
-
-Bytes of variants of a client: the sizes of the variants of every blob the client references (through an image or
-an avatar), each blob once per client however many of its images share it; a blob shared by two clients counts
-for both. The global figure (`storage_totals.variant_bytes`) counts each variant once.
+The counters, what they count and how the triggers keep them exact: docs/admin.md.
 """
 
 from collections.abc import Sequence
