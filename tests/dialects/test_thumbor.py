@@ -23,7 +23,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def thumbor_url(**options: Any) -> str:
-    return "/thumbor" + CryptoURL(key=KEY).generate(**options)
+    return "/thumbor" + str(CryptoURL(key=KEY).generate(**options))
 
 
 async def test_a_signed_crop_gives_the_centre_crop(http: httpx.AsyncClient, tenant: ApiClient) -> None:
