@@ -611,6 +611,17 @@ class ImgixMount(ProxyDialectMount):
     )
 
 
+class CloudinaryMount(ProxyDialectMount):
+    prefix: str = Field(
+        default="/cloudinary", description="Path prefix of Cloudinary delivery URLs (`/<cloud>/image/upload/...`)."
+    )
+    cloud_name: str = Field(default="pinhole", min_length=1, description="The cloud name the URLs carry.")
+    api_key: str | None = Field(default=None, description="The Cloudinary API key (for the upload API, not yet).")
+    api_secret: SecretStr | None = Field(
+        default=None, description="The Cloudinary API secret: checks `s--...--` URL signatures."
+    )
+
+
 class DialectsSettings(BaseModel):
     """The APIs pinhole speaks (`pinhole.dialects`), one mount each; start-up refuses mounts whose routes collide,
     naming both. Each API adds its field here, named as its dialect."""
@@ -623,6 +634,7 @@ class DialectsSettings(BaseModel):
     thumbor: ThumborMount = ThumborMount()
     imgproxy: ImgproxyMount = ImgproxyMount()
     imgix: ImgixMount = ImgixMount()
+    cloudinary: CloudinaryMount = CloudinaryMount()
 
 
 class Settings(BaseSettings):

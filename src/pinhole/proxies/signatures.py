@@ -32,3 +32,10 @@ def matches(given: str, expected: Iterable[str]) -> bool:
     for candidate in expected:
         found |= hmac.compare_digest(given.encode(), candidate.encode())
     return found
+
+
+def cloudinary_signature(secret: str, signed_part: str) -> str:
+    """Cloudinary delivery URLs: the first 8 characters of URL-safe base64 of SHA-1(transformations/public id +
+    API secret), the `SIG` of `s--SIG--`."""
+    digest = hashlib.sha1((signed_part + secret).encode(), usedforsecurity=False).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:8]
