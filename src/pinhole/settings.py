@@ -616,7 +616,7 @@ class CloudinaryMount(ProxyDialectMount):
         default="/cloudinary", description="Path prefix of Cloudinary delivery URLs (`/<cloud>/image/upload/...`)."
     )
     cloud_name: str = Field(default="pinhole", min_length=1, description="The cloud name the URLs carry.")
-    api_key: str | None = Field(default=None, description="The Cloudinary API key (for the upload API, not yet).")
+    api_key: str | None = Field(default=None, description="The Cloudinary API key the upload API takes.")
     api_secret: SecretStr | None = Field(
         default=None, description="The Cloudinary API secret: checks `s--...--` URL signatures."
     )

@@ -18,10 +18,12 @@ SCHEME = "pinhole://"
 
 
 def hosted_id(source: str) -> str:
-    """The image id a source names; InvalidTransform for remote origins and anything else."""
+    """The image id a source names; InvalidTransform for remote origins, ImageNotFound for what names none."""
     image_id = source.removeprefix(SCHEME)
-    if "://" in image_id or "/" in image_id or not image_id:
+    if "://" in image_id:
         raise InvalidTransform("Only hosted images (pinhole://<id>) are served; remote origins are not allowed.")
+    if "/" in image_id or not image_id:
+        raise ImageNotFound("No image has this id.")
     return image_id
 
 

@@ -4,18 +4,21 @@
 image's v2 id. A signature, when present, must be Cloudinary's (`cloudinary_signature`, with `api_secret`) and
 then also opens the client's private images; unsigned URLs serve public images (Cloudinary signs only on demand).
 Errors as Cloudinary answers: 401 for a wrong signature, 400 for a bad transformation, 404 for a missing image or
-another cloud name, each with its reason in `X-Cld-Error`. The upload and destroy API is not built yet.
+another cloud name, each with its reason in `X-Cld-Error`. The upload and destroy API: `api.py`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
 
 from pinhole.api.errors import route_class
 from pinhole.api.mounting import Dialect
 from pinhole.api.services import DeliveryDep
-from pinhole.dialects.cloudinary import options, url
+from pinhole.dialects.cloudinary import api, options, url
 from pinhole.errors import ImageNotFound, InvalidSignature, NotFound, PinholeError
+from pinhole.proxies import public_ids
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
 from pinhole.proxies.signatures import cloudinary_signature, matches
 from pinhole.settings import CloudinaryMount
@@ -46,6 +49,7 @@ def check_signature(mount: CloudinaryMount, request: url.CloudinaryUrl) -> bool:
 
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
+    router.include_router(api.router)
 
     async def serve(request: Request, delivery: DeliveryDep, cloud: str, path: str) -> Response:
         mount = delivery.runtime.settings.dialects.cloudinary
@@ -54,6 +58,10 @@ def build_router(prefix: str) -> APIRouter:
         raw = path_after(request, f"{prefix}/{cloud}/image/upload/")
         parsed = url.parse(raw)
         signed = check_signature(mount, parsed)
+        if mount.client_id is not None:  # a public id given at a Cloudinary-API upload, else the v2 id
+            db = delivery.runtime.db
+            named = await public_ids.image_for(db, client_id=mount.client_id, public_id=parsed.public_id)
+            parsed = replace(parsed, public_id=named or parsed.public_id)
         asked = options.Asked(parsed.transformations, parsed.extension, request.headers.get("accept", ""))
         response = await serve_hosted(
             request,
