@@ -48,6 +48,9 @@ COMMANDS = [
     ["migrate"],
     ["migrate", "storage"],
     ["migrate", "db"],
+    ["store"],
+    ["store", "check"],
+    ["store", "purge-kept"],
 ]
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
-from pinhole import __version__
+from pinhole import __version__, allocator
 from pinhole.api import health
 from pinhole.api.errors import http_exception_handler
 from pinhole.api.mounting import (
@@ -52,8 +52,10 @@ from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
+from pinhole.services.store_sweep import StoreSweeper
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
+from pinhole.services.variant_cache import forget_blobs
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings, load_settings, resolve_secret, split_signing_keys
 from pinhole.shared.counters import RedisAttemptStore, RedisRateLimitStore
@@ -153,6 +155,23 @@ def build_pruner(settings: Settings, *, variants: VariantService, hot: MemoryCac
     )
 
 
+def build_sweeper(
+    settings: Settings, *, db: Database, variants: VariantService, hot: MemoryCache
+) -> StoreSweeper | None:
+    storage = settings.storage
+    if storage.sweep_interval_seconds <= 0:
+        return None
+    return StoreSweeper(
+        db=db,
+        store=variants.store,
+        tmp_dir=settings.tmp_dir,
+        interval=storage.sweep_interval_seconds,
+        grace_seconds=storage.sweep_grace_seconds,
+        retention_days=storage.preserved_retention_days,
+        forget=lambda keys: forget_blobs(variants=variants, hot=hot, keys=keys),
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     telemetry = Telemetry.from_settings(settings)
@@ -212,7 +231,20 @@ def build_runtime(settings: Settings) -> Runtime:
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
         redis=link,
         telemetry=telemetry,
+        sweeper=build_sweeper(settings, db=db, variants=variants, hot=hot),
     )
+
+
+def _start_trimmer(interval: float) -> asyncio.Task[None] | None:
+    if interval <= 0 or not allocator.can_trim():
+        return None
+
+    async def trim_periodically() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await asyncio.to_thread(allocator.trim)
+
+    return asyncio.create_task(trim_periodically())
 
 
 @contextlib.asynccontextmanager
@@ -224,12 +256,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
     pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
     sampler = asyncio.create_task(run_sampler(runtime))
+    sweeper = asyncio.create_task(runtime.sweeper.run()) if runtime.sweeper is not None else None
+    trimmer = _start_trimmer(runtime.settings.server.memory_trim_seconds)
     try:
         yield
     finally:
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
+        if trimmer is not None:
+            trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trimmer
+        if runtime.sweeper is not None and sweeper is not None:
+            runtime.sweeper.stop()
+            await sweeper
         runtime.pruner.stop()
         if pruner is not None:
             await pruner

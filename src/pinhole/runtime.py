@@ -17,6 +17,7 @@ from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
+from pinhole.services.store_sweep import StoreSweeper
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variants import VariantService
@@ -48,3 +49,4 @@ class Runtime:
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
     telemetry: Telemetry  # metrics and traces (pinhole.observability)
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)
+    sweeper: StoreSweeper | None = None  # None when the store sweep is off (storage.sweep_interval_seconds=0)

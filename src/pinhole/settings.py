@@ -139,6 +139,25 @@ class StorageSettings(BaseModel):
         default=None, description="Folder of the local blob store. Default: `blobs/` in the data folder."
     )
     s3: S3Settings = S3Settings()
+    sweep_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How often each server sweeps the blob store and its temp folder: removes temp files and "
+        "blobs no database row refers to, reports rows whose blob is missing (docs/deploy.md); it also runs at "
+        "start-up. 0 turns the sweep off (`pinhole store check --repair` still does it on demand).",
+    )
+    sweep_grace_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="Age a temp file or an unreferenced blob must reach before the sweep removes it, so an "
+        "upload still in flight (on this or another instance) is never touched.",
+    )
+    preserved_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days a file kept by a delete with `preserveOnDisk` stays in the store once nothing refers to "
+        "it; then the sweep deletes it. 0 keeps such files until `pinhole store purge-kept` removes them.",
+    )
 
     @model_validator(mode="after")
     def _s3_needs_bucket(self) -> StorageSettings:
@@ -220,6 +239,12 @@ class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address `pinhole serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `pinhole serve` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="Server processes.")
+    memory_trim_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How often each server process hands freed memory back to the system (glibc's "
+        "`malloc_trim`), so an idle server shrinks after a busy spell; 0 turns it off (docs/deploy.md, Memory).",
+    )
     public_url: str | None = Field(
         default=None,
         description="External base URL used in links the API returns (e.g. https://img.example.com). "

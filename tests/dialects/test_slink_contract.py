@@ -610,18 +610,32 @@ async def test_delete_removes_image_and_file(http: httpx.AsyncClient, runtime: R
     assert_error(await http.delete(f"/api/image/{image_id}", headers=jwt(owner)), 404)
 
 
-async def test_delete_without_a_body_and_preserve_on_disk(http: httpx.AsyncClient, runtime: Runtime) -> None:
-    owner = await make_account(runtime)
-    admin = await make_account(runtime, role=Role.ADMIN)
+async def test_owner_deletes_with_preserve_on_disk_and_the_file_is_kept(
+    http: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The document lets the owner send `preserveOnDisk: true`: 204, the image is gone from every API, its file
+    stays (for the operator's retention, `storage.preserved_retention_days`)."""
+    owner, other = await make_account(runtime), await make_account(runtime)
     image_id = await uploaded(http, jwt(owner))
-    refused = await http.request("DELETE", f"/api/image/{image_id}", headers=jwt(owner), json={"preserveOnDisk": True})
-    assert "preserveOnDisk" in assert_error(refused, 403)["message"]
-    assert (await http.get(f"/api/image/{image_id}/detail", headers=jwt(owner))).status_code == 200
-    kept = await http.request("DELETE", f"/api/image/{image_id}", headers=jwt(admin), json={"preserveOnDisk": True})
+    elsewhere = [f"/api/image/{image_id}/detail", f"/image/{image_id}.jpg", f"/v2/images/{image_id}?info=true"]
+    elsewhere.append(f"/uploadkey/api/images/{image_id}")
+    for url in elsewhere:
+        assert (await http.get(url, headers=jwt(owner))).status_code == 200, url
+    body = {"preserveOnDisk": True}
+    assert_error(await http.request("DELETE", f"/api/image/{image_id}", headers=jwt(other), json=body), 403)
+    kept = await http.request("DELETE", f"/api/image/{image_id}", headers=jwt(owner), json=body)
     assert kept.status_code == 204
-    assert any(path.parent.name != "tmp" for path in stored_files(runtime.settings))
-    other = await uploaded(http, jwt(owner), img.make_jpeg(10, 10))
-    assert (await http.delete(f"/api/image/{other}", headers=jwt(owner))).status_code == 204
+    for url in elsewhere:
+        assert (await http.get(url, headers=jwt(owner))).status_code == 404, url
+    assert [path for path in stored_files(runtime.settings) if path.parent.name != "tmp"], "the file is kept"
+    admin = await make_account(runtime, role=Role.ADMIN)
+    by_admin = await uploaded(http, jwt(owner), img.make_jpeg(10, 10))
+    body_admin = {"preserveOnDisk": True}
+    assert (
+        await http.request("DELETE", f"/api/image/{by_admin}", headers=jwt(admin), json=body_admin)
+    ).status_code == 204
+    other_image = await uploaded(http, jwt(owner), img.make_jpeg(12, 12))
+    assert (await http.delete(f"/api/image/{other_image}", headers=jwt(owner))).status_code == 204
 
 
 # --- Errors: HTTP 422 validation errors ----------------------------------------------------------------------

@@ -143,16 +143,19 @@ async def deliver_image(
     *,
     valid_for: float | None = None,
     count_view: bool = True,
+    for_caller: bool = False,
 ) -> Response:
     """Serve an image the caller may see: the original, or the variant `options` ask for.
 
     `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
+    `for_caller`: the route answers only some callers (it needs a sign-in), so even a public image's answer is
+    private to them: a shared cache must not hand it to anyone else.
     """
     if count_view and request.method == "GET":
         await runtime.usage.record_view(image.id)
-    public = not image.is_private
-    cache = image_cache_control(runtime, image, valid_for=valid_for)
+    public = not image.is_private and not for_caller
+    cache = image_cache_control(runtime, image, valid_for=valid_for, public=public)
     vary = None if public else PRIVATE_VARY
     if options.is_identity:
         payload = original_payload(image)
@@ -197,10 +200,12 @@ def original_payload(image: StoredOriginal) -> Payload:
     )
 
 
-def image_cache_control(runtime: Runtime, image: Image, *, valid_for: float | None = None) -> str:
+def image_cache_control(
+    runtime: Runtime, image: Image, *, valid_for: float | None = None, public: bool | None = None
+) -> str:
     delivery = runtime.settings.delivery
     return cache_control(
-        public=not image.is_private,
+        public=not image.is_private if public is None else public,
         public_max_age=_at_most(delivery.public_max_age, valid_for),
         private_max_age=_at_most(delivery.private_max_age, valid_for),
     )
@@ -344,8 +349,11 @@ class Delivery:
         *,
         valid_for: float | None = None,
         count_view: bool = True,
+        for_caller: bool = False,
     ) -> Response:
-        return await deliver_image(request, self.runtime, image, options, valid_for=valid_for, count_view=count_view)
+        return await deliver_image(
+            request, self.runtime, image, options, valid_for=valid_for, count_view=count_view, for_caller=for_caller
+        )
 
     async def deliver_or_fallback(
         self, request: Request, image: Image, options: TransformOptions, *, valid_for: float | None = None

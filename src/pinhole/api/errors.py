@@ -2,8 +2,9 @@
 
 Each dialect routes through a `route_class` made here with its own renderer, so the same `PinholeError`
 comes out in each API's documented shape. Unexpected exceptions are logged and become a generic 500.
-The route class also finishes every response with its rate-limit headers (`api.ratelimit`): FastAPI would not
-merge headers set by a dependency into a `Response` a route returns, nor into an error rendered here.
+The route class also finishes every response with its caching headers (`api.caching`) and its rate-limit headers
+(`api.ratelimit`): FastAPI would not merge headers set by a dependency into a `Response` a route returns, nor into
+an error rendered here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from pinhole.api import ratelimit
-from pinhole.errors import DatabaseBusy, InvalidInput, MethodNotAllowed, NotFound, PinholeError
+from pinhole.api import caching, ratelimit
+from pinhole.errors import (
+    Conflict,
+    DatabaseBusy,
+    Forbidden,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    PinholeError,
+    Unauthorized,
+)
 from pinhole.observability.telemetry import record_error
 
 log = logging.getLogger(__name__)
@@ -38,6 +49,24 @@ def from_validation_error(exc: RequestValidationError) -> InvalidInput:
     field = ".".join(loc) or None
     message = str(first.get("msg", "Invalid request."))
     return InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+CLIENT_ERRORS: dict[int, type[PinholeError]] = {
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    413: PayloadTooLarge,
+}
+
+
+def from_http_exception(exc: HTTPException) -> PinholeError:
+    """An `HTTPException` raised by the framework while it reads the request (FastAPI raises a 400 for a body it
+    cannot decode, e.g. JSON that is not UTF-8): the client's error, in the API's own shape. Any other 4xx status
+    without a typed error of its own becomes a 400."""
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail else "The request could not be read."
+    return CLIENT_ERRORS.get(exc.status_code, InvalidInput)(message)
 
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout`
@@ -65,6 +94,7 @@ def route_class(render: Renderer) -> type[APIRoute]:
 
             async def handle(request: Request) -> Response:
                 response = await respond(request)
+                caching.finish(response)
                 ratelimit.add_headers(request, response)
                 return response
 
@@ -76,6 +106,10 @@ def route_class(render: Renderer) -> type[APIRoute]:
                     return render_with_headers(request, error, render)
                 except RequestValidationError as exc:
                     return render_with_headers(request, from_validation_error(exc), render)
+                except HTTPException as exc:
+                    if exc.status_code >= 500:
+                        raise
+                    return render_with_headers(request, from_http_exception(exc), render)
                 except Exception as exc:
                     if is_database_busy(exc):
                         log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)

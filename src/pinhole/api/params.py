@@ -8,6 +8,12 @@ from pinhole.errors import InvalidInput
 
 BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
 
+# Documented bounds of the transform parameters every API takes (w, h, q). The transform parser enforces them with
+# each API's own error (the largest side is the server's `imaging.max_output_width`/`_height`, 8192 by default),
+# so they are stated in the OpenAPI document here rather than validated a second time by FastAPI.
+SIDE_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": 8192}
+QUALITY_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": 100}
+
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 

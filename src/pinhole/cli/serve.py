@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pinhole import allocator
 from pinhole.cli.common import ConfigOption, run, settings_from
 from pinhole.cli.db import apply_migrations
 from pinhole.observability.logging import configure_logging, dict_config
@@ -28,6 +29,8 @@ def serve(
     from granian.server import Server
 
     settings = settings_from(config)
+    # Before granian forks its workers, so they inherit it: bounded memory without any configuration.
+    typer.echo(f"allocator: {allocator.limit_arenas()}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers inherit the environment: pin the data folder so relative paths mean the same in each of them.
     os.environ["PINHOLE_DATA_DIR"] = str(settings.data_dir.resolve())

@@ -180,7 +180,8 @@ class UploadKey(Base):
 class Blob(Base):
     """An original stored once per content hash; images and avatars are aliases onto it.
 
-    A `preserved` blob is never deleted with its last image (a delete with Slink's `preserveOnDisk`).
+    A `preserved` blob is not deleted with its last image (a delete with Slink's `preserveOnDisk`): it is kept
+    from `preserved_at` for `storage.preserved_retention_days`, then the store sweep deletes it.
     """
 
     __tablename__ = "blobs"
@@ -190,6 +191,7 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     preserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    preserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Image(Base):
@@ -218,6 +220,9 @@ class Image(Base):
     group_id: Mapped[str | None] = mapped_column(
         ForeignKey("image_groups.id", ondelete="SET NULL"), default=None, index=True
     )
+    # userimages: after a PUT naming another image, this record answers that image's url and key (its own URL
+    # keeps serving its own bytes). No foreign key: a deleted target just means the record answers its own again.
+    url_image_id: Mapped[str | None] = mapped_column(String(36), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

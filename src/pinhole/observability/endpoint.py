@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -34,5 +35,7 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
+@functools.cache
 def metrics_route() -> Route:
+    """One route object for every app of the process, like the API route tables (`app.build_routes`)."""
     return Route(METRICS_PATH, metrics, methods=["GET"], name="metrics", include_in_schema=False)

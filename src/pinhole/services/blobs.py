@@ -2,7 +2,8 @@
 
 A blob lives while an image or an avatar refers to its content hash. The last reference gone, its row, its stored
 original and every variant (rows and files) go too, unless the blob is `preserved` (a delete with `preserveOnDisk`):
-then the row and the original stay, and only the variants (a cache that can be rendered again) go.
+then the row and the original stay for the operator's retention (`storage.preserved_retention_days`), and only the
+variants (a cache that can be rendered again) go.
 Callers drop this process's in-memory copies of the returned keys after the transaction (`forget_blobs`).
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Avatar, Blob, Image, Variant
+from pinhole.db.models import Avatar, Blob, Image, Variant, utcnow
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import variants_prefix
 
@@ -40,8 +41,11 @@ async def hold_blob(session: AsyncSession, content_hash: str) -> None:
 
 
 async def preserve_blob(session: AsyncSession, content_hash: str) -> None:
-    """Keep this blob's original (and row) on disk even when nothing refers to it any more."""
-    await session.execute(update(Blob).where(Blob.content_hash == content_hash).values(preserved=True))
+    """Keep this blob's original (and row) on disk even when nothing refers to it any more: for
+    `storage.preserved_retention_days` from now (`services.store_sweep.purge_kept`)."""
+    await session.execute(
+        update(Blob).where(Blob.content_hash == content_hash).values(preserved=True, preserved_at=utcnow())
+    )
 
 
 async def is_referenced(session: AsyncSession, content_hash: str) -> bool:

@@ -6,7 +6,7 @@ import contextlib
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select
@@ -189,6 +189,37 @@ async def share_content(
     return image, await blobs.release_blobs(db=db, store=store, content_hashes=[old_hash])
 
 
+async def point_record(
+    *, db: Database, recent: RecentImages, principal: Principal, image_id: str, target_id: str
+) -> Image:
+    """userimages' update flow: the record `image_id` answers `target_id`'s url and key from now on (its own again
+    when `target_id` is itself). Content never moves between images, so what each URL serves never changes."""
+    recent.forget(image_id)
+    async with db.writer() as session:
+        image = await _modifiable(session, principal, image_id)
+        await _modifiable(session, principal, target_id)
+        image.url_image_id = None if target_id == image.id else target_id
+        await session.flush()
+        await session.refresh(image)
+    return image
+
+
+async def shown_as(*, db: Database, images: Sequence[Image]) -> dict[str, Image]:
+    """For each record pointed at another image (`point_record`) that still exists, of the same client and owner:
+    record id -> that image. A deleted target leaves the record answering its own url."""
+    wanted = {image.url_image_id for image in images if image.url_image_id}
+    if not wanted:
+        return {}
+    async with db.reader() as session:
+        found = {target.id: target for target in await session.scalars(select(Image).where(Image.id.in_(wanted)))}
+    shown = {}
+    for image in images:
+        target = found.get(image.url_image_id or "")
+        if target is not None and (target.client_id, target.owner_id) == (image.client_id, image.owner_id):
+            shown[image.id] = target
+    return shown
+
+
 def _replace_tags(image: Image, tags: tuple[str, ...]) -> None:
     # Diff rather than reassign: re-adding a tag must not insert a row whose key is still being deleted.
     wanted = list(dict.fromkeys(tags))
@@ -205,16 +236,19 @@ async def delete_image(
     principal: Principal,
     image_id: str,
     preserve_on_disk: bool = False,
+    owner_may_preserve: bool = False,
 ) -> list[str]:
     """Delete the image (it leaves its albums and its group); its original and variants go too when no other image
-    or avatar shares the content. `preserve_on_disk` (admins only) keeps the original on disk for good.
+    or avatar shares the content. `preserve_on_disk` keeps the original on disk for the operator's retention
+    (`storage.preserved_retention_days`): admins only, or also the image's owner where the API allows it
+    (`owner_may_preserve`, slink's document does).
 
     Returns the keys of the blobs deleted, for the caller to drop from in-process caches (`forget_blobs`).
     """
     recent.forget(image_id)
     async with db.writer() as session:
         image = await _modifiable(session, principal, image_id)
-        if preserve_on_disk and not principal.is_admin:
+        if preserve_on_disk and not (principal.is_admin or owner_may_preserve):
             raise Forbidden("Only admins may delete an image and keep its file (preserveOnDisk).")
         released = await remove_images(session, store, [image], preserve_on_disk=preserve_on_disk)
     await recent.changed(image_id)

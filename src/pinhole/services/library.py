@@ -110,7 +110,18 @@ class Images:
         self.forget_blobs(released)
         return image
 
-    async def delete(self, principal: Principal, image_id: str, *, preserve_on_disk: bool = False) -> None:
+    async def point_record(self, principal: Principal, image_id: str, *, target_id: str) -> Image:
+        """userimages: the record answers `target_id`'s url and key from now on (`images.point_record`)."""
+        return await image_rows.point_record(
+            db=self.db, recent=self.recent, principal=principal, image_id=image_id, target_id=target_id
+        )
+
+    async def shown_as(self, images: Sequence[Image]) -> dict[str, Image]:
+        return await image_rows.shown_as(db=self.db, images=images)
+
+    async def delete(
+        self, principal: Principal, image_id: str, *, preserve_on_disk: bool = False, owner_may_preserve: bool = False
+    ) -> None:
         released = await image_rows.delete_image(
             db=self.db,
             recent=self.recent,
@@ -118,6 +129,7 @@ class Images:
             principal=principal,
             image_id=image_id,
             preserve_on_disk=preserve_on_disk,
+            owner_may_preserve=owner_may_preserve,
         )
         self.forget_blobs(released)
 

@@ -28,6 +28,7 @@ from pinhole.security.policy import readable_filter
 from pinhole.security.principal import Principal
 
 MAX_LIMIT = 100
+MAX_PAGE = 1_000_000  # page x limit stays far inside a 64-bit OFFSET; deeper paging is what cursors are for
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,8 @@ async def paginate(
     if cursor is not None:
         return await _at_cursor(session, base, model, limit=limit, at=_cursor_for(cursor, order))
     page = page or 1
-    if page < 1:
-        raise InvalidInput("page must be 1 or more.", field="page")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(f"page must be between 1 and {MAX_PAGE}.", field="page")
     column = order.column(model)
     ordered = base.order_by(column.desc(), model.id.desc())
     rows = list(await session.scalars(ordered.offset((page - 1) * limit).limit(limit + 1)))

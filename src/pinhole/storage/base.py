@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -73,6 +75,29 @@ class PresignedUrls(Protocol):
     ) -> str:
         """A URL that lets anyone holding it GET the blob for `expires` seconds; the service answers with
         `content_type` and `cache_control` when given. Raises `StorageError` when it cannot be signed."""
+        ...
+
+
+@dataclass(frozen=True)
+class BlobEntry:
+    """A stored blob as a listing sees it: its key, size and when it was last written (UTC)."""
+
+    key: str
+    size: int
+    modified: datetime
+
+
+@runtime_checkable
+class Inventory(Protocol):
+    """A store that can be reconciled with the database (`pinhole.services.store_sweep`)."""
+
+    def list_entries(self, prefix: str = "") -> AsyncIterator[BlobEntry]:
+        """`list_keys` with each blob's size and modification time, in the same (lexicographic) order."""
+        ...
+
+    async def remove_stale_temp(self, older_than: datetime) -> int:
+        """Remove what interrupted writes left behind (temp files, unfinished multipart uploads) before
+        `older_than`; return how many."""
         ...
 
 

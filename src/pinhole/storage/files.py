@@ -69,6 +69,30 @@ def read_size(path: Path) -> int | None:
     return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
+def size_and_mtime(path: Path) -> tuple[int, float] | None:
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (info.st_size, info.st_mtime) if stat.S_ISREG(info.st_mode) else None
+
+
+def remove_stale_temp(root: Path, before: float) -> int:
+    """Delete the temp files of atomic writes that never finished (a killed process) last changed before
+    `before` (epoch seconds) anywhere under `root`; return how many."""
+    removed = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            if not name.startswith(TEMP_PREFIX):
+                continue
+            path = Path(directory) / name
+            with suppress(FileNotFoundError):
+                if path.stat().st_mtime < before:
+                    path.unlink()
+                    removed += 1
+    return removed
+
+
 def remove(root: Path, path: Path) -> None:
     """Unlink `path` if present, then prune the fan-out directories it leaves empty (best effort)."""
     with suppress(FileNotFoundError, NotADirectoryError):

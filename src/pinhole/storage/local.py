@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
@@ -13,7 +14,7 @@ from anyio import to_thread
 
 from pinhole.errors import BlobNotFound, StorageError
 from pinhole.storage import files
-from pinhole.storage.base import write_read_delete_probe
+from pinhole.storage.base import BlobEntry, write_read_delete_probe
 from pinhole.storage.keys import is_valid_key, validate_key, validate_prefix
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,18 @@ class LocalBlobStore:
         validate_prefix(prefix)
         async for key in self._walk(prefix.rpartition("/")[0], prefix):
             yield key
+
+    async def list_entries(self, prefix: str = "") -> AsyncIterator[BlobEntry]:
+        async for key in self.list_keys(prefix):
+            with _storage_errors("list_entries", key):
+                found = await to_thread.run_sync(files.size_and_mtime, self._path(key))
+            if found is not None:  # deleted since it was listed
+                size, mtime = found
+                yield BlobEntry(key=key, size=size, modified=datetime.fromtimestamp(mtime, UTC))
+
+    async def remove_stale_temp(self, older_than: datetime) -> int:
+        with _storage_errors("remove_stale_temp", ""):
+            return await to_thread.run_sync(files.remove_stale_temp, self.root, older_than.timestamp())
 
     async def health_check(self) -> None:
         await write_read_delete_probe(self)

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pinhole.errors import BlobNotFound, StorageError
-from pinhole.storage.base import write_read_delete_probe
+from pinhole.storage.base import BlobEntry, write_read_delete_probe
 from pinhole.storage.keys import is_valid_key, validate_key, validate_prefix
 
 if TYPE_CHECKING:
@@ -124,6 +125,10 @@ class S3BlobStore:
             await self._call(self._client.delete_object, Bucket=self.bucket, Key=name)
 
     async def list_keys(self, prefix: str = "") -> AsyncIterator[str]:
+        async for entry in self.list_entries(prefix):
+            yield entry.key
+
+    async def list_entries(self, prefix: str = "") -> AsyncIterator[BlobEntry]:
         validate_prefix(prefix)
         token: str | None = None
         while True:
@@ -132,10 +137,32 @@ class S3BlobStore:
             for item in page.get("Contents", []):
                 key = item["Key"][len(self.prefix) :]
                 if is_valid_key(key):  # foreign objects under the prefix are not blobs
-                    yield key
+                    modified = item["LastModified"]
+                    modified = modified if modified.tzinfo else modified.replace(tzinfo=UTC)
+                    yield BlobEntry(key=key, size=int(item["Size"]), modified=modified)
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or token is None:
                 return
+
+    async def remove_stale_temp(self, older_than: datetime) -> int:
+        """Abort the multipart uploads under this store's prefix started before `older_than` (a writer killed
+        mid-upload leaves its parts billed and invisible until then)."""
+        with _storage_errors("remove_stale_temp", ""):
+            return await to_thread.run_sync(self._abort_stale_uploads, older_than)
+
+    def _abort_stale_uploads(self, older_than: datetime) -> int:
+        aborted = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for upload in page.get("Uploads", []):
+                started = upload["Initiated"]
+                started = started if started.tzinfo else started.replace(tzinfo=UTC)
+                if started < older_than:
+                    self._client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        return aborted
 
     async def health_check(self) -> None:
         await write_read_delete_probe(self)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from pinhole.api.delivery import Delivery
 from pinhole.api.deps import DatabaseDep, settings_of
-from pinhole.api.params import BINARY, multipart_body, parse_bool
+from pinhole.api.params import BINARY, SIDE_BOUNDS, multipart_body, parse_bool
 from pinhole.api.services import DeliveryDep, ImagesDep
 from pinhole.api.transform_query import TransformExtras
 from pinhole.api.uploads import UploadRules, new_image, upload_images
@@ -207,8 +207,8 @@ async def _serve(
     return await delivery.deliver(request, image, options, valid_for=valid_for)
 
 
-Width = Annotated[int | None, Query(description="Width in pixels.")]
-Height = Annotated[int | None, Query(description="Height in pixels.")]
+Width = Annotated[int | None, Query(description="Width in pixels.", json_schema_extra=SIDE_BOUNDS)]
+Height = Annotated[int | None, Query(description="Height in pixels.", json_schema_extra=SIDE_BOUNDS)]
 Crop = Annotated[str | None, Query(description="`true`: crop to fill w x h exactly (default false).")]
 
 
@@ -371,7 +371,7 @@ async def list_images(
     images: ImagesDep,
     db: DatabaseDep,
     principal: JwtUser,
-    page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+    page: Annotated[int, Path(ge=1, le=listing.MAX_PAGE, description="Page number, from 1.")],
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT, description="Images per page.")] = DEFAULT_LIMIT,
     orderBy: OrderBy = "attributes.updatedAt",
     searchTerm: Annotated[str | None, Query(max_length=200)] = None,
@@ -419,7 +419,7 @@ async def history(
     images: ImagesDep,
     db: DatabaseDep,
     principal: JwtUser,
-    page: Annotated[int, Path(ge=1, description="Page number, from 1.")],
+    page: Annotated[int, Path(ge=1, le=listing.MAX_PAGE, description="Page number, from 1.")],
     orderBy: OrderBy = "attributes.createdAt",
 ) -> History:
     found = await listing.list_images(
@@ -471,5 +471,8 @@ async def delete(
     id: str,
     body: Annotated[ImageDelete | None, Body()] = None,
 ) -> Response:
-    await images.delete(principal, id, preserve_on_disk=body.preserveOnDisk if body is not None else False)
+    # The document lets the owner keep the file; the operator's retention bounds it.
+    await images.delete(
+        principal, id, preserve_on_disk=body.preserveOnDisk if body is not None else False, owner_may_preserve=True
+    )
     return Response(status_code=204)

@@ -113,7 +113,7 @@ async def list_images(
     delivery: DeliveryDep,
     db: DatabaseDep,
     principal: SignedIn,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=listing.MAX_PAGE)] = 1,
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> ImageListOut:
     # "Your images": the account's (or the client key's X-User-Id's); a client key alone lists its whole tenant.
@@ -176,7 +176,7 @@ async def proxy(
     image, options = await _image_as(images, delivery, uuid, ext)
     if not policy.can_view_image(principal, image):
         raise ImageNotFound(NOT_FOUND)
-    return await delivery.deliver(request, image, options, count_view=False)
+    return await delivery.deliver(request, image, options, count_view=False, for_caller=True)
 
 
 @router.head("/{uuid}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")

@@ -35,6 +35,7 @@ from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.services import groups, listing
+from pinhole.services.images import shown_as
 from pinhole.services.ingest import NewImage
 from pinhole.services.library import Images
 from pinhole.services.uploaders import UploadTarget
@@ -68,12 +69,14 @@ def image_key(image: Image) -> str:
     return f"{image.id}.{EXTENSIONS.get(image.format, image.format)}"
 
 
-def to_record(request: Request, image: Image) -> UserImage:
+def to_record(request: Request, image: Image, shown: Image | None = None) -> UserImage:
+    """The record of `image`; after a PUT it answers the url and key of the image it names (`shown`)."""
+    target = shown or image
     return UserImage(
         id=image.id,
         userId=image.owner_id or "",
-        url=image_url(request, image.id),  # served by the v2 delivery code (transforms included)
-        key=image_key(image),
+        url=image_url(request, target.id),  # served by the v2 delivery code (transforms included)
+        key=image_key(target),
         groupId=image.group_id,
         createdAt=int(image.created_at.timestamp() * 1000),
     )
@@ -142,8 +145,9 @@ async def list_images(request: Request, db: DatabaseDep, principal: UserPrincipa
             page=1 if cursor is None else None,
             cursor=cursor,
         )
+        shown = await shown_as(db=db, images=page.items)
         for image in page.items:
-            record = to_record(request, image).model_dump(by_alias=True)
+            record = to_record(request, image, shown.get(image.id)).model_dump(by_alias=True)
             found.append(json.dumps(record, indent=1))  # the document's strings: `{\n "_id": ...\n}`
         if page.next_cursor is None:
             return found
@@ -152,7 +156,12 @@ async def list_images(request: Request, db: DatabaseDep, principal: UserPrincipa
 
 @router.get(BASE + "/{imageId}", name="get", summary="Get an image by id", response_model=UserImage)
 async def get_image(request: Request, images: ImagesDep, principal: UserPrincipal, image_id: ImageIdPath) -> UserImage:
-    return to_record(request, await _users_image(images, principal, image_id))
+    return await _record(request, images, await _users_image(images, principal, image_id))
+
+
+async def _record(request: Request, images: Images, image: Image) -> UserImage:
+    shown = await images.shown_as([image])
+    return to_record(request, image, shown.get(image.id))
 
 
 @router.put(BASE + "/{imageId}", name="update", summary="Repoint an image at another's file", response_model=UserImage)
@@ -171,9 +180,7 @@ async def update_image(
     if len(set(named.values())) > 1:
         raise InvalidInput("`url` and `key` name different images; send one, or both of the same image.", field="key")
     source_id = next(iter(named.values()))
-    if source_id == image.id:
-        return to_record(request, image)  # restating the current values changes nothing
-    return to_record(request, await images.share_content(principal, image.id, source_id=source_id))
+    return await _record(request, images, await images.point_record(principal, image.id, target_id=source_id))
 
 
 async def _named_image(request: Request, images: Images, principal: Principal, name: str, value: str) -> str:
@@ -201,13 +208,16 @@ async def delete_image(images: ImagesDep, principal: UserPrincipal, image_id: Im
     return DeleteResponse(deletedId=image.id)
 
 
-def _group_response(request: Request, group: ImageGroup, members: Sequence[Image]) -> GroupResponse:
+async def _group_response(
+    request: Request, images: Images, group: ImageGroup, members: Sequence[Image]
+) -> GroupResponse:
+    shown = await images.shown_as(members)
     return GroupResponse(
         groupId=group.id,
         userId=group.owner_id or "",
         name=group.name,
         description=group.description,
-        images=[to_record(request, image) for image in members],
+        images=[to_record(request, image, shown.get(image.id)) for image in members],
     )
 
 
@@ -216,7 +226,7 @@ async def get_group(
     request: Request, images: ImagesDep, principal: UserPrincipal, group_id: GroupIdPath
 ) -> GroupResponse:
     group, members = await _users_group(images, principal, group_id)
-    return _group_response(request, group, members)
+    return await _group_response(request, images, group, members)
 
 
 @router.put(
@@ -239,7 +249,7 @@ async def update_group(
         clear_description=body.description == "",
     )
     group, members = await images.update_group(principal, group_id, changes)
-    return _group_response(request, group, members)
+    return await _group_response(request, images, group, members)
 
 
 @router.delete(

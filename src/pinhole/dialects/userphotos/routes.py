@@ -12,7 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from pinhole.api.credentials import MAX_USER_ID, authenticate, require_csrf
 from pinhole.api.delivery import Delivery
 from pinhole.api.deps import DatabaseDep, RuntimeDep, settings_of
-from pinhole.api.params import BINARY, multipart_body
+from pinhole.api.params import BINARY, QUALITY_BOUNDS, SIDE_BOUNDS, multipart_body
 from pinhole.api.principals import OptionalPrincipal
 from pinhole.api.services import DeliveryDep, ImagesDep
 from pinhole.api.transform_query import TransformExtras
@@ -169,11 +169,24 @@ async def serve(
     request: Request,
     delivery: DeliveryDep,
     db: DatabaseDep,
-    image_id: Annotated[str, Path(description="`img_` + 16 hex digits.", examples=["img_1234567890abcdef"])],
+    image_id: Annotated[
+        str,
+        Path(
+            description="`img_` + 16 hex digits.",
+            examples=["img_1234567890abcdef"],
+            pattern=f"^{short_ids.PATTERN.pattern}$",
+        ),
+    ],
     principal: OptionalPrincipal,
-    w: Annotated[int | None, Query(description="Width in pixels (alone: keeps the aspect ratio).")] = None,
-    h: Annotated[int | None, Query(description="Height in pixels (with w: crops to fill w x h).")] = None,
-    q: Annotated[int | None, Query(description="Quality 1-100 (default 85).")] = None,
+    w: Annotated[
+        int | None,
+        Query(description="Width in pixels (alone: keeps the aspect ratio).", json_schema_extra=SIDE_BOUNDS),
+    ] = None,
+    h: Annotated[
+        int | None,
+        Query(description="Height in pixels (with w: crops to fill w x h).", json_schema_extra=SIDE_BOUNDS),
+    ] = None,
+    q: Annotated[int | None, Query(description="Quality 1-100 (default 85).", json_schema_extra=QUALITY_BOUNDS)] = None,
     f: Annotated[str | None, Query(description="Output format: webp, jpg or png (default: the original's).")] = None,
     sig: Annotated[str | None, Query(description="URL signature, when the server requires signed transforms.")] = None,
     exp: Annotated[str | None, Query(description="Expiry of the URL signature (epoch seconds).")] = None,

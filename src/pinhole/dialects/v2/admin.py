@@ -302,7 +302,7 @@ async def delete_image(images: ImagesDep, principal: AdminPrincipal, image_id: s
 
 # --- avatars ---
 
-PageQuery = Annotated[int | None, Query(ge=1, description="Page number (page mode).")]
+PageQuery = Annotated[int | None, Query(ge=1, le=listing.MAX_PAGE, description="Page number (page mode).")]
 LimitQuery = Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)]
 CursorQuery = Annotated[str | None, Query(description="nextCursor of the previous page (cursor mode).")]
 ClientFilter = Annotated[str | None, Query(alias="clientId", description="Only this client's.")]

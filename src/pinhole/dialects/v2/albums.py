@@ -89,7 +89,7 @@ async def create_album(db: DatabaseDep, principal: ClientPrincipal, body: AlbumC
 async def list_albums(
     db: DatabaseDep,
     principal: ClientPrincipal,
-    page: Annotated[int | None, Query(ge=1, description="Page number (page mode).")] = None,
+    page: Annotated[int | None, Query(ge=1, le=listing.MAX_PAGE, description="Page number (page mode).")] = None,
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = 20,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page (cursor mode).")] = None,
     owner: Annotated[str | None, Query(description="Only albums of this user.")] = None,

@@ -29,7 +29,7 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 def image_list_query(
-    page: Annotated[int | None, Query(ge=1, description="Page number (page mode).")] = None,
+    page: Annotated[int | None, Query(ge=1, le=listing.MAX_PAGE, description="Page number (page mode).")] = None,
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = 20,
     cursor: Annotated[str | None, Query(description="nextCursor of the previous page (cursor mode).")] = None,
     tag: Annotated[str | None, Query(description="Only images with this tag.")] = None,

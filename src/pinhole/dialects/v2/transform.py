@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
+from pinhole.api.params import QUALITY_BOUNDS, SIDE_BOUNDS
 from pinhole.api.services import DeliveryDep
 from pinhole.api.transform_query import TransformExtras
 from pinhole.imaging.options import TransformOptions
@@ -22,9 +23,11 @@ class ServeQuery:
 async def serve_query(
     request: Request,
     delivery: DeliveryDep,
-    w: Annotated[int | None, Query(description="Resize width (pixels).", examples=[800])] = None,
-    h: Annotated[int | None, Query(description="Resize height (pixels).")] = None,
-    q: Annotated[int | None, Query(description="Quality, 1-100.")] = None,
+    w: Annotated[
+        int | None, Query(description="Resize width (pixels).", examples=[800], json_schema_extra=SIDE_BOUNDS)
+    ] = None,
+    h: Annotated[int | None, Query(description="Resize height (pixels).", json_schema_extra=SIDE_BOUNDS)] = None,
+    q: Annotated[int | None, Query(description="Quality, 1-100.", json_schema_extra=QUALITY_BOUNDS)] = None,
     format: Annotated[
         str | None, Query(description="Output format: jpeg, png, webp, avif or gif.", examples=["webp"])
     ] = None,

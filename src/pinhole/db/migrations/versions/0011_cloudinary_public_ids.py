@@ -1,7 +1,7 @@
 """Cloudinary public ids
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-07
 
 `cloudinary_public_ids` maps a public id given at a Cloudinary-API upload (per client) onto the image it names.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0005"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
