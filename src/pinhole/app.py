@@ -196,6 +196,8 @@ def build_runtime(settings: Settings) -> Runtime:
         strip_metadata=settings.uploads.strip_metadata,
         work_dir=settings.tmp_dir,
         quotas=build_quota_defaults(settings),
+        placeholders=settings.uploads.placeholders,
+        dialect_extra_formats=frozenset(settings.uploads.dialect_extra_formats),
     )
     output_limits = build_output_limits(settings)
     variants = VariantService(

@@ -177,6 +177,16 @@ class UploadSettings(BaseModel):
         default=True,
         description="Strip EXIF/GPS/XMP/comments (keeping the colour profile) and apply the EXIF orientation.",
     )
+    placeholders: bool = Field(
+        default=True,
+        description="Compute BlurHash, ThumbHash, dominant colour and a tiny LQIP at upload, from the decode the "
+        "upload does anyway (see docs/formats.md).",
+    )
+    dialect_extra_formats: list[str] = Field(
+        default_factory=list,
+        description='Formats (e.g. `["heic", "tiff"]`) that the APIs with a documented format list '
+        "(userimages, slink, userphotos) accept besides it. v2 and the web app take every readable format.",
+    )
 
 
 class ImagingSettings(BaseModel):

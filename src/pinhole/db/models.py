@@ -225,6 +225,11 @@ class Image(Base):
     url_image_id: Mapped[str | None] = mapped_column(String(36), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # What a page shows while the picture loads (imaging/placeholder.py); null until computed.
+    placeholder_blurhash: Mapped[str | None] = mapped_column(String(64), default=None)
+    placeholder_thumbhash: Mapped[str | None] = mapped_column(String(64), default=None)
+    placeholder_color: Mapped[str | None] = mapped_column(String(7), default=None)
+    placeholder_lqip: Mapped[str | None] = mapped_column(Text, default=None)
 
     tags: Mapped[list[ImageTag]] = relationship(
         back_populates="image", cascade="all, delete-orphan", lazy="selectin", order_by="ImageTag.tag"

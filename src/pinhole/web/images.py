@@ -25,6 +25,7 @@ from pinhole.api.urls import image_url, path_for, path_prefix, url_for
 from pinhole.db.engine import Database
 from pinhole.db.models import Album, Image
 from pinhole.errors import Forbidden, InvalidInput, NotFound
+from pinhole.imaging.formats import upload_accept
 from pinhole.security import policy
 from pinhole.services import albums as album_service
 from pinhole.services import listing, shares
@@ -89,6 +90,7 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "guest": guest,
         "upload_url": path_for(request.app, "v2.images.upload"),
         "max_bytes": runtime.settings.uploads.max_file_bytes,
+        "accept": upload_accept(),
     }
     return render(request, "upload.html", context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -21,13 +22,14 @@ from pinhole.dialects.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
+    PlaceholderPublic,
     ShareCreate,
     SharePublic,
 )
 from pinhole.dialects.v2.transform import ServeQueryDep
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.security import policy
-from pinhole.services import albums, listing, shares
+from pinhole.services import albums, listing, placeholders, shares
 from pinhole.services import images as image_service
 from pinhole.services.ingest import NewImage
 from pinhole.services.library import Images
@@ -58,6 +60,11 @@ UPLOAD_BODY = multipart_body(
 )
 
 
+def placeholder_fields(image: Image) -> PlaceholderPublic | None:
+    found = placeholders.of_image(image)
+    return None if found is None else PlaceholderPublic(**dataclasses.asdict(found))
+
+
 async def to_public(request: Request, images: Images, image: Image) -> ImagePublic:
     return ImagePublic(
         id=image.id,
@@ -77,6 +84,7 @@ async def to_public(request: Request, images: Images, image: Image) -> ImagePubl
         views=await images.views(image),
         created_at=image.created_at,
         updated_at=image.updated_at,
+        placeholder=placeholder_fields(image),
     )
 
 

@@ -9,6 +9,15 @@ from pydantic import Field
 from pinhole.api.schemas import Schema
 
 
+class PlaceholderPublic(Schema):
+    """What to show while the picture loads; see docs/formats.md."""
+
+    blurhash: str = Field(examples=["LEHV6nWB2yk8pyo0adR*.7kCMdnj"])
+    thumbhash: str = Field(description="Base64.", examples=["1QcSHQRnh493V4dIh4eXh1h4kJUI"])
+    color: str = Field(description="The dominant colour, `#rrggbb`.", examples=["#7a5c3e"])
+    lqip: str = Field(description="A tiny WebP as a `data:` URI (a few hundred bytes).")
+
+
 class ImagePublic(Schema):
     id: str = Field(examples=["7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41"])
     url: str = Field(description="Where the image is served; add w, h, format... to transform it.")
@@ -27,6 +36,9 @@ class ImagePublic(Schema):
     views: int
     created_at: datetime
     updated_at: datetime
+    placeholder: PlaceholderPublic | None = Field(
+        default=None, description="What to show while it loads; null until computed (older images: see backfill)."
+    )
 
 
 class Pagination(Schema):

@@ -3,7 +3,7 @@
 
 const MESSAGES = {
   file_too_large: "Too large",
-  unsupported_format: "Not an image pinhole accepts (JPEG, PNG, WebP or GIF)",
+  unsupported_format: "Not an image pinhole accepts (JPEG, PNG, WebP, GIF, AVIF, HEIC, JPEG XL, TIFF or BMP)",
   corrupt_image: "Not a readable image",
   image_too_large: "Too many pixels",
   missing_api_key: "Sign in to upload",
