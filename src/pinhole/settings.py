@@ -187,6 +187,36 @@ class UploadSettings(BaseModel):
         description='Formats (e.g. `["heic", "tiff"]`) that the APIs with a documented format list '
         "(userimages, slink, userphotos) accept besides it. v2 and the web app take every readable format.",
     )
+    resumable_expiry_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description="A resumable (tus) upload that receives no bytes for this long expires: its pieces are deleted "
+        "and its URL answers 404. A finished one keeps answering its image's id for this long.",
+    )
+    resumable_sweep_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How often each instance deletes expired resumable uploads and orphaned pieces (0: never).",
+    )
+
+
+class FetchSettings(BaseModel):
+    """The fetcher for remote URLs (`POST /v2/images` with `url`): built for hostile targets (docs/uploads.md)."""
+
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Let URLs reach loopback and private (RFC 1918, ULA, CGNAT) addresses, for tests and intranets. "
+        "Link-local, multicast, unspecified and cloud-metadata addresses stay refused.",
+    )
+    timeout_seconds: float = Field(
+        default=20.0, gt=0, le=300, description="Longest a whole fetch (every redirect and the body) may take."
+    )
+    max_redirects: int = Field(default=3, ge=0, le=10, description="Redirects followed (each target checked again).")
+    user_agent: str = Field(
+        default="pinhole-fetcher/1.0 (+image upload from a URL)",
+        min_length=1,
+        description="The User-Agent header of every fetch.",
+    )
 
 
 class ImagingSettings(BaseModel):
@@ -476,6 +506,15 @@ class WebSettings(BaseModel):
         description="Let anyone create an account on the web app's sign-up page. An admin can override it while the "
         "service runs (run-time settings, docs/admin.md).",
     )
+    resumable_threshold_bytes: int = Field(
+        default=4 * MB,
+        ge=0,
+        description="The upload page sends files of this size and more as resumable (tus) uploads, with pause and "
+        "resume, in pieces of `resumable_chunk_bytes`; smaller files go in one request.",
+    )
+    resumable_chunk_bytes: int = Field(
+        default=2 * MB, ge=1024, description="Bytes per request of the upload page's resumable uploads."
+    )
 
 
 class LogSettings(BaseModel):
@@ -686,6 +725,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     uploads: UploadSettings = UploadSettings()
+    fetch: FetchSettings = FetchSettings()
     imaging: ImagingSettings = ImagingSettings()
     delivery: DeliverySettings = DeliverySettings()
     server: ServerSettings = ServerSettings()

@@ -91,6 +91,9 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "upload_url": path_for(request.app, "v2.images.upload"),
         "max_bytes": runtime.settings.uploads.max_file_bytes,
         "accept": upload_accept(),
+        "tus_url": f"{runtime.settings.v2.prefix}/uploads",
+        "resumable_threshold": runtime.settings.web.resumable_threshold_bytes,
+        "chunk_bytes": runtime.settings.web.resumable_chunk_bytes,
     }
     return render(request, "upload.html", context)
 

@@ -1,7 +1,7 @@
 """kept blobs expire, userimages records answer another image's url
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07
 
 `blobs.preserved_at`: when a delete with `preserveOnDisk` kept the blob; the store sweep deletes kept blobs nothing
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
