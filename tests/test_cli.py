@@ -157,3 +157,23 @@ def test_doctor_warns_while_urls_need_no_signature(tmp_path: Path, mode: str, wa
 
     found = warnings_for(Settings(data_dir=tmp_path, signing={"mode": mode}))
     assert any(w.startswith("signing.mode is off") for w in found) is warned
+
+
+def test_doctor_reports_the_proxy_dialects(tmp_path: Path) -> None:
+    _pinhole(tmp_path, "db", "upgrade")
+    env = {
+        "PINHOLE_DIALECTS__THUMBOR__ENABLED": "true",
+        "PINHOLE_DIALECTS__THUMBOR__SECURITY_KEY": "k",
+        "PINHOLE_DIALECTS__IMGPROXY__ENABLED": "true",
+    }
+    result = _pinhole(tmp_path, "doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["proxies"]["dialects"] == {
+        "thumbor": {"prefix": "/thumbor", "signing": "hmac-sha1", "clientId": None},
+        "imgproxy": {"prefix": "/imgproxy", "signing": "off", "clientId": None},
+    }
+    assert report["proxies"]["allowedSources"] == []
+    assert "dialects.imgproxy has no key: imgproxy URLs are not signed" in report["warnings"]
+    text = _pinhole(tmp_path, "doctor", env=env).stdout
+    assert "proxy thumbor at /thumbor: signing hmac-sha1" in text

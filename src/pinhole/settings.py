@@ -629,6 +629,73 @@ class SlinkMount(DialectMount):
     )
 
 
+class ProxyDialectMount(DialectMount):
+    """A transform-proxy URL language (imgproxy, thumbor, imgix): off by default, at its own prefix, its
+    instance-wide secrets acting for one client (`client_id`)."""
+
+    enabled: bool = Field(default=False, description="Serve this URL language.")
+    client_id: str | None = Field(
+        default=None,
+        description="Id of the client these instance-wide keys act for: only its images are served (public ones "
+        "without a valid signature only where signing is off for the dialect). Unset: public images of any client.",
+    )
+
+
+class ImgproxyMount(ProxyDialectMount):
+    prefix: str = Field(default="/imgproxy", description="Path prefix of imgproxy URLs (`/<signature>/<options>/...`).")
+    key: list[str] = Field(
+        default=[],
+        description="imgproxy `IMGPROXY_KEY`s, hex; several (with as many salts, pairwise) for rotation. "
+        "JSON list. Empty: signing off, `insecure` URLs are served.",
+    )
+    salt: list[str] = Field(default=[], description="imgproxy `IMGPROXY_SALT`s, hex, one per key. JSON list.")
+    auto_webp: bool = Field(
+        default=False, description="imgproxy's `IMGPROXY_AUTO_WEBP`: WebP when no format is asked and Accept takes it."
+    )
+    auto_avif: bool = Field(
+        default=False, description="imgproxy's `IMGPROXY_AUTO_AVIF`: AVIF (before WebP) when Accept takes it."
+    )
+
+    @model_validator(mode="after")
+    def _pairs(self) -> ImgproxyMount:
+        if len(self.key) != len(self.salt):
+            raise ValueError("dialects.imgproxy.key and dialects.imgproxy.salt need as many entries each")
+        for value in [*self.key, *self.salt]:
+            try:
+                bytes.fromhex(value)
+            except ValueError:
+                raise ValueError("dialects.imgproxy.key and .salt are hex strings") from None
+        return self
+
+
+class ThumborMount(ProxyDialectMount):
+    prefix: str = Field(default="/thumbor", description="Path prefix of thumbor URLs (`/<signature|unsafe>/...`).")
+    security_key: SecretStr | None = Field(
+        default=None, description="thumbor's `SECURITY_KEY`: the HMAC-SHA1 key of its URL signatures."
+    )
+    allow_unsafe: bool = Field(default=False, description="Serve `/unsafe/...` URLs (thumbor's `ALLOW_UNSAFE_URL`).")
+
+
+class ImgixMount(ProxyDialectMount):
+    prefix: str = Field(default="/imgix", description="Path prefix of imgix URLs (`/<image id>?w=...`).")
+    token: SecretStr | None = Field(
+        default=None,
+        description="The imgix source's secure URL token (the `s` MD5 signature's secret). Unset: "
+        "unsigned URLs are served.",
+    )
+
+
+class CloudinaryMount(ProxyDialectMount):
+    prefix: str = Field(
+        default="/cloudinary", description="Path prefix of Cloudinary delivery URLs (`/<cloud>/image/upload/...`)."
+    )
+    cloud_name: str = Field(default="pinhole", min_length=1, description="The cloud name the URLs carry.")
+    api_key: str | None = Field(default=None, description="The Cloudinary API key the upload API takes.")
+    api_secret: SecretStr | None = Field(
+        default=None, description="The Cloudinary API secret: checks `s--...--` URL signatures."
+    )
+
+
 class DialectsSettings(BaseModel):
     """The APIs pinhole speaks (`pinhole.dialects`), one mount each; start-up refuses mounts whose routes collide,
     naming both. Each API adds its field here, named as its dialect."""
@@ -638,6 +705,10 @@ class DialectsSettings(BaseModel):
     uploadkey: UploadkeyMount = UploadkeyMount()
     userimages: UserimagesMount = UserimagesMount()
     slink: SlinkMount = SlinkMount()
+    thumbor: ThumborMount = ThumborMount()
+    imgproxy: ImgproxyMount = ImgproxyMount()
+    imgix: ImgixMount = ImgixMount()
+    cloudinary: CloudinaryMount = CloudinaryMount()
 
 
 class Settings(BaseSettings):

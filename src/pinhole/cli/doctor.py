@@ -11,6 +11,7 @@ from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_fro
 from pinhole.db.engine import Database
 from pinhole.db.migrate import pending_revisions
 from pinhole.imaging.selftest import check_formats
+from pinhole.proxies.report import proxy_lines, proxy_report, proxy_warnings
 from pinhole.settings import Settings
 from pinhole.shared.link import RedisLink
 from pinhole.storage.factory import create_blob_store
@@ -67,7 +68,7 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("several server workers without redis.url: rate limits and sign-in back-off count per process")
     if settings.variant_cache.max_bytes == 0:
         found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")
-    return found
+    return found + proxy_warnings(settings)
 
 
 def _flags(check: dict[str, Any]) -> str:
@@ -92,6 +93,7 @@ def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         "database": run(_database(settings)),
         "storage": run(_storage(settings)),
         "warnings": warnings_for(settings),
+        "proxies": proxy_report(settings),
     }
     redis = run(_redis(settings))
     if redis is not None:  # not configured: not shown
@@ -108,6 +110,7 @@ def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
             if redis
             else []
         ),
+        *proxy_lines(report["proxies"]),
         *(f"warning: {w}" for w in report["warnings"]),
     ]
     emit(report, as_json=as_json, text="\n".join(lines))

@@ -250,6 +250,16 @@ class ImageTag(Base):
     image: Mapped[Image] = relationship(back_populates="tags")
 
 
+class CloudinaryPublicId(Base):
+    """A public id given at a Cloudinary-API upload, naming an image of its client (dialects.cloudinary)."""
+
+    __tablename__ = "cloudinary_public_ids"
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+
+
 class Variant(Base):
     """A rendered transform of an original, keyed by (content hash, canonical options)."""
 
