@@ -45,7 +45,8 @@ def _run(*cmd: str | Path) -> None:
 
 
 def ensure_env() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    projects = [ROOT / "pyproject.toml", ROOT / "clients/python/pyproject.toml"]
+    wanted = hashlib.sha256(b"".join(path.read_bytes() for path in projects)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not (BIN / "python").exists():
@@ -53,6 +54,7 @@ def ensure_env() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     _run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    _run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", "clients/python")  # the Python SDK and its CLI
     STAMP.write_text(wanted)
 
 

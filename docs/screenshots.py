@@ -89,6 +89,9 @@ def shoot(server: LiveServer, image_id: str, album_id: str, out: Path, *, dark: 
             driver.save_screenshot(str(path))
             saved.append(path)
 
+        driver.get(f"{server.base}/images/{image_id}")  # signed out: the public viewer page
+        driver.execute_script("return document.getElementById('viewer-image').decode().catch(() => 0)")
+        snap("viewer")
         driver.get(f"{server.base}/login")
         snap("login")
         driver.find_element(By.ID, "login").send_keys("alice")
@@ -98,7 +101,15 @@ def shoot(server: LiveServer, image_id: str, album_id: str, out: Path, *, dark: 
         driver.find_element(By.CSS_SELECTOR, ".grid")
         driver.execute_script("return Promise.all(Array.from(document.images).map(i => i.decode().catch(() => 0)))")
         snap("images")
+        driver.find_element(By.CSS_SELECTOR, ".grid .tile .lightbox-button").click()
+        driver.execute_script("return document.getElementById('lightbox-image').decode().catch(() => 0)")
+        snap("lightbox")
         driver.get(f"{server.base}/upload")
+        with tempfile.TemporaryDirectory() as folder:  # a finished upload, to show its copy buttons
+            upload = Path(folder) / f"sunrise-{theme}.jpg"
+            upload.write_bytes(sample((250, 200, 90), (60, 90, 160)))
+            driver.find_element(By.ID, "files").send_keys(str(upload))
+            driver.find_element(By.CSS_SELECTOR, "#uploads .copy-buttons")
         snap("upload")
         driver.get(f"{server.base}/images/{image_id}")
         driver.execute_script("return document.getElementById('preview').decode().catch(() => 0)")

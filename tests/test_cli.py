@@ -51,6 +51,8 @@ COMMANDS = [
     ["store"],
     ["store", "check"],
     ["store", "purge-kept"],
+    ["images"],
+    ["images", "backfill-placeholders"],
 ]
 
 
@@ -99,9 +101,30 @@ def test_doctor_reports_libvips_database_and_storage(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["libvips"].startswith("8.")
-    assert report["formats"]["jpeg"] == {"read": True, "write": True}
+    assert {name: (f["read"], f["write"]) for name, f in report["formats"].items()} == {
+        # Every format a real round trip proves on this installation (see docs/formats.md).
+        "jpeg": (True, True),
+        "png": (True, True),
+        "webp": (True, True),
+        "gif": (True, True),
+        "avif": (True, True),
+        "heic": (True, False),
+        "apng": (True, True),
+        "tiff": (True, True),
+        "bmp": (True, False),
+        "jxl": (True, False),
+    }
+    assert report["formats"]["heic"]["decoder"] == "pillow"
+    assert "heic  r-  image/heic via pillow" in _pinhole(tmp_path, "doctor").stdout
     assert report["database"] == {"ok": True, "pendingMigrations": []}
     assert report["storage"]["ok"] is True
+
+
+def test_images_backfill_placeholders_runs_and_reports(tmp_path: Path) -> None:
+    _pinhole(tmp_path, "db", "upgrade")
+    result = _pinhole(tmp_path, "images", "backfill-placeholders", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"done": 0, "failed": 0}
 
 
 def test_doctor_fails_on_an_unreachable_database(tmp_path: Path) -> None:
@@ -134,3 +157,23 @@ def test_doctor_warns_while_urls_need_no_signature(tmp_path: Path, mode: str, wa
 
     found = warnings_for(Settings(data_dir=tmp_path, signing={"mode": mode}))
     assert any(w.startswith("signing.mode is off") for w in found) is warned
+
+
+def test_doctor_reports_the_proxy_dialects(tmp_path: Path) -> None:
+    _pinhole(tmp_path, "db", "upgrade")
+    env = {
+        "PINHOLE_DIALECTS__THUMBOR__ENABLED": "true",
+        "PINHOLE_DIALECTS__THUMBOR__SECURITY_KEY": "k",
+        "PINHOLE_DIALECTS__IMGPROXY__ENABLED": "true",
+    }
+    result = _pinhole(tmp_path, "doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["proxies"]["dialects"] == {
+        "thumbor": {"prefix": "/thumbor", "signing": "hmac-sha1", "clientId": None},
+        "imgproxy": {"prefix": "/imgproxy", "signing": "off", "clientId": None},
+    }
+    assert report["proxies"]["allowedSources"] == []
+    assert "dialects.imgproxy has no key: imgproxy URLs are not signed" in report["warnings"]
+    text = _pinhole(tmp_path, "doctor", env=env).stdout
+    assert "proxy thumbor at /thumbor: signing hmac-sha1" in text

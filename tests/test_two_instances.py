@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tusclient import client as tus_client
 
 from tests.conftest import POSTGRES_ADMIN_URL, _admin, _with_database
 from tests.support import images as img
@@ -145,3 +146,30 @@ def test_a_rate_limit_counts_requests_to_both(pair: tuple[LiveServer, LiveServer
     refused = httpx.get(f"{b.base}/v2/status", timeout=30)
     assert refused.status_code == 429
     assert "retry-after" in refused.headers
+
+
+def test_a_resumable_upload_begun_on_one_is_finished_on_the_other(
+    pair: tuple[LiveServer, LiveServer, str], tmp_path: Path
+) -> None:
+    a, b, key = pair
+    photo = tmp_path / "resume.jpg"
+    photo.write_bytes(img.make_jpeg(800, 600))
+    half = photo.stat().st_size // 2
+    with photo.open("rb") as stream:
+        first = tus_client.TusClient(f"{a.base}/v2/uploads", headers={"X-API-Key": key}).uploader(
+            file_stream=stream, chunk_size=half, metadata={"filename": "resume.jpg"}
+        )
+        first.upload(stop_at=half)  # A receives the first half, into the shared blob store
+        assert first.offset == half
+        path = str(first.url).removeprefix(a.base)
+    with photo.open("rb") as stream:
+        second = tus_client.TusClient(f"{b.base}/v2/uploads", headers={"X-API-Key": key}).uploader(
+            file_stream=stream, url=f"{b.base}{path}"
+        )
+        assert second.offset == half  # B knows where A stopped (the state is in the shared database)
+        second.upload()
+    done = httpx.get(f"{a.base}{path}", headers={"X-API-Key": key}, timeout=30)
+    assert done.status_code == 200, done.text
+    assert (done.json()["width"], done.json()["height"], done.json()["originalName"]) == (800, 600, "resume.jpg")
+    image = httpx.get(f"{a.base}/v2/images/{done.headers['pinhole-image-id']}", timeout=30)
+    img.assert_image(image.content, format="jpeg", width=800, height=600)

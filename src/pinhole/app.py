@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from pinhole import __version__, allocator
-from pinhole.api import health
+from pinhole.api import health, openapi_document
 from pinhole.api.errors import http_exception_handler
 from pinhole.api.mounting import (
     Dialect,
@@ -32,6 +33,7 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database, PoolOptions
 from pinhole.dialects import DIALECTS
+from pinhole.fetch import Fetcher, FetchPolicy
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
 from pinhole.observability.endpoint import metrics_route
@@ -54,6 +56,7 @@ from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.services.render_budget import RenderBudget
+from pinhole.services.resumable import ResumableUploads
 from pinhole.services.store_sweep import StoreSweeper
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
@@ -184,6 +187,20 @@ def build_sweeper(
     )
 
 
+def build_fetcher(settings: Settings) -> Fetcher:
+    fetch = settings.fetch
+    if fetch.allow_private_networks:
+        log.warning("URL fetches may reach loopback and private addresses (PINHOLE_FETCH__ALLOW_PRIVATE_NETWORKS)")
+    return Fetcher(
+        FetchPolicy(
+            allow_private=fetch.allow_private_networks,
+            timeout=fetch.timeout_seconds,
+            max_redirects=fetch.max_redirects,
+            user_agent=fetch.user_agent,
+        )
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     telemetry = Telemetry.from_settings(settings)
@@ -208,6 +225,8 @@ def build_runtime(settings: Settings) -> Runtime:
         strip_metadata=settings.uploads.strip_metadata,
         work_dir=settings.tmp_dir,
         quotas=build_quota_defaults(settings),
+        placeholders=settings.uploads.placeholders,
+        dialect_extra_formats=frozenset(settings.uploads.dialect_extra_formats),
     )
     output_limits = build_output_limits(settings)
     variants = VariantService(
@@ -243,6 +262,16 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=build_limiter(settings, link),
         signer=build_signer(settings, secret),
         signing_mode=SigningMode(settings.signing.mode),
+        fetcher=build_fetcher(settings),
+        resumable=ResumableUploads(
+            db=db,
+            store=store,
+            pool=pool,
+            policy=ingest_policy,
+            tmp_dir=settings.tmp_dir,
+            expiry=datetime.timedelta(seconds=settings.uploads.resumable_expiry_seconds),
+            interval=settings.uploads.resumable_sweep_seconds,
+        ),
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
         redis=link,
         telemetry=telemetry,
@@ -270,6 +299,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     pyvips.cache_set_max(0)
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
     pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
+    resumable = asyncio.create_task(runtime.resumable.run()) if runtime.resumable.interval > 0 else None
     sampler = asyncio.create_task(run_sampler(runtime))
     sweeper = asyncio.create_task(runtime.sweeper.run()) if runtime.sweeper is not None else None
     trimmer = _start_trimmer(runtime.settings.server.memory_trim_seconds)
@@ -288,8 +318,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             runtime.sweeper.stop()
             await sweeper
         runtime.pruner.stop()
+        runtime.resumable.stop()
         if pruner is not None:
             await pruner
+        if resumable is not None:
+            await resumable
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -333,6 +366,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
         openapi_tags=openapi_tags(DIALECTS),
     )
+    openapi_document.install(app)
     app.state.runtime = runtime = build_runtime(settings)
     app.state.services = build_services(runtime)
     mounts = enabled_mounts(settings, DIALECTS)

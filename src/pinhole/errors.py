@@ -270,3 +270,52 @@ class MissingUserId(InvalidInput):
 
 class AlbumNotFound(NotFound):
     code = "album_not_found"
+
+
+class UploadGone(PinholeError):
+    """A resumable upload that expired (or was ended) and whose bytes are gone."""
+
+    status = 410
+    code = "upload_gone"
+
+
+class OffsetMismatch(Conflict):
+    """A resumable upload's PATCH whose `Upload-Offset` is not the number of bytes already received."""
+
+    code = "offset_mismatch"
+
+
+class ChecksumMismatch(PinholeError):
+    """The bytes of a tus PATCH do not match its `Upload-Checksum` (tus' own status, 460); nothing was kept."""
+
+    status = 460
+    code = "checksum_mismatch"
+
+
+class UnsupportedMediaType(PinholeError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class UnsupportedProtocolVersion(PinholeError):
+    """A tus request in a protocol version this server does not speak (tus answers 412 with `Tus-Version`)."""
+
+    status = 412
+    code = "unsupported_version"
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Tus-Version": "1.0.0"}
+
+
+class FetchRefused(PinholeError):
+    """A URL the fetcher will not fetch: a refused address, scheme, port or too many redirects."""
+
+    status = 400
+    code = "url_refused"
+
+
+class FetchFailed(PinholeError):
+    """A URL the fetcher could not fetch: unreachable, too slow, an error status or too large."""
+
+    status = 422
+    code = "url_fetch_failed"

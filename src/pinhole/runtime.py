@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
+from pinhole.fetch import Fetcher
 from pinhole.imaging.options import OutputLimits
 from pinhole.observability.telemetry import Telemetry
 from pinhole.security.backoff import LoginBackoff
@@ -17,6 +18,7 @@ from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
+from pinhole.services.resumable import ResumableUploads
 from pinhole.services.store_sweep import StoreSweeper
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
@@ -46,6 +48,8 @@ class Runtime:
     limiter: RateLimiter | None  # None when rate limits are off
     signer: UrlSigner
     signing_mode: SigningMode
+    fetcher: Fetcher  # fetches URLs others chose (uploads from a URL)
+    resumable: ResumableUploads  # tus uploads (`/v2/uploads`) and their expiry sweep
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
     telemetry: Telemetry  # metrics and traces (pinhole.observability)
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)

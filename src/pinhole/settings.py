@@ -181,6 +181,46 @@ class UploadSettings(BaseModel):
         default=True,
         description="Strip EXIF/GPS/XMP/comments (keeping the colour profile) and apply the EXIF orientation.",
     )
+    placeholders: bool = Field(
+        default=True,
+        description="Compute BlurHash, ThumbHash, dominant colour and a tiny LQIP at upload, from the decode the "
+        "upload does anyway (see docs/formats.md).",
+    )
+    dialect_extra_formats: list[str] = Field(
+        default_factory=list,
+        description='Formats (e.g. `["heic", "tiff"]`) that the APIs with a documented format list '
+        "(userimages, slink, userphotos) accept besides it. v2 and the web app take every readable format.",
+    )
+    resumable_expiry_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description="A resumable (tus) upload that receives no bytes for this long expires: its pieces are deleted "
+        "and its URL answers 404. A finished one keeps answering its image's id for this long.",
+    )
+    resumable_sweep_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How often each instance deletes expired resumable uploads and orphaned pieces (0: never).",
+    )
+
+
+class FetchSettings(BaseModel):
+    """The fetcher for remote URLs (`POST /v2/images` with `url`): built for hostile targets (docs/uploads.md)."""
+
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Let URLs reach loopback and private (RFC 1918, ULA, CGNAT) addresses, for tests and intranets. "
+        "Link-local, multicast, unspecified and cloud-metadata addresses stay refused.",
+    )
+    timeout_seconds: float = Field(
+        default=20.0, gt=0, le=300, description="Longest a whole fetch (every redirect and the body) may take."
+    )
+    max_redirects: int = Field(default=3, ge=0, le=10, description="Redirects followed (each target checked again).")
+    user_agent: str = Field(
+        default="pinhole-fetcher/1.0 (+image upload from a URL)",
+        min_length=1,
+        description="The User-Agent header of every fetch.",
+    )
 
 
 class ImagingSettings(BaseModel):
@@ -470,6 +510,15 @@ class WebSettings(BaseModel):
         description="Let anyone create an account on the web app's sign-up page. An admin can override it while the "
         "service runs (run-time settings, docs/admin.md).",
     )
+    resumable_threshold_bytes: int = Field(
+        default=4 * MB,
+        ge=0,
+        description="The upload page sends files of this size and more as resumable (tus) uploads, with pause and "
+        "resume, in pieces of `resumable_chunk_bytes`; smaller files go in one request.",
+    )
+    resumable_chunk_bytes: int = Field(
+        default=2 * MB, ge=1024, description="Bytes per request of the upload page's resumable uploads."
+    )
 
 
 class LogSettings(BaseModel):
@@ -584,6 +633,73 @@ class SlinkMount(DialectMount):
     )
 
 
+class ProxyDialectMount(DialectMount):
+    """A transform-proxy URL language (imgproxy, thumbor, imgix): off by default, at its own prefix, its
+    instance-wide secrets acting for one client (`client_id`)."""
+
+    enabled: bool = Field(default=False, description="Serve this URL language.")
+    client_id: str | None = Field(
+        default=None,
+        description="Id of the client these instance-wide keys act for: only its images are served (public ones "
+        "without a valid signature only where signing is off for the dialect). Unset: public images of any client.",
+    )
+
+
+class ImgproxyMount(ProxyDialectMount):
+    prefix: str = Field(default="/imgproxy", description="Path prefix of imgproxy URLs (`/<signature>/<options>/...`).")
+    key: list[str] = Field(
+        default=[],
+        description="imgproxy `IMGPROXY_KEY`s, hex; several (with as many salts, pairwise) for rotation. "
+        "JSON list. Empty: signing off, `insecure` URLs are served.",
+    )
+    salt: list[str] = Field(default=[], description="imgproxy `IMGPROXY_SALT`s, hex, one per key. JSON list.")
+    auto_webp: bool = Field(
+        default=False, description="imgproxy's `IMGPROXY_AUTO_WEBP`: WebP when no format is asked and Accept takes it."
+    )
+    auto_avif: bool = Field(
+        default=False, description="imgproxy's `IMGPROXY_AUTO_AVIF`: AVIF (before WebP) when Accept takes it."
+    )
+
+    @model_validator(mode="after")
+    def _pairs(self) -> ImgproxyMount:
+        if len(self.key) != len(self.salt):
+            raise ValueError("dialects.imgproxy.key and dialects.imgproxy.salt need as many entries each")
+        for value in [*self.key, *self.salt]:
+            try:
+                bytes.fromhex(value)
+            except ValueError:
+                raise ValueError("dialects.imgproxy.key and .salt are hex strings") from None
+        return self
+
+
+class ThumborMount(ProxyDialectMount):
+    prefix: str = Field(default="/thumbor", description="Path prefix of thumbor URLs (`/<signature|unsafe>/...`).")
+    security_key: SecretStr | None = Field(
+        default=None, description="thumbor's `SECURITY_KEY`: the HMAC-SHA1 key of its URL signatures."
+    )
+    allow_unsafe: bool = Field(default=False, description="Serve `/unsafe/...` URLs (thumbor's `ALLOW_UNSAFE_URL`).")
+
+
+class ImgixMount(ProxyDialectMount):
+    prefix: str = Field(default="/imgix", description="Path prefix of imgix URLs (`/<image id>?w=...`).")
+    token: SecretStr | None = Field(
+        default=None,
+        description="The imgix source's secure URL token (the `s` MD5 signature's secret). Unset: "
+        "unsigned URLs are served.",
+    )
+
+
+class CloudinaryMount(ProxyDialectMount):
+    prefix: str = Field(
+        default="/cloudinary", description="Path prefix of Cloudinary delivery URLs (`/<cloud>/image/upload/...`)."
+    )
+    cloud_name: str = Field(default="pinhole", min_length=1, description="The cloud name the URLs carry.")
+    api_key: str | None = Field(default=None, description="The Cloudinary API key the upload API takes.")
+    api_secret: SecretStr | None = Field(
+        default=None, description="The Cloudinary API secret: checks `s--...--` URL signatures."
+    )
+
+
 class DialectsSettings(BaseModel):
     """The APIs pinhole speaks (`pinhole.dialects`), one mount each; start-up refuses mounts whose routes collide,
     naming both. Each API adds its field here, named as its dialect."""
@@ -593,6 +709,10 @@ class DialectsSettings(BaseModel):
     uploadkey: UploadkeyMount = UploadkeyMount()
     userimages: UserimagesMount = UserimagesMount()
     slink: SlinkMount = SlinkMount()
+    thumbor: ThumborMount = ThumborMount()
+    imgproxy: ImgproxyMount = ImgproxyMount()
+    imgix: ImgixMount = ImgixMount()
+    cloudinary: CloudinaryMount = CloudinaryMount()
 
 
 class TransformSettings(BaseModel):
@@ -683,6 +803,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     uploads: UploadSettings = UploadSettings()
+    fetch: FetchSettings = FetchSettings()
     imaging: ImagingSettings = ImagingSettings()
     delivery: DeliverySettings = DeliverySettings()
     server: ServerSettings = ServerSettings()

@@ -90,6 +90,7 @@ class Case:
     bind: tuple[tuple[str, str], ...] = ()  # path placeholders filled from another resource value
     # Makes more resources for this case after the shared ones; the values it returns fill path placeholders.
     setup: Callable[[Setup], Awaitable[dict[str, str]]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # sent by every role, besides its credentials
 
     def expected(self, world: str) -> dict[str, Outcome]:
         return self.expect | (self.client_world or {}) if world == "client" else self.expect
@@ -191,6 +192,20 @@ async def userimages_group(setup: Setup) -> dict[str, str]:
     return {"userId": "alice", "groupId": (await make_group(setup))["group_id"]}
 
 
+async def resumable_upload(setup: Setup) -> dict[str, str]:
+    """A resumable (tus) upload the owner began: nothing sent yet."""
+    response = await setup.http.post(
+        "/v2/uploads", headers=setup.world.headers["owner"] | TUS | {"Upload-Length": "1000"}
+    )
+    assert response.status_code == 201, response.text
+    return {"upload_id": response.headers["location"].rpartition("/")[2]}
+
+
+TUS = {"Tus-Resumable": "1.0.0"}
+# An upload is its creator's alone: admins included, everyone else is told it does not exist.
+UPLOADER_ONLY = roles(anonymous=401, other_client=404, other_user=404, owner=OK, admin=404)
+
+
 # --- slink dialect (helpers) ---
 SLINK_JWT_OK = roles(anonymous=401, other_client=401, other_user=OK, owner=OK, admin=OK)
 
@@ -218,6 +233,21 @@ async def slink_page(_: Setup) -> dict[str, str]:
 CASES = [
     Case(
         "POST", "/v2/images", roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK), multipart=True
+    ),
+    Case(
+        "POST",
+        "/v2/uploads",
+        roles(anonymous=401, other_client=OK, other_user=OK, owner=OK, admin=OK),
+        headers=TUS | {"Upload-Length": "1000"},
+    ),
+    *(
+        Case(method, "/v2/uploads/{upload_id}", UPLOADER_ONLY, setup=resumable_upload, headers=TUS | extra)
+        for method, extra in (
+            ("HEAD", {}),
+            ("GET", {}),
+            ("PATCH", {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}),
+            ("DELETE", {}),
+        )
     ),
     # An admin may read everything, but /v2/images lists the tenant acted in (accounts); the admin API lists all.
     Case(
@@ -926,7 +956,7 @@ def _path(case: Case, res: Resources) -> str:
 
 
 async def _call(http: httpx.AsyncClient, case: Case, path: str, ctx: Ctx) -> httpx.Response:
-    headers = ctx.world.headers[ctx.role]
+    headers = ctx.world.headers[ctx.role] | case.headers
     if case.multipart:
         files = {case.file_field: ("n.jpg", make_jpeg(16, 16), "image/jpeg")}
         fields = case.body(ctx) if case.body else None

@@ -49,6 +49,7 @@ AVATAR_GROUP_TAG_PATHS = {
     "/v2/tags": {"get"},
 }
 V2_PATHS |= AVATAR_GROUP_TAG_PATHS
+V2_PATHS |= {"/v2/uploads": {"post", "options"}, "/v2/uploads/{upload_id}": {"head", "get", "patch", "delete"}}
 
 ALBUM_PATHS = {
     "/v2/albums": {"get", "post"},
@@ -81,8 +82,8 @@ async def test_openapi_documents_every_v2_route(http: httpx.AsyncClient) -> None
     found = {path: set(ops) for path, ops in spec["paths"].items() if path.startswith("/v2")}
     assert found == V2_PATHS
     upload_body = spec["paths"]["/v2/images"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert upload_body["required"] == ["file"]
-    assert {"file", "tags", "description", "isPrivate", "albumId"} <= set(upload_body["properties"])
+    assert upload_body["required"] == []  # a `file`, or a `url` to fetch the image from
+    assert {"file", "url", "tags", "description", "isPrivate", "albumId"} <= set(upload_body["properties"])
     created = spec["paths"]["/v2/images"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert {item["$ref"] for item in created["anyOf"]} == {  # one file: the image; several: their group
         "#/components/schemas/ImagePublic",

@@ -101,12 +101,12 @@ def _bad_inputs() -> list[Any]:
         pytest.param(img.truncated(img.make_png(64, 48)), "cut.png", 422, "corrupt_image", id="truncated-png"),
         pytest.param(img.polyglot(jpeg), "poly.jpg", 422, "corrupt_image", id="polyglot"),
         pytest.param(img.make_png_header(100_000, 100_000), "huge.png", 422, "image_too_large", id="pixel-bomb"),
-        pytest.param(
-            bytes(img.photo(16, 16).tiffsave_buffer()),
-            "x.tif",
+        pytest.param(  # TIFF is taken since issue 16; SVG never is (script)
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "x.svg",
             415,
             "unsupported_format",
-            id="tiff-not-accepted",
+            id="svg-with-script-not-accepted",
         ),
     ]
 

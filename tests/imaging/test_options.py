@@ -116,7 +116,7 @@ def test_options_are_frozen(output_limits: OutputLimits) -> None:
         ({"rotate": "ninety"}, "rotate"),
         ({"bg": "red"}, "bg"),
         ({"bg": "12345"}, "bg"),
-        ({"format": "tiff"}, "format"),
+        ({"format": "heic"}, "format"),
     ],
 )
 def test_invalid_new_options_name_their_field(output_limits: OutputLimits, raw: dict[str, Any], field: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from pinhole.errors import BlobNotFound
 from pinhole.storage import BlobStore, original_key, variant_key
+from pinhole.storage.partial import PartialUploads
 
 pytestmark = pytest.mark.anyio
 
@@ -236,3 +237,29 @@ async def test_writes_succeed_while_neighbours_are_deleted(store: BlobStore, rou
 
     for key in keys:
         assert await store.stat(key) in {None, 1}
+
+
+async def test_partial_upload_pieces_are_put_together_in_order(store: BlobStore, tmp_path: Path) -> None:
+    """Resumable uploads keep each received piece as a blob (no store can append) and join them at the end."""
+    pieces = PartialUploads(store)
+    upload_id, other = "a" * 32, "b" * 32
+    names = []
+    for offset in (0, 1000, 70_000):  # offsets past 9, 99... sort as numbers: the names are zero-padded
+        source = tmp_path / f"piece-{offset}"
+        source.write_bytes(DATA[offset : {0: 1000, 1000: 70_000, 70_000: None}[offset]])
+        names.append(await pieces.add_piece(upload_id, offset, source))
+        assert not source.exists()  # consumed
+    (tmp_path / "x").write_bytes(b"another upload")
+    await pieces.add_piece(other, 0, tmp_path / "x")
+    assert [key.rpartition("/")[2] async for key in store.list_keys(f"partial/{upload_id}/")] == names
+
+    whole = await pieces.assemble(upload_id, names, tmp_path / "whole")
+    assert (tmp_path / "whole").read_bytes() == DATA
+    assert (whole.size, whole.sha256) == (len(DATA), hashlib.sha256(DATA).hexdigest())
+    assert [found async for found in pieces.upload_ids()] == [upload_id, other]
+
+    await pieces.drop_piece(upload_id, names[1])
+    assert await pieces.discard(upload_id) == 2
+    assert await keys_of(store, "partial/") == [key async for key in store.list_keys(f"partial/{other}/")]
+    assert await pieces.discard(other) == 1
+    assert await keys_of(store, "partial/") == []

@@ -38,12 +38,13 @@ def scene_png(width: int, height: int, *, at: tuple[float, float], side: int | N
 
 @functools.cache
 def scene_gif(width: int, height: int, *, at: tuple[float, float], frames: int = 3) -> bytes:
-    """An animated scene: the object stays put, a small dark square moves along the top edge."""
+    """An animated scene: the object stays put, a small dark square moves along the top edge's right end (so a
+    crop that keeps a right-hand object still sees every frame differ: GIF encoders merge identical frames)."""
     pages = []
     for index in range(frames):
         page = scene_image(width, height, at=at)
         dot = pyvips.Image.black(6, 6).new_from_image([20, 20, 20]).cast("uchar")
-        pages.append(page.insert(dot, 2 + index * 8, 2))
+        pages.append(page.insert(dot, width - 8 - index * 8, 2))
     strip = pyvips.Image.arrayjoin(pages, across=1).copy(interpretation="srgb")
     strip.set_type(pyvips.GValue.gint_type, "page-height", height)
     strip.set_type(pyvips.GValue.gint_type, "n-pages", frames)

@@ -92,7 +92,7 @@ async def test_clients_create_rotate_quotas_and_active(admin: Browser, runtime: 
     assert await client_service.authenticate_client(db=runtime.db, api_key=key) is None
     assert await client_service.authenticate_client(db=runtime.db, api_key=new_key) is not None
 
-    form = {"name": "Gallery 2", "quota_bytes": "1000000", "quota_images": "0", "max_file_bytes": ""}
+    form = {"name": "Gallery 2", "quota_bytes": "1000000", "quota_images": "0", "max_file_bytes": "1.5 MB"}
     saved = await admin.post_form(f"/admin/clients/{client.id}", form)
     assert (saved.status_code, saved.headers["location"]) == (303, "/admin/clients?done=saved")
     stored = await client_service.get_client(db=runtime.db, client_id=client.id)
@@ -100,15 +100,20 @@ async def test_clients_create_rotate_quotas_and_active(admin: Browser, runtime: 
         "Gallery 2",
         1000000,
         0,
-        None,
+        1536 * 1024,  # quotas are typed as sizes: "1.5 MB"
     )
     page = (await admin.http.get("/admin/clients?done=saved")).text
     assert "Saved." in page
-    assert f'id="quota_bytes-{client.id}" name="quota_bytes" inputmode="numeric" value="1000000"' in page
-    for bad in ({"name": "Gallery 2", "quota_bytes": "-1"}, {"name": "Gallery 2", "quota_images": "lots"}):
+    assert f'id="quota_bytes-{client.id}" name="quota_bytes" placeholder="e.g. 5 GB" value="1000000"' in page
+    assert 'name="max_file_bytes" placeholder="e.g. 5 GB" value="1536 KB"' in page
+    for bad, message in (
+        ({"name": "Gallery 2", "quota_bytes": "-1"}, "a size such as 5 GB"),
+        ({"name": "Gallery 2", "quota_bytes": "5 parsecs"}, "a size such as 5 GB"),
+        ({"name": "Gallery 2", "quota_images": "lots"}, "a whole number"),
+    ):
         response = await admin.post_form(f"/admin/clients/{client.id}", bad)
         assert response.status_code == 400
-        assert "a whole number" in response.text
+        assert message in response.text
     assert (await admin.post_form(f"/admin/clients/{client.id}", {"name": " "})).status_code == 400
     assert (await client_service.get_client(db=runtime.db, client_id=client.id)).quota_bytes == 1000000
 

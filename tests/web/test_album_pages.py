@@ -119,9 +119,11 @@ async def test_bulk_add_filter_and_remove(signed_in: Browser, http: httpx.AsyncC
     added = await signed_in.post_form(
         "/images/bulk", {"ids": [first["id"], second["id"]], "action": "album", "album": album_id}
     )
-    assert (added.status_code, added.headers["location"]) == (303, f"/images?album={album_id}&done=album-added")
-    filtered = (await http.get(added.headers["location"])).text
-    assert "Added to the album." in filtered
+    assert (added.status_code, added.headers["location"]) == (303, f"/albums/{album_id}?done=added")
+    album_page = (await http.get(added.headers["location"])).text  # the album itself, where the images went
+    assert "Added to the album." in album_page
+    assert (first["id"] in album_page, second["id"] in album_page, third["id"] in album_page) == (True, True, False)
+    filtered = (await http.get(f"/images?album={album_id}")).text  # the grid's album filter still works
     assert (first["id"] in filtered, second["id"] in filtered, third["id"] in filtered) == (True, True, False)
     assert f'<option value="{album_id}" selected>' in filtered
     assert (await http.get("/images?album=not-an-album")).status_code == 404

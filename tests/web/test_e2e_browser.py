@@ -97,7 +97,7 @@ def test_the_whole_flow_in_chromium(server: LiveServer, browsers: dict[str, webd
     owner.get(f"{base}/images")
     tiles = owner.find_elements(By.CSS_SELECTOR, ".grid .tile")
     assert len(tiles) == 2
-    wait(owner).until(lambda d: natural_width(d, ".grid .tile img") == 320)  # small WebP thumbnails
+    wait(owner).until(lambda d: natural_width(d, ".grid .tile img:not(.lqip)") == 320)  # small WebP thumbnails
 
     owner.find_element(By.CSS_SELECTOR, ".grid .tile a.thumb").click()
     wait(owner).until(ec.presence_of_element_located((By.ID, "preview")))
@@ -198,7 +198,7 @@ def test_album_flow_in_chromium(server: LiveServer, browsers: dict[str, webdrive
     wait(stranger).until(ec.text_to_be_present_in_element((By.ID, "album-name-heading"), "Lakes"))
     assert stranger.find_elements(By.ID, "sign-out") == []  # signed out
     assert stranger.find_elements(By.ID, "save-album") == []  # no owner's forms
-    wait(stranger).until(lambda d: natural_width(d, "#album-grid .tile img") == 320)
+    wait(stranger).until(lambda d: natural_width(d, "#album-grid .tile img:not(.lqip)") == 320)
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ from pinhole.services.presets import check_presets_only
 from pinhole.services.signed_urls import DAY, SignedTransform
 from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark
 from pinhole.services.variants import Original
+from pinhole.services.views import counts_as_view
 from pinhole.storage.base import BlobStore, PresignedUrls
 from pinhole.storage.keys import original_key
 
@@ -202,24 +203,25 @@ async def deliver_image(
     *,
     valid_for: float | None = None,
     count_view: bool = True,
-    principal: Principal | None = None,
     for_caller: bool = False,
+    viewer: Principal | None = None,
 ) -> Response:
     """Serve an image the caller may see: the original, or the variant `options` ask for.
 
     `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
-    Callers other than the image's owner (`principal`) are charged the render budget for cold renders.
+    Callers other than the image's owner (`viewer`) are charged the render budget for cold renders.
     `for_caller`: the route answers only some callers (it needs a sign-in), so even a public image's answer is
     private to them: a shared cache must not hand it to anyone else.
+    `viewer` is who asked (None: nobody signed in); whether that is a view is `services.views`' rule.
     """
-    owner = principal is not None and policy.can_transform_freely(principal, image)
+    owner = viewer is not None and policy.can_transform_freely(viewer, image)
     stranger = None if owner else address_key(client_address(request, runtime.settings.server.trusted_proxies))
     rules = await client_rules(runtime, image.client_id)
     protected = options.is_identity and rules.protect_originals
     if protected and not owner:
         raise Forbidden("This image's original is served to its owner only; ask for a transform.")
-    if count_view and request.method == "GET":
+    if count_view and counts_as_view(viewer, image, method=request.method, headers=request.headers):
         await runtime.usage.record_view(image.id)
     public = not image.is_private and not protected and not for_caller
     cache = image_cache_control(runtime, image, valid_for=valid_for, public=public)
@@ -455,8 +457,8 @@ class Delivery:
         *,
         valid_for: float | None = None,
         count_view: bool = True,
-        principal: Principal | None = None,
         for_caller: bool = False,
+        viewer: Principal | None = None,
     ) -> Response:
         return await deliver_image(
             request,
@@ -465,8 +467,8 @@ class Delivery:
             options,
             valid_for=valid_for,
             count_view=count_view,
-            principal=principal,
             for_caller=for_caller,
+            viewer=viewer,
         )
 
     async def deliver_or_fallback(
@@ -476,11 +478,11 @@ class Delivery:
         options: TransformOptions,
         *,
         valid_for: float | None = None,
-        principal: Principal | None = None,
+        viewer: Principal | None = None,
     ) -> Response:
         """`deliver`, or the fallback when the image went while this process still held its record."""
         try:
-            return await self.deliver(request, image, options, valid_for=valid_for, principal=principal)
+            return await self.deliver(request, image, options, valid_for=valid_for, viewer=viewer)
         except ImageNotFound:
             return send_fallback()
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.utils import generate_unique_id
 from starlette.convertors import Convertor, FloatConvertor, IntegerConvertor, PathConvertor, UUIDConvertor
 from starlette.routing import BaseRoute
 
@@ -142,15 +140,20 @@ def check_collisions(groups: Iterable[list[RouteInfo]]) -> None:
 
 def _named(api: str, router: APIRouter) -> APIRouter:
     """Route names made unique across APIs: `images.list` of v2 becomes `v2.images.list`, which is also its
-    rate-limit scope. OpenAPI operation ids stay as they were (made from the name the route was declared with)."""
+    rate-limit scope and, as `v2_images_list`, its OpenAPI operation id (the SDKs' method names come from it)."""
     for route in _declared_routes(router):
         if route.name.startswith(f"{api}."):
             continue  # a router shared by every build of this API: named by an earlier one
-        declared = route.name
-        route.name = f"{api}.{declared}"
+        route.name = f"{api}.{route.name}"
         if route.operation_id is None:
-            route.generate_unique_id_function = _operation_id(declared)
+            route.operation_id = operation_id(route.name, route.methods or ())
     return router
+
+
+def operation_id(name: str, methods: Iterable[str]) -> str:
+    """`v2.images.serve` -> `v2_images_serve`; a HEAD-only route beside its GET twin gets `_head`."""
+    base = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+    return f"{base}_head" if set(methods) == {"HEAD"} else base
 
 
 def _declared_routes(router: APIRouter) -> Iterator[APIRoute]:
@@ -160,13 +163,6 @@ def _declared_routes(router: APIRouter) -> Iterator[APIRoute]:
             yield route
         elif isinstance(included := getattr(route, "original_router", None), APIRouter):
             yield from _declared_routes(included)
-
-
-def _operation_id(declared: str) -> Callable[[APIRoute], str]:
-    def unique_id(route: APIRoute) -> str:
-        return generate_unique_id(cast(APIRoute, SimpleNamespace(**{**vars(route), "name": declared})))
-
-    return unique_id
 
 
 def mount_dialects(target: FastAPI | APIRouter, mounts: Sequence[tuple[Dialect, str]]) -> list[Mounted]:

@@ -10,7 +10,8 @@ import typer
 from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_from
 from pinhole.db.engine import Database
 from pinhole.db.migrate import pending_revisions
-from pinhole.imaging.formats import available_formats
+from pinhole.imaging.selftest import check_formats
+from pinhole.proxies.report import proxy_lines, proxy_report, proxy_warnings
 from pinhole.settings import Settings
 from pinhole.shared.link import RedisLink
 from pinhole.storage.factory import create_blob_store
@@ -67,17 +68,32 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("several server workers without redis.url: rate limits and sign-in back-off count per process")
     if settings.variant_cache.max_bytes == 0:
         found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")
-    return found
+    return found + proxy_warnings(settings)
+
+
+def _flags(check: dict[str, Any]) -> str:
+    return ("r" if check["read"] else "-") + ("w" if check["write"] else "-")
 
 
 def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     settings = settings_from(config)
     report: dict[str, Any] = {
         "libvips": ".".join(str(pyvips.version(i)) for i in range(3)),
-        "formats": {f.name: {"read": f.readable, "write": f.writable} for f in available_formats()},
+        "formats": {
+            check.name: {
+                "read": check.input,
+                "write": check.output,
+                "mime": check.mime,
+                "decoder": check.decoder,
+                "encoder": check.encoder,
+                "web": check.web,
+            }
+            for check in check_formats()
+        },
         "database": run(_database(settings)),
         "storage": run(_storage(settings)),
         "warnings": warnings_for(settings),
+        "proxies": proxy_report(settings),
     }
     redis = run(_redis(settings))
     if redis is not None:  # not configured: not shown
@@ -85,7 +101,8 @@ def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     ok = report["database"]["ok"] and report["storage"]["ok"]
     lines = [
         f"libvips {report['libvips']}",
-        "formats: " + ", ".join(f"{n}({'rw' if v['write'] else 'r'})" for n, v in report["formats"].items()),
+        "formats (a real round trip: r = read and resized, w = written and read back):",
+        *(f"  {n:5} {_flags(v)}  {v['mime']} via {v['decoder']}" for n, v in report["formats"].items()),
         f"database: {'ok' if report['database']['ok'] else 'FAILED ' + report['database']['error']}",
         f"storage: {'ok' if report['storage']['ok'] else 'FAILED ' + report['storage'].get('error', '')}",
         *(
@@ -93,6 +110,7 @@ def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
             if redis
             else []
         ),
+        *proxy_lines(report["proxies"]),
         *(f"warning: {w}" for w in report["warnings"]),
     ]
     emit(report, as_json=as_json, text="\n".join(lines))

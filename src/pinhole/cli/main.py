@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pinhole.cli import cache, clients, db, doctor, keys, migrate, serve, sign, stats, store, uploadkeys, users
+from pinhole.cli import cache, clients, db, doctor, images, keys, migrate, serve, sign, stats, store, uploadkeys, users
 
 app = typer.Typer(help="pinhole: self-hosted image hosting and delivery.", no_args_is_help=True, add_completion=False)
 app.command(name="serve", help="Run the HTTP server.")(serve.serve)
@@ -19,6 +19,7 @@ app.add_typer(cache.app, name="cache")
 app.add_typer(stats.app, name="stats")
 app.add_typer(migrate.app, name="migrate")
 app.add_typer(store.app, name="store")
+app.add_typer(images.app, name="images")
 
 
 def main() -> None:

@@ -230,6 +230,11 @@ class Image(Base):
     url_image_id: Mapped[str | None] = mapped_column(String(36), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # What a page shows while the picture loads (imaging/placeholder.py); null until computed.
+    placeholder_blurhash: Mapped[str | None] = mapped_column(String(64), default=None)
+    placeholder_thumbhash: Mapped[str | None] = mapped_column(String(64), default=None)
+    placeholder_color: Mapped[str | None] = mapped_column(String(7), default=None)
+    placeholder_lqip: Mapped[str | None] = mapped_column(Text, default=None)
 
     tags: Mapped[list[ImageTag]] = relationship(
         back_populates="image", cascade="all, delete-orphan", lazy="selectin", order_by="ImageTag.tag"
@@ -252,6 +257,16 @@ class ImageTag(Base):
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
 
     image: Mapped[Image] = relationship(back_populates="tags")
+
+
+class CloudinaryPublicId(Base):
+    """A public id given at a Cloudinary-API upload, naming an image of its client (dialects.cloudinary)."""
+
+    __tablename__ = "cloudinary_public_ids"
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
 
 
 class Variant(Base):
@@ -416,3 +431,32 @@ class AppSetting(Base):
     value: Mapped[str] = mapped_column(Text)  # JSON
     updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ResumableUpload(Base):
+    """A tus upload in progress (or just finished): what any instance needs to continue it.
+
+    `received` bytes of `length` are in, as the blob-store pieces listed in `pieces` (JSON list of piece names, in
+    order, `pinhole.storage.partial`); it only grows, and it is changed with `pieces` by one conditional UPDATE, so
+    two instances cannot both record a piece at one offset. `fields` holds the parsed `Upload-Metadata` (filename,
+    description, tags, albumId, isPrivate) and `metadata_header` the header as sent (answered by HEAD). Once the
+    last byte is in and the file is ingested, `image_id` is set and the pieces are gone; the row stays until
+    `expires_at` so the client can learn the image's id, then the sweep deletes it (as it deletes abandoned ones).
+    `finishing_until` is the lease of the request putting a complete upload's file through the ingest: one at a
+    time, and another may take over once it lapses (the first one's instance stopped).
+    """
+
+    __tablename__ = "resumable_uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    length: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    pieces: Mapped[str] = mapped_column(Text, default="[]")
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    metadata_header: Mapped[str | None] = mapped_column(Text, default=None)
+    image_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    finishing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -7,7 +7,7 @@ exposes a `DIALECT` (`pinhole.api.mounting.Dialect`); its mount (`enabled`, `pre
 from __future__ import annotations
 
 from pinhole.api.mounting import Dialect
-from pinhole.dialects import slink, uploadkey, userimages, userphotos, v2
+from pinhole.dialects import cloudinary, imgix, imgproxy, slink, thumbor, uploadkey, userimages, userphotos, v2
 
 DIALECTS: tuple[Dialect, ...] = (
     v2.DIALECT,
@@ -15,4 +15,8 @@ DIALECTS: tuple[Dialect, ...] = (
     uploadkey.DIALECT,
     userimages.DIALECT,
     slink.DIALECT,
+    thumbor.DIALECT,
+    imgproxy.DIALECT,
+    imgix.DIALECT,
+    cloudinary.DIALECT,
 )

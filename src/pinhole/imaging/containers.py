@@ -136,14 +136,91 @@ def _isobmff_end(data: bytes) -> int:
     return position
 
 
+def _bmp_end(data: bytes) -> int:
+    """The file header's size field: where the pixel rows end."""
+    size = _uint(data, 2, 4, "little")
+    if size < 26:
+        raise Malformed
+    _need(data, size)
+    return size
+
+
+def _jxl_end(data: bytes) -> int:
+    """A container is a box sequence; a bare codestream's end is only known by decoding it, so it is all image.
+
+    What could hide in such a codestream is looked for by `dangerous_payload` instead.
+    """
+    return len(data) if data[:2] == b"\xff\x0a" else _isobmff_end(data)
+
+
+def _whole(data: bytes) -> int:
+    """Formats pinhole always re-encodes (TIFF): nothing of the upload's bytes but its pixels is stored."""
+    return len(data)
+
+
 _WALKERS: dict[str, Callable[[bytes], int]] = {
     "jpeg": _jpeg_end,
     "png": _png_end,
+    "apng": _png_end,
     "gif": _gif_end,
     "webp": _riff_end,
     "avif": _isobmff_end,
     "heic": _isobmff_end,
+    "bmp": _bmp_end,
+    "jxl": _jxl_end,
+    "tiff": _whole,
 }
+
+UNWALKED = frozenset({"jxl"})
+"""Formats whose end may not be found by walking: their whole body is searched for `dangerous_payload`."""
+
+_ACTIVE_MARKS = (b"<html", b"<script", b"<!doctype", b"<svg", b"<?xml", b"%pdf-", b"<body", b"<iframe")
+_ZIP_END = b"PK\x05\x06"
+_ZIP_TAIL = 22 + 65535  # the end-of-central-directory record and its longest comment
+
+
+def dangerous_payload(data: bytes) -> bool:
+    """True when the bytes carry what a browser, a PDF reader or an unzip tool would act on."""
+    lowered = data.lower()
+    return any(mark in lowered for mark in _ACTIVE_MARKS) or _ZIP_END in data[-_ZIP_TAIL:]
+
+
+def jpeg_trailer_allowed(trailer: bytes, *, max_padding: int) -> bool:
+    """True when what follows a JPEG's end is only what cameras append: further JPEG frames (MPO / multi-picture)
+    and, last, an ISO-BMFF movie starting with `ftyp` (a motion photo), with zero padding between them.
+
+    Any other byte (HTML, a ZIP, a PDF, text...) makes it a polyglot, refused.
+    """
+    position = 0
+    while True:
+        rest = trailer[position:]
+        if not rest:
+            return True
+        try:
+            if rest[:3] == b"\xff\xd8\xff":
+                position += _jpeg_end(rest)
+                continue
+            if rest[4:8] == b"ftyp":
+                return _isobmff_end(rest) == len(rest)
+        except (Truncated, Malformed):
+            return False
+        padding = len(rest) - len(rest.lstrip(b"\0"))
+        if padding == 0 or padding > max_padding:
+            return False
+        position += padding
+
+
+def is_apng(data: bytes) -> bool:
+    """A PNG whose `acTL` chunk (before the first `IDAT`) announces an animation."""
+    position = 8
+    while position + 8 <= len(data):
+        length, kind = int.from_bytes(data[position : position + 4], "big"), data[position + 4 : position + 8]
+        if kind == b"acTL":
+            return True
+        if kind == b"IDAT":
+            return False
+        position += 12 + length
+    return False
 
 
 def webp_is_lossless(data: bytes) -> bool:
@@ -164,3 +241,23 @@ def _riff_bitstreams(data: bytes, start: int, end: int) -> list[bytes]:
             kinds += _riff_bitstreams(data, body + 16, min(body + size, end))
         position = body + size + (size & 1)
     return kinds
+
+
+_JXL_METADATA_BOXES = frozenset({b"Exif", b"xml ", b"jumb"})
+
+
+def strip_jxl_metadata(data: bytes) -> bytes:
+    """A JPEG XL container without its Exif, XMP and JUMBF boxes; the codestream boxes are copied unchanged."""
+    if data[:2] == b"\xff\x0a":
+        return data  # a bare codestream has nowhere to keep metadata
+    kept: list[bytes] = []
+    position = 0
+    while position < len(data):
+        size, kind = _uint(data, position, 4), data[position + 4 : position + 8]
+        if size == 1:
+            size = _uint(data, position + 8, 8)
+        end = len(data) if size == 0 else position + size
+        if kind not in _JXL_METADATA_BOXES:
+            kept.append(data[position:end])
+        position = end
+    return b"".join(kept)

@@ -1,7 +1,9 @@
-"""The image formats pinhole knows, as data: names, mime types, capabilities and libvips operations.
+"""The image formats pinhole knows, as data: names, mime types, capabilities, decoders and encoders.
 
-`FORMATS` says what each format can do in principle; `available_formats()` says what the libvips
-this process loaded can actually read and write (probed once, at first use).
+`FORMATS` says what each format can do in principle; `available_formats()` says what this process
+can actually read and write (probed once, at first use). Most formats go through libvips; those the
+bundled libvips cannot read (HEIC, JPEG XL, BMP, animated PNG) go through Pillow and its plugins.
+See docs/formats.md.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Literal
 
 import pyvips
+
+from pinhole.imaging import pillow_codecs
 
 logger = logging.getLogger(__name__)
 
 SaveOption = bool | int | str
+Codec = Literal["vips", "pillow"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +43,12 @@ class Format:
     extensions: tuple[str, ...] = ()
     heif_compression: str | None = None
     save_options: Mapping[str, SaveOption] = field(default_factory=dict, compare=False)
+    web: bool = True
+    """Browsers show it: a variant asked without a format keeps it; otherwise it becomes JPEG/PNG."""
+    decoder: Codec = "vips"
+    encoder: Codec = "vips"
+    pillow_format: str | None = None
+    """Pillow's name for the format, where Pillow decodes (or encodes) it."""
     default_quality: int = 82  # when neither the request nor `imaging.default_quality` gives one
 
 
@@ -129,9 +141,73 @@ HEIC = Format(
     writable=False,
     loader="heifload",
     heif_compression="hevc",
+    web=False,
+    # The bundled libheif has no HEVC decoder; pillow-heif's wheel ships one (libde265).
+    decoder="pillow",
+    pillow_format="HEIF",
+)
+APNG = Format(
+    name="apng",
+    mime="image/apng",
+    extension="apng",
+    alpha=True,
+    animation=True,
+    quality=False,
+    readable=True,
+    writable=True,
+    loader="pngload",
+    # libvips reads only an APNG's first frame and writes none: Pillow does both.
+    decoder="pillow",
+    encoder="pillow",
+    pillow_format="PNG",
+)
+TIFF = Format(
+    name="tiff",
+    mime="image/tiff",
+    extension="tiff",
+    extensions=("tiff", "tif"),
+    aliases=("tif",),
+    alpha=True,
+    animation=False,
+    quality=False,
+    readable=True,
+    writable=True,
+    loader="tiffload",
+    saver="tiffsave",
+    web=False,
+    save_options=_options(compression="deflate"),
+)
+BMP = Format(
+    name="bmp",
+    mime="image/bmp",
+    extension="bmp",
+    extensions=("bmp", "dib"),
+    alpha=True,
+    animation=False,
+    quality=False,
+    readable=True,
+    writable=False,
+    loader="bmpload",
+    web=False,
+    decoder="pillow",
+    pillow_format="BMP",
+)
+JXL = Format(
+    name="jxl",
+    mime="image/jxl",
+    extension="jxl",
+    alpha=True,
+    animation=False,
+    quality=False,
+    readable=True,
+    writable=False,
+    loader="jxlload",
+    web=False,
+    decoder="pillow",
+    pillow_format="JXL",
 )
 
-FORMATS: tuple[Format, ...] = (JPEG, PNG, WEBP, GIF, AVIF, HEIC)
+FORMATS: tuple[Format, ...] = (JPEG, PNG, WEBP, GIF, AVIF, HEIC, APNG, TIFF, BMP, JXL)
 
 
 def format_named(name: str) -> Format | None:
@@ -157,7 +233,7 @@ def format_for_loader(loader: str, *, heif_compression: str | None = None) -> Fo
     The HEIF loader reads both AVIF and HEIC, so it also needs the image's `heif-compression`.
     """
     base = loader.removesuffix("_source").removesuffix("_buffer")
-    matches = (fmt for fmt in FORMATS if fmt.loader == base)
+    matches = (fmt for fmt in FORMATS if fmt.loader == base)  # png before apng: libvips reads no animation
     return next((fmt for fmt in matches if fmt.heif_compression in (None, heif_compression)), None)
 
 
@@ -183,12 +259,16 @@ def _has_operation(name: str) -> bool:
 
 
 def _can_write(fmt: Format) -> bool:
+    if fmt.encoder == "pillow":
+        return fmt.writable and pillow_codecs.can_write(fmt)
     if fmt.saver is None or not _has_operation(f"{fmt.saver}_buffer"):
         return False
     return fmt.heif_compression is None or _probe_heif(fmt) is not None
 
 
 def _can_read(fmt: Format) -> bool:
+    if fmt.decoder == "pillow":
+        return pillow_codecs.can_read(fmt)
     if not _has_operation(fmt.loader):
         return False
     if fmt.heif_compression is None:
@@ -217,3 +297,11 @@ def _decodes(sample: bytes) -> bool:
         logger.info("libvips cannot decode a HEIF sample: %s", error)
         return False
     return True
+
+
+def upload_accept() -> str:
+    """An HTML `accept` attribute naming every readable format (mime types and extensions, for pickers that only
+    know one of them, as some do for HEIC)."""
+    readable = [fmt for fmt in available_formats() if fmt.readable]
+    extensions = [f".{ext}" for fmt in readable for ext in dict.fromkeys((fmt.extension, *fmt.extensions))]
+    return ",".join(dict.fromkeys([fmt.mime for fmt in readable] + extensions))

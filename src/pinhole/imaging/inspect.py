@@ -12,6 +12,8 @@ from pathlib import Path
 import pyvips
 
 from pinhole.errors import ImageTooLarge, TooManyFrames, UnsupportedImageFormat
+from pinhole.imaging import pillow_codecs
+from pinhole.imaging.containers import is_apng
 from pinhole.imaging.formats import FORMATS, Format, format_for_loader, format_named, readable_formats
 from pinhole.imaging.loader import load_file
 from pinhole.imaging.orientation import orientation
@@ -58,9 +60,11 @@ def inspect_image(path: Path, *, limits: ImageLimits, accepted: frozenset[str] |
     """
     allowed = readable_formats() & _canonical_names(accepted)
     candidate = _sniff(path, allowed)
-    header = load_file(path, loader=candidate.loader)
-    found = _identify(header, allowed)
-    inspected = _describe(header, found)
+    if candidate.decoder == "pillow":
+        inspected = _describe_with_pillow(path, candidate)
+    else:
+        header = load_file(path, loader=candidate.loader)
+        inspected = _describe(header, _identify(header, allowed))
     check_limits(inspected, limits=limits)
     return inspected
 
@@ -97,6 +101,8 @@ def _refuse(allowed: frozenset[str]) -> UnsupportedImageFormat:
 def _sniff(path: Path, allowed: frozenset[str]) -> Format:
     with path.open("rb") as file:
         candidate = sniff_format(file.read(HEAD_SIZE))
+    if candidate is not None and candidate.name == "png" and "apng" in allowed and is_apng(path.read_bytes()):
+        candidate = format_named("apng")  # where only PNG is accepted, an APNG is taken as its first frame
     # The magic bytes pick the loader; `_identify` then checks what the loader found (AVIF and
     # HEIC share one, and only the header's compression tells them apart for certain).
     if candidate is None or candidate.name not in allowed:
@@ -114,6 +120,20 @@ def _identify(header: pyvips.Image, allowed: frozenset[str]) -> Format:
 def _heif_compression(header: pyvips.Image) -> str | None:
     fields = header.get_fields()
     return str(header.get("heif-compression")) if "heif-compression" in fields else None
+
+
+def _describe_with_pillow(path: Path, found: Format) -> InspectedImage:
+    """Formats Pillow decodes come out upright (libheif applies `irot`/`imir`, libjxl its orientation)."""
+    header = pillow_codecs.read_header(path, fmt=found)
+    return InspectedImage(
+        format=found,
+        width=header.width,
+        height=header.height,
+        frames=header.frames,
+        has_alpha=header.has_alpha,
+        orientation=1,
+        has_metadata=header.has_metadata,
+    )
 
 
 def _describe(header: pyvips.Image, found: Format) -> InspectedImage:

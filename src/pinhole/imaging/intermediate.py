@@ -46,9 +46,13 @@ def serves(geometry: Plan) -> bool:
     return max(target(geometry)) <= MAX_OUTPUT_EDGE
 
 
-def make(source: bytes, *, colour: dict[str, str]) -> tuple[bytes, int, int]:
-    """The intermediate of `source` (orientation applied, sRGB, no metadata), its width and height."""
-    image = pyvips.Image.thumbnail_buffer(source, EDGE, height=EDGE, size="down", **colour)
+def make(source: bytes, *, colour: dict[str, str], decoded: pyvips.Image | None = None) -> tuple[bytes, int, int]:
+    """The intermediate of `source` (orientation applied, sRGB, no metadata), its width and height; from `decoded`
+    where libvips cannot open `source` by itself (formats Pillow decodes, AVIF sequences)."""
+    if decoded is not None:
+        image = decoded.thumbnail_image(EDGE, height=EDGE, size="down", **colour)
+    else:
+        image = pyvips.Image.thumbnail_buffer(source, EDGE, height=EDGE, size="down", **colour)
     if image.interpretation != "srgb" or image.format != "uchar":
         image = image.colourspace("srgb").cast("uchar")
     data = bytes(image.jpegsave_buffer(Q=QUALITY, keep="none", subsample_mode="off", optimize_coding=True))

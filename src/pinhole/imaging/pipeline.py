@@ -15,13 +15,14 @@ import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
 from pinhole.imaging import intermediate as intermediates
+from pinhole.imaging import pillow_codecs
 from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Plan, around, place, plan
 from pinhole.imaging.loader import decode_error
 from pinhole.imaging.negotiation import WEB_SAFE
 from pinhole.imaging.options import COMPASS, OutputLimits, TransformOptions, rgba
-from pinhole.imaging.orientation import orientation
+from pinhole.imaging.orientation import autorotate, orientation
 from pinhole.imaging.profiles import needs_srgb_conversion
 
 WHITE = [255, 255, 255]
@@ -68,7 +69,10 @@ def render(
         if intermediate is not None and intermediates.serves(geometry):
             image = intermediates.load(intermediate, geometry=geometry)
         else:
-            image = load(source, size=geometry.load, animated=animated, convert=needs_srgb_conversion(header))
+            convert = needs_srgb_conversion(header)
+            image = load(
+                source, size=geometry.load, animated=animated, convert=convert, format=source_format, decoded=header
+            )
         image = turn(cut_region(image, geometry=geometry), options=options)
         image = to_srgb(cut_window(image, geometry=geometry, options=options, focal=_focal_pixels(options, geometry)))
         image = pad(image, geometry=geometry, options=options)
@@ -82,21 +86,13 @@ def render(
     return _rendered(data, image, target)
 
 
-def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
-    """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
-    try:
-        header = read_header(source, format=source_format)
-        frames = int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
-        if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
-            return None
-        colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}
-        return intermediates.make(source, colour=colour)
-    except pyvips.Error as error:
-        raise decode_error(error, reason="render") from error
-
-
 def read_header(source: bytes, *, format: Format) -> pyvips.Image:
-    """The source's header, read by its own format's loader; no pixel is decoded."""
+    """The source's header, read by its own format's loader; no pixel is decoded.
+
+    Formats Pillow decodes are decoded here, whole: `load` then works from these pixels.
+    """
+    if format.decoder == "pillow":
+        return pillow_codecs.decode(source, fmt=format)
     return cast(pyvips.Image, pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential"))
 
 
@@ -108,11 +104,11 @@ def display_size(header: pyvips.Image) -> tuple[int, int]:
 
 
 def pick_format(options: TransformOptions, *, source_format: Format, has_alpha: bool) -> Format:
-    """The asked format; else the source's when writable; else PNG for alpha, JPEG otherwise (also what the
-    negotiated `web` choice means)."""
+    """The asked format; else the source's when browsers show it and it is writable; else PNG for alpha, JPEG
+    (also what the negotiated `web` choice means)."""
     if options.format is not None and options.format != WEB_SAFE:
         name = options.format
-    elif options.format is None and source_format.name in writable_formats():
+    elif options.format is None and source_format.web and source_format.name in writable_formats():
         name = source_format.name
     else:
         name = "png" if has_alpha else "jpeg"
@@ -134,19 +130,62 @@ def check_output(geometry: Plan, *, limits: OutputLimits | None) -> None:
         )
 
 
-def load(source: bytes, *, size: tuple[int, int], animated: bool, convert: bool = True) -> pyvips.Image:
-    """Decode straight to `size` (shrink-on-load), orientation applied, in sRGB: through the colour profiles when
-    `convert`, else as it is (untagged or sRGB-tagged 8-bit sources, see imaging/profiles.py)."""
+def load(
+    source: bytes,
+    *,
+    size: tuple[int, int],
+    animated: bool,
+    convert: bool = True,
+    format: Format | None = None,
+    decoded: pyvips.Image | None = None,
+) -> pyvips.Image:
+    """Decode straight to exactly `size` (shrink-on-load), orientation applied, in sRGB: through the colour profiles
+    when `convert`, else as it is (untagged or sRGB-tagged 8-bit sources, see imaging/profiles.py).
+
+    The source is opened by its own `format`'s loader, as at upload: libvips' own detection does not know every
+    file the loader reads (an AVIF image sequence, say). `decoded` is the header, or Pillow's pixels.
+    """
     colour = {"export_profile": "srgb"} if convert else {}
-    image = pyvips.Image.thumbnail_buffer(
-        source,
-        size[0],
-        height=size[1],
-        size="force",
-        option_string="n=-1" if animated else "",
-        **colour,
+    if format is None or (format.decoder == "vips" and _detected_loader(source) == f"{format.loader}_buffer"):
+        image = pyvips.Image.thumbnail_buffer(
+            source,
+            size[0],
+            height=size[1],
+            size="force",
+            option_string="n=-1" if animated else "",
+            **colour,
+        )
+        return cast(pyvips.Image, image)
+    if format.decoder == "vips" or decoded is None:
+        frames = {"n": -1} if animated else {}
+        decoded = pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential", **frames)
+    elif not animated and page_height(decoded) != decoded.height:
+        decoded = decoded.crop(0, 0, decoded.width, page_height(decoded))
+    return map_frames(
+        autorotate(decoded),
+        lambda frame: cast(pyvips.Image, frame.thumbnail_image(size[0], height=size[1], size="force", **colour)),
     )
-    return cast(pyvips.Image, image)
+
+
+def _pages(header: pyvips.Image) -> int:
+    return int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
+
+
+def _explicitly_decoded(source: bytes, format: Format, header: pyvips.Image) -> pyvips.Image | None:
+    """The first frame, upright, where libvips' detection would not open `source` (Pillow formats, AVIF
+    sequences); None where `thumbnail_buffer` can take the bytes."""
+    if format.decoder == "pillow":
+        first = header.crop(0, 0, header.width, page_height(header)) if page_height(header) != header.height else header
+        return autorotate(first)
+    if _detected_loader(source) == f"{format.loader}_buffer":
+        return None
+    return autorotate(pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential"))
+
+
+def _detected_loader(source: bytes) -> str | None:
+    """The loader libvips' own detection picks for `source` (what `thumbnail_buffer` will use)."""
+    pointer = pyvips.vips_lib.vips_foreign_find_load_buffer(source, len(source))
+    return None if pointer == pyvips.ffi.NULL else str(pyvips.ffi.string(pointer).decode())
 
 
 def cut_region(image: pyvips.Image, *, geometry: Plan) -> pyvips.Image:
@@ -311,6 +350,8 @@ def flatten(image: pyvips.Image, *, target: Format, background: str | None = Non
 
 def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
     """Encode with the format's options and no metadata at all (the output is sRGB by definition)."""
+    if target.encoder == "pillow":
+        return pillow_codecs.encode(image, fmt=target)
     options: dict[str, SaveOption] = dict(target.save_options)
     if target.quality:
         options["Q"] = quality
@@ -320,3 +361,16 @@ def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
 def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
     width, height = int(image.width), page_height(image)
     return Rendered(data=data, format=target, width=width, height=height, frames=frame_count(image))
+
+
+def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
+    """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
+    try:
+        header = read_header(source, format=source_format)
+        frames = frame_count(header) if source_format.decoder == "pillow" else _pages(header)
+        if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
+            return None
+        colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}
+        return intermediates.make(source, colour=colour, decoded=_explicitly_decoded(source, source_format, header))
+    except pyvips.Error as error:
+        raise decode_error(error, reason="render") from error

@@ -13,7 +13,16 @@ _MAGIC: tuple[tuple[str, tuple[tuple[int, bytes], ...]], ...] = (
     ("gif", ((0, b"GIF87a"),)),
     ("gif", ((0, b"GIF89a"),)),
     ("webp", ((0, b"RIFF"), (8, b"WEBP"))),
+    ("tiff", ((0, b"II*\0"),)),
+    ("tiff", ((0, b"MM\0*"),)),
+    ("tiff", ((0, b"II+\0"),)),  # BigTIFF
+    ("tiff", ((0, b"MM\0+"),)),
+    ("jxl", ((0, b"\xff\x0a"),)),  # bare codestream
+    ("jxl", ((0, b"\0\0\0\x0cJXL \r\n\x87\n"),)),  # ISO-BMFF container
 )
+
+# A BMP starts with "BM", its file size and (at 14) the size of one of the known info headers.
+_BMP_INFO_HEADERS = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 
 # ISO-BMFF `ftyp` brands, most specific first: an AVIF must list `avif` (and may list mif1 or
 # miaf too); a file with only the generic HEIF brands is taken for HEIC.
@@ -28,7 +37,13 @@ def sniff_format(head: bytes) -> Format | None:
     for name, marks in _MAGIC:
         if all(head[offset : offset + len(mark)] == mark for offset, mark in marks):
             return format_named(name)
+    if _is_bmp(head):
+        return format_named("bmp")
     return _sniff_heif(head)
+
+
+def _is_bmp(head: bytes) -> bool:
+    return len(head) >= 18 and head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in _BMP_INFO_HEADERS
 
 
 def _sniff_heif(head: bytes) -> Format | None:

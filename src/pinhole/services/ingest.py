@@ -27,7 +27,7 @@ from pinhole.errors import PinholeError
 from pinhole.imaging.ingest import PreparedOriginal, prepare_original
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.observability.telemetry import record_refused_upload, record_uploads
-from pinhole.services import albums, blobs, quotas
+from pinhole.services import albums, blobs, placeholders, quotas
 from pinhole.services.content import Content
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.storage.base import BlobStore
@@ -41,9 +41,13 @@ class IngestPolicy:
     work_dir: Path
     quotas: QuotaDefaults
     accepted_formats: frozenset[str] | None = None
+    placeholders: bool = False
+    dialect_extra_formats: frozenset[str] = frozenset()
 
     def accepting_only(self, formats: frozenset[str]) -> IngestPolicy:
-        """This policy narrowed to `formats` (an API whose document takes fewer formats than the server does)."""
+        """This policy narrowed to `formats` (an API whose document takes fewer formats than the server does),
+        widened by `uploads.dialect_extra_formats`."""
+        formats = formats | self.dialect_extra_formats
         accepted = formats & self.accepted_formats if self.accepted_formats is not None else formats
         return dataclasses.replace(self, accepted_formats=accepted)
 
@@ -190,6 +194,7 @@ async def prepare_file(*, pool: WorkerPool, policy: IngestPolicy, path: Path, sh
         limits=policy.limits,
         strip_metadata=policy.strip_metadata,
         accepted=policy.accepted_formats,
+        placeholders=policy.placeholders,
     )
     try:
         content_hash = sha256 if original.path == path else await pool.run(_sha256_file, original.path)
@@ -271,4 +276,5 @@ def _new_image_row(upload: NewImage, prepared: Prepared, group_id: str | None) -
         **dataclasses.asdict(prepared.content()),
         group_id=group_id,
         tags=[ImageTag(tag=tag) for tag in upload.tags],
+        **placeholders.columns(prepared.original.placeholder),
     )

@@ -12,6 +12,8 @@ _KEY = re.compile(r"[a-z0-9._-]+(?:/[a-z0-9._-]+)*")
 _PREFIX = re.compile(r"[a-z0-9._/-]*")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EXTENSION = re.compile(r"[a-z0-9]{1,10}")
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+PARTIAL_ROOT = "partial/"
 
 
 def is_valid_key(key: str) -> bool:
@@ -52,6 +54,21 @@ def variant_key(content_hash: str, canonical_options: str, extension: str) -> st
         raise ValueError(f"invalid variant extension {extension[:20]!r}")
     digest = hashlib.sha256(canonical_options.encode()).hexdigest()[:OPTIONS_DIGEST_LENGTH]
     return f"{variants_prefix(content_hash)}{digest}.{extension}"
+
+
+def partial_prefix(upload_id: str) -> str:
+    """`partial/<upload id>/`: the pieces of one resumable upload that has not received its last byte."""
+    if not _UPLOAD_ID.fullmatch(upload_id):
+        raise ValueError(f"not a resumable upload id: {upload_id[:80]!r}")
+    return f"{PARTIAL_ROOT}{upload_id}/"
+
+
+def partial_key(upload_id: str, offset: int, nonce: str) -> str:
+    """`partial/<upload id>/<offset, 15 digits>-<nonce>`: keys sort by offset; the nonce keeps two writers at one
+    offset (a retry racing a slow request) from overwriting each other's piece."""
+    if offset < 0 or offset >= 10**15 or not _UPLOAD_ID.fullmatch(nonce):
+        raise ValueError(f"invalid piece offset {offset} or nonce {nonce[:80]!r}")
+    return f"{partial_prefix(upload_id)}{offset:015d}-{nonce}"
 
 
 def _fan_out(content_hash: str) -> str:

@@ -30,6 +30,7 @@ from pinhole.services.clients import QUOTA_FIELDS, ClientChanges
 from pinhole.web.dashboard import dashboard_charts
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
+from pinhole.web.sizes import parse_byte_size, show_byte_size
 
 router = APIRouter(route_class=WebRoute)
 
@@ -38,12 +39,13 @@ CHART_WIDTH = 600
 CHART_HEIGHT = 160
 USERS_PAGE = 100
 QUOTA_LABELS = {
-    "quota_bytes": "Storage quota (bytes)",
+    "quota_bytes": "Storage quota",
     "quota_images": "Image quota",
-    "max_file_bytes": "Largest file (bytes)",
-    "user_quota_bytes": "Per-user storage (bytes)",
+    "max_file_bytes": "Largest file",
+    "user_quota_bytes": "Per-user storage",
     "user_quota_images": "Per-user images",
 }
+BYTE_FIELDS = frozenset({"quota_bytes", "max_file_bytes", "user_quota_bytes"})
 NOTICES = {
     "saved": "Saved.",
     "active": "The client is active again.",
@@ -123,6 +125,8 @@ async def _clients_page(
     context = {
         "clients": figures.per_client,
         "quota_labels": QUOTA_LABELS,
+        "byte_fields": BYTE_FIELDS,
+        "show_bytes": show_byte_size,
         "has_key": client_service.has_usable_key,
         "new_key": None,
         "new_key_client": None,
@@ -171,6 +175,14 @@ def _quota(form: FormData, name: str) -> int | None:
     raw = str(form.get(name) or "").strip()
     if not raw:
         return None
+    if name in BYTE_FIELDS:
+        size = parse_byte_size(raw)
+        if size is None:
+            raise InvalidInput(
+                f"{QUOTA_LABELS[name]}: a size such as 5 GB or 500 MB, 0 for unlimited, empty for the default.",
+                field=name,
+            )
+        return size
     if not raw.isdigit() or len(raw) > 18:
         raise InvalidInput(f"{QUOTA_LABELS[name]}: a whole number, 0 for unlimited, empty for the default.", field=name)
     return int(raw)

@@ -24,15 +24,20 @@ from pinhole.api.transform_query import TransformFields, transform_url
 from pinhole.api.urls import image_url, path_for, path_prefix, url_for
 from pinhole.db.engine import Database
 from pinhole.db.models import Album, Image
-from pinhole.errors import Forbidden, InvalidInput, NotFound
+from pinhole.errors import Forbidden, ImageNotFound, InvalidInput, NotFound
+from pinhole.imaging.formats import upload_accept
 from pinhole.security import policy
+from pinhole.security.principal import ANONYMOUS
+from pinhole.security.signing import SigningMode
 from pinhole.services import albums as album_service
 from pinhole.services import listing, shares
 from pinhole.services.images import ImageChanges
 from pinhole.services.library import Images
+from pinhole.services.sorting import ImageSort, sorted_images
 from pinhole.services.tags import normalize_tags, split_tag_fields
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.rendering import SignInRequired, WebRoute, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
+from pinhole.web.viewer import public_page
 
 router = APIRouter(route_class=WebRoute)
 
@@ -89,6 +94,12 @@ async def upload_page(request: Request, runtime: RuntimeDep, session: OptionalSe
         "guest": guest,
         "upload_url": path_for(request.app, "v2.images.upload"),
         "max_bytes": runtime.settings.uploads.max_file_bytes,
+        # Sized links only when strangers can open them unsigned (with signing on, the image page signs them).
+        "copy_sizes": SIZES if runtime.signing_mode is SigningMode.OFF else (),
+        "accept": upload_accept(),
+        "tus_url": f"{runtime.settings.v2.prefix}/uploads",
+        "resumable_threshold": runtime.settings.web.resumable_threshold_bytes,
+        "chunk_bytes": runtime.settings.web.resumable_chunk_bytes,
     }
     return render(request, "upload.html", context)
 
@@ -124,13 +135,21 @@ async def _filters(request: Request, db: Database, session: WebSession) -> listi
 @router.get("/images", name="images")
 async def my_images(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
     flt = await _filters(request, db, session)
+    sort = ImageSort.parse(request.query_params.get("sort", ""))
     cursor = request.query_params.get("cursor") or None
-    result = await listing.list_images(db=db, principal=session.principal, flt=flt, limit=PAGE_SIZE, cursor=cursor)
-    pairs = (("q", flt.search), ("tag", flt.tag), ("album", flt.album_id))
-    query = {key: value for key, value in pairs if value}
-    next_url = f"/images?{urlencode(query | {'cursor': result.next_cursor})}" if result.next_cursor else None
+    pairs = (("q", flt.search), ("tag", flt.tag), ("album", flt.album_id), ("sort", sort.value))
+    query = {key: value for key, value in pairs if value and value != ImageSort.NEWEST}
+    if sort is ImageSort.NEWEST:  # the API's listing, with cursors
+        result = await listing.list_images(db=db, principal=session.principal, flt=flt, limit=PAGE_SIZE, cursor=cursor)
+        items, next_url = result.items, None
+        if result.next_cursor:
+            next_url = f"/images?{urlencode(query | {'cursor': result.next_cursor})}"
+    else:  # other orders page by number (services.sorting)
+        items, next_url, cursor = await _sorted_page(request, db, session, flt, sort, query)
     context = {
-        "images": result.items,
+        "images": items,
+        "sort": sort.value,
+        "sorts": SORTS,
         "q": flt.search or "",
         "tag": flt.tag or "",
         "album": flt.album_id or "",
@@ -143,6 +162,33 @@ async def my_images(request: Request, db: DatabaseDep, session: RequiredSession)
         "error": None,
     }
     return render(request, "images.html", context)
+
+
+SORTS = {
+    ImageSort.NEWEST: "Newest first",
+    ImageSort.OLDEST: "Oldest first",
+    ImageSort.LARGEST: "Largest first",
+    ImageSort.SMALLEST: "Smallest first",
+    ImageSort.NAME: "Name",
+}
+
+
+async def _sorted_page(
+    request: Request,
+    db: Database,
+    session: WebSession,
+    flt: listing.ImageFilter,
+    sort: ImageSort,
+    query: dict[str, Any],
+) -> tuple[list[Image], str | None, str | None]:
+    """(images, next page URL, the page number when past the first) of a listing in another order than newest."""
+    raw = request.query_params.get("page", "1")
+    page = int(raw) if raw.isdigit() else 1
+    items, more = await sorted_images(
+        db=db, principal=session.principal, flt=flt, sort=sort, page=page, limit=PAGE_SIZE
+    )
+    next_url = f"/images?{urlencode(query | {'page': page + 1})}" if more else None
+    return items, next_url, str(page) if page > 1 else None
 
 
 def _ids(form: FormData) -> list[str]:
@@ -172,7 +218,7 @@ async def bulk_action(request: Request, images: ImagesDep, db: DatabaseDep, sess
         view = await album_service.change_images(
             db=db, principal=session.principal, ref=album_id, image_ids=ids, add=True
         )
-        return redirect(f"/images?{urlencode({'album': view.album.id, 'done': 'album-added'})}")
+        return redirect(f"/albums/{view.album.id}?done=added")  # the album, where the images went
     for image_id in ids:  # all or nothing: refuse before changing any when one may not be changed
         image = await images.get_for(session.principal, image_id)
         if not policy.can_modify_image(session.principal, image):
@@ -255,6 +301,7 @@ class ImagePage:
             ),
             "sizes": sizes,
             "formats": FORMATS,
+            "max_side": self.delivery.limits.max_width,
             "signed": json.dumps(signed_queries(self.delivery, image, sizes)) if may_change else "",
             "shares": links,
             "expiries": EXPIRIES,
@@ -276,8 +323,19 @@ ImagePageDep = Annotated[ImagePage, Depends(image_page_of)]
 
 
 @router.get("/images/{image_id}", name="image")
-async def image_page(request: Request, page: ImagePageDep, session: RequiredSession, image_id: str) -> Response:
-    return await page.render(request, session, image_id)
+async def image_page(
+    request: Request, page: ImagePageDep, runtime: RuntimeDep, session: OptionalSession, image_id: str
+) -> Response:
+    """The owner's page to whoever may change the image; the public viewer page to anyone else (web/viewer.py)."""
+    image = await page.images.find(image_id)
+    viewer = session.principal if session is not None else ANONYMOUS
+    if session is not None and image is not None and policy.can_modify_image(viewer, image):
+        return await page.render(request, session, image_id)
+    if image is not None and policy.can_view_image(viewer, image):
+        return await public_page(request, runtime, page.db, page.delivery, viewer, image)
+    if session is None:  # unknown and private look the same: sign in first
+        raise SignInRequired("Sign in to see this page.")
+    raise ImageNotFound()
 
 
 @router.post("/images/{image_id}/details", name="image.details")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from pinhole.errors import NotFound
-from pinhole.web.rendering import STATIC, STATIC_TYPES, WebRoute, static_version
+from pinhole.web.rendering import STATIC, STATIC_TYPES, WebRoute, static_url, static_version
 
 router = APIRouter(route_class=WebRoute)
 
@@ -26,3 +27,9 @@ async def static_file(request: Request, name: str) -> Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.get("/favicon.ico", name="favicon")
+async def favicon() -> Response:
+    """Browsers and bots ask for `/favicon.ico` whatever the page says: send them to the icon (an SVG)."""
+    return RedirectResponse(static_url("favicon.svg"), status_code=301)

@@ -204,7 +204,7 @@ async def _serve(
         valid_for = delivery.check_signature(
             options, signature, principal=principal, image=image, image_id=image.id, token_grants=False
         )
-    return await delivery.deliver(request, image, options, valid_for=valid_for, principal=principal)
+    return await delivery.deliver(request, image, options, valid_for=valid_for, viewer=principal)
 
 
 Width = Annotated[int | None, Query(description="Width in pixels.", json_schema_extra=SIDE_BOUNDS)]

@@ -199,7 +199,7 @@ async def serve(
     valid_for = delivery.check_signature(
         options, signature, principal=principal, image=image, image_id=image.id, token_grants=False
     )
-    return await delivery.deliver(request, image, options, valid_for=valid_for, principal=principal)
+    return await delivery.deliver(request, image, options, valid_for=valid_for, viewer=principal)
 
 
 PATH = "/{image_id:userphotos_image_id}"

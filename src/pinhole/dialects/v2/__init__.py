@@ -23,6 +23,7 @@ from pinhole.dialects.v2 import (
     tags,
 )
 from pinhole.dialects.v2.errors import ERROR_RESPONSES, render_error
+from pinhole.uploads import tus_routes
 
 __all__ = ["API_NAME", "DIALECT", "build_router", "render_error"]
 
@@ -34,6 +35,7 @@ def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, responses=ERROR_RESPONSES, dependencies=[limits])
     router.include_router(status.router)
     router.include_router(images.router)
+    router.include_router(tus_routes.router)
     router.include_router(sessions.build_token_router(prefix="/auth", admin=False))
     router.include_router(sessions.build_token_router(prefix="/admin/auth", admin=True))
     router.include_router(browser.router)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from starlette.datastructures import Headers as RequestHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -38,6 +39,7 @@ from pinhole.security.signing import SigningMode
 from pinhole.services.client_defaults import ClientRules, with_client_watermark
 from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark_now
 from pinhole.services.variants import StoredVariant
+from pinhole.services.views import embedded_by_us
 
 HEADERS = frozenset(name.lower().encode("latin-1") for name in CREDENTIAL_HEADERS)
 SIMPLE_NAMES = OPTION_NAMES | IGNORED_NAMES
@@ -222,7 +224,10 @@ class WarmDelivery:
         self, scope: Scope, send: Send, prepared: Prepared, data: bytes, if_none_match: str | None, extra: Headers
     ) -> None:
         if scope["method"] == "GET":
-            await self.runtime.usage.record_view(prepared.image.id)
+            if not embedded_by_us(
+                RequestHeaders(scope=scope)
+            ):  # nobody signed in asks here: the rule of services.views
+                await self.runtime.usage.record_view(prepared.image.id)
             if prepared.variant is not None:
                 self.runtime.usage.record_variant_access(prepared.variant.id)
         payload = prepared.payload

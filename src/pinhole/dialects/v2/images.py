@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from pinhole.api.deps import DatabaseDep
+from pinhole.api.deps import DatabaseDep, RuntimeDep
 from pinhole.api.params import BINARY, multipart_body, parse_bool
 from pinhole.api.principals import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
 from pinhole.api.services import DeliveryDep, ImagesDep, get_services
-from pinhole.api.uploads import UploadRules, new_image, upload_images
+from pinhole.api.uploads import UploadRules, new_image, receive_form
 from pinhole.api.urls import image_url, url_for
 from pinhole.db.models import Image
 from pinhole.dialects.v2.errors import V2Route
@@ -22,19 +23,21 @@ from pinhole.dialects.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
+    PlaceholderPublic,
     ShareCreate,
     SharePublic,
 )
 from pinhole.dialects.v2.transform import ServeQueryDep
 from pinhole.errors import ImageNotFound, InvalidInput
 from pinhole.security import policy
-from pinhole.services import albums, listing, shares
+from pinhole.services import albums, listing, placeholders, shares
 from pinhole.services import images as image_service
 from pinhole.services.ingest import NewImage
 from pinhole.services.library import Images
 from pinhole.services.tags import normalize_tags, split_tag_fields
 from pinhole.services.uploaders import UploadTarget
-from pinhole.uploads.multipart import ParsedForm
+from pinhole.services.url_uploads import fetched_upload, url_field
+from pinhole.uploads.multipart import ParsedForm, UploadedFile
 
 router = APIRouter(tags=["v2"], route_class=V2Route)
 
@@ -54,9 +57,19 @@ UPLOAD_BODY = multipart_body(
             "type": "string",
             "description": "Add the image to this album of the caller's (our id or its albumId).",
         },
+        "url": {
+            "type": "string",
+            "format": "uri",
+            "description": "Instead of `file`: an http(s) URL pinhole fetches the image from (docs/uploads.md).",
+        },
     },
-    required=["file"],
+    required=[],
 )
+
+
+def placeholder_fields(image: Image) -> PlaceholderPublic | None:
+    found = placeholders.of_image(image)
+    return None if found is None else PlaceholderPublic(**dataclasses.asdict(found))
 
 
 async def to_public(request: Request, images: Images, image: Image) -> ImagePublic:
@@ -80,6 +93,7 @@ async def to_public(request: Request, images: Images, image: Image) -> ImagePubl
         views=await images.views(image),
         created_at=image.created_at,
         updated_at=image.updated_at,
+        placeholder=placeholder_fields(image),
     )
 
 
@@ -92,10 +106,12 @@ def _json(body: ImagePublic) -> Response:
     return Response(body.model_dump_json(by_alias=True), media_type="application/json")
 
 
-def upload_fields(form: ParsedForm, target: UploadTarget, album_id: str | None) -> list[NewImage]:
-    files = form.files_for("file")
+def upload_fields(
+    form: ParsedForm, target: UploadTarget, album_id: str | None, remote: UploadedFile | None = None
+) -> list[NewImage]:
+    files = form.files_for("file") or ([remote] if remote is not None else [])
     if not files:
-        raise InvalidInput("Send the image in the `file` form field.", field="file")
+        raise InvalidInput("Send the image in the `file` form field (or its address in `url`).", field="file")
     description = form.first("description")
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
@@ -116,20 +132,35 @@ def upload_fields(form: ParsedForm, target: UploadTarget, album_id: str | None) 
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_image(
-    request: Request, images: ImagesDep, delivery: DeliveryDep, db: DatabaseDep, principal: UploaderPrincipal
+    request: Request,
+    images: ImagesDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
+    runtime: RuntimeDep,
+    principal: UploaderPrincipal,
 ) -> ImagePublic | GroupUpload:
-    async def read(form: ParsedForm, target: UploadTarget) -> list[NewImage]:
+    async def read(form: ParsedForm, target: UploadTarget, remote: UploadedFile | None) -> list[NewImage]:
         album_ref = (form.first("albumId") or "").strip()
         album_id = None
         if album_ref:
             album_id = await albums.album_for_upload(
                 db=db, principal=principal, ref=album_ref, client_id=target.client_id
             )
-        uploads = upload_fields(form, target, album_id)
+        uploads = upload_fields(form, target, album_id, remote)
         target.check(is_private=uploads[0].is_private)
         return uploads
 
-    ingested = await upload_images(request, images, principal, read, UploadRules(max_files=images.max_files))
+    # `upload_images`' recipe, with the file fetched from `url` when one is given instead (docs/uploads.md).
+    target = await images.upload_target(principal)
+    rules = UploadRules(max_files=images.max_files)
+    async with (
+        receive_form(request, images, client_id=target.client_id, rules=rules) as received,
+        fetched_upload(
+            runtime.fetcher, url_field(received.form), tmp_dir=images.work_dir, max_bytes=received.limit
+        ) as remote,
+    ):
+        uploads = await read(received.form, target, remote)
+        ingested = await images.ingest(uploads, limit=received.limit)
     for image in ingested.images:
         delivery.render_eager(image)  # transforms.eager_presets, warm before the first view
     data = [await to_public(request, images, image) for image in ingested.images]
@@ -173,7 +204,13 @@ SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="Access a shared image via its token",
 )
 async def serve_shared(
-    request: Request, images: ImagesDep, delivery: DeliveryDep, db: DatabaseDep, share_token: str, query: ServeQueryDep
+    request: Request,
+    images: ImagesDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
+    share_token: str,
+    query: ServeQueryDep,
+    principal: OptionalPrincipal,
 ) -> Response:
     image = await shares.resolve_share(db=db, token=share_token)
     if query.extras.info:
@@ -182,7 +219,8 @@ async def serve_shared(
         return _json(await to_public(request, images, image))
     if image is None:
         return delivery.fallback()
-    return await delivery.deliver_or_fallback(request, image, query.options)  # a share link transforms freely
+    # A share link transforms freely.
+    return await delivery.deliver_or_fallback(request, image, query.options, viewer=principal)
 
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -227,8 +265,7 @@ async def serve_image(
         query.options, extras, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )
     # The fallback too when the image went while this process still held its record (deleted elsewhere).
-    # The principal: callers other than the owner pay cold renders from the render budget.
-    return await delivery.deliver_or_fallback(request, image, query.options, valid_for=valid_for, principal=principal)
+    return await delivery.deliver_or_fallback(request, image, query.options, valid_for=valid_for, viewer=principal)
 
 
 def image_changes(body: ImageUpdate) -> image_service.ImageChanges:

@@ -14,6 +14,15 @@ class FocalPoint(Schema):
     y: float = Field(ge=0, le=1, description="Fraction of the height, from the top.", examples=[0.6])
 
 
+class PlaceholderPublic(Schema):
+    """What to show while the picture loads; see docs/formats.md."""
+
+    blurhash: str = Field(examples=["LEHV6nWB2yk8pyo0adR*.7kCMdnj"])
+    thumbhash: str = Field(description="Base64.", examples=["1QcSHQRnh493V4dIh4eXh1h4kJUI"])
+    color: str = Field(description="The dominant colour, `#rrggbb`.", examples=["#7a5c3e"])
+    lqip: str = Field(description="A tiny WebP as a `data:` URI (a few hundred bytes).")
+
+
 class ImagePublic(Schema):
     id: str = Field(examples=["7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41"])
     url: str = Field(description="Where the image is served; add w, h, format... to transform it.")
@@ -38,6 +47,9 @@ class ImagePublic(Schema):
     srcset: str = Field(
         default="",
         description="For <img srcset>: the image at a ladder of widths up to its own, signed when signing applies.",
+    )
+    placeholder: PlaceholderPublic | None = Field(
+        default=None, description="What to show while it loads; null until computed (older images: see backfill)."
     )
 
 

@@ -1,0 +1,140 @@
+"""What placeholders (BlurHash, ThumbHash, colour, LQIP) add to an upload: a 12 MP HEIC and a 12 MP JPEG.
+
+Two `pinhole serve` processes run in the same run, one with `PINHOLE_UPLOADS__PLACEHOLDERS=true`, one with
+`false`; uploads alternate between them (same files, in the same order) so both see the same machine load. The
+imaging step alone (`prepare_original` with and without placeholders) is timed in this process too, interleaved,
+which is the tighter comparison (no HTTP, multipart, database or store noise). Every file is new bytes per
+iteration (another seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pillow_heif
+import pyvips
+
+from common import Figure, http_client, machine_note, median, ms, photo, photo_jpeg, pinhole_server, print_table, upload
+from pinhole.imaging.ingest import prepare_original
+from pinhole.imaging.inspect import ImageLimits
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+LIMITS = ImageLimits(max_pixels=50_000_000, max_frames=500)
+
+
+def photo_heic(width: int, height: int, *, seed: int) -> bytes:
+    """`photo()` as an iPhone-like HEIC (x265 through pillow-heif, quality 80, EXIF)."""
+    image = photo(width, height, seed=seed)
+    heif = pillow_heif.from_bytes(mode="RGB", size=(width, height), data=bytes(image.write_to_memory()))
+    buffer = io.BytesIO()
+    heif.save(buffer, quality=80, exif=b"Exif\0\0" + bytes(64))
+    return buffer.getvalue()
+
+
+def heic_12mp(seed: int) -> bytes:
+    return photo_heic(4000, 3000, seed=seed)
+
+
+def jpeg_12mp(seed: int) -> bytes:
+    return photo_jpeg(4000, 3000, seed=seed, exif=True)
+
+
+def ingest(path: Path, work: Path, *, placeholders: bool) -> None:
+    prepared = prepare_original(path, work_dir=work, limits=LIMITS, strip_metadata=True, placeholders=placeholders)
+    if prepared.path != path:
+        prepared.path.unlink()
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iterations", type=int, default=6, help="timed uploads per kind and side (default 6)")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    args = parse(argv)
+    pyvips.cache_set_max(0)
+    makers: dict[str, tuple[Callable[[int], bytes], str]] = {
+        "12 MP HEIC": (heic_12mp, "heic"),
+        "12 MP JPEG (EXIF)": (jpeg_12mp, "jpg"),
+    }
+    files = {kind: [maker(seed) for seed in range(args.iterations + 1)] for kind, (maker, _) in makers.items()}
+    sides = ("on", "off")
+    times: dict[str, dict[str, list[float]]] = {
+        kind: {f"{where} {side}": [] for where in ("http", "ingest") for side in sides} for kind in makers
+    }
+    work = Path(tempfile.mkdtemp(prefix="pinhole-bench-placeholders-"))
+    base = {"PINHOLE_UPLOADS__MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
+    try:
+        with (
+            pinhole_server(settings={**base, "PINHOLE_UPLOADS__PLACEHOLDERS": "true"}) as with_them,
+            pinhole_server(settings={**base, "PINHOLE_UPLOADS__PLACEHOLDERS": "false"}) as without,
+            http_client(with_them) as client_on,
+            http_client(without) as client_off,
+        ):
+            servers = {"on": (with_them, client_on), "off": (without, client_off)}
+            for index in range(args.iterations + 1):  # index 0 warms up, untimed
+                for kind, (_, suffix) in makers.items():
+                    data = files[kind][index]
+                    path = work / f"{index}.{suffix}"
+                    path.write_bytes(data)
+                    order = sides if index % 2 else tuple(reversed(sides))
+                    for side in order:
+                        server, client = servers[side]
+                        http = timed(partial(upload, client, server, data, name=path.name))
+                        step = timed(partial(ingest, path, work, placeholders=side == "on"))
+                        if index:
+                            times[kind][f"http {side}"].append(http)
+                            times[kind][f"ingest {side}"].append(step)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rows, figures = [], []
+    for kind in makers:
+        m = {name: median(values) for name, values in times[kind].items()}
+        http_cost = m["http on"] / m["http off"] - 1
+        step_cost = m["ingest on"] / m["ingest off"] - 1
+        rows.append(
+            (
+                kind,
+                ms(m["http off"]),
+                ms(m["http on"]),
+                f"{http_cost:+.1%}",
+                ms(m["ingest off"]),
+                ms(m["ingest on"]),
+                f"{step_cost:+.1%}",
+            )
+        )
+        figures.append(
+            Figure(
+                bench="placeholders",
+                name=f"{kind} upload with placeholders, median",
+                value=ms(m["http on"]),
+                baseline=f"{ms(m['http off'])} without",
+                ratio=f"{http_cost:+.1%}",
+                target="a few percent",
+            )
+        )
+    print_table(
+        f"Placeholders at upload: {args.iterations} uploads per kind and side, alternating; {machine_note()}",
+        ("file", "HTTP off", "HTTP on", "HTTP cost", "ingest off", "ingest on", "ingest cost"),
+        rows,
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,96 @@
+"""Cloudinary delivery URLs over hosted images: off by default, at `/cloudinary`.
+
+`/<cloud>/image/upload/[s--SIG--/][<transformations>/][v<version>/]<public_id>[.<ext>]`: the public id is the
+image's v2 id. A signature, when present, must be Cloudinary's (`cloudinary_signature`, with `api_secret`) and
+then also opens the client's private images; unsigned URLs serve public images (Cloudinary signs only on demand).
+Errors as Cloudinary answers: 401 for a wrong signature, 400 for a bad transformation, 404 for a missing image or
+another cloud name, each with its reason in `X-Cld-Error`. The upload and destroy API: `api.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Request, Response
+
+from pinhole.api.errors import route_class
+from pinhole.api.mounting import Dialect
+from pinhole.api.services import DeliveryDep
+from pinhole.dialects.cloudinary import api, options, url
+from pinhole.errors import ImageNotFound, InvalidSignature, NotFound, PinholeError
+from pinhole.proxies import public_ids
+from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
+from pinhole.proxies.signatures import cloudinary_signature, matches
+from pinhole.settings import CloudinaryMount
+
+API_NAME = "cloudinary"
+
+
+def _status(error: PinholeError) -> int:
+    if isinstance(error, InvalidSignature):
+        return 401
+    return 404 if isinstance(error, NotFound) else error.status
+
+
+def render_error(request: Request, error: PinholeError) -> Response:
+    headers = {"Cache-Control": "no-store", "X-Cld-Error": error.message, **error.response_headers()}
+    return Response(status_code=_status(error), headers=headers)
+
+
+def check_signature(mount: CloudinaryMount, request: url.CloudinaryUrl) -> bool:
+    if request.signature is None:
+        return False
+    if mount.api_secret is None or not matches(
+        request.signature, [cloudinary_signature(mount.api_secret.get_secret_value(), request.signed_part)]
+    ):
+        raise InvalidSignature("Invalid signature.")
+    return True
+
+
+def build_router(prefix: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
+    router.include_router(api.router)
+
+    async def serve(request: Request, delivery: DeliveryDep, cloud: str, path: str) -> Response:
+        mount = delivery.runtime.settings.dialects.cloudinary
+        if cloud != mount.cloud_name:
+            raise ImageNotFound("Resource not found.")
+        raw = path_after(request, f"{prefix}/{cloud}/image/upload/")
+        parsed = url.parse(raw)
+        signed = check_signature(mount, parsed)
+        if mount.client_id is not None:  # a public id given at a Cloudinary-API upload, else the v2 id
+            db = delivery.runtime.db
+            named = await public_ids.image_for(db, client_id=mount.client_id, public_id=parsed.public_id)
+            parsed = replace(parsed, public_id=named or parsed.public_id)
+        asked = options.Asked(parsed.transformations, parsed.extension, request.headers.get("accept", ""))
+        response = await serve_hosted(
+            request,
+            delivery,
+            parsed.public_id,
+            lambda image: options.fields_for(asked, image),
+            client_id=mount.client_id,
+            signed=signed,
+        )
+        if any(step.get("f") == "auto" for step in parsed.transformations):
+            vary = response.headers.get("Vary")
+            response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
+        return response
+
+    for method in ("GET", "HEAD"):
+        router.add_api_route(
+            "/{cloud}/image/upload/{path:path}",
+            serve,
+            methods=[method],
+            name="serve",
+            response_model=None,
+            responses=SERVE_RESPONSES,
+        )
+    return router
+
+
+DIALECT = Dialect(
+    name=API_NAME,
+    description="Cloudinary delivery URLs over hosted images: chained transformations and `s--...--` signatures.",
+    build_router=build_router,
+    render_error=render_error,
+)

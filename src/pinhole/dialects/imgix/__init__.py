@@ -1,0 +1,95 @@
+"""imgix URLs (`/<image id>?w=...&s=...`) over hosted images: off by default, at `/imgix`.
+
+The `s` signature is imgix's: hex MD5 of the token + the path after the prefix + `?` + the query as sent without
+`s` (the whole query, in its order). With a token every URL must carry a valid `s`; without one, unsigned URLs
+serve public images. Errors: 403 for a missing or wrong signature, 400 for a bad parameter, 404 for a missing image.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+
+from pinhole.api.errors import route_class
+from pinhole.api.mounting import Dialect
+from pinhole.api.services import DeliveryDep
+from pinhole.dialects.imgix import options
+from pinhole.errors import InvalidSignature, MissingSignature, NotFound, PinholeError
+from pinhole.proxies.errors import plain_renderer
+from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
+from pinhole.proxies.signatures import imgix_signature, matches
+from pinhole.settings import ImgixMount
+
+API_NAME = "imgix"
+
+
+def _status(error: PinholeError) -> int:
+    if isinstance(error, InvalidSignature):
+        return 403
+    return 404 if isinstance(error, NotFound) else error.status
+
+
+render_error = plain_renderer(_status)
+
+
+def unsigned_query(query: str) -> tuple[str, str | None]:
+    """The raw query without its `s` parameter, and `s`."""
+    kept, signature = [], None
+    for part in query.split("&") if query else []:
+        if part.startswith("s="):
+            signature = part[2:]
+        else:
+            kept.append(part)
+    return "&".join(kept), signature
+
+
+def check_signature(mount: ImgixMount, path: str, query: str) -> bool:
+    """Whether the URL is signed; MissingSignature/InvalidSignature when a token is set and it is not valid."""
+    unsigned, signature = unsigned_query(query)
+    if mount.token is None:
+        return False
+    if signature is None:
+        raise MissingSignature("This source needs signed URLs (the s parameter).")
+    signed = path + (f"?{unsigned}" if unsigned else "")
+    if not matches(signature.lower(), [imgix_signature(mount.token.get_secret_value(), signed)]):
+        raise InvalidSignature("The signature (s) does not match.")
+    return True
+
+
+def build_router(prefix: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
+
+    async def serve(request: Request, delivery: DeliveryDep, image_id: str) -> Response:
+        mount = delivery.runtime.settings.dialects.imgix
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        signed = check_signature(mount, path_after(request, prefix), query)
+        parsed = options.ImgixRequest(
+            params=dict(parse_qsl(query, keep_blank_values=True)), accept=request.headers.get("accept", "")
+        )
+        response = await serve_hosted(
+            request,
+            delivery,
+            image_id,
+            lambda image: options.fields_for(parsed, image),
+            client_id=mount.client_id,
+            signed=signed,
+        )
+        if "format" in parsed.auto:
+            vary = response.headers.get("Vary")
+            response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
+        return response
+
+    for method in ("GET", "HEAD"):
+        router.add_api_route(
+            "/{image_id}", serve, methods=[method], name="serve", response_model=None, responses=SERVE_RESPONSES
+        )
+    return router
+
+
+DIALECT = Dialect(
+    name=API_NAME,
+    description="imgix URLs over hosted images: resize and convert with imgix's query parameters and `s` signatures.",
+    build_router=build_router,
+    render_error=render_error,
+)

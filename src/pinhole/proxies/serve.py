@@ -1,0 +1,38 @@
+"""Serving one proxy request: the signed path as sent, then the hosted image and its variant through `Delivery`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request, Response
+
+from pinhole.api.delivery import Delivery
+from pinhole.api.transform_query import TransformFields
+from pinhole.db.models import Image
+from pinhole.proxies.sources import hosted_image
+
+SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}, "description": "The image"}}
+
+
+def path_after(request: Request, prefix: str) -> str:
+    """The request's path after `prefix` exactly as sent (still percent-encoded): what the signatures cover."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw.decode("latin-1")
+    root = request.scope.get("root_path", "")
+    return path.removeprefix(root).removeprefix(prefix)
+
+
+async def serve_hosted(
+    request: Request,
+    delivery: Delivery,
+    source: str,
+    fields_for: Callable[[Image], TransformFields],
+    *,
+    client_id: str | None,
+    signed: bool,
+) -> Response:
+    """The hosted image `source` names, transformed as `fields_for(image)` asks (through the one parser)."""
+    image = await hosted_image(delivery.runtime, source, client_id=client_id, signed=signed)
+    options = delivery.options(fields_for(image))
+    return await delivery.deliver(request, image, options)

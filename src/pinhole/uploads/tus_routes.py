@@ -1,0 +1,152 @@
+"""`/v2/uploads`: resumable uploads over tus 1.0 (core, creation, termination, expiration, checksum).
+
+Same credentials, size limit and quotas as `POST /v2/images`; `Upload-Metadata` carries its fields (`filename`,
+or `name` as Uppy sends it, `description`, `tags`, `albumId`, `isPrivate`). An upload is visible only to the caller
+who created it (same tenant and owner); anyone else gets 404. Once the last byte is in, HEAD and GET answer the new
+image's id in `Pinhole-Image-Id`, and GET the image's v2 JSON (before that, GET answers 202 with the progress).
+Errors are the v2 JSON shape with tus' statuses (409 offset, 410 expired, 412 version, 415 content type, 460
+checksum). Every answer carries `Tus-Resumable`. Thin routes: the work is `pinhole.services.resumable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from pinhole.api.deps import RuntimeDep, public_base_url
+from pinhole.api.params import parse_bool
+from pinhole.api.principals import UploaderPrincipal
+from pinhole.api.services import ImagesDep
+from pinhole.dialects.v2.errors import V2Route
+from pinhole.dialects.v2.images import MAX_DESCRIPTION, to_public
+from pinhole.errors import InvalidInput
+from pinhole.runtime import Runtime
+from pinhole.security.principal import Principal
+from pinhole.services import albums, uploaders
+from pinhole.services.resumable import UploadFields, UploadState
+from pinhole.services.tags import split_tag_fields
+from pinhole.uploads import tus
+from pinhole.uploads.reader import clean_filename
+
+IMAGE_ID_HEADER = "Pinhole-Image-Id"
+
+
+class TusRoute(V2Route):  # type: ignore[valid-type,misc]
+    """v2 routes whose every answer, errors included, names the protocol version (tus requires it)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            response: Response = await handler(request)
+            response.headers["Tus-Resumable"] = tus.VERSION
+            return response
+
+        return handle
+
+
+router = APIRouter(prefix="/uploads", tags=["v2"], route_class=TusRoute)
+
+
+def upload_url(request: Request, runtime: Runtime, upload_id: str) -> str:
+    return f"{public_base_url(request)}{runtime.settings.v2.prefix}/uploads/{upload_id}"
+
+
+def progress_headers(state: UploadState) -> dict[str, str]:
+    headers = {
+        "Upload-Offset": str(state.received),
+        "Upload-Expires": tus.http_date(state.expires_at),
+        "Cache-Control": "no-store",
+    }
+    if state.image_id is not None:
+        headers[IMAGE_ID_HEADER] = state.image_id
+    return headers
+
+
+async def upload_fields(runtime: Runtime, principal: Principal, client_id: str, header: str | None) -> UploadFields:
+    meta = tus.parse_metadata(header)
+    description = meta.get("description") or None
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"description must be at most {MAX_DESCRIPTION} characters.", field="description")
+    album_ref = (meta.get("albumId") or "").strip()
+    album_id = None
+    if album_ref:
+        album_id = await albums.album_for_upload(db=runtime.db, principal=principal, ref=album_ref, client_id=client_id)
+    name = meta.get("filename") or meta.get("name") or ""
+    return UploadFields(
+        filename=clean_filename(name.encode()),
+        description=description,
+        tags=split_tag_fields([meta["tags"]] if meta.get("tags") else []),
+        is_private=parse_bool(meta.get("isPrivate"), field="isPrivate"),
+        album_id=album_id,
+    )
+
+
+@router.options("", name="uploads.options", status_code=204, summary="tus: what this server supports")
+@router.options("/{upload_id}", name="uploads.options", status_code=204, include_in_schema=False)
+async def discover(runtime: RuntimeDep) -> Response:
+    return Response(status_code=204, headers=tus.discovery_headers(runtime.settings.uploads.max_file_bytes))
+
+
+@router.post("", name="uploads.create", status_code=201, summary="tus: start a resumable upload")
+async def create_upload(request: Request, runtime: RuntimeDep, principal: UploaderPrincipal) -> Response:
+    tus.check_version(request.headers)
+    length = tus.read_number(request.headers, "Upload-Length")
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    header = request.headers.get("upload-metadata")
+    fields = await upload_fields(runtime, principal, target.client_id, header)
+    state = await runtime.resumable.create(target=target, length=length, fields=fields, metadata_header=header)
+    headers = {"Location": upload_url(request, runtime, state.id), "Upload-Expires": tus.http_date(state.expires_at)}
+    return Response(status_code=201, headers=headers)
+
+
+@router.head("/{upload_id}", name="uploads.status", summary="tus: how many bytes are in")
+async def upload_status(
+    request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str
+) -> Response:
+    tus.check_version(request.headers)
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    state = await runtime.resumable.find(upload_id, target)
+    headers = progress_headers(state) | {"Upload-Length": str(state.length)}
+    if state.metadata_header:
+        headers["Upload-Metadata"] = state.metadata_header
+    return Response(status_code=200, headers=headers)
+
+
+@router.get("/{upload_id}", name="uploads.result", summary="The image a finished upload made (202 until then)")
+async def upload_result(
+    request: Request, runtime: RuntimeDep, images: ImagesDep, principal: UploaderPrincipal, upload_id: str
+) -> Response:
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    state = await runtime.resumable.find(upload_id, target)
+    image = await runtime.resumable.image_of(state)
+    headers = progress_headers(state) | {"Upload-Length": str(state.length)}
+    if image is None:
+        progress = {"offset": state.received, "length": state.length, "expiresAt": state.expires_at.isoformat()}
+        return JSONResponse(progress, status_code=202, headers=headers)
+    public = await to_public(request, images, image)
+    return Response(public.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
+
+
+@router.patch("/{upload_id}", name="uploads.append", status_code=204, summary="tus: send bytes")
+async def append_bytes(request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str) -> Response:
+    tus.check_version(request.headers)
+    tus.check_patch_content_type(request.headers)
+    offset = tus.read_number(request.headers, "Upload-Offset")
+    checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    state = await runtime.resumable.append(upload_id, target, offset=offset, body=request.stream(), checksum=checksum)
+    return Response(status_code=204, headers=progress_headers(state))
+
+
+@router.delete("/{upload_id}", name="uploads.terminate", status_code=204, summary="tus: abandon an upload")
+async def terminate_upload(
+    request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str
+) -> Response:
+    tus.check_version(request.headers)
+    target = await uploaders.upload_target(db=runtime.db, principal=principal)
+    await runtime.resumable.terminate(upload_id, target)
+    return Response(status_code=204)

@@ -1,0 +1,95 @@
+"""Moderation for admins: every upload on the server (all clients and accounts) with filters, and bulk delete.
+
+`/admin/images` lists the newest first (100 a page, the API's cursor listing with `all_clients`), narrowed by the
+uploading account (username or email), client id, privacy and upload dates; `POST /admin/images/delete` deletes the
+selected ones through the same `Images.delete` as every API (the policy lets admins delete any image).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from pinhole.api.deps import DatabaseDep
+from pinhole.api.services import ImagesDep
+from pinhole.api.urls import path_prefix
+from pinhole.db.engine import Database
+from pinhole.errors import InvalidInput
+from pinhole.security.policy import Action, require
+from pinhole.services import listing
+from pinhole.services import users as user_service
+from pinhole.web.images import _ids
+from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.session import FormSession, RequiredSession
+
+router = APIRouter(route_class=WebRoute)
+
+PAGE = listing.MAX_LIMIT
+PRIVACY = {"": None, "private": True, "public": False}
+NOTICES = {"deleted": "The selected images are deleted."}
+
+
+def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("Give dates as YYYY-MM-DD.", field=field) from None
+    moment = datetime.combine(day, time.min, tzinfo=UTC)
+    return moment + timedelta(days=1) if end else moment
+
+
+async def _filter(request: Request, db: Database) -> tuple[listing.ImageFilter, dict[str, str]]:
+    raw = {key: request.query_params.get(key, "").strip() for key in ("user", "client", "privacy", "from", "to")}
+    owner_id = None
+    if raw["user"]:
+        user = await user_service.find_user(db, raw["user"])
+        if user is None:
+            raise InvalidInput("No account has this username or email.", field="user")
+        owner_id = user.id
+    if raw["privacy"] not in PRIVACY:
+        raise InvalidInput("Privacy is private, public or any.", field="privacy")
+    flt = listing.ImageFilter(
+        all_clients=True,
+        owner_id=owner_id,
+        client_id=raw["client"] or None,
+        is_private=PRIVACY[raw["privacy"]],
+        created_from=_day(raw["from"], "from"),
+        created_to=_day(raw["to"], "to", end=True),
+    )
+    return flt, raw
+
+
+@router.get("/admin/images", name="admin.images")
+async def all_images(request: Request, db: DatabaseDep, session: RequiredSession) -> Response:
+    require(session.principal, Action.ADMINISTER, hide=False)
+    flt, fields = await _filter(request, db)
+    query = {key: value for key, value in fields.items() if value}
+    cursor = request.query_params.get("cursor") or None
+    result = await listing.list_images(db=db, principal=session.principal, flt=flt, limit=PAGE, cursor=cursor)
+    owners = await user_service.users_by_id(db, {image.owner_id for image in result.items if image.owner_id})
+    context = {
+        "current": "images",
+        "images": result.items,
+        "owners": owners,
+        "filters": fields,
+        "filtered": bool(query),
+        "thumb_base": path_prefix(request.app, "v2.images.serve", "image_id"),
+        "next_url": f"/admin/images?{urlencode(query | {'cursor': result.next_cursor})}"
+        if result.next_cursor
+        else None,
+        "notice": NOTICES.get(request.query_params.get("done", "")),
+    }
+    return render(request, "admin_images.html", context)
+
+
+@router.post("/admin/images/delete", name="admin.images.delete")
+async def delete_images(request: Request, images: ImagesDep, session: FormSession) -> Response:
+    require(session.principal, Action.ADMINISTER, hide=False)
+    ids = _ids(await request.form())
+    for image_id in ids:
+        await images.delete(session.principal, image_id)
+    return redirect("/admin/images?done=deleted")

@@ -1,0 +1,123 @@
+"""`POST /v2/images` with a `url` instead of a `file`: fetched by the hostile-target fetcher, then ingested."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from pinhole.db.models import Client, Image
+from pinhole.runtime import Runtime
+from tests.api.v2helpers import stored_files
+from tests.conftest import ApiClient
+from tests.support import images as img
+from tests.support.origin import Origin, run_origin
+
+pytestmark = pytest.mark.anyio
+
+PRIVATE_OK = {"fetch": {"allow_private_networks": True}}
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[Origin]:
+    with run_origin() as running:
+        yield running
+
+
+@pytest.fixture
+def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return getattr(request, "param", PRIVATE_OK)
+
+
+async def post_url(http: httpx.AsyncClient, tenant: ApiClient, url: str, **fields: str) -> httpx.Response:
+    # multipart/form-data with text fields only: parts without a file name (httpx sends multipart for `files`).
+    parts = [(name, (None, value)) for name, value in {"url": url, **fields}.items()]
+    return await http.post("/v2/images", headers=tenant.headers("alice"), files=parts)
+
+
+async def image_count(runtime: Runtime) -> int:
+    async with runtime.db.reader() as session:
+        return await session.scalar(select(func.count()).select_from(Image)) or 0
+
+
+async def test_upload_from_a_url(http: httpx.AsyncClient, tenant: ApiClient, origin: Origin) -> None:
+    response = await post_url(
+        http, tenant, f"{origin.base}/redirect/2", description="From the web", tags="web", isPrivate="true"
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["width"], body["height"], body["format"]) == (80, 60, "jpeg")
+    assert body["originalName"] == "image.jpg"  # the final URL's last segment
+    assert (body["description"], body["tags"], body["isPrivate"]) == ("From the web", ["web"], True)
+    served = await http.get(f"/v2/images/{body['id']}", headers=tenant.headers("alice"))
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+
+
+@pytest.mark.parametrize("settings_overrides", [{}], indirect=True)
+async def test_private_targets_are_refused_by_default(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, origin: Origin
+) -> None:
+    for url in (
+        f"{origin.base}/image.jpg",
+        f"http://localhost:{origin.port}/image.jpg",
+        f"http://2130706433:{origin.port}/image.jpg",
+        f"http://[::ffff:127.0.0.1]:{origin.port}/image.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "file:///etc/passwd",
+    ):
+        response = await post_url(http, tenant, url)
+        assert response.status_code == 400, url
+        assert response.json()["error"]["code"] == "url_refused"
+        assert response.json()["error"]["field"] == "url"
+    assert await image_count(runtime) == 0
+    assert stored_files(runtime.settings) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/status/404", 422, "url_fetch_failed"),
+        ("/echo", 415, "unsupported_format"),  # fetched fine, but not an image
+        ("/endless", 413, "file_too_large"),
+        ("/redirect/4", 400, "url_refused"),
+        ("/to?url=http://169.254.169.254/", 400, "url_refused"),
+    ],
+)
+async def test_bad_targets(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, origin: Origin, path: str, status: int, code: str
+) -> None:
+    response = await post_url(http, tenant, origin.base + path)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert await image_count(runtime) == 0
+    assert stored_files(runtime.settings) == []
+
+
+async def test_a_file_and_a_url_together_are_refused(
+    http: httpx.AsyncClient, tenant: ApiClient, origin: Origin
+) -> None:
+    response = await http.post(
+        "/v2/images",
+        headers=tenant.headers(),
+        data={"url": f"{origin.base}/image.jpg"},
+        files={"file": ("a.jpg", img.make_jpeg(20, 20), "image/jpeg")},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "url"
+
+
+async def test_the_url_counts_against_the_clients_file_size_limit(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, origin: Origin
+) -> None:
+    async with runtime.db.writer() as session:
+        client = await session.get(Client, tenant.id)
+        assert client is not None
+        client.max_file_bytes = 1024  # below the origin's image
+    response = await post_url(http, tenant, f"{origin.base}/image.jpg")
+    assert response.status_code == 413
+    assert response.json()["error"]["details"]["limit"] == 1024
