@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from tests.support.debian import apt_install
 
 PACKAGES = ("nodejs", "npm")
 
@@ -19,22 +20,8 @@ def _present() -> bool:
 
 
 def ensure_node() -> None:
-    """Install Debian's nodejs and npm when missing (needs root and apt-get); raise if still missing."""
-    if _present():
-        return
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise NodeMissing("node or npm is missing and apt-get is not available to install them")
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "--no-install-recommends", *PACKAGES]
-    result = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        subprocess.run([apt, "update"], env=env, capture_output=True, check=False)
-        result = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
-    if not _present():
-        raise NodeMissing(
-            f"could not install nodejs and npm (apt-get exit {result.returncode}):\n{result.stderr[-2000:]}"
-        )
+    """Install Debian's nodejs and npm when missing; raise if still missing."""
+    apt_install(PACKAGES, present=_present, missing=NodeMissing)
 
 
 def npm(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

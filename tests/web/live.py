@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,8 @@ from pathlib import Path
 import httpx
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from tests.support.debian import apt_install
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -39,22 +40,8 @@ def _present() -> bool:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium and chromium-driver when missing (needs root and apt-get); raise if still missing."""
-    if _present():
-        return
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise BrowserMissing(f"{CHROMIUM} or {CHROMEDRIVER} is missing and apt-get is not available to install them")
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "--no-install-recommends", *PACKAGES]
-    result = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        subprocess.run([apt, "update"], env=env, capture_output=True, check=False)
-        result = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
-    if not _present():
-        raise BrowserMissing(
-            f"could not install {' '.join(PACKAGES)} (apt-get exit {result.returncode}):\n{result.stderr[-2000:]}"
-        )
+    """Install Debian's chromium and chromium-driver when missing; raise if still missing."""
+    apt_install(PACKAGES, present=_present, missing=BrowserMissing)
 
 
 def free_port() -> int:

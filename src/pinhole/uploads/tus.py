@@ -1,6 +1,6 @@
 """The tus 1.0 resumable upload protocol's headers: parsing what clients send, shaping what they are answered.
 
-Pure functions, no I/O: the routes (`pinhole.uploads.tus_routes`) call these and the service
+Pure functions, no I/O: the routes (`pinhole.dialects.v2.uploads`) call these and the service
 (`pinhole.services.resumable`) does the work. Extensions spoken: creation, termination, expiration, checksum
 (sha1, sha256, md5). https://tus.io/protocols/resumable-upload
 """

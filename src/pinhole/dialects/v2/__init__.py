@@ -22,8 +22,8 @@ from pinhole.dialects.v2 import (
     status,
     tags,
 )
+from pinhole.dialects.v2 import uploads as tus_routes
 from pinhole.dialects.v2.errors import ERROR_RESPONSES, render_error
-from pinhole.uploads import tus_routes
 
 __all__ = ["API_NAME", "DIALECT", "build_router", "render_error"]
 
