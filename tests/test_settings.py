@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from pinhole.settings import (
     Settings,
@@ -89,3 +90,17 @@ def test_configured_secret_replaces_the_generated_one(tmp_path: Path) -> None:
     assert not (tmp_path / "secret_key").exists()
     with pytest.raises(SettingsError, match="PINHOLE_SECRET_KEY"):
         resolve_secret(Settings(data_dir=tmp_path, secret_key="short"))
+
+
+@pytest.mark.parametrize(
+    "transforms",
+    [
+        {"presets": {"Card!": "w=10"}},
+        {"presets": {"card": "w=10&zoom=2"}},
+        {"presets": {"card": "w=10&w=20"}},
+        {"presets": {"card": "w=10"}, "eager_presets": ["poster"]},
+    ],
+)
+def test_bad_transform_settings_are_refused(transforms: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Settings(transforms=transforms)

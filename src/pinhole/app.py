@@ -45,20 +45,23 @@ from pinhole.observability.telemetry import Telemetry
 from pinhole.runtime import Runtime
 from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
-from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimiter, RateLimitRules, RateLimitStore
+from pinhole.security.ratelimit import MemoryRateLimitStore, RateLimit, RateLimiter, RateLimitRules, RateLimitStore
 from pinhole.security.signing import SigningMode, UrlSigner, derive_key
 from pinhole.security.tokens import AccessTokens
 from pinhole.services.app_settings import AppSettings
+from pinhole.services.client_defaults import ClientDefaults
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
+from pinhole.services.render_budget import RenderBudget
 from pinhole.services.resumable import ResumableUploads
 from pinhole.services.store_sweep import StoreSweeper
 from pinhole.services.usage import UsageBuffer
 from pinhole.services.users import Accounts
 from pinhole.services.variant_cache import forget_blobs
+from pinhole.services.variant_options import SiteMark
 from pinhole.services.variants import VariantService
 from pinhole.settings import Settings, load_settings, resolve_secret, split_signing_keys
 from pinhole.shared.counters import RedisAttemptStore, RedisRateLimitStore
@@ -110,6 +113,14 @@ def build_limiter(settings: Settings, link: RedisLink | None) -> RateLimiter | N
     return RateLimiter(store, RateLimitRules.parse(settings.rate_limits.rules))
 
 
+def build_render_budget(settings: Settings, link: RedisLink | None) -> RenderBudget | None:
+    per_minute = settings.transforms.stranger_renders_per_minute
+    if per_minute == 0:
+        return None
+    store: RateLimitStore = MemoryRateLimitStore() if link is None else RedisRateLimitStore(link)
+    return RenderBudget(store=store, limit=RateLimit(limit=per_minute, window_seconds=60))
+
+
 def build_shared_flight(settings: Settings, link: RedisLink | None) -> SharedFlight | None:
     if link is None:
         return None
@@ -141,6 +152,7 @@ def build_output_limits(settings: Settings) -> OutputLimits:
         max_width=settings.imaging.max_output_width,
         max_height=settings.imaging.max_output_height,
         max_pixels=settings.imaging.max_output_pixels,
+        step=settings.transforms.width_step,
     )
 
 
@@ -226,6 +238,9 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=output_limits,
         flights=SingleFlight(),
         shared=build_shared_flight(settings, link),
+        budget=build_render_budget(settings, link),
+        site_mark=SiteMark(settings.transforms.watermark_file) if settings.transforms.watermark_file else None,
+        clients=ClientDefaults(db=db, ttl=settings.server.settings_cache_seconds),
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
     return Runtime(
@@ -291,6 +306,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await runtime.variants.drain()
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pinhole.services.presets import preset_query
+
 ENV_PREFIX = "PINHOLE_"
+PRESET_NAME = re.compile(r"[a-z0-9_-]{1,32}")
 CONFIG_FILE_VARIABLE = "PINHOLE_CONFIG"
 MB = 1024 * 1024
 
@@ -241,7 +245,7 @@ class ImagingSettings(BaseModel):
         ge=1,
         le=100,
         description="Quality when the request gives none. Default: each format's own (JPEG 80 with quant table 2, "
-        "WebP 78, AVIF 82), picked so an 800-px photo is no larger than thumbor's at equal or better SSIM.",
+        "WebP 78, AVIF 68; imaging/formats.py, measured in docs/transforms.md).",
     )
     thumbnail_size: int = Field(default=256, ge=16, le=2048, description="Box size of `thumb=true` variants.")
 
@@ -711,6 +715,80 @@ class DialectsSettings(BaseModel):
     cloudinary: CloudinaryMount = CloudinaryMount()
 
 
+class TransformSettings(BaseModel):
+    """Transform options beyond sizes (docs/transforms.md): format negotiation, presets, render budget, watermarks
+    (default qualities are per format in imaging/formats.py)."""
+
+    negotiate: bool = Field(
+        default=True,
+        description="Choose the output format from the Accept header when a transform names none (or format=auto); "
+        "answers then carry Vary: Accept.",
+    )
+    negotiate_formats: list[Literal["avif", "webp"]] = Field(
+        default=["avif", "webp"],
+        description="Formats negotiation may choose, best first; otherwise the original's format is kept (JPEG or "
+        "PNG for formats browsers cannot show).",
+    )
+    avif_min_pixels: int = Field(
+        default=64 * 64,
+        ge=0,
+        description="Outputs with fewer pixels are not negotiated to AVIF (its container costs more than it saves).",
+    )
+
+    presets: dict[str, str] = Field(
+        default={},
+        description='Named option sets, name = v2 query (e.g. card = "w=400&h=300&fit=cover&gravity=smart"); '
+        "requests use preset=card. A TOML table [transforms.presets] or JSON in the environment.",
+    )
+    presets_only: bool = Field(
+        default=False,
+        description="Callers who are not an image's owner may transform it only with preset=<name> alone.",
+    )
+    eager_presets: list[str] = Field(
+        default=[],
+        description="Presets rendered in the background right after each upload (for every negotiable format), "
+        "so the first view is warm.",
+    )
+
+    stranger_renders_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Cold renders (variants never made before) per address and minute for callers who are not the "
+        "image's owner; past it 429 + Retry-After. 0 turns the budget off.",
+    )
+    width_step: int = Field(
+        default=0,
+        ge=0,
+        le=512,
+        description="Round requested widths and heights up to a multiple of this (e.g. 16), so fewer distinct "
+        "variants can be asked for; 0 keeps them as asked.",
+    )
+
+    watermark_file: Path | None = Field(
+        default=None,
+        description="A picture (PNG with transparency works best) requests may draw over images with wm=site.",
+    )
+
+    @field_validator("presets")
+    @classmethod
+    def _presets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, query in value.items():
+            if not PRESET_NAME.fullmatch(name):
+                raise ValueError(f"preset name {name!r}: use 1-32 of a-z, 0-9, - and _")
+            try:
+                preset_query(query)
+            except ValueError as error:
+                raise ValueError(f"preset {name!r}: {error}") from error
+        return value
+
+    @model_validator(mode="after")
+    def _eager_presets_exist(self) -> TransformSettings:
+        missing = sorted(set(self.eager_presets) - set(self.presets))
+        if missing:
+            raise ValueError(f"eager_presets names presets that do not exist: {', '.join(missing)}")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -737,6 +815,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     variant_cache: VariantCacheSettings = VariantCacheSettings()
     web: WebSettings = WebSettings()
+    transforms: TransformSettings = TransformSettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
     tracing: TracingSettings = TracingSettings()

@@ -93,6 +93,8 @@ export interface AdminClientUpdate {
   "userQuotaBytes"?: number | null;
   "userQuotaImages"?: number | null;
   "rateLimits"?: Record<string, string> | null;
+  "watermark"?: string | null;
+  "protectOriginals"?: boolean | null;
 }
 
 export interface AdminImage {
@@ -110,9 +112,11 @@ export interface AdminImage {
   "frames": number;
   "size": number;
   "groupId"?: string | null;
+  "focalPoint"?: FocalPoint | null;
   "views": number;
   "createdAt": string;
   "updatedAt": string;
+  "srcset"?: string;
   "placeholder"?: PlaceholderPublic | null;
   "clientId": string;
 }
@@ -268,6 +272,11 @@ export interface EffectiveLimits {
   "maxFileBytes": number;
 }
 
+export interface FocalPoint {
+  "x": number;
+  "y": number;
+}
+
 export interface GroupPublic {
   "id": string;
   "name": string | null;
@@ -308,9 +317,11 @@ export interface ImagePublic {
   "frames": number;
   "size": number;
   "groupId"?: string | null;
+  "focalPoint"?: FocalPoint | null;
   "views": number;
   "createdAt": string;
   "updatedAt": string;
+  "srcset"?: string;
   "placeholder"?: PlaceholderPublic | null;
 }
 
@@ -318,6 +329,7 @@ export interface ImageUpdate {
   "description"?: string | null;
   "tags"?: Array<string> | null;
   "isPrivate"?: boolean | null;
+  "focalPoint"?: FocalPoint | null;
 }
 
 export interface LoginRequest {
@@ -413,8 +425,9 @@ export interface SignedUrlCreate {
   "q"?: number | null;
   "format"?: string | null;
   "thumb"?: boolean;
-  "fit"?: "inside" | "cover" | "fill" | null;
+  "fit"?: "inside" | "cover" | "fill" | "pad" | "outside" | null;
   "enlarge"?: boolean;
+  "options"?: Record<string, string>;
   "expiresIn"?: number | null;
 }
 
@@ -554,8 +567,8 @@ export interface Operations {
   auth_session_read: { method: "GET"; path: "/v2/auth/session"; pathParams: []; query: {}; body: never; result: BrowserSessionPublic };
   auth_session_refresh: { method: "POST"; path: "/v2/auth/session/refresh"; pathParams: []; query: {}; body: never; result: BrowserSessionPublic };
   avatars_delete: { method: "DELETE"; path: "/v2/avatars/{external_user_id}"; pathParams: ["external_user_id"]; query: {}; body: never; result: void };
-  avatars_public: { method: "GET"; path: "/v2/avatars/{client_id}/{external_user_id}"; pathParams: ["client_id", "external_user_id"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | null; "enlarge"?: boolean; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
-  avatars_serve: { method: "GET"; path: "/v2/avatars/{external_user_id}"; pathParams: ["external_user_id"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | null; "enlarge"?: boolean; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
+  avatars_public: { method: "GET"; path: "/v2/avatars/{client_id}/{external_user_id}"; pathParams: ["client_id", "external_user_id"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | "pad" | "outside" | null; "enlarge"?: boolean; "dpr"?: string | null; "crop"?: string | null; "gravity"?: string | null; "fp"?: string | null; "blur"?: string | null; "sharpen"?: string | null; "rotate"?: string | null; "flip"?: boolean; "flop"?: boolean; "grayscale"?: boolean; "bg"?: string | null; "wm"?: string | null; "wm_gravity"?: string | null; "wm_margin"?: string | null; "wm_opacity"?: string | null; "wm_scale"?: string | null; "preset"?: string | null; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
+  avatars_serve: { method: "GET"; path: "/v2/avatars/{external_user_id}"; pathParams: ["external_user_id"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | "pad" | "outside" | null; "enlarge"?: boolean; "dpr"?: string | null; "crop"?: string | null; "gravity"?: string | null; "fp"?: string | null; "blur"?: string | null; "sharpen"?: string | null; "rotate"?: string | null; "flip"?: boolean; "flop"?: boolean; "grayscale"?: boolean; "bg"?: string | null; "wm"?: string | null; "wm_gravity"?: string | null; "wm_margin"?: string | null; "wm_opacity"?: string | null; "wm_scale"?: string | null; "preset"?: string | null; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
   avatars_upload: { method: "POST"; path: "/v2/avatars"; pathParams: []; query: {}; body: FormData; result: AvatarPublic };
   client_stats: { method: "GET"; path: "/v2/client/stats"; pathParams: []; query: {}; body: never; result: ClientStatsResponse };
   groups_delete: { method: "DELETE"; path: "/v2/groups/{group_id}"; pathParams: ["group_id"]; query: {}; body: never; result: void };
@@ -563,9 +576,9 @@ export interface Operations {
   groups_update: { method: "PATCH"; path: "/v2/groups/{group_id}"; pathParams: ["group_id"]; query: {}; body: GroupUpdate; result: GroupPublic };
   images_delete: { method: "DELETE"; path: "/v2/images/{image_id}"; pathParams: ["image_id"]; query: { "preserveOnDisk"?: string | null; }; body: never; result: void };
   images_list: { method: "GET"; path: "/v2/images"; pathParams: []; query: { "page"?: number | null; "limit"?: number; "cursor"?: string | null; "tag"?: string | null; "search"?: string | null; "owner"?: string | null; "from"?: string | null; "to"?: string | null; }; body: never; result: ImageList };
-  images_serve: { method: "GET"; path: "/v2/images/{image_id}"; pathParams: ["image_id"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | null; "enlarge"?: boolean; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
+  images_serve: { method: "GET"; path: "/v2/images/{image_id}"; pathParams: ["image_id"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | "pad" | "outside" | null; "enlarge"?: boolean; "dpr"?: string | null; "crop"?: string | null; "gravity"?: string | null; "fp"?: string | null; "blur"?: string | null; "sharpen"?: string | null; "rotate"?: string | null; "flip"?: boolean; "flop"?: boolean; "grayscale"?: boolean; "bg"?: string | null; "wm"?: string | null; "wm_gravity"?: string | null; "wm_margin"?: string | null; "wm_opacity"?: string | null; "wm_scale"?: string | null; "preset"?: string | null; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
   images_share: { method: "POST"; path: "/v2/images/{image_id}/share"; pathParams: ["image_id"]; query: {}; body: ShareCreate | null; result: SharePublic };
-  images_shared: { method: "GET"; path: "/v2/images/share/{share_token}"; pathParams: ["share_token"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | null; "enlarge"?: boolean; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
+  images_shared: { method: "GET"; path: "/v2/images/share/{share_token}"; pathParams: ["share_token"]; query: { "w"?: number | null; "h"?: number | null; "q"?: number | null; "format"?: string | null; "thumb"?: boolean; "fit"?: "inside" | "cover" | "fill" | "pad" | "outside" | null; "enlarge"?: boolean; "dpr"?: string | null; "crop"?: string | null; "gravity"?: string | null; "fp"?: string | null; "blur"?: string | null; "sharpen"?: string | null; "rotate"?: string | null; "flip"?: boolean; "flop"?: boolean; "grayscale"?: boolean; "bg"?: string | null; "wm"?: string | null; "wm_gravity"?: string | null; "wm_margin"?: string | null; "wm_opacity"?: string | null; "wm_scale"?: string | null; "preset"?: string | null; "info"?: boolean; "token"?: string | null; "t"?: string | null; "sig"?: string | null; "exp"?: string | null; }; body: never; result: unknown };
   images_sign: { method: "POST"; path: "/v2/images/{image_id}/sign"; pathParams: ["image_id"]; query: {}; body: SignedUrlCreate | null; result: SignedUrlPublic };
   images_unshare: { method: "DELETE"; path: "/v2/images/{image_id}/share/{token}"; pathParams: ["image_id", "token"]; query: {}; body: never; result: void };
   images_update: { method: "PATCH"; path: "/v2/images/{image_id}"; pathParams: ["image_id"]; query: {}; body: ImageUpdate; result: ImagePublic };

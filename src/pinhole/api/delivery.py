@@ -5,6 +5,7 @@ Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under g
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
@@ -14,26 +15,35 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from pinhole.api.credentials import CREDENTIAL_HEADERS
+from pinhole.api.proxies import client_address
 from pinhole.api.transform_query import (
     TransformDefaults,
     TransformExtras,
     TransformFields,
+    eager_variants,
     parse_transform_query,
+    srcset,
     to_options,
 )
 from pinhole.db.models import Image
-from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
+from pinhole.errors import BlobNotFound, Forbidden, ImageNotFound, InvalidTransform
 from pinhole.imaging.fallback import fallback_webp
 from pinhole.imaging.formats import format_for_extension
 from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
 from pinhole.observability.telemetry import record_answer, record_fallback
 from pinhole.runtime import Runtime
+from pinhole.security import policy
 from pinhole.security.policy import Owned
 from pinhole.security.principal import Principal
+from pinhole.security.ratelimit import address_key
 from pinhole.security.signing import SigningMode, signature_required
 from pinhole.services import signed_urls
+from pinhole.services.client_defaults import ClientRules, with_client_watermark
 from pinhole.services.image_keys import image_key, image_key_opens
+from pinhole.services.images import find_image_to_serve
+from pinhole.services.presets import check_presets_only
 from pinhole.services.signed_urls import DAY, SignedTransform
+from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark
 from pinhole.services.variants import Original
 from pinhole.services.views import counts_as_view
 from pinhole.storage.base import BlobStore, PresignedUrls
@@ -78,6 +88,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 def blob_headers(payload: Payload, *, cache: str, vary: str | None = None) -> dict[str, str]:
     headers = {"ETag": f'"{payload.etag}"', "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    headers["Accept-Ranges"] = "bytes"
     if vary:
         headers["Vary"] = vary
     return headers
@@ -94,7 +105,13 @@ async def send_blob(
     if request.method == "HEAD":
         headers["Content-Length"] = str(payload.size)
         return Response(media_type=payload.mime, headers=headers)
+    wanted = byte_range(request, payload)
+    if wanted is not None and wanted[0] >= wanted[1]:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{payload.size}"})
     if payload.data is not None:
+        if wanted is not None:
+            part = payload.data[wanted[0] : wanted[1]]
+            return Response(part, status_code=206, media_type=payload.mime, headers=headers | _range(wanted, payload))
         return Response(payload.data, media_type=payload.mime, headers=headers)
     path = store.local_path(payload.key)
     if path is not None:
@@ -103,8 +120,34 @@ async def send_blob(
         except FileNotFoundError as exc:
             raise BlobNotFound("Stored file is missing.") from exc
         return FileResponse(path, media_type=payload.mime, headers=headers, stat_result=stat)
+    if wanted is not None:
+        chunks = await _opened(store.stream(payload.key, start=wanted[0], end=wanted[1]))
+        headers |= _range(wanted, payload) | {"Content-Length": str(wanted[1] - wanted[0])}
+        return StreamingResponse(chunks, status_code=206, media_type=payload.mime, headers=headers)
     headers["Content-Length"] = str(payload.size)
     return StreamingResponse(await _opened(store.stream(payload.key)), media_type=payload.mime, headers=headers)
+
+
+def byte_range(request: Request, payload: Payload) -> tuple[int, int] | None:
+    """The one byte range (start, end exclusive) a `Range: bytes=...` header asks for, when it applies: not for
+    several ranges, malformed ones, or an `If-Range` naming another version (then the whole answer is sent).
+    An empty range (start >= end) means unsatisfiable. Local files get the same from Starlette's FileResponse."""
+    header = request.headers.get("range", "")
+    if_range = request.headers.get("if-range")
+    if not header.startswith("bytes=") or "," in header or (if_range and if_range.strip('"') != payload.etag):
+        return None
+    first, _, last = header.removeprefix("bytes=").strip().partition("-")
+    if not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) or (last and not last.isdigit()):
+        return None
+    if not first:  # the last N bytes
+        return max(0, payload.size - int(last)), payload.size
+    start = int(first)
+    end = min(payload.size, int(last) + 1) if last else payload.size
+    return (start, end) if start < payload.size and start < end else (0, 0)
+
+
+def _range(wanted: tuple[int, int], payload: Payload) -> dict[str, str]:
+    return {"Content-Range": f"bytes {wanted[0]}-{wanted[1] - 1}/{payload.size}"}
 
 
 async def _opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -130,6 +173,22 @@ def send_bytes(data: bytes, *, mime: str, cache: str, extra: dict[str, str] | No
 PRIVATE_VARY = ", ".join(CREDENTIAL_HEADERS)  # a private answer depends on who asked
 
 
+async def client_rules(runtime: Runtime, client_id: str) -> ClientRules:
+    clients = runtime.variants.clients
+    return ClientRules() if clients is None else await clients.get(client_id)
+
+
+async def find_mark_image(runtime: Runtime, image_id: str) -> Image | None:
+    """A watermark's image record (kept in the recent-records cache, so the warm path finds it too)."""
+    return await find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=image_id)
+
+
+def answer_vary(*, public: bool, negotiated: bool) -> str | None:
+    """The Vary header of an image answer: the credentials for private images, Accept for negotiated formats."""
+    parts = ([] if public else [PRIVATE_VARY]) + (["Accept"] if negotiated else [])
+    return ", ".join(parts) or None
+
+
 def send_fallback() -> Response:
     """The placeholder served instead of a 4xx for images the caller may not see (or that do not exist)."""
     record_fallback()
@@ -151,15 +210,30 @@ async def deliver_image(
 
     `valid_for` is the seconds left on the expiring URL signature this request needed: no cache may keep the
     answer longer. `count_view=False` serves without counting a view (an owner's preview through a proxy).
+    Callers other than the image's owner (`viewer`) are charged the render budget for cold renders.
     `for_caller`: the route answers only some callers (it needs a sign-in), so even a public image's answer is
     private to them: a shared cache must not hand it to anyone else.
     `viewer` is who asked (None: nobody signed in); whether that is a view is `services.views`' rule.
     """
+    owner = viewer is not None and policy.can_transform_freely(viewer, image)
+    stranger = None if owner else address_key(client_address(request, runtime.settings.server.trusted_proxies))
+    rules = await client_rules(runtime, image.client_id)
+    protected = options.is_identity and rules.protect_originals
+    if protected and not owner:
+        raise Forbidden("This image's original is served to its owner only; ask for a transform.")
     if count_view and counts_as_view(viewer, image, method=request.method, headers=request.headers):
         await runtime.usage.record_view(image.id)
-    public = not image.is_private and not for_caller
+    public = not image.is_private and not protected and not for_caller
     cache = image_cache_control(runtime, image, valid_for=valid_for, public=public)
-    vary = None if public else PRIVATE_VARY
+    options = with_client_watermark(options, image=image, rules=rules)
+    accept = request.headers.get("accept")
+    find_mark = functools.partial(find_mark_image, runtime)
+    options = await resolve_watermark(options, image=image, find=find_mark, site=runtime.variants.site_mark)
+    effective = effective_options(
+        options, image=image, accept=accept, policy=negotiation_policy(runtime.settings.transforms)
+    )
+    options = effective.options
+    vary = answer_vary(public=public, negotiated=effective.negotiated)
     if options.is_identity:
         payload = original_payload(image)
         record_answer("store")
@@ -173,7 +247,8 @@ async def deliver_image(
             runtime.recent.forget(image.id)
             raise ImageNotFound() from exc
     try:
-        return await send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
+        variant = await _variant(runtime, image, options, stranger=stranger)
+        return await send_blob(request, runtime.store, variant, cache=cache, vary=vary)
     except BlobNotFound:  # the cached file vanished (pruned elsewhere): forget it and render again
         await runtime.variants.forget(image=image, options=options)
         return await send_blob(request, runtime.store, await _variant(runtime, image, options), cache=cache, vary=vary)
@@ -237,8 +312,10 @@ async def loaded_payload(runtime: Runtime, source: StoredOriginal, options: Tran
     return replace(payload, data=data)
 
 
-async def _variant(runtime: Runtime, image: Original, options: TransformOptions) -> Payload:
-    variant = await runtime.variants.get(image=image, options=options)
+async def _variant(
+    runtime: Runtime, image: Original, options: TransformOptions, *, stranger: str | None = None
+) -> Payload:
+    variant = await runtime.variants.get(image=image, options=options, stranger=stranger)
     record_answer("store" if variant.data is None else "render")  # data: rendered for this request (or joined)
     return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)
 
@@ -266,7 +343,9 @@ class Delivery:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.defaults = TransformDefaults(
-            thumbnail_size=runtime.settings.imaging.thumbnail_size, limits=runtime.output_limits
+            thumbnail_size=runtime.settings.imaging.thumbnail_size,
+            limits=runtime.output_limits,
+            presets=runtime.settings.transforms.presets,
         )
 
     @property
@@ -309,6 +388,32 @@ class Delivery:
         if not signature_required(mode, principal=principal, image=image, options=options, token_grants=token_grants):
             return None
         return self.runtime.signer.verify(image_id, options, sig=extras.sig, exp=extras.exp)
+
+    def check_presets_only(self, extras: TransformExtras, *, principal: Principal, image: Owned) -> None:
+        """With `transforms.presets_only`, a caller who is not the image's owner may transform by `preset` alone
+        (else 403)."""
+        check_presets_only(
+            enabled=self.runtime.settings.transforms.presets_only,
+            owner=policy.can_transform_freely(principal, image),
+            preset=extras.preset,
+            others=extras.others,
+        )
+
+    def srcset(self, image: Image, image_url: str, *, format: str | None = None) -> str:
+        """An `<img srcset>` ladder of `image`, each URL signed (for the longest time allowed) when signing is on."""
+
+        def sign(options: TransformOptions) -> dict[str, str]:
+            if not self.signing_on:
+                return {}
+            return self.sign(image.id, options, expires_in=self.max_expiry_seconds).params
+
+        return srcset(image, image_url, self.defaults, sign, format=format)
+
+    def render_eager(self, image: Image) -> None:
+        """Render `transforms.eager_presets` of a new image in the background, for every negotiable format."""
+        transforms = self.runtime.settings.transforms
+        found = eager_variants(image, transforms.eager_presets, self.defaults, negotiation_policy(transforms))
+        self.runtime.variants.render_later(image=image, options=found)
 
     def signature_for(self, principal: Principal, image: Image, options: TransformOptions) -> dict[str, str]:
         """The `sig` (and `exp`) query parameters `principal` needs for this transform; {} when it needs none."""

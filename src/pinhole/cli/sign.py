@@ -31,7 +31,9 @@ async def signed_url(
     """
     try:
         defaults = TransformDefaults(
-            thumbnail_size=settings.imaging.thumbnail_size, limits=build_output_limits(settings)
+            thumbnail_size=settings.imaging.thumbnail_size,
+            limits=build_output_limits(settings),
+            presets=settings.transforms.presets,
         )
         transform = to_options(TransformFields(**options), defaults)
     except InvalidTransform as exc:

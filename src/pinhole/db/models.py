@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -89,6 +90,8 @@ class Client(Base):
     user_quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
     user_quota_images: Mapped[int | None] = mapped_column(BigInteger, default=None)
     rate_limits: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    watermark: Mapped[str | None] = mapped_column(String(500), default=None)  # v2 wm options (migration 0007)
+    protect_originals: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
@@ -217,6 +220,8 @@ class Image(Base):
     frames: Mapped[int] = mapped_column(Integer, default=1)
     size: Mapped[int] = mapped_column(BigInteger)
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    focal_x: Mapped[float | None] = mapped_column(Float, default=None)  # fractions of width / height (migration 0007)
+    focal_y: Mapped[float | None] = mapped_column(Float, default=None)
     group_id: Mapped[str | None] = mapped_column(
         ForeignKey("image_groups.id", ondelete="SET NULL"), default=None, index=True
     )
@@ -238,6 +243,10 @@ class Image(Base):
     @property
     def tag_names(self) -> list[str]:
         return [t.tag for t in self.tags]
+
+    @property
+    def focal_point(self) -> tuple[float, float] | None:
+        return None if self.focal_x is None or self.focal_y is None else (self.focal_x, self.focal_y)
 
 
 class ImageTag(Base):

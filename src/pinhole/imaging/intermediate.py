@@ -14,7 +14,7 @@ from typing import cast
 
 import pyvips
 
-from pinhole.imaging.geometry import Box
+from pinhole.imaging.geometry import Plan
 from pinhole.imaging.options import TransformOptions
 
 EDGE = 2048
@@ -29,9 +29,9 @@ def source_qualifies(header: pyvips.Image, *, display: tuple[int, int], frames: 
     return frames == 1 and not header.hasalpha() and max(display) >= MIN_SOURCE_EDGE
 
 
-def target(box: Box) -> tuple[int, int]:
-    """The size the thumbnail step produces for `box` (before any cover crop)."""
-    return box.output if box.crop is None else (box.width, box.height)
+def target(geometry: Plan) -> tuple[int, int]:
+    """The size the load step produces for `geometry` (the whole picture, before any region or window is cut)."""
+    return geometry.load
 
 
 def may_serve(options: TransformOptions) -> bool:
@@ -41,9 +41,9 @@ def may_serve(options: TransformOptions) -> bool:
     return bool(sides) and max(sides) <= MAX_OUTPUT_EDGE
 
 
-def serves(box: Box) -> bool:
-    """True when a render into `box` may start from the intermediate instead of the original."""
-    return max(target(box)) <= MAX_OUTPUT_EDGE
+def serves(geometry: Plan) -> bool:
+    """True when a render planned as `geometry` may start from the intermediate instead of the original."""
+    return max(target(geometry)) <= MAX_OUTPUT_EDGE
 
 
 def make(source: bytes, *, colour: dict[str, str], decoded: pyvips.Image | None = None) -> tuple[bytes, int, int]:
@@ -59,8 +59,8 @@ def make(source: bytes, *, colour: dict[str, str], decoded: pyvips.Image | None 
     return data, int(image.width), int(image.height)
 
 
-def load(intermediate: bytes, *, box: Box) -> pyvips.Image:
+def load(intermediate: bytes, *, geometry: Plan) -> pyvips.Image:
     """The intermediate resized to exactly the size rendering from the original gives (computed from the original's
     size, so both paths make the same dimensions)."""
-    width, height = target(box)
+    width, height = target(geometry)
     return cast(pyvips.Image, pyvips.Image.thumbnail_buffer(intermediate, width, height=height, size="force"))

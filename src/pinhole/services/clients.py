@@ -22,6 +22,7 @@ from pinhole.db.models import ACCOUNTS_CLIENT_ID, Client, utcnow
 from pinhole.errors import InvalidInput, NotFound
 from pinhole.security.ratelimit import RateLimitRules
 from pinhole.security.secrets import hash_token, matches, new_token
+from pinhole.services.client_defaults import watermark_options
 
 API_KEY_PREFIX = "phk_"
 REVOKED_MARK = "revoked:"  # not hex: no SHA-256 digest can equal it
@@ -144,7 +145,7 @@ class ClientChanges:
 
     values: dict[str, Any] = field(default_factory=dict)
 
-    ALLOWED = frozenset({"name", "active", "rate_limits", *QUOTA_FIELDS})
+    ALLOWED = frozenset({"name", "active", "rate_limits", "watermark", "protect_originals", *QUOTA_FIELDS})
 
     def __post_init__(self) -> None:
         unknown = set(self.values) - self.ALLOWED
@@ -166,6 +167,10 @@ async def update_client(*, db: Database, client_id: str, changes: ClientChanges)
             raise InvalidInput(f"{name} must be 0 (unlimited) or more, or null for the default.", field=name)
     if values.get("rate_limits") is not None:
         values["rate_limits"] = check_rate_limits(values["rate_limits"]) or None
+    if values.get("watermark") is not None:
+        watermark_options(values["watermark"])  # checked here, parsed again when read
+    if "protect_originals" in values and values["protect_originals"] is None:
+        raise InvalidInput("protect_originals must be true or false.", field="protect_originals")
     async with db.writer() as session:
         client = await session.get(Client, client_id)
         if client is None:

@@ -144,6 +144,8 @@ class ImageChanges:
     tags: tuple[str, ...] | None = None
     is_private: bool | None = None
     clear_description: bool = False
+    focal_point: tuple[float, float] | None = None  # fractions of width / height
+    clear_focal_point: bool = False
 
 
 async def update_image(
@@ -158,6 +160,8 @@ async def update_image(
             image.is_private = changes.is_private
         if changes.tags is not None:
             _replace_tags(image, changes.tags)
+        if changes.clear_focal_point or changes.focal_point is not None:
+            image.focal_x, image.focal_y = changes.focal_point or (None, None)
         if session.is_modified(image):  # a change of tags only touches no column of the row: stamp it anyway
             image.updated_at = utcnow()
         await session.flush()

@@ -8,6 +8,7 @@ the other instances wait for the variant to be recorded and serve it).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -23,14 +24,17 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
 from pinhole.db.models import Variant, utcnow
-from pinhole.errors import BlobNotFound, ImageNotFound
+from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
 from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging.formats import JPEG, Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, make_intermediate, render
 from pinhole.observability.telemetry import record_render
 from pinhole.observability.tracing import span
+from pinhole.services.client_defaults import ClientDefaults
+from pinhole.services.render_budget import RenderBudget
 from pinhole.services.usage import UsageBuffer
+from pinhole.services.variant_options import SiteMark
 from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key, variant_key
@@ -76,13 +80,37 @@ class VariantService:
     known: OrderedDict[tuple[str, str], StoredVariant] = field(default_factory=OrderedDict)
     known_limit: int = 10_000
     shared: SharedFlight | None = None  # set when instances share a Redis
+    background: set[asyncio.Task[None]] = field(default_factory=set)  # eager renders under way
+    budget: RenderBudget | None = None  # cold renders strangers may cause (None: unlimited)
+    site_mark: SiteMark | None = None  # the configured watermark file, for `wm=site`
+    clients: ClientDefaults | None = None  # each client's default watermark and original protection
     # Small variants of a large original start from its intermediate (imaging/intermediate.py), made at the second
     # render of that original in this process: an original rendered once never pays for one.
     intermediates: bool = True
     rendered_originals: OrderedDict[str, int] = field(default_factory=OrderedDict)  # renders so far, -1: none to make
     intermediate_flights: SingleFlight[StoredVariant | None] = field(default_factory=SingleFlight)
 
-    async def get(self, *, image: Original, options: TransformOptions) -> StoredVariant:
+    def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
+        """Render these variants in the background, one after another (eager presets after an upload)."""
+        if options:
+            task = asyncio.create_task(self._render_all(image, list(options)))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    async def _render_all(self, image: Original, options: list[TransformOptions]) -> None:
+        for item in options:
+            try:
+                await self.get(image=image, options=item)
+            except Exception:  # a background render has nobody to answer: log and go on
+                log.warning("eager render of %s for image %s failed", item.canonical(), image.id, exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for background renders (at shutdown, before the database and store close)."""
+        while self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+
+    async def get(self, *, image: Original, options: TransformOptions, stranger: str | None = None) -> StoredVariant:
+        """The variant, made now if it has never been; `stranger` (a caller key) is charged a render budget."""
         key = (image.content_hash, options.canonical())
         found = self.known.get(key)
         if found is not None:
@@ -90,7 +118,7 @@ class VariantService:
         else:
             # One lookup, inside the flight: concurrent requests for a variant this process does not know share it,
             # and a cold render pays one database read before rendering, not two.
-            found = await self.flights.run(key, self._lookup_or_make(image, options, key[1]))
+            found = await self.flights.run(key, self._lookup_or_make(image, options, key[1], stranger))
             self._remember(key, found)
         self.usage.record_variant_access(found.id)
         return found
@@ -129,12 +157,16 @@ class VariantService:
             return None
         return StoredVariant(id=row.id, key=row.key, mime=_format(row.format).mime, size=row.size, etag=row.etag)
 
-    async def _lookup_or_make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
+    async def _lookup_or_make(
+        self, image: Original, options: TransformOptions, canonical: str, stranger: str | None = None
+    ) -> StoredVariant:
         # Looked up inside the flight: a request that comes after an earlier flight committed finds its result
         # rather than render a second time.
         found = await self._lookup(image.content_hash, canonical)
         if found is not None:
             return found
+        if stranger is not None and self.budget is not None:  # a cold render: a stranger pays from the budget
+            await self.budget.charge(stranger)
         if self.shared is None:
             return await self._make(image, options, canonical)
         name = f"variant:{image.content_hash}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
@@ -151,12 +183,14 @@ class VariantService:
         except BlobNotFound as exc:
             log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
             raise ImageNotFound() from exc
+        mark = await self._mark(options)
         started = time.perf_counter()
         intermediate = await self._intermediate(image, source) if intermediates.may_serve(options) else None
         with span("render", **{"pinhole.options": canonical}):
             rendered = await self.pool.run(
                 render,
                 source,
+                mark=mark,
                 options=options,
                 source_format=_format(image.format),
                 default_quality=self.default_quality,
@@ -180,6 +214,18 @@ class VariantService:
             etag=etag,
             data=rendered.data,
         )
+
+    async def _mark(self, options: TransformOptions) -> bytes | None:
+        """The watermark's picture of a resolved `options.watermark` (`h:<content hash>` or `f:<file hash>`)."""
+        ref = options.watermark.ref if options.watermark else ""
+        if ref.startswith("f:") and self.site_mark is not None:
+            return self.site_mark.data
+        if not ref.startswith("h:"):
+            return None
+        try:
+            return await self.store.get_bytes(original_key(ref.removeprefix("h:")))
+        except BlobNotFound as exc:  # the mark was deleted since the request resolved it
+            raise InvalidTransform("The watermark image no longer exists.", field="wm") from exc
 
     async def _intermediate(self, image: Original, source: bytes) -> bytes | None:
         """The intermediate's bytes when this original has (or now gets) one; None at its first render."""

@@ -245,6 +245,20 @@ def snippets(url: str, alt: str) -> dict[str, str]:
     }
 
 
+def responsive_snippets(delivery: Delivery, image: Image, url: str, alt: str) -> dict[str, str]:
+    """`<img srcset>` and `<picture>` markup for the image at a ladder of widths (signed when signing applies)."""
+    src, text = html.escape(url), html.escape(alt)
+    widths = html.escape(delivery.srcset(image, url))
+    sources = "".join(
+        f'<source type="image/{fmt}" srcset="{html.escape(delivery.srcset(image, url, format=fmt))}">'
+        for fmt in ("avif", "webp")
+    )
+    return {
+        "Responsive HTML": f'<img src="{src}" srcset="{widths}" sizes="100vw" alt="{text}">',
+        "Picture": f'<picture>{sources}<img src="{src}" srcset="{widths}" sizes="100vw" alt="{text}"></picture>',
+    }
+
+
 @dataclass(frozen=True)
 class ImagePage:
     """What the image page is made from."""
@@ -282,6 +296,9 @@ class ImagePage:
             "preview_url": path_for(request.app, "v2.images.serve", image_id=image.id),
             "views": await self.images.views(image),
             "snippets": snippets(url, image.description or image.original_name or "image"),
+            "responsive": responsive_snippets(
+                self.delivery, image, url, image.description or image.original_name or "image"
+            ),
             "sizes": sizes,
             "formats": FORMATS,
             "max_side": self.delivery.limits.max_width,
@@ -335,6 +352,24 @@ async def edit_details(
         return await page.render(request, session, image_id, {"error": exc.message}, status=exc.status)
     changes = ImageChanges(description=description or None, clear_description=not description, tags=tags)
     await images.update(session.principal, image_id, changes)
+    return redirect(f"/images/{image_id}?done=saved")
+
+
+@router.post("/images/{image_id}/focal", name="image.focal")
+async def set_focal_point(request: Request, images: ImagesDep, session: FormSession, image_id: str) -> Response:
+    """Where cover crops centre: the fractions the page's script measured where the picture was clicked."""
+    form = await request.form()
+    if form.get("clear"):
+        await images.update(session.principal, image_id, ImageChanges(clear_focal_point=True))
+        return redirect(f"/images/{image_id}?done=saved")
+    try:
+        point = (float(str(form.get("x"))), float(str(form.get("y"))))
+    except ValueError:
+        point = (-1.0, -1.0)
+    if not all(0.0 <= value <= 1.0 for value in point):
+        raise InvalidInput("Click the picture to choose the focal point.", field="focal_point")
+    focal = (round(point[0], 4), round(point[1], 4))
+    await images.update(session.principal, image_id, ImageChanges(focal_point=focal))
     return redirect(f"/images/{image_id}?done=saved")
 
 

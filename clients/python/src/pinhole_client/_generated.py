@@ -105,6 +105,8 @@ class AdminClientUpdate(TypedDict):
     userQuotaBytes: NotRequired[int | None]
     userQuotaImages: NotRequired[int | None]
     rateLimits: NotRequired[dict[str, str] | None]
+    watermark: NotRequired[str | None]
+    protectOriginals: NotRequired[bool | None]
 
 
 class AdminImage(TypedDict):
@@ -122,9 +124,11 @@ class AdminImage(TypedDict):
     frames: int
     size: int
     groupId: NotRequired[str | None]
+    focalPoint: NotRequired[FocalPoint | None]
     views: int
     createdAt: str
     updatedAt: str
+    srcset: NotRequired[str]
     placeholder: NotRequired[PlaceholderPublic | None]
     clientId: str
 
@@ -284,6 +288,11 @@ class EffectiveLimits(TypedDict):
     maxFileBytes: int
 
 
+class FocalPoint(TypedDict):
+    x: float
+    y: float
+
+
 class GroupPublic(TypedDict):
     id: str
     name: str | None
@@ -326,9 +335,11 @@ class ImagePublic(TypedDict):
     frames: int
     size: int
     groupId: NotRequired[str | None]
+    focalPoint: NotRequired[FocalPoint | None]
     views: int
     createdAt: str
     updatedAt: str
+    srcset: NotRequired[str]
     placeholder: NotRequired[PlaceholderPublic | None]
 
 
@@ -336,6 +347,7 @@ class ImageUpdate(TypedDict):
     description: NotRequired[str | None]
     tags: NotRequired[list[str] | None]
     isPrivate: NotRequired[bool | None]
+    focalPoint: NotRequired[FocalPoint | None]
 
 
 class LoginRequest(TypedDict):
@@ -443,8 +455,9 @@ class SignedUrlCreate(TypedDict):
     q: NotRequired[int | None]
     format: NotRequired[str | None]
     thumb: NotRequired[bool]
-    fit: NotRequired[Literal["inside", "cover", "fill"] | None]
+    fit: NotRequired[Literal["inside", "cover", "fill", "pad", "outside"] | None]
     enlarge: NotRequired[bool]
+    options: NotRequired[dict[str, str]]
     expiresIn: NotRequired[int | None]
 
 
@@ -747,13 +760,13 @@ class Operations(SyncCore):
         "Delete a user's avatar."
         self._request("DELETE", f"/v2/avatars/{external_user_id}")
 
-    def avatars_public(self, client_id: str, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    def avatars_public(self, client_id: str, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "A user's avatar, without a key (for <img src>)."
-        return self._request("GET", f"/v2/avatars/{client_id}/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return self._request("GET", f"/v2/avatars/{client_id}/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
-    def avatars_serve(self, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    def avatars_serve(self, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "A user's avatar of the calling client (transformed with w, h, format...)."
-        return self._request("GET", f"/v2/avatars/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return self._request("GET", f"/v2/avatars/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
     def avatars_upload(self, *, files: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> AvatarPublic:
         "Upload or replace a user's avatar."
@@ -783,17 +796,17 @@ class Operations(SyncCore):
         "List images with filtering and pagination."
         return cast("ImageList", self._request("GET", "/v2/images", query={"page": page, "limit": limit, "cursor": cursor, "tag": tag, "search": search, "owner": owner, "from": from_, "to": to}))
 
-    def images_serve(self, image_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    def images_serve(self, image_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "Serve an image (original or transformed), or its metadata with info=true."
-        return self._request("GET", f"/v2/images/{image_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return self._request("GET", f"/v2/images/{image_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
     def images_share(self, image_id: str, *, body: ShareCreate | None) -> SharePublic:
         "Create a share link."
         return cast("SharePublic", self._request("POST", f"/v2/images/{image_id}/share", json=body))
 
-    def images_shared(self, share_token: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    def images_shared(self, share_token: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "Access a shared image via its token."
-        return self._request("GET", f"/v2/images/share/{share_token}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return self._request("GET", f"/v2/images/share/{share_token}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
     def images_sign(self, image_id: str, *, body: SignedUrlCreate | None) -> SignedUrlPublic:
         "Get a signed transform URL (owner only)."
@@ -1055,13 +1068,13 @@ class AsyncOperations(AsyncCore):
         "Delete a user's avatar."
         await self._request("DELETE", f"/v2/avatars/{external_user_id}")
 
-    async def avatars_public(self, client_id: str, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    async def avatars_public(self, client_id: str, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "A user's avatar, without a key (for <img src>)."
-        return await self._request("GET", f"/v2/avatars/{client_id}/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return await self._request("GET", f"/v2/avatars/{client_id}/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
-    async def avatars_serve(self, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    async def avatars_serve(self, external_user_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "A user's avatar of the calling client (transformed with w, h, format...)."
-        return await self._request("GET", f"/v2/avatars/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return await self._request("GET", f"/v2/avatars/{external_user_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
     async def avatars_upload(self, *, files: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> AvatarPublic:
         "Upload or replace a user's avatar."
@@ -1091,17 +1104,17 @@ class AsyncOperations(AsyncCore):
         "List images with filtering and pagination."
         return cast("ImageList", await self._request("GET", "/v2/images", query={"page": page, "limit": limit, "cursor": cursor, "tag": tag, "search": search, "owner": owner, "from": from_, "to": to}))
 
-    async def images_serve(self, image_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    async def images_serve(self, image_id: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "Serve an image (original or transformed), or its metadata with info=true."
-        return await self._request("GET", f"/v2/images/{image_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return await self._request("GET", f"/v2/images/{image_id}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
     async def images_share(self, image_id: str, *, body: ShareCreate | None) -> SharePublic:
         "Create a share link."
         return cast("SharePublic", await self._request("POST", f"/v2/images/{image_id}/share", json=body))
 
-    async def images_shared(self, share_token: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill"] | None = None, enlarge: bool | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
+    async def images_shared(self, share_token: str, *, w: int | None = None, h: int | None = None, q: int | None = None, format: str | None = None, thumb: bool | None = None, fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = None, enlarge: bool | None = None, dpr: str | None = None, crop: str | None = None, gravity: str | None = None, fp: str | None = None, blur: str | None = None, sharpen: str | None = None, rotate: str | None = None, flip: bool | None = None, flop: bool | None = None, grayscale: bool | None = None, bg: str | None = None, wm: str | None = None, wm_gravity: str | None = None, wm_margin: str | None = None, wm_opacity: str | None = None, wm_scale: str | None = None, preset: str | None = None, info: bool | None = None, token: str | None = None, t: str | None = None, sig: str | None = None, exp: str | None = None) -> Any:
         "Access a shared image via its token."
-        return await self._request("GET", f"/v2/images/share/{share_token}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
+        return await self._request("GET", f"/v2/images/share/{share_token}", query={"w": w, "h": h, "q": q, "format": format, "thumb": thumb, "fit": fit, "enlarge": enlarge, "dpr": dpr, "crop": crop, "gravity": gravity, "fp": fp, "blur": blur, "sharpen": sharpen, "rotate": rotate, "flip": flip, "flop": flop, "grayscale": grayscale, "bg": bg, "wm": wm, "wm_gravity": wm_gravity, "wm_margin": wm_margin, "wm_opacity": wm_opacity, "wm_scale": wm_scale, "preset": preset, "info": info, "token": token, "t": t, "sig": sig, "exp": exp})
 
     async def images_sign(self, image_id: str, *, body: SignedUrlCreate | None) -> SignedUrlPublic:
         "Get a signed transform URL (owner only)."

@@ -176,7 +176,7 @@ async def proxy(
     image, options = await _image_as(images, delivery, uuid, ext)
     if not policy.can_view_image(principal, image):
         raise ImageNotFound(NOT_FOUND)
-    return await delivery.deliver(request, image, options, count_view=False, for_caller=True)
+    return await delivery.deliver(request, image, options, count_view=False, for_caller=True, viewer=principal)
 
 
 @router.head("/{uuid}.{ext}", name="serve", response_model=None, responses=IMAGE_BYTES, summary="Image headers")

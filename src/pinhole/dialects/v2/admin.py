@@ -185,6 +185,8 @@ async def update_client(
     await client_service.update_client(db=db, client_id=client_id, changes=client_service.ClientChanges(values))
     if runtime.limiter is not None and "rate_limits" in values:
         runtime.limiter.forget_own_rules(client_id)  # this process applies them from the next request
+    if runtime.variants.clients is not None:
+        runtime.variants.clients.forget(client_id)
     return await _detail(db, images, client_id)
 
 

@@ -132,6 +132,16 @@ class AdminClientUpdate(Schema):
     rate_limits: dict[str, str] | None = Field(
         default=None, description="Replaces the client's own rules; null or {} removes them."
     )
+    watermark: str | None = Field(
+        default=None,
+        max_length=500,
+        description="The watermark every public variant of this client's images carries, as v2 options "
+        "(`wm=<image id of this client>&wm_opacity=0.4`, or `wm=site`); null removes it.",
+        examples=["wm=7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41&wm_gravity=se&wm_opacity=0.4"],
+    )
+    protect_originals: bool | None = Field(
+        default=None, description="Serve originals only to their owners (strangers get 403)."
+    )
 
 
 class AdminImage(ImagePublic):

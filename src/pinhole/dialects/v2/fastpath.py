@@ -13,7 +13,14 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinhole.api.credentials import CREDENTIAL_HEADERS
-from pinhole.api.delivery import Payload, blob_headers, etag_matches, image_cache_control, original_payload
+from pinhole.api.delivery import (
+    Payload,
+    answer_vary,
+    blob_headers,
+    etag_matches,
+    image_cache_control,
+    original_payload,
+)
 from pinhole.api.proxies import client_address
 from pinhole.api.transform_query import (
     IGNORED_NAMES,
@@ -29,6 +36,8 @@ from pinhole.observability.context import ROUTE_SCOPE_KEY
 from pinhole.runtime import Runtime
 from pinhole.security.ratelimit import address_key, rate_limit_headers
 from pinhole.security.signing import SigningMode
+from pinhole.services.client_defaults import ClientRules, with_client_watermark
+from pinhole.services.variant_options import effective_options, negotiation_policy, resolve_watermark_now
 from pinhole.services.variants import StoredVariant
 from pinhole.services.views import embedded_by_us
 
@@ -96,9 +105,11 @@ class WarmDelivery:
         self.runtime = runtime
         self.images = prefix + "/images/"
         self.defaults = TransformDefaults(
-            thumbnail_size=runtime.settings.imaging.thumbnail_size, limits=runtime.output_limits
+            thumbnail_size=runtime.settings.imaging.thumbnail_size,
+            limits=runtime.output_limits,
+            presets=runtime.settings.transforms.presets,
         )
-        self.memo: dict[tuple[str, bytes], Prepared] = {}
+        self.memo: dict[tuple[str, bytes, bytes], Prepared] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not await self._answer(scope, send):
@@ -110,16 +121,21 @@ class WarmDelivery:
             return False
         image_id = path[len(self.images) :]
         if_none_match = None
+        accept = b""
         for name, value in scope["headers"]:
             if name in HEADERS:
                 return False
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
+            elif name == b"accept":
+                accept = value
+            elif name == b"range":
+                return False  # byte ranges are the route's (206 / 416)
         await self.runtime.recent.revalidate(image_id)  # another instance may have changed it (with Redis)
-        memo_key = (image_id, scope["query_string"])
+        memo_key = (image_id, scope["query_string"], accept)  # browsers send a handful of distinct Accepts
         prepared = self.memo.get(memo_key)
         if prepared is None or not prepared.current(self.runtime):
-            prepared = self._prepare(image_id, scope["query_string"])
+            prepared = self._prepare(image_id, scope["query_string"], accept.decode("latin-1") or None)
             if prepared is None:
                 return False
             if len(self.memo) >= MEMO_LIMIT:
@@ -150,25 +166,42 @@ class WarmDelivery:
             return None
         return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rate_limit_headers(decision).items()]
 
-    def _prepare(self, image_id: str, query: bytes) -> Prepared | None:
+    def _prepare(self, image_id: str, query: bytes, accept: str | None) -> Prepared | None:
         image = self.runtime.recent.get(image_id)
         params = simple_params(query)
         if image is None or image.is_private or params is None:
             return None
         try:
-            options, _ = parse_transform_query(params, self.defaults)  # the route's own parser
+            options, extras = parse_transform_query(params, self.defaults)  # the route's own parser
         except PinholeError:
             return None
         if not options.is_identity and self.runtime.signing_mode is not SigningMode.OFF:
             return None
+        if self.runtime.settings.transforms.presets_only and extras.others:
+            return None  # strangers may ask for presets alone: the route refuses the rest
         variant = None
         payload = original_payload(image)
+        clients = self.runtime.variants.clients
+        rules = ClientRules() if clients is None else clients.cached(image.client_id)
+        if rules is None or (options.is_identity and rules.protect_originals):
+            return None  # the route reads the client's rules (and keeps protected originals from strangers)
+        options = with_client_watermark(options, image=image, rules=rules)
+        policy = negotiation_policy(self.runtime.settings.transforms)
+        site = self.runtime.variants.site_mark
+        try:
+            marked = resolve_watermark_now(options, image=image, known=self.runtime.recent.get, site=site)
+        except PinholeError:
+            return None  # the route answers the error
+        if marked is None:
+            return None  # the watermark's record is not at hand: the route looks it up
+        effective = effective_options(marked, image=image, accept=accept, policy=policy)
         if not options.is_identity:
-            variant = self.runtime.variants.known.get((image.content_hash, options.canonical()))
+            variant = self.runtime.variants.known.get((image.content_hash, effective.options.canonical()))
             if variant is None:
                 return None
             payload = Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag)
-        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image))
+        vary = answer_vary(public=True, negotiated=effective.negotiated)
+        headers = blob_headers(payload, cache=image_cache_control(self.runtime, image), vary=vary)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         return Prepared(image=image, variant=variant, payload=payload, headers=raw)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pinhole.api.deps import DatabaseDep, RuntimeDep
 from pinhole.api.params import BINARY, multipart_body, parse_bool
 from pinhole.api.principals import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
-from pinhole.api.services import DeliveryDep, ImagesDep
+from pinhole.api.services import DeliveryDep, ImagesDep, get_services
 from pinhole.api.uploads import UploadRules, new_image, receive_form
 from pinhole.api.urls import image_url, url_for
 from pinhole.db.models import Image
@@ -19,6 +19,7 @@ from pinhole.dialects.v2.errors import V2Route
 from pinhole.dialects.v2.group_schemas import GroupUpload
 from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
 from pinhole.dialects.v2.schemas import (
+    FocalPoint,
     ImageList,
     ImagePublic,
     ImageUpdate,
@@ -87,11 +88,18 @@ async def to_public(request: Request, images: Images, image: Image) -> ImagePubl
         frames=image.frames,
         size=image.size,
         group_id=image.group_id,
+        focal_point=_focal_point(image),
+        srcset=(await get_services(request)).delivery.srcset(image, image_url(request, image.id)),
         views=await images.views(image),
         created_at=image.created_at,
         updated_at=image.updated_at,
         placeholder=placeholder_fields(image),
     )
+
+
+def _focal_point(image: Image) -> FocalPoint | None:
+    found = image.focal_point
+    return None if found is None else FocalPoint(x=found[0], y=found[1])
 
 
 def _json(body: ImagePublic) -> Response:
@@ -124,7 +132,12 @@ def upload_fields(
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_image(
-    request: Request, images: ImagesDep, db: DatabaseDep, runtime: RuntimeDep, principal: UploaderPrincipal
+    request: Request,
+    images: ImagesDep,
+    delivery: DeliveryDep,
+    db: DatabaseDep,
+    runtime: RuntimeDep,
+    principal: UploaderPrincipal,
 ) -> ImagePublic | GroupUpload:
     async def read(form: ParsedForm, target: UploadTarget, remote: UploadedFile | None) -> list[NewImage]:
         album_ref = (form.first("albumId") or "").strip()
@@ -148,6 +161,8 @@ async def upload_image(
     ):
         uploads = await read(received.form, target, remote)
         ingested = await images.ingest(uploads, limit=received.limit)
+    for image in ingested.images:
+        delivery.render_eager(image)  # transforms.eager_presets, warm before the first view
     data = [await to_public(request, images, image) for image in ingested.images]
     if ingested.group_id is None:
         return data[0]
@@ -245,6 +260,7 @@ async def serve_image(
     if image is None or not policy.can_view_image(principal, image, token_grants=token_ok):
         return delivery.fallback()
     # Only after the view check: a signature error tells nothing about images the caller may not see.
+    delivery.check_presets_only(extras, principal=principal, image=image)
     valid_for = delivery.check_signature(
         query.options, extras, principal=principal, image=image, image_id=image.id, token_grants=token_ok
     )
@@ -258,6 +274,8 @@ def image_changes(body: ImageUpdate) -> image_service.ImageChanges:
         clear_description="description" in body.model_fields_set and not body.description,
         tags=normalize_tags(body.tags) if body.tags is not None else None,
         is_private=body.is_private,
+        focal_point=(body.focal_point.x, body.focal_point.y) if body.focal_point else None,
+        clear_focal_point="focal_point" in body.model_fields_set and body.focal_point is None,
     )
 
 

@@ -9,6 +9,11 @@ from pydantic import Field
 from pinhole.api.schemas import Schema
 
 
+class FocalPoint(Schema):
+    x: float = Field(ge=0, le=1, description="Fraction of the width, from the left.", examples=[0.3])
+    y: float = Field(ge=0, le=1, description="Fraction of the height, from the top.", examples=[0.6])
+
+
 class PlaceholderPublic(Schema):
     """What to show while the picture loads; see docs/formats.md."""
 
@@ -33,9 +38,16 @@ class ImagePublic(Schema):
     frames: int = Field(description="1 for still images; the frame count of animations.")
     size: int = Field(description="Bytes of the stored original.")
     group_id: str | None = Field(default=None, description="The upload group, when it came with other files.")
+    focal_point: FocalPoint | None = Field(
+        default=None, description="Where cover crops of this image centre unless a request says otherwise."
+    )
     views: int
     created_at: datetime
     updated_at: datetime
+    srcset: str = Field(
+        default="",
+        description="For <img srcset>: the image at a ladder of widths up to its own, signed when signing applies.",
+    )
     placeholder: PlaceholderPublic | None = Field(
         default=None, description="What to show while it loads; null until computed (older images: see backfill)."
     )
@@ -58,6 +70,9 @@ class ImageUpdate(Schema):
     description: str | None = Field(default=None, max_length=2000)
     tags: list[str] | None = Field(default=None, description="Replaces the image's tags.")
     is_private: bool | None = None
+    focal_point: FocalPoint | None = Field(
+        default=None, description="Where cover crops centre (fractions); null removes it."
+    )
 
 
 class ShareCreate(Schema):

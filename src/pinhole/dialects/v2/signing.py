@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -11,7 +12,7 @@ from pydantic import Field
 from pinhole.api.principals import ClientPrincipal
 from pinhole.api.schemas import Schema
 from pinhole.api.services import DeliveryDep
-from pinhole.api.transform_query import TransformFields, transform_url
+from pinhole.api.transform_query import read_option_names, transform_url
 from pinhole.api.urls import image_url
 from pinhole.dialects.v2.errors import V2Route
 
@@ -26,8 +27,16 @@ class SignedUrlCreate(Schema):
     q: int | None = Field(default=None, description="Quality, 1-100.")
     format: str | None = Field(default=None, description="Output format: jpeg, png, webp, avif or gif.")
     thumb: bool = Field(default=False, description="A square thumbnail (cropped to fill).")
-    fit: Literal["inside", "cover", "fill"] | None = Field(default=None, description="How w x h is filled.")
+    fit: Literal["inside", "cover", "fill", "pad", "outside"] | None = Field(
+        default=None, description="How w x h is filled."
+    )
     enlarge: bool = Field(default=False, description="Allow output larger than the original.")
+    options: dict[str, str] = Field(
+        default={},
+        description="Further serve-query options as the URL spells them (docs/transforms.md): dpr, crop, gravity, fp, "
+        "blur, sharpen, rotate, flip, flop, grayscale, bg, wm, wm_gravity, wm_margin, wm_opacity, wm_scale, preset.",
+        examples=[{"gravity": "smart", "fit": "cover"}],
+    )
     expires_in: int | None = Field(
         default=None,
         ge=1,
@@ -54,8 +63,17 @@ async def sign_image_url(
     body: Annotated[SignedUrlCreate | None, Body()] = None,
 ) -> SignedUrlPublic:
     body = body or SignedUrlCreate()
-    fields = TransformFields(
-        w=body.w, h=body.h, q=body.q, format=body.format, thumb=body.thumb, fit=body.fit, enlarge=body.enlarge
+    # `options` spells the rest as a URL does (an unknown name is a 400 naming it); the body's own fields win.
+    fields = read_option_names(body.options)
+    fields = replace(
+        fields,
+        w=body.w if body.w is not None else fields.w,
+        h=body.h if body.h is not None else fields.h,
+        q=body.q if body.q is not None else fields.q,
+        format=body.format or fields.format,
+        fit=body.fit or fields.fit,
+        thumb=body.thumb or fields.thumb,
+        enlarge=body.enlarge or fields.enlarge,
     )
     options = delivery.options(fields)
     signed = await delivery.sign_for(principal, image_id, options, expires_in=body.expires_in)

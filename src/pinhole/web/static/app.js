@@ -54,6 +54,21 @@ function setUpPicker() {
   format.addEventListener("change", update);
 }
 
+function setUpFocalPoint() {
+  // The owner clicks the picture: the click's place, as fractions of the picture, becomes its focal point.
+  const form = document.getElementById("focal-form");
+  const preview = document.getElementById("preview");
+  if (!form || !preview) return;
+  preview.style.cursor = "crosshair";
+  preview.addEventListener("click", (event) => {
+    const box = preview.getBoundingClientRect();
+    const clamp = (value) => Math.min(1, Math.max(0, value)).toFixed(4);
+    document.getElementById("focal-x").value = clamp((event.clientX - box.left) / box.width);
+    document.getElementById("focal-y").value = clamp((event.clientY - box.top) / box.height);
+    form.submit();
+  });
+}
+
 function setUpSelection() {
   const form = document.getElementById("bulk");
   if (!form) return;
@@ -123,6 +138,7 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   setUpPicker();
+  setUpFocalPoint();
   setUpSelection();
   setUpInfiniteScroll();
 });
