@@ -207,6 +207,26 @@ def test_recent_images_expire_and_can_be_turned_off() -> None:
     assert off.get("0") is None
 
 
+def test_recent_images_are_bounded_by_bytes_as_well_as_by_count() -> None:
+    """Rows with long descriptions weigh more: the cache keeps its estimated bytes under `max_bytes`."""
+    from pinhole.db.models import Image
+    from pinhole.services.images import ROW_OVERHEAD, RecentImages, row_bytes
+
+    recent = RecentImages(ttl=60.0, max_bytes=3 * ROW_OVERHEAD + 10_000)
+    light = [Image(id=f"light-{n}") for n in range(3)]
+    for row in light:
+        recent.put(row)
+    assert [recent.get(row.id) for row in light] == light
+    heavy = Image(id="heavy", description="x" * 10_000)
+    recent.put(heavy)  # 3 light rows + a heavy one do not fit: the oldest go first
+    assert recent.get("light-0") is None
+    assert recent.get("heavy") is heavy
+    assert recent.bytes == sum(row_bytes(row) for _, row, _ in recent.rows.values()) <= recent.max_bytes
+    recent.put(heavy)  # caching the same row again does not count it twice
+    recent.forget("heavy")
+    assert recent.bytes == sum(row_bytes(row) for _, row, _ in recent.rows.values())
+
+
 async def test_a_hot_image_is_read_again_by_one_request_while_the_others_keep_the_expired_row(
     runtime: Runtime, http: httpx.AsyncClient, tenant: ApiClient
 ) -> None:

@@ -48,9 +48,11 @@ class RecentImages:
 
     ttl: float
     limit: int = 50_000
+    max_bytes: int = 32 * 1024 * 1024  # an estimate (`row_bytes`): rows with long descriptions weigh more
     clock: Callable[[], float] = time.monotonic
     versions: ImageVersions | None = None
     rows: OrderedDict[str, tuple[float, Image, object]] = field(default_factory=OrderedDict)
+    bytes: int = 0
     _refreshing: set[str] = field(default_factory=set)
 
     def get(self, image_id: str) -> Image | None:
@@ -74,13 +76,19 @@ class RecentImages:
         """Cache `image`; `version` is what `current_version` answered before the row was read."""
         if self.ttl <= 0:
             return
+        self._drop(image_id=image.id)
         self.rows[image.id] = (self.clock() + self.ttl, image, version)
-        self.rows.move_to_end(image.id)
-        if len(self.rows) > self.limit:
-            self.rows.popitem(last=False)
+        self.bytes += row_bytes(image)
+        while self.rows and (len(self.rows) > self.limit or self.bytes > self.max_bytes):
+            self._drop(image_id=next(iter(self.rows)))
 
     def forget(self, image_id: str) -> None:
-        self.rows.pop(image_id, None)
+        self._drop(image_id=image_id)
+
+    def _drop(self, *, image_id: str) -> None:
+        found = self.rows.pop(image_id, None)
+        if found is not None:
+            self.bytes -= row_bytes(found[1])
 
     async def revalidate(self, image_id: str) -> None:
         """Drop the cached row if another instance changed the image since it was read (no-op without Redis)."""
@@ -89,7 +97,7 @@ class RecentImages:
             return
         current = await self.versions.current(image_id)
         if current is not UNKNOWN and current != found[2]:  # unknown (Redis down): trusted for its ttl
-            self.rows.pop(image_id, None)
+            self._drop(image_id=image_id)
 
     async def current_version(self, image_id: str) -> object:
         if self.versions is None or self.ttl <= 0:
@@ -99,9 +107,18 @@ class RecentImages:
     async def changed(self, *image_ids: str) -> None:
         """After a committed change: forget the rows here and tell the other instances."""
         for image_id in image_ids:
-            self.rows.pop(image_id, None)
+            self._drop(image_id=image_id)
         if self.versions is not None:
             await self.versions.bump(*image_ids)
+
+
+ROW_OVERHEAD = 3072  # a loaded ORM row with its instance state: 2.7 kB with short texts (tracemalloc, 2,000 rows)
+
+
+def row_bytes(image: Image) -> int:
+    """What a cached row costs in memory, roughly: the fixed part plus its variable-length text."""
+    texts = (image.description, image.original_name, image.placeholder_lqip, image.owner_id)
+    return ROW_OVERHEAD + sum(len(text) for text in texts if text)
 
 
 async def find_image_to_serve(*, db: Database, recent: RecentImages, image_id: str) -> Image | None:

@@ -96,8 +96,7 @@ async def sweep(
     report.temp_files = await to_thread.run_sync(_sweep_temp_dir, tmp_dir, older_than.timestamp(), repair)
     inventory = unwrap_store(store)  # listing is not counted as store traffic
     if isinstance(inventory, Inventory):
-        if repair:
-            report.store_temp = await inventory.remove_stale_temp(older_than)
+        report.store_temp = await inventory.remove_stale_temp(older_than, remove=repair)
         await _reconcile_originals(db, store, inventory, report, older_than=older_than, progress=progress)
         await _reconcile_variants(db, store, inventory, report, older_than=older_than, progress=progress)
     else:  # a store that cannot list with ages: only the temp folder and retention

@@ -95,9 +95,9 @@ class Inventory(Protocol):
         """`list_keys` with each blob's size and modification time, in the same (lexicographic) order."""
         ...
 
-    async def remove_stale_temp(self, older_than: datetime) -> int:
+    async def remove_stale_temp(self, older_than: datetime, *, remove: bool = True) -> int:
         """Remove what interrupted writes left behind (temp files, unfinished multipart uploads) before
-        `older_than`; return how many."""
+        `older_than`; return how many. With `remove=False` only count them (a check that changes nothing)."""
         ...
 
 

@@ -77,9 +77,9 @@ def size_and_mtime(path: Path) -> tuple[int, float] | None:
     return (info.st_size, info.st_mtime) if stat.S_ISREG(info.st_mode) else None
 
 
-def remove_stale_temp(root: Path, before: float) -> int:
+def remove_stale_temp(root: Path, before: float, remove: bool = True) -> int:
     """Delete the temp files of atomic writes that never finished (a killed process) last changed before
-    `before` (epoch seconds) anywhere under `root`; return how many."""
+    `before` (epoch seconds) anywhere under `root`; return how many (only count them when not `remove`)."""
     removed = 0
     for directory, _, names in os.walk(root):
         for name in names:
@@ -88,7 +88,8 @@ def remove_stale_temp(root: Path, before: float) -> int:
             path = Path(directory) / name
             with suppress(FileNotFoundError):
                 if path.stat().st_mtime < before:
-                    path.unlink()
+                    if remove:
+                        path.unlink()
                     removed += 1
     return removed
 

@@ -74,9 +74,9 @@ class LocalBlobStore:
                 size, mtime = found
                 yield BlobEntry(key=key, size=size, modified=datetime.fromtimestamp(mtime, UTC))
 
-    async def remove_stale_temp(self, older_than: datetime) -> int:
+    async def remove_stale_temp(self, older_than: datetime, *, remove: bool = True) -> int:
         with _storage_errors("remove_stale_temp", ""):
-            return await to_thread.run_sync(files.remove_stale_temp, self.root, older_than.timestamp())
+            return await to_thread.run_sync(files.remove_stale_temp, self.root, older_than.timestamp(), remove)
 
     async def health_check(self) -> None:
         await write_read_delete_probe(self)

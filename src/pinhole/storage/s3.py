@@ -144,13 +144,13 @@ class S3BlobStore:
             if not page.get("IsTruncated") or token is None:
                 return
 
-    async def remove_stale_temp(self, older_than: datetime) -> int:
+    async def remove_stale_temp(self, older_than: datetime, *, remove: bool = True) -> int:
         """Abort the multipart uploads under this store's prefix started before `older_than` (a writer killed
-        mid-upload leaves its parts billed and invisible until then)."""
+        mid-upload leaves its parts billed and invisible until then); only count them when not `remove`."""
         with _storage_errors("remove_stale_temp", ""):
-            return await to_thread.run_sync(self._abort_stale_uploads, older_than)
+            return await to_thread.run_sync(self._abort_stale_uploads, older_than, remove)
 
-    def _abort_stale_uploads(self, older_than: datetime) -> int:
+    def _abort_stale_uploads(self, older_than: datetime, remove: bool) -> int:
         aborted = 0
         paginator = self._client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
@@ -158,9 +158,10 @@ class S3BlobStore:
                 started = upload["Initiated"]
                 started = started if started.tzinfo else started.replace(tzinfo=UTC)
                 if started < older_than:
-                    self._client.abort_multipart_upload(
-                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
+                    if remove:
+                        self._client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
                     aborted += 1
         return aborted
 
