@@ -1,4 +1,5 @@
-"""imgproxy URLs (`/<signature>/<options>/plain/<source>[@ext]` and the base64 source form) over hosted images:
+"""imgproxy URLs (`/<signature>/<options>/plain/<source>[@ext]` and the base64 source form) over hosted images
+and remote origins (`http(s)://` sources under `proxy.allowed_sources`):
 off by default, at `/imgproxy`.
 
 Signatures are imgproxy's: unpadded URL-safe base64 of HMAC-SHA256(key, salt + path), with the key/salt pairs of
