@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -91,6 +91,9 @@ class RemoteOrigins:
 
     def now(self) -> float:
         return self.clock()
+
+    def _checked_at(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), UTC)
 
     @property
     def enabled(self) -> bool:
@@ -181,7 +184,7 @@ class RemoteOrigins:
 
     async def _confirmed(self, key: str, fetched: Fetched) -> RemoteCopy:
         """A 304: the copy stands for another TTL (with any validators the origin sent anew)."""
-        values: dict[str, object] = {"checked_at": utcnow()}
+        values: dict[str, object] = {"checked_at": self._checked_at()}
         if fetched.headers.get("etag"):
             values["etag"] = fetched.headers["etag"][:255]
         async with self.db.writer() as session:
@@ -203,7 +206,7 @@ class RemoteOrigins:
             "size": original.size,
             "etag": (fetched.headers.get("etag") or "")[:255] or None,
             "last_modified": (fetched.headers.get("last-modified") or "")[:64] or None,
-            "checked_at": utcnow(),
+            "checked_at": self._checked_at(),
         }
         written: list[str] = []
         try:
