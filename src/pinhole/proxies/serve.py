@@ -55,12 +55,13 @@ async def serve_remote(
     cache keeps the answer past the TTL. A copy evicted meanwhile (its blob gone) is fetched once more."""
     origins = delivery.runtime.origins
     for attempt in range(2):
-        image = remote_image(await origins.get(url), client_id=client_id)
+        copy = await origins.get(url)
+        image = remote_image(copy, client_id=client_id)
         options = delivery.options(fields_for(image))
         try:
             return await delivery.deliver(request, image, options, valid_for=origins.ttl, count_view=False)
         except ImageNotFound:
             if attempt:
                 raise
-            await origins.drop(url)
+            await origins.drop(url, copy.content_hash)
     raise AssertionError("unreachable")

@@ -110,16 +110,17 @@ class RemoteOrigins:
         await self._touch(key)
         return found
 
-    async def drop(self, url: str) -> None:
-        """Forget the copy of `url` (its blob went): the next `get` fetches it again."""
+    async def drop(self, url: str, content_hash: str) -> None:
+        """Forget the copy of `url` whose blob went (`content_hash`): the next `get` fetches it again. A row that
+        names other content (another instance replaced the copy meanwhile) stays."""
         key = url_hash(self.allowlist.check(url))
         self.known.pop(key, None)
         async with self.db.writer() as session:
-            row = await session.get(RemoteOriginal, key)
-            if row is not None:
+            row = await session.get(RemoteOriginal, key, with_for_update=True)
+            if row is not None and row.content_hash == content_hash:
                 await session.delete(row)
                 await session.flush()
-                await blobs.release_blob(session, self.store, row.content_hash)
+                await blobs.release_blob(session, self.store, content_hash)
 
     def forget(self, url_hashes: set[str]) -> None:
         """Drop this process's note of evicted URLs (their rows are gone)."""
