@@ -95,10 +95,6 @@ class RemoteOrigins:
     def _checked_at(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
 
-    @property
-    def enabled(self) -> bool:
-        return self.allowlist.enabled
-
     async def get(self, url: str) -> RemoteCopy:
         """The stored copy of `url`, fetched or revalidated now when it has none or it is older than the TTL.
         Raises SourceNotAllowed outside the allowlist, and the fetcher's and ingest's errors."""
@@ -121,12 +117,6 @@ class RemoteOrigins:
                 await session.delete(row)
                 await session.flush()
                 await blobs.release_blob(session, self.store, content_hash)
-
-    def forget(self, url_hashes: set[str]) -> None:
-        """Drop this process's note of evicted URLs (their rows are gone)."""
-        for key in url_hashes:
-            self.known.pop(key, None)
-            self.touched.pop(key, None)
 
     def _fresh(self, copy: RemoteCopy) -> bool:
         return self.now() - copy.checked_at < self.ttl
@@ -159,7 +149,7 @@ class RemoteOrigins:
 
     async def _fetch(self, url: str, key: str) -> RemoteCopy:
         row = await self._row(key)
-        dest = self.tmp_dir / f"origin-{secrets.token_hex(16)}.part"
+        dest = self.tmp_dir / f"upload-origin-{secrets.token_hex(16)}.part"  # the sweep clears leftovers
         self.fetches += 1
         fetched = await self.fetcher.fetch(
             url,
