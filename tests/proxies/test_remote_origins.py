@@ -5,19 +5,22 @@ loopback (reachable only where a test allows private networks)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from pinhole.app import create_app
 from pinhole.db.models import Blob, RemoteOriginal
 from pinhole.fetch import Resolver, system_resolver
 from pinhole.proxies.allowlist import Allowlist
 from pinhole.runtime import Runtime
 from pinhole.services.variant_cache import cache_stats, prune_variants
+from pinhole.settings import Settings
 from tests.api.v2helpers import upload
 from tests.conftest import ApiClient
 from tests.dialects.proxyhelpers import assert_centre_crop, expected_crop, picture
@@ -257,3 +260,38 @@ async def test_the_least_recently_used_go_first(http: httpx.AsyncClient, runtime
     left = [row.url for row in await origin_rows(runtime)]
     assert rows.keys() == {old, new}
     assert left == [new]
+
+
+# --- instances sharing a database and a blob store -----------------------------------------------------------
+
+
+@pytest.fixture
+async def second_instance(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Another app on the same settings (the same database, store and, on the scaled stack, Redis)."""
+    other = create_app(settings)
+    async with other.router.lifespan_context(other):
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+async def test_instances_share_the_fetched_copy(
+    http: httpx.AsyncClient, second_instance: httpx.AsyncClient, runtime: Runtime, origin: PhotoOrigin
+) -> None:
+    url = origin.url("/photos/shared.jpg")
+    assert_centre_crop(await http.get(fill(url)), landscape(1), 200, 300)
+    assert_centre_crop(await second_instance.get(fill(url, 100, 150)), landscape(1), 100, 150)
+    assert origin.state.hits["/photos/shared.jpg"] == 1
+
+
+async def test_instances_with_redis_fetch_once_together(
+    http: httpx.AsyncClient, second_instance: httpx.AsyncClient, runtime: Runtime, origin: PhotoOrigin
+) -> None:
+    if runtime.redis is None:
+        pytest.skip("instances share one fetch through Redis (the scaled stack)")
+    origin.state.delay = 0.5
+    url = origin.url("/slow/together.jpg")
+    clients = [http, second_instance] * 4
+    answers = await asyncio.gather(*(client.get(fill(url, 50 + n, 50)) for n, client in enumerate(clients)))
+    assert all(answer.status_code == 200 for answer in answers)
+    assert origin.state.hits["/slow/together.jpg"] == 1
