@@ -177,3 +177,30 @@ def test_doctor_reports_the_proxy_dialects(tmp_path: Path) -> None:
     assert "dialects.imgproxy has no key: imgproxy URLs are not signed" in report["warnings"]
     text = _pinhole(tmp_path, "doctor", env=env).stdout
     assert "proxy thumbor at /thumbor: signing hmac-sha1" in text
+    assert "proxy remote origins: none allowed" in text
+
+
+def test_doctor_reports_the_remote_origin_allowlist(tmp_path: Path) -> None:
+    _pinhole(tmp_path, "db", "upgrade")
+    env = {
+        "PINHOLE_DIALECTS__IMGIX__ENABLED": "true",
+        "PINHOLE_DIALECTS__IMGIX__TOKEN": "t",
+        "PINHOLE_DIALECTS__IMGIX__ORIGIN": "https://other.example.org/photos",
+        "PINHOLE_PROXY__ALLOWED_SOURCES": '["https://images.example.com/photos/", "not a url"]',
+        "PINHOLE_PROXY__ORIGIN_TTL_SECONDS": "120",
+    }
+    result = _pinhole(tmp_path, "doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["proxies"]["dialects"]["imgix"]["origin"] == "https://other.example.org/photos"
+    assert report["proxies"]["allowedSources"] == ["https://images.example.com/photos/", "not a url"]
+    assert report["proxies"]["originTtlSeconds"] == 120
+    warnings = report["warnings"]
+    assert any("are not http(s) URL prefixes" in w for w in warnings)
+    assert any("dialects.imgix.origin is not under proxy.allowed_sources" in w for w in warnings)
+    text = _pinhole(tmp_path, "doctor", env=env).stdout
+    assert "proxy imgix at /imgix: signing md5 token" in text
+    assert (
+        "proxy remote origins allowed under: https://images.example.com/photos/, not a url (revalidated after 120 s)"
+        in text
+    )

@@ -55,6 +55,7 @@ async def test_stats_and_prune_as_json(settings: Settings, runtime: Runtime, thr
     total = sum(v.size for v in three.values())
     assert await pinhole_json(settings, "cache", "stats") == {
         "variants": 3,
+        "remoteOriginals": 0,
         "bytes": total,
         "maxBytes": settings.variant_cache.max_bytes,
     }

@@ -42,6 +42,7 @@ from pinhole.observability.logging import configure_logging
 from pinhole.observability.middleware import ObservabilityMiddleware
 from pinhole.observability.storage import observed_store
 from pinhole.observability.telemetry import Telemetry
+from pinhole.proxies.allowlist import Allowlist
 from pinhole.runtime import Runtime
 from pinhole.security.backoff import BackoffPolicy, LoginBackoff, MemoryAttemptStore
 from pinhole.security.passwords import PARAMETERS, PasswordPolicy, Passwords
@@ -55,6 +56,7 @@ from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
+from pinhole.services.remote_origins import RemoteOrigins, remote_policy
 from pinhole.services.render_budget import RenderBudget
 from pinhole.services.resumable import ResumableUploads
 from pinhole.services.store_sweep import StoreSweeper
@@ -243,6 +245,8 @@ def build_runtime(settings: Settings) -> Runtime:
         clients=ClientDefaults(db=db, ttl=settings.server.settings_cache_seconds),
     )
     hot = MemoryCache(budget=settings.delivery.memory_cache_bytes)
+    fetcher = build_fetcher(settings)
+    origins = build_origins(settings, variants=variants, fetcher=fetcher, policy=ingest_policy)
     return Runtime(
         settings=settings,
         secret=secret,
@@ -262,7 +266,8 @@ def build_runtime(settings: Settings) -> Runtime:
         limiter=build_limiter(settings, link),
         signer=build_signer(settings, secret),
         signing_mode=SigningMode(settings.signing.mode),
-        fetcher=build_fetcher(settings),
+        fetcher=fetcher,
+        origins=origins,
         resumable=ResumableUploads(
             db=db,
             store=store,
@@ -276,6 +281,24 @@ def build_runtime(settings: Settings) -> Runtime:
         redis=link,
         telemetry=telemetry,
         sweeper=build_sweeper(settings, db=db, variants=variants, hot=hot),
+    )
+
+
+def build_origins(
+    settings: Settings, *, variants: VariantService, fetcher: Fetcher, policy: IngestPolicy
+) -> RemoteOrigins:
+    proxy = settings.proxy
+    return RemoteOrigins(
+        db=variants.db,
+        store=variants.store,
+        pool=variants.pool,
+        fetcher=fetcher,
+        policy=remote_policy(policy),
+        allowlist=Allowlist(proxy.allowed_sources),
+        ttl=proxy.origin_ttl_seconds,
+        max_bytes=proxy.max_origin_bytes,
+        tmp_dir=settings.tmp_dir,
+        shared=variants.shared,
     )
 
 

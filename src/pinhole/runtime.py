@@ -18,6 +18,7 @@ from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
 from pinhole.services.pruner import VariantPruner
+from pinhole.services.remote_origins import RemoteOrigins
 from pinhole.services.resumable import ResumableUploads
 from pinhole.services.store_sweep import StoreSweeper
 from pinhole.services.usage import UsageBuffer
@@ -49,6 +50,7 @@ class Runtime:
     signer: UrlSigner
     signing_mode: SigningMode
     fetcher: Fetcher  # fetches URLs others chose (uploads from a URL)
+    origins: RemoteOrigins  # remote originals of the proxy URL languages (proxy.allowed_sources)
     resumable: ResumableUploads  # tus uploads (`/v2/uploads`) and their expiry sweep
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
     telemetry: Telemetry  # metrics and traces (pinhole.observability)

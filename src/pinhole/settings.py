@@ -223,6 +223,26 @@ class FetchSettings(BaseModel):
     )
 
 
+class ProxySettings(BaseModel):
+    """Remote origins of the proxy URL languages (thumbor, imgproxy, imgix, Cloudinary): docs/proxies.md."""
+
+    allowed_sources: list[str] = Field(
+        default=[],
+        description='URL prefixes (JSON list, e.g. `["https://images.example.com/"]`) whose images the proxy URL '
+        "languages may fetch and serve. Matched after normalising scheme, host and port, at a `/` boundary. "
+        "Empty: proxy mode off, only hosted images are served.",
+    )
+    origin_ttl_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How long a fetched original is served before the origin is asked again (with If-None-Match "
+        "/ If-Modified-Since: a 304 keeps the copy, a 200 replaces it). 0: ask on every cold request.",
+    )
+    max_origin_bytes: int = Field(
+        default=20 * MB, ge=1024, description="Largest remote original fetched, in bytes (counted while streaming)."
+    )
+
+
 class ImagingSettings(BaseModel):
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=256, description="Image worker threads.")
     queue_size: int = Field(
@@ -682,6 +702,12 @@ class ThumborMount(ProxyDialectMount):
 
 class ImgixMount(ProxyDialectMount):
     prefix: str = Field(default="/imgix", description="Path prefix of imgix URLs (`/<image id>?w=...`).")
+    origin: str | None = Field(
+        default=None,
+        description="imgix Web Folder: a base URL (under `proxy.allowed_sources`) that URL paths are taken under, "
+        "`/photos/a.jpg` fetching `<origin>/photos/a.jpg`. Unset: a path names a hosted image's id, or a whole "
+        "percent-encoded URL (imgix's Web Proxy form).",
+    )
     token: SecretStr | None = Field(
         default=None,
         description="The imgix source's secure URL token (the `s` MD5 signature's secret). Unset: "
@@ -804,6 +830,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     uploads: UploadSettings = UploadSettings()
     fetch: FetchSettings = FetchSettings()
+    proxy: ProxySettings = ProxySettings()
     imaging: ImagingSettings = ImagingSettings()
     delivery: DeliverySettings = DeliverySettings()
     server: ServerSettings = ServerSettings()

@@ -32,7 +32,12 @@ async def _stats(settings: Settings) -> dict[str, Any]:
         stats = await cache_stats(db=database)
     finally:
         await database.dispose()
-    return {"variants": stats.variants, "bytes": stats.bytes, "maxBytes": settings.variant_cache.max_bytes}
+    return {
+        "variants": stats.variants,
+        "remoteOriginals": stats.origins,  # fetched originals of the proxy URL languages, in the same budget
+        "bytes": stats.bytes,
+        "maxBytes": settings.variant_cache.max_bytes,
+    }
 
 
 async def _prune(settings: Settings, *, max_bytes: int, target_bytes: int, dry_run: bool) -> PruneResult:
@@ -47,11 +52,12 @@ async def _prune(settings: Settings, *, max_bytes: int, target_bytes: int, dry_r
         await database.dispose()
 
 
-@app.command("stats", help="Show how many variants are stored and how many bytes they take.")
+@app.command("stats", help="Show how many variants (and fetched remote originals) are stored and their bytes.")
 def stats(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     data = run(_stats(settings_from(config)))
     budget = f"{data['maxBytes']} bytes" if data["maxBytes"] else "unlimited"
-    emit(data, as_json=as_json, text=f"{data['variants']} variants, {data['bytes']} bytes (budget: {budget})")
+    origins = f", {data['remoteOriginals']} remote originals" if data["remoteOriginals"] else ""
+    emit(data, as_json=as_json, text=f"{data['variants']} variants{origins}, {data['bytes']} bytes (budget: {budget})")
 
 
 @app.command("prune", help="Evict least recently used variants until the cache fits its budget.")

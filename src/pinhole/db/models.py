@@ -269,6 +269,27 @@ class CloudinaryPublicId(Base):
     image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
 
 
+class RemoteOriginal(Base):
+    """A remote origin URL fetched for a proxy URL (`pinhole.services.remote_origins`): an alias onto the blob of
+    the bytes it gave, with the origin's validators, until `proxy.origin_ttl_seconds` after `checked_at`."""
+
+    __tablename__ = "remote_originals"
+
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the normalised URL
+    url: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("blobs.content_hash", ondelete="RESTRICT"), index=True)
+    mime_type: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer, default=1)
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str | None] = mapped_column(String(255), default=None)
+    last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class Variant(Base):
     """A rendered transform of an original, keyed by (content hash, canonical options)."""
 

@@ -1,10 +1,11 @@
 """What `pinhole doctor` says about the proxy URL languages: each enabled one, its signing state, its client and
-the remote-origin allowlist (none: proxy mode is not built, so only hosted images are served)."""
+the remote-origin allowlist (empty: proxy mode off, only hosted images are served)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pinhole.proxies.allowlist import Allowlist, normalise
 from pinhole.settings import Settings
 
 
@@ -35,7 +36,15 @@ def proxy_report(settings: Settings) -> dict[str, Any]:
         for name, mount in mounts.items()
         if mount.enabled
     }
-    return {"dialects": enabled, "allowedSources": []}
+    if settings.dialects.imgix.enabled and settings.dialects.imgix.origin:
+        enabled["imgix"]["origin"] = settings.dialects.imgix.origin
+    proxy = settings.proxy
+    return {
+        "dialects": enabled,
+        "allowedSources": list(proxy.allowed_sources),
+        "originTtlSeconds": proxy.origin_ttl_seconds,
+        "allowPrivateNetworks": settings.fetch.allow_private_networks,
+    }
 
 
 def proxy_warnings(settings: Settings) -> list[str]:
@@ -47,6 +56,23 @@ def proxy_warnings(settings: Settings) -> list[str]:
         found.append("dialects.imgproxy has no key: imgproxy URLs are not signed")
     if dialects.imgix.enabled and dialects.imgix.token is None:
         found.append("dialects.imgix has no token: imgix URLs are not signed")
+    found += _origin_warnings(settings)
+    return found
+
+
+def _origin_warnings(settings: Settings) -> list[str]:
+    found = []
+    allowlist = Allowlist(settings.proxy.allowed_sources)
+    dropped = len(settings.proxy.allowed_sources) - len(allowlist.prefixes)
+    if dropped:
+        found.append(f"proxy.allowed_sources: {dropped} entr(y/ies) are not http(s) URL prefixes and allow nothing")
+    origin = settings.dialects.imgix.origin
+    if settings.dialects.imgix.enabled and origin:
+        normalised = normalise(origin)
+        if normalised is None or not allowlist.allows(normalised):
+            found.append("dialects.imgix.origin is not under proxy.allowed_sources: every imgix path is refused")
+    if allowlist.enabled and settings.fetch.allow_private_networks:
+        found.append("fetch.allow_private_networks: remote origins may reach loopback and private addresses")
     return found
 
 
@@ -56,5 +82,10 @@ def proxy_lines(report: dict[str, Any]) -> list[str]:
         for name, item in report["dialects"].items()
     ]
     if report["dialects"]:
-        lines.append("proxy remote origins: none allowed (only hosted images)")
+        sources = report["allowedSources"]
+        if sources:
+            ttl = report["originTtlSeconds"]
+            lines.append(f"proxy remote origins allowed under: {', '.join(sources)} (revalidated after {ttl} s)")
+        else:
+            lines.append("proxy remote origins: none allowed (proxy.allowed_sources is empty: only hosted images)")
     return lines

@@ -1,8 +1,10 @@
-"""Sources a proxy URL names: a hosted image by its v2 id (`pinhole://<id>` or the bare id).
+"""Sources a proxy URL names: a hosted image by its v2 id (`pinhole://<id>` or the bare id), or a remote origin
+(an absolute `http(s)://` URL, served when `proxy.allowed_sources` allows it: `services.remote_origins`).
 
 A dialect's instance-wide keys act for one client (`client_id`): only that client's images open, so a URL signed
 for one tenant never opens another's. Private images open only through a valid signature (never `unsafe`,
-`insecure` or an unsigned imgix URL). Remote origins (`http(s)://`) are refused: proxy mode is not built yet.
+`insecure` or an unsigned imgix URL). A remote original belongs to no client: it is public, served as a transient
+image record (`remote_image`) that is never stored.
 """
 
 from __future__ import annotations
@@ -13,15 +15,40 @@ from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.principal import ANONYMOUS
 from pinhole.services.images import find_image_to_serve
+from pinhole.services.remote_origins import RemoteCopy
 
 SCHEME = "pinhole://"
+REMOTE_SCHEMES = ("http://", "https://")
+
+
+def remote_url(source: str) -> str | None:
+    """The origin URL a source names, or None when it names a hosted image."""
+    return source if source[:8].lower().startswith(REMOTE_SCHEMES) else None
+
+
+def remote_image(copy: RemoteCopy, *, client_id: str | None) -> Image:
+    """A remote original as an image record (never added to a session) for the one delivery path: public, owned
+    by the dialect's client (whose watermark applies), its id derived from the copy's content."""
+    return Image(
+        id=f"remote-{copy.content_hash[:29]}",
+        client_id=client_id or "",
+        content_hash=copy.content_hash,
+        mime_type=copy.mime_type,
+        format=copy.format,
+        width=copy.width,
+        height=copy.height,
+        frames=1,
+        size=copy.size,
+        is_private=False,
+        view_count=0,
+    )
 
 
 def hosted_id(source: str) -> str:
     """The image id a source names; InvalidTransform for remote origins, ImageNotFound for what names none."""
     image_id = source.removeprefix(SCHEME)
     if "://" in image_id:
-        raise InvalidTransform("Only hosted images (pinhole://<id>) are served; remote origins are not allowed.")
+        raise InvalidTransform("Sources are hosted images (pinhole://<id>) or http(s) URLs.")
     if "/" in image_id or not image_id:
         raise ImageNotFound("No image has this id.")
     return image_id

@@ -1,8 +1,10 @@
-"""Cloudinary delivery URLs over hosted images: off by default, at `/cloudinary`.
+"""Cloudinary delivery URLs over hosted images and remote origins: off by default, at `/cloudinary`.
 
 `/<cloud>/image/upload/[s--SIG--/][<transformations>/][v<version>/]<public_id>[.<ext>]`: the public id is the
-image's v2 id. A signature, when present, must be Cloudinary's (`cloudinary_signature`, with `api_secret`) and
-then also opens the client's private images; unsigned URLs serve public images (Cloudinary signs only on demand).
+image's v2 id. `/<cloud>/image/fetch/[s--SIG--/][<transformations>/]<URL>` serves a remote origin under
+`proxy.allowed_sources` (`proxies.serve.serve_remote`), signed the same way. A signature, when present, must be
+Cloudinary's (`cloudinary_signature`, with `api_secret`) and then also opens the client's private images; unsigned
+URLs serve public images (Cloudinary signs only on demand).
 Errors as Cloudinary answers: 401 for a wrong signature, 400 for a bad transformation, 404 for a missing image or
 another cloud name, each with its reason in `X-Cld-Error`. The upload and destroy API: `api.py`.
 """
@@ -13,6 +15,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
 
+from pinhole.api.delivery import Delivery
 from pinhole.api.errors import route_class
 from pinhole.api.mounting import Dialect
 from pinhole.api.services import DeliveryDep
@@ -21,6 +24,7 @@ from pinhole.errors import ImageNotFound, InvalidSignature, NotFound, PinholeErr
 from pinhole.proxies import public_ids
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
 from pinhole.proxies.signatures import cloudinary_signature, matches
+from pinhole.proxies.sources import remote_url
 from pinhole.settings import CloudinaryMount
 
 API_NAME = "cloudinary"
@@ -47,6 +51,23 @@ def check_signature(mount: CloudinaryMount, request: url.CloudinaryUrl) -> bool:
     return True
 
 
+async def answer(request: Request, delivery: Delivery, parsed: url.CloudinaryUrl, *, signed: bool) -> Response:
+    mount = delivery.runtime.settings.dialects.cloudinary
+    asked = options.Asked(parsed.transformations, parsed.extension, request.headers.get("accept", ""))
+    response = await serve_hosted(
+        request,
+        delivery,
+        parsed.public_id,
+        lambda image: options.fields_for(asked, image),
+        client_id=mount.client_id,
+        signed=signed,
+    )
+    if any(step.get("f") == "auto" for step in parsed.transformations):
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
+    return response
+
+
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
     router.include_router(api.router)
@@ -62,19 +83,19 @@ def build_router(prefix: str) -> APIRouter:
             db = delivery.runtime.db
             named = await public_ids.image_for(db, client_id=mount.client_id, public_id=parsed.public_id)
             parsed = replace(parsed, public_id=named or parsed.public_id)
-        asked = options.Asked(parsed.transformations, parsed.extension, request.headers.get("accept", ""))
-        response = await serve_hosted(
-            request,
-            delivery,
-            parsed.public_id,
-            lambda image: options.fields_for(asked, image),
-            client_id=mount.client_id,
-            signed=signed,
-        )
-        if any(step.get("f") == "auto" for step in parsed.transformations):
-            vary = response.headers.get("Vary")
-            response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
-        return response
+        if remote_url(parsed.public_id) is not None:  # remote origins come through /image/fetch/ only
+            raise ImageNotFound("Resource not found.")
+        return await answer(request, delivery, parsed, signed=signed)
+
+    async def fetch(request: Request, delivery: DeliveryDep, cloud: str, path: str) -> Response:
+        mount = delivery.runtime.settings.dialects.cloudinary
+        if cloud != mount.cloud_name:
+            raise ImageNotFound("Resource not found.")
+        parsed = url.parse_fetch(path_after(request, f"{prefix}/{cloud}/image/fetch/"))
+        signed = check_signature(mount, parsed)
+        if remote_url(parsed.public_id) is None:
+            raise ImageNotFound("Resource not found: fetch takes an http(s) URL.")
+        return await answer(request, delivery, parsed, signed=signed)
 
     for method in ("GET", "HEAD"):
         router.add_api_route(
@@ -82,6 +103,14 @@ def build_router(prefix: str) -> APIRouter:
             serve,
             methods=[method],
             name="serve",
+            response_model=None,
+            responses=SERVE_RESPONSES,
+        )
+        router.add_api_route(
+            "/{cloud}/image/fetch/{path:path}",
+            fetch,
+            methods=[method],
+            name="fetch",
             response_model=None,
             responses=SERVE_RESPONSES,
         )

@@ -1,7 +1,9 @@
 """Cloudinary delivery URLs: `/<cloud>/image/upload/[s--SIG--/][<transformation>/...][v<version>/]<public_id>[.<ext>]`.
 
 A segment is a transformation when each of its comma-separated parts is `<key>_<value>` with a short lower-case
-key; the first segment that is not (or `v<digits>`) starts the public id, which may hold folders.
+key; the first segment that is not (or `v<digits>`) starts the public id, which may hold folders. Fetch URLs
+(`/image/fetch/[s--SIG--/][<transformation>/...]<remote URL>`) name a remote origin instead, escaped as the SDKs
+escape it (`parse_fetch`).
 """
 
 from __future__ import annotations
@@ -62,3 +64,27 @@ def _params(segment: str) -> dict[str, str]:
         key, _, value = part.partition("_")
         found[key] = unquote(value)
     return found
+
+
+def parse_fetch(path: str) -> CloudinaryUrl:
+    """`path` is what follows `/image/fetch/`, still percent-encoded; the public id is the remote URL."""
+    signature = None
+    head, slash, rest = path.partition("/")
+    if slash and (found := _SIGNATURE.match(head)):
+        signature, path = found.group(1), rest
+    transformations: list[str] = []
+    while True:
+        head, slash, rest = path.partition("/")
+        if not slash or not _is_transformation(head):
+            break
+        transformations.append(head)
+        path = rest
+    if not path:
+        raise InvalidTransform("No URL to fetch.")
+    return CloudinaryUrl(
+        signature=signature,
+        signed_part="/".join([*transformations, path]),
+        transformations=tuple(_params(segment) for segment in transformations),
+        public_id=unquote(path),
+        extension=None,
+    )

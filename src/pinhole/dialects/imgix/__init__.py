@@ -1,4 +1,8 @@
-"""imgix URLs (`/<image id>?w=...&s=...`) over hosted images: off by default, at `/imgix`.
+"""imgix URLs (`/<image id>?w=...&s=...`) over hosted images and remote origins: off by default, at `/imgix`.
+
+A path names a hosted image by id, or (under `proxy.allowed_sources`) a remote origin: the whole percent-encoded
+URL as imgix's Web Proxy sources take it, or with `dialects.imgix.origin` set, a path under that base URL (a Web
+Folder source, where hosted ids are not reachable).
 
 The `s` signature is imgix's: hex MD5 of the token + the path after the prefix + `?` + the query as sent without
 `s` (the whole query, in its order). With a token every URL must carry a valid `s`; without one, unsigned URLs
@@ -7,7 +11,7 @@ serve public images. Errors: 403 for a missing or wrong signature, 400 for a bad
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from fastapi import APIRouter, Request, Response
 
@@ -57,20 +61,29 @@ def check_signature(mount: ImgixMount, path: str, query: str) -> bool:
     return True
 
 
+def imgix_source(mount: ImgixMount, raw_path: str) -> str:
+    """What a path names: under a Web Folder (`origin`) the origin URL it maps to; else a whole percent-encoded
+    URL (imgix's Web Proxy source) or a hosted image's id."""
+    if mount.origin is not None:
+        return mount.origin.rstrip("/") + "/" + raw_path.lstrip("/")
+    return unquote(raw_path.lstrip("/"))
+
+
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
 
-    async def serve(request: Request, delivery: DeliveryDep, image_id: str) -> Response:
+    async def serve(request: Request, delivery: DeliveryDep, path: str) -> Response:
         mount = delivery.runtime.settings.dialects.imgix
         query = request.scope.get("query_string", b"").decode("latin-1")
-        signed = check_signature(mount, path_after(request, prefix), query)
+        raw_path = path_after(request, prefix)
+        signed = check_signature(mount, raw_path, query)
         parsed = options.ImgixRequest(
             params=dict(parse_qsl(query, keep_blank_values=True)), accept=request.headers.get("accept", "")
         )
         response = await serve_hosted(
             request,
             delivery,
-            image_id,
+            imgix_source(mount, raw_path),
             lambda image: options.fields_for(parsed, image),
             client_id=mount.client_id,
             signed=signed,
@@ -82,7 +95,7 @@ def build_router(prefix: str) -> APIRouter:
 
     for method in ("GET", "HEAD"):
         router.add_api_route(
-            "/{image_id}", serve, methods=[method], name="serve", response_model=None, responses=SERVE_RESPONSES
+            "/{path:path}", serve, methods=[method], name="serve", response_model=None, responses=SERVE_RESPONSES
         )
     return router
 

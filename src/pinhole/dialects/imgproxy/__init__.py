@@ -1,11 +1,11 @@
-"""imgproxy URLs (`/<signature>/<options>/plain/<source>[@ext]` and the base64 source form) over hosted images:
-off by default, at `/imgproxy`.
+"""imgproxy URLs (`/<signature>/<options>/plain/<source>[@ext]` and the base64 source form) over hosted images
+and remote origins (`http(s)://` sources under `proxy.allowed_sources`): off by default, at `/imgproxy`.
 
 Signatures are imgproxy's: unpadded URL-safe base64 of HMAC-SHA256(key, salt + path), with the key/salt pairs of
 `dialects.imgproxy.key`/`.salt` (hex; every pair is tried, for rotation), the path measured from the prefix. With
 no keys signing is off and any signature segment (`insecure`, `_`) goes, as in imgproxy. Errors answer as imgproxy
-does: 403 for a bad signature, 404 for an invalid URL or a missing image. `auto_webp`/`auto_avif` pick the format
-by `Accept` when none is asked (with `Vary: Accept`).
+does: 403 for a bad signature, 404 for an invalid URL, a missing image, or a source it may not or cannot fetch.
+`auto_webp`/`auto_avif` pick the format by `Accept` when none is asked (with `Vary: Accept`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pinhole.api.services import DeliveryDep
 from pinhole.api.transform_query import TransformFields
 from pinhole.db.models import Image
 from pinhole.dialects.imgproxy import options, url
-from pinhole.errors import InvalidSignature, InvalidTransform, NotFound, PinholeError
+from pinhole.errors import FetchFailed, FetchRefused, InvalidSignature, InvalidTransform, NotFound, PinholeError
+from pinhole.proxies.allowlist import SourceNotAllowed
 from pinhole.proxies.errors import plain_renderer
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
 from pinhole.proxies.signatures import imgproxy_signature, matches
@@ -32,8 +33,8 @@ API_NAME = "imgproxy"
 def _status(error: PinholeError) -> int:
     if isinstance(error, InvalidSignature):
         return 403
-    if isinstance(error, (NotFound, InvalidTransform)):
-        return 404
+    if isinstance(error, (NotFound, InvalidTransform, SourceNotAllowed, FetchRefused, FetchFailed)):
+        return 404  # imgproxy's "Invalid source" for sources it may not or cannot download
     return error.status
 
 

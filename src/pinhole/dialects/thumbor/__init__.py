@@ -1,4 +1,5 @@
-"""thumbor URLs (`/<signature|unsafe>/.../<image>`) over hosted images: off by default, at `/thumbor`.
+"""thumbor URLs (`/<signature|unsafe>/.../<image>`) over hosted images and remote origins (`http(s)://...` or
+`host/path`, under `proxy.allowed_sources`): off by default, at `/thumbor`.
 
 The signature is thumbor's (HMAC-SHA1 with `security_key` over the URL after the signature, URL-safe base64),
 measured from the prefix, so a site only changes its base URL. `unsafe` URLs only with `allow_unsafe`. Errors answer
@@ -46,6 +47,13 @@ def check_signature(mount: ThumborMount, request: url.ThumborUrl) -> None:
         raise InvalidSignature("Malformed URL: the signature does not match.")
 
 
+def thumbor_source(image: str) -> str:
+    """A hosted id, `pinhole://<id>`, a URL, or (as thumbor's HTTP loader reads it) `host/path` meaning http."""
+    if "/" in image and "://" not in image:
+        return "http://" + image
+    return image
+
+
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
 
@@ -56,7 +64,7 @@ def build_router(prefix: str) -> APIRouter:
         return await serve_hosted(
             request,
             delivery,
-            parsed.image,
+            thumbor_source(parsed.image),
             lambda image: options.fields_for(parsed, image),
             client_id=mount.client_id,
             signed=parsed.signature is not None,
