@@ -117,3 +117,34 @@ def test_an_interrupted_upload_resumes(server: Server, home: dict[str, str], tmp
     assert len(ids) == 30
     listed = cli_json(home, "ls", "--search", "")
     assert ids <= {image["id"] for image in listed}
+
+
+def test_get_names_the_file_from_the_answer_never_overwrites_and_writes_stdout(
+    server: Server, home: dict[str, str], tmp_path: Path
+) -> None:
+    _login(server, home)
+    source = tmp_path / "dawn.jpg"
+    source.write_bytes(make_jpeg(400, 300))
+    (uploaded,) = cli_json(home, "upload", str(source))["uploaded"]
+    image_id = uploaded["id"]
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def get(*args: str) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "pinhole_client.cli", "get", image_id, *args]
+        return subprocess.run(command, env=home, cwd=work, capture_output=True, timeout=120)
+
+    assert get("--w", "120", "--format", "webp").returncode == 0
+    assert_image((work / f"{image_id}.webp").read_bytes(), format="webp", width=120, height=90)
+    assert get().returncode == 0  # the original: its Content-Type names the extension
+    assert_image((work / f"{image_id}.jpg").read_bytes(), format="jpeg", width=400, height=300)
+    refused = get("--w", "60", "--format", "webp")
+    assert refused.returncode != 0
+    assert b"--force" in refused.stderr
+    assert_image((work / f"{image_id}.webp").read_bytes(), format="webp", width=120, height=90)  # untouched
+    assert get("--w", "60", "--format", "webp", "--force").returncode == 0
+    assert_image((work / f"{image_id}.webp").read_bytes(), format="webp", width=60, height=45)
+    piped = get("--w", "80", "--format", "png", "-o", "-")
+    assert piped.returncode == 0
+    assert_image(piped.stdout, format="png", width=80, height=60)
+    assert sorted(path.name for path in work.iterdir()) == sorted([f"{image_id}.webp", f"{image_id}.jpg"])

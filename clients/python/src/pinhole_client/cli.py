@@ -202,10 +202,17 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_get(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        data = client.download(args.id, **_options(args))
-    target = Path(args.output or f"{args.id}.{args.format or 'img'}")
-    target.write_bytes(data)
-    _out(args, {"id": args.id, "file": str(target), "bytes": len(data)}, f"wrote {target} ({len(data)} bytes)")
+        found = client.download_named(args.id, **_options(args))
+    if args.output == "-":
+        sys.stdout.buffer.write(found.content)
+        sys.stdout.flush()
+        return 0
+    target = Path(args.output or found.filename)
+    if target.exists() and not args.force:
+        raise SystemExit(f"{target} exists: pass --force to overwrite it, or -o to name another file")
+    target.write_bytes(found.content)
+    summary = {"id": args.id, "file": str(target), "bytes": len(found.content), "contentType": found.content_type}
+    _out(args, summary, f"wrote {target} ({len(found.content)} bytes)")
     return 0
 
 
@@ -263,7 +270,8 @@ def parser() -> argparse.ArgumentParser:
     ls.set_defaults(run=cmd_ls)
     get = commands.add_parser("get", help="download an image or a variant")
     get.add_argument("id")
-    get.add_argument("-o", "--output")
+    get.add_argument("-o", "--output", help="file to write (default: named from the answer: ID.webp); - writes stdout")
+    get.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     _transform_options(get)
     get.set_defaults(run=cmd_get)
     url = commands.add_parser("url", help="print a variant's URL, signed with --sign")
