@@ -148,3 +148,52 @@ def test_get_names_the_file_from_the_answer_never_overwrites_and_writes_stdout(
     assert piped.returncode == 0
     assert_image(piped.stdout, format="png", width=80, height=60)
     assert sorted(path.name for path in work.iterdir()) == sorted([f"{image_id}.webp", f"{image_id}.jpg"])
+
+
+def _partial_upload(journal: Path) -> str | None:
+    """The tus URL the CLI recorded for a file it has started and not finished."""
+    if not journal.exists():
+        return None
+    found = json.loads(journal.read_text() or "{}")
+    return next((url for key, url in found.items() if key.startswith("partial|")), None)
+
+
+def test_ctrl_c_mid_file_resumes_the_tus_upload_from_the_servers_offset(
+    server: Server, home: dict[str, str], tmp_path: Path
+) -> None:
+    _login(server, home)
+    big = tmp_path / "big.jpg"
+    big.write_bytes(make_jpeg(3000, 2000, quality=97))
+    size = big.stat().st_size
+    chunk = 16 * 1024
+    journal = Path(home["PINHOLE_CLIENT_CONFIG_DIR"]) / "uploads.json"
+    command = ["upload", str(big), "--resumable", "--chunk-size", str(chunk), "--quiet"]
+    tus_headers = {"X-API-Key": server.api_key, "Tus-Resumable": "1.0.0"}
+
+    def offset(url: str) -> int:
+        return int(httpx.head(url, headers=tus_headers, timeout=30).headers["Upload-Offset"])
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pinhole_client.cli", *command],
+        env=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = None
+    while proc.poll() is None and (url is None or offset(url) < 4 * chunk):
+        url = _partial_upload(journal)
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert url is not None
+    sent = offset(url)
+    assert 4 * chunk <= sent < size  # stopped mid-file, at a chunk boundary
+    assert sent % chunk == 0
+    resumed = cli_json(home, *command)
+    (image,) = resumed["uploaded"]
+    finished = httpx.get(url, headers=tus_headers, timeout=30).json()
+    assert finished["id"] == image["id"]  # the same tus upload went on; it did not start again
+    assert (finished["width"], finished["height"]) == (3000, 2000)
+    assert _partial_upload(journal) is None

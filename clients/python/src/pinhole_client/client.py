@@ -90,6 +90,7 @@ class Client(Operations, _Urls):
         resumable: bool | None = None,
         resume_url: str | None = None,
         on_resumable: Callable[[str], None] | None = None,
+        chunk_bytes: int = tus.CHUNK_BYTES,
     ) -> ImagePublic:
         """Upload one image (a path or bytes); `progress(sent, total)` is called as the bytes go out.
 
@@ -102,7 +103,13 @@ class Client(Operations, _Urls):
             if _wants_tus(reader.total, resumable, resume_url) and self.supports_tus():
                 meta = _tus_metadata(name, fields)
                 image = tus.upload(
-                    self.http, reader, meta, resume_url=resume_url, on_created=on_resumable, progress=progress
+                    self.http,
+                    reader,
+                    meta,
+                    resume_url=resume_url,
+                    on_created=on_resumable,
+                    progress=progress,
+                    chunk_bytes=chunk_bytes,
                 )
                 return cast(ImagePublic, image)
             return cast(ImagePublic, self.images_upload(files={"file": (name, reader, kind)}, data=fields))
@@ -155,6 +162,7 @@ class AsyncClient(AsyncOperations, _Urls):
         resumable: bool | None = None,
         resume_url: str | None = None,
         on_resumable: Callable[[str], None] | None = None,
+        chunk_bytes: int = tus.CHUNK_BYTES,
     ) -> ImagePublic:
         """`Client.upload` for asyncio: the same progress callback, and tus for large or `resumable` uploads."""
         name, reader, kind = open_source(source, filename, progress)
@@ -163,7 +171,13 @@ class AsyncClient(AsyncOperations, _Urls):
             if _wants_tus(reader.total, resumable, resume_url) and await self.supports_tus():
                 meta = _tus_metadata(name, fields)
                 image = await tus.upload_async(
-                    self.http, reader, meta, resume_url=resume_url, on_created=on_resumable, progress=progress
+                    self.http,
+                    reader,
+                    meta,
+                    resume_url=resume_url,
+                    on_created=on_resumable,
+                    progress=progress,
+                    chunk_bytes=chunk_bytes,
                 )
                 return cast(ImagePublic, image)
             return cast(ImagePublic, await self.images_upload(files={"file": (name, reader, kind)}, data=fields))
