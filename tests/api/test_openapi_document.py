@@ -178,3 +178,15 @@ def test_a_document_without_examples_gets_them_from_field_examples() -> None:
     document = {"components": {"schemas": schemas}, "paths": {"/x": {"get": {"responses": {"200": answer}}}}}
     finish(document)
     assert media["example"] == {"code": "image_gone"}
+
+
+def test_a_raised_kind_without_a_sample_is_still_documented() -> None:
+    from pinhole.api.answers import _plain
+    from pinhole.errors import ExpiredSignature, UploadGone
+
+    class NeedsMore(UploadGone):
+        def __init__(self, message: str, *, upload_id: str) -> None:
+            super().__init__(message, details={"upload": upload_id})
+
+    assert _plain(NeedsMore).status == 410
+    assert _plain(ExpiredSignature).code == "expired_signature"

@@ -173,7 +173,19 @@ def _sample(kind: Kind, every: list[Dependant], *, form: bool = False) -> Pinhol
     if kind is InvalidInput:
         return _invalid_input(every, form=form)
     make = _SAMPLES.get(kind)
-    return make() if make is not None else kind("An example of this error.")
+    return make() if make is not None else _plain(kind)
+
+
+def _plain(kind: Kind) -> PinholeError:
+    """An error of a kind without a sample: its own constructor when a message is enough, else the base one's
+    (a kind added with `@raises` whose constructor needs more never breaks the document)."""
+    message = "An example of this error."
+    try:
+        return kind(message)
+    except TypeError:
+        error = kind.__new__(kind)
+        PinholeError.__init__(error, message)
+        return error
 
 
 def _rendered(route: APIRoute, error: PinholeError) -> tuple[str, Any]:
