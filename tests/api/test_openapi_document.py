@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter
 
 from pinhole.api.mounting import operation_id
@@ -101,14 +102,73 @@ def test_every_operation_lists_its_error_answers_in_its_apis_shape(document: dic
     for method, path, op in _operations(document):
         (dialect,) = op["tags"]
         errors = {code: answer for code, answer in op["responses"].items() if code[0] in "45"}
-        assert {"401", "404", "429"} <= set(errors), (method, path, sorted(errors))
+        assert "429" in errors, (method, path, sorted(errors))  # every API's router counts rate limits
         for code, answer in errors.items():
             refs = {media["schema"]["$ref"].rsplit("/", 1)[-1] for media in answer.get("content", {}).values()}
             assert refs <= _error_model(dialect), (method, path, code, refs)
             assert refs, (method, path, code)
-        if "requestBody" not in op:
+        declares_a_length = any(param["name"] == "Upload-Length" for param in op.get("parameters", ()))
+        if "requestBody" not in op and not declares_a_length:
             assert not {"413", "415"} & set(errors), (method, path)
+        if not any(param["in"] == "path" for param in op.get("parameters", ())):
+            assert "404" not in errors, (method, path)  # 404 only where an id is read
     assert {code for _, _, op in _operations(document) if "requestBody" in op for code in op["responses"]} >= {"413"}
+
+
+def _errors(document: dict[str, Any], method: str, path: str) -> set[str]:
+    return {code for code in document["paths"][path][method]["responses"] if code[0] in "45"}
+
+
+def test_a_read_only_public_route_claims_no_upload_or_credential_errors(document: dict[str, Any]) -> None:
+    """What a route can answer comes from what it declares: a public read has no body, needs no key and reads
+    no id, so it cannot be too large, of the wrong type, forbidden or missing."""
+    status = _errors(document, "get", "/v2/status")
+    assert not {"403", "404", "413", "415", "422"} & status, status
+    assert {"429", "503"} <= status
+    served = _errors(document, "get", "/v2/images/{image_id}")  # public (signed) delivery: reads an id
+    assert not {"413", "415", "422"} & served, served
+    assert {"400", "403", "404", "429"} <= served  # a bad option, a missing signature, no such image
+    slink_file = _errors(document, "get", "/api/image/{file}")
+    assert not {"403", "422"} & slink_file, slink_file
+
+
+def test_credentials_admin_checks_and_uploads_add_their_answers(document: dict[str, Any]) -> None:
+    assert {"401", "403"} <= _errors(document, "get", "/v2/admin/settings")  # an admin account is checked
+    assert "401" not in _errors(document, "post", "/v2/auth/login")  # signing in checks no credential
+    assert {"413", "415", "422", "403"} <= _errors(document, "post", "/v2/images")  # size, type, decoding, quota
+    assert "403" not in _errors(document, "get", "/v2/account/keys")  # a read: no CSRF check, no ownership
+    # uploadkey answers every upload refusal with 400, so its upload documents 400 and not pinhole's 413/415.
+    upload = _errors(document, "post", "/uploadkey/api/upload")
+    assert "400" in upload
+    assert not {"413", "415"} & upload
+
+
+def test_error_examples_are_what_the_server_answers(app: FastAPI, document: dict[str, Any]) -> None:
+    answer = document["paths"]["/v2/images"]["post"]["responses"]["413"]["content"]["application/json"]["example"]
+    assert answer["error"]["code"] == "file_too_large"
+    assert answer["error"]["status"] == 413
+    album = document["paths"]["/v2/albums/{album_id}"]["get"]["responses"]["404"]["content"]["application/json"]
+    assert album["example"]["error"]["code"] == "album_not_found"
+    slink = document["paths"]["/api/upload"]["post"]["responses"]["422"]["content"]["application/json"]["example"]
+    assert slink["error"]["message"] == "Validation Error"
+
+
+def test_every_example_is_valid_against_its_schema(document: dict[str, Any]) -> None:
+    """Request, success and error examples alike (an SDK parses them; docs show them)."""
+    checked = 0
+    problems = []
+    for method, path, op in _operations(document):
+        bodies = {"request": op.get("requestBody", {})} | dict(op["responses"])
+        for where, body in bodies.items():
+            for kind, media in body.get("content", {}).items():
+                if "example" not in media or "schema" not in media:
+                    continue
+                schema = media["schema"] | {"components": document["components"]}
+                for error in Draft202012Validator(schema).iter_errors(media["example"]):
+                    problems.append(f"{method} {path} {where} {kind}: {error.json_path}: {error.message}")
+                checked += 1
+    assert not problems, "\n".join(problems[:40])
+    assert checked > 500
 
 
 def test_a_document_without_examples_gets_them_from_field_examples() -> None:
@@ -118,3 +178,15 @@ def test_a_document_without_examples_gets_them_from_field_examples() -> None:
     document = {"components": {"schemas": schemas}, "paths": {"/x": {"get": {"responses": {"200": answer}}}}}
     finish(document)
     assert media["example"] == {"code": "image_gone"}
+
+
+def test_a_raised_kind_without_a_sample_is_still_documented() -> None:
+    from pinhole.api.answers import _plain
+    from pinhole.errors import ExpiredSignature, UploadGone
+
+    class NeedsMore(UploadGone):
+        def __init__(self, message: str, *, upload_id: str) -> None:
+            super().__init__(message, details={"upload": upload_id})
+
+    assert _plain(NeedsMore).status == 410
+    assert _plain(ExpiredSignature).code == "expired_signature"

@@ -117,3 +117,83 @@ def test_an_interrupted_upload_resumes(server: Server, home: dict[str, str], tmp
     assert len(ids) == 30
     listed = cli_json(home, "ls", "--search", "")
     assert ids <= {image["id"] for image in listed}
+
+
+def test_get_names_the_file_from_the_answer_never_overwrites_and_writes_stdout(
+    server: Server, home: dict[str, str], tmp_path: Path
+) -> None:
+    _login(server, home)
+    source = tmp_path / "dawn.jpg"
+    source.write_bytes(make_jpeg(400, 300))
+    (uploaded,) = cli_json(home, "upload", str(source))["uploaded"]
+    image_id = uploaded["id"]
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def get(*args: str) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "pinhole_client.cli", "get", image_id, *args]
+        return subprocess.run(command, env=home, cwd=work, capture_output=True, timeout=120)
+
+    assert get("--w", "120", "--format", "webp").returncode == 0
+    assert_image((work / f"{image_id}.webp").read_bytes(), format="webp", width=120, height=90)
+    assert get().returncode == 0  # the original: its Content-Type names the extension
+    assert_image((work / f"{image_id}.jpg").read_bytes(), format="jpeg", width=400, height=300)
+    refused = get("--w", "60", "--format", "webp")
+    assert refused.returncode != 0
+    assert b"--force" in refused.stderr
+    assert_image((work / f"{image_id}.webp").read_bytes(), format="webp", width=120, height=90)  # untouched
+    assert get("--w", "60", "--format", "webp", "--force").returncode == 0
+    assert_image((work / f"{image_id}.webp").read_bytes(), format="webp", width=60, height=45)
+    piped = get("--w", "80", "--format", "png", "-o", "-")
+    assert piped.returncode == 0
+    assert_image(piped.stdout, format="png", width=80, height=60)
+    assert sorted(path.name for path in work.iterdir()) == sorted([f"{image_id}.webp", f"{image_id}.jpg"])
+
+
+def _partial_upload(journal: Path) -> str | None:
+    """The tus URL the CLI recorded for a file it has started and not finished."""
+    if not journal.exists():
+        return None
+    found = json.loads(journal.read_text() or "{}")
+    return next((url for key, url in found.items() if key.startswith("partial|")), None)
+
+
+def test_ctrl_c_mid_file_resumes_the_tus_upload_from_the_servers_offset(
+    server: Server, home: dict[str, str], tmp_path: Path
+) -> None:
+    _login(server, home)
+    big = tmp_path / "big.jpg"
+    big.write_bytes(make_jpeg(3000, 2000, quality=97))
+    size = big.stat().st_size
+    chunk = 16 * 1024
+    journal = Path(home["PINHOLE_CLIENT_CONFIG_DIR"]) / "uploads.json"
+    command = ["upload", str(big), "--resumable", "--chunk-size", str(chunk), "--quiet"]
+    tus_headers = {"X-API-Key": server.api_key, "Tus-Resumable": "1.0.0"}
+
+    def offset(url: str) -> int:
+        return int(httpx.head(url, headers=tus_headers, timeout=30).headers["Upload-Offset"])
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pinhole_client.cli", *command],
+        env=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = None
+    while proc.poll() is None and (url is None or offset(url) < 4 * chunk):
+        url = _partial_upload(journal)
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert url is not None
+    sent = offset(url)
+    assert 4 * chunk <= sent < size  # stopped mid-file, at a chunk boundary
+    assert sent % chunk == 0
+    resumed = cli_json(home, *command)
+    (image,) = resumed["uploaded"]
+    finished = httpx.get(url, headers=tus_headers, timeout=30).json()
+    assert finished["id"] == image["id"]  # the same tus upload went on; it did not start again
+    assert (finished["width"], finished["height"]) == (3000, 2000)
+    assert _partial_upload(journal) is None

@@ -157,3 +157,44 @@ def test_resumable_upload_through_tus(server: Server) -> None:
             tus.upload(client.http, reader, {"filename": name}, on_created=started.append, chunk_bytes=64 * 1024)
         image = client.upload(data, filename="big.jpg", resume_url=started[0])
         assert (image["width"], image["height"]) == (1600, 1200)
+
+
+def _stop_after_first_chunk(sent: int, total: int) -> None:
+    if 64 * 1024 < sent < total:  # the first chunk went out; break while reading the second
+        raise _Stop
+
+
+@pytest.mark.anyio
+async def test_async_resumable_upload_in_process_resumes_from_the_servers_offset(sdk: AsyncClient) -> None:
+    data = make_jpeg(1600, 1200)
+    assert len(data) > 3 * 64 * 1024
+    assert await sdk.supports_tus()
+    started: list[str] = []
+    name, reader, _ = open_source(data, "big.jpg", _stop_after_first_chunk)
+    with pytest.raises(_Stop), reader:
+        await tus.upload_async(sdk.http, reader, {"filename": name}, on_created=started.append, chunk_bytes=64 * 1024)
+    status = await sdk.http.head(started[0], headers={"Tus-Resumable": tus.VERSION})
+    assert int(status.headers["Upload-Offset"]) == 64 * 1024  # one chunk arrived before the break
+    seen: list[int] = []
+    image = await sdk.upload(data, filename="big.jpg", resume_url=started[0], progress=lambda s, t: seen.append(s))
+    assert (image["width"], image["height"]) == (1600, 1200)
+    assert seen[0] > 64 * 1024  # resumed: the first chunk was not read again
+    assert seen[-1] == len(data)
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_async_client_uploads_through_tus_against_a_real_server(server: Server) -> None:
+    data = make_jpeg(1600, 1200)
+    seen: list[int] = []
+    async with AsyncClient(server.url, api_key=server.api_key) as client:
+        assert await client.supports_tus()
+        urls: list[str] = []
+        image = await client.upload(
+            data, filename="async.jpg", resumable=True, on_resumable=urls.append, progress=lambda s, t: seen.append(s)
+        )
+        assert (image["width"], image["height"]) == (1600, 1200)
+        assert urls
+        assert urls[0].startswith(server.url)
+        assert image["id"] in [found["id"] async for found in client.iter_images()]
+    assert seen[-1] == len(data)

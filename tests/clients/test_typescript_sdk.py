@@ -16,6 +16,7 @@ from tests.support.server import Server, running_server
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 SIGNING_KEY = "k1:" + "t" * 40
+BIG = (3000, 2000)  # a JPEG of several MB, for progress in many steps
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +31,15 @@ def test_typescript_sdk_with_node_test_runner(server: Server, tmp_path: Path) ->
     build(PROJECT)
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(make_jpeg(640, 480))
+    big = tmp_path / "big.jpg"
+    big.write_bytes(make_jpeg(*BIG, quality=97))
     env = server.env | {
         "PINHOLE_URL": server.url,
         "PINHOLE_API_KEY": server.api_key,
         "PINHOLE_SIGNING_KEY": SIGNING_KEY,
         "PINHOLE_TEST_IMAGE": str(photo),
+        "PINHOLE_TEST_BIG_IMAGE": str(big),
+        "PINHOLE_TEST_BIG_SIZE": f"{BIG[0]}x{BIG[1]}",
     }
     node = shutil.which("node") or "node"
     done = subprocess.run(
@@ -42,4 +47,4 @@ def test_typescript_sdk_with_node_test_runner(server: Server, tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     assert "# fail 0" in done.stdout
-    assert "# pass 4" in done.stdout
+    assert "# pass 6" in done.stdout

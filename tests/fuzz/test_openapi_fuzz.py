@@ -28,6 +28,8 @@ from tests.fuzz.harness import Driver, make_callers, running_app, seed_images
 EXAMPLES = int(os.environ.get("PINHOLE_TEST_FUZZ_EXAMPLES", "8"))
 APIS = ("v2", "userphotos", "uploadkey", "userimages", "slink")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# tus PATCH bodies (documented as `application/offset+octet-stream`) are raw bytes, as schemathesis sends octet-streams.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 
 @pytest.fixture

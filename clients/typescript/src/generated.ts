@@ -520,7 +520,7 @@ export interface Operations {
   account_upload_keys_create: { method: "POST"; path: "/v2/account/upload-keys"; pathParams: []; query: {}; body: UploadKeyCreate | null; result: UploadKeyCreated };
   account_upload_keys_list: { method: "GET"; path: "/v2/account/upload-keys"; pathParams: []; query: {}; body: never; result: UploadKeyList };
   account_upload_keys_revoke: { method: "DELETE"; path: "/v2/account/upload-keys/{key_id}"; pathParams: ["key_id"]; query: {}; body: never; result: void };
-  account_upload_keys_sharex: { method: "GET"; path: "/v2/account/upload-keys/{key_id}/sharex"; pathParams: ["key_id"]; query: {}; body: never; result: unknown };
+  account_upload_keys_sharex: { method: "GET"; path: "/v2/account/upload-keys/{key_id}/sharex"; pathParams: ["key_id"]; query: {}; body: never; result: Record<string, unknown> };
   admin_albums_delete: { method: "DELETE"; path: "/v2/admin/albums/{album_id}"; pathParams: ["album_id"]; query: {}; body: never; result: void };
   admin_albums_get: { method: "GET"; path: "/v2/admin/albums/{album_id}"; pathParams: ["album_id"]; query: {}; body: never; result: AdminAlbum };
   admin_albums_list: { method: "GET"; path: "/v2/admin/albums"; pathParams: []; query: { "page"?: number | null; "limit"?: number; "cursor"?: string | null; "clientId"?: string | null; "userId"?: string | null; }; body: never; result: AdminAlbumList };
@@ -586,9 +586,9 @@ export interface Operations {
   status: { method: "GET"; path: "/v2/status"; pathParams: []; query: {}; body: never; result: Status };
   tags_list: { method: "GET"; path: "/v2/tags"; pathParams: []; query: { "search"?: string | null; "limit"?: number; }; body: never; result: TagList };
   uploads_append: { method: "PATCH"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: void };
-  uploads_create: { method: "POST"; path: "/v2/uploads"; pathParams: []; query: {}; body: never; result: unknown };
+  uploads_create: { method: "POST"; path: "/v2/uploads"; pathParams: []; query: {}; body: never; result: void };
   uploads_options: { method: "OPTIONS"; path: "/v2/uploads"; pathParams: []; query: {}; body: never; result: void };
-  uploads_result: { method: "GET"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: unknown };
+  uploads_result: { method: "GET"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: ImagePublic };
   uploads_terminate: { method: "DELETE"; path: "/v2/uploads/{upload_id}"; pathParams: ["upload_id"]; query: {}; body: never; result: void };
 }
 

@@ -1,14 +1,16 @@
 // pinhole's TypeScript SDK: the v2 API typed from its OpenAPI document (generated.ts), uploads with progress,
-// cursor iteration and variant URLs. Runs wherever `fetch` does (browsers, Node 18+). URL signing is Node only:
+// cursor iteration and variant URLs (uploads: upload.ts). Runs wherever `fetch` does (browsers, Node 18+). URL signing is Node only:
 // import it from "@pinhole/client/node".
 
 import { OPERATIONS, type ImagePublic, type OperationName, type Operations } from "./generated.js";
 import { PinholeError, errorFrom } from "./errors.js";
 import { imageUrl, type TransformOptions } from "./transform.js";
+import { TUS_THRESHOLD, canXhr, countedBody, isNode, tusUpload, xhrUpload, type Progress } from "./upload.js";
 
 export * from "./generated.js";
 export * from "./errors.js";
 export * from "./transform.js";
+export { TUS_CHUNK, TUS_THRESHOLD, TUS_VERSION, tusMetadata, type Progress } from "./upload.js";
 
 export interface ClientOptions {
   baseUrl: string;
@@ -30,8 +32,26 @@ export interface UploadOptions {
   private?: boolean;
   album?: string;
   description?: string;
-  /** Called as bytes go out (streamed where the runtime can stream a request body; else once at the end). */
+  /** Called with increasing byte counts as the file goes out (see `upload`). */
   onProgress?: (sent: number, total: number) => void;
+  /** tus even for a small file (true), or never (false); default: files of TUS_THRESHOLD bytes or more. */
+  resumable?: boolean;
+  /** Bytes per tus PATCH (default 8 MiB); progress is reported after each. */
+  chunkSize?: number;
+  /** Continue the tus upload at this URL from the server's offset. */
+  resumeUrl?: string;
+  /** Called with a new tus upload's URL, to pass back as `resumeUrl` after an interruption. */
+  onResumable?: (url: string) => void;
+}
+
+/** `progress` called only when the count grows (the transports may repeat the last count). */
+function increasing(progress: Progress): Progress {
+  let last = -1;
+  return (sent, total) => {
+    if (sent <= last) return;
+    last = sent;
+    progress(sent, total);
+  };
 }
 
 export class PinholeClient {
@@ -91,41 +111,40 @@ export class PinholeClient {
     }
   }
 
-  /** Upload one image (a Blob or File); resolves to the stored image. */
+  /** Upload one image (a Blob or File); resolves to the stored image.
+   *
+   * Progress is real everywhere: tus reports each chunk the server confirmed, browsers report XMLHttpRequest's
+   * upload progress, Node counts the request body as fetch sends it. Files of `TUS_THRESHOLD` bytes or more go
+   * through tus when the server offers it (or always with `resumable: true`); `onResumable` gets the upload's URL,
+   * which `resumeUrl` continues from the server's offset. */
   async upload(file: Blob, options: UploadOptions = {}): Promise<ImagePublic> {
-    const form = new FormData();
     const name = options.filename ?? ((file as File).name || "upload");
+    const fields: Record<string, string> = { isPrivate: options.private ? "true" : "false" };
+    if (options.tags?.length) fields.tags = options.tags.join(",");
+    if (options.album) fields.albumId = options.album;
+    if (options.description) fields.description = options.description;
+    const onProgress = options.onProgress ? increasing(options.onProgress) : undefined;
+    const transport = { baseUrl: this.baseUrl, headers: this.headers, fetch: this.fetch };
+    const wanted = options.resumable ?? (file.size >= TUS_THRESHOLD || options.resumeUrl !== undefined);
+    if (wanted && (await this.supportsTus())) {
+      const tusOptions = { fields: { filename: name, ...fields }, chunkSize: options.chunkSize, resumeUrl: options.resumeUrl, onResumable: options.onResumable, onProgress };
+      return (await tusUpload(transport, file, tusOptions)) as ImagePublic;
+    }
+    const form = new FormData();
     form.append("file", file, name);
-    if (options.tags?.length) form.append("tags", options.tags.join(","));
-    form.append("isPrivate", options.private ? "true" : "false");
-    if (options.album) form.append("albumId", options.album);
-    if (options.description) form.append("description", options.description);
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    if (onProgress && canXhr()) return (await xhrUpload(transport, "/v2/images", form, file.size, onProgress)) as ImagePublic;
     const init: RequestInit & { duplex?: "half" } = { method: "POST", headers: { ...this.headers } };
-    const onProgress = options.onProgress;
-    if (onProgress && typeof process !== "undefined") {
-      // Node's fetch streams a request body: count the multipart bytes as they are read.
-      const encoded = new Response(form);
-      const total = Number(file.size);
-      const type = encoded.headers.get("content-type") ?? "multipart/form-data";
-      let sent = 0;
-      const counter = new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          sent += chunk.byteLength;
-          onProgress(Math.min(sent, total), total);
-          controller.enqueue(chunk);
-        },
-        flush() {
-          onProgress(total, total);
-        },
-      });
-      init.body = encoded.body!.pipeThrough(counter);
+    if (onProgress && isNode()) {
+      const counted = countedBody(form, file.size, onProgress);
+      init.body = counted.body;
       init.duplex = "half";
-      (init.headers as Record<string, string>)["Content-Type"] = type;
+      (init.headers as Record<string, string>)["Content-Type"] = counted.type;
     } else {
       init.body = form;
     }
     const image = (await this.send("/v2/images", undefined, init)) as ImagePublic;
-    if (onProgress && typeof process === "undefined") onProgress(file.size, file.size);
+    onProgress?.(file.size, file.size);
     return image;
   }
 

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from pinhole.api.answers import raises
 from pinhole.api.proxies import client_address
 from pinhole.db.engine import Database
+from pinhole.errors import DatabaseBusy
 from pinhole.runtime import Runtime
 from pinhole.settings import Settings
 
@@ -21,6 +23,7 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+@raises(DatabaseBusy)
 async def get_database(request: Request) -> Database:
     runtime: Runtime = request.app.state.runtime
     return runtime.db

@@ -89,6 +89,8 @@ def render_with_headers(request: Request, error: PinholeError, render: Renderer)
 
 def route_class(render: Renderer) -> type[APIRoute]:
     class DialectRoute(APIRoute):
+        render_error = staticmethod(render)  # read by `api.answers` for the statuses this API answers
+
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 

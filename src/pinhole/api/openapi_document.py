@@ -1,9 +1,10 @@
 """The OpenAPI document as the SDKs need it: error answers per route and examples.
 
-Each API declares its error answers once for all its routes; a route without a request body cannot answer 413
-(file too large) or 415 (not an accepted image format), so those are dropped from its operation. FastAPI's own
-422 answer (`HTTPValidationError`) is dropped too: every API's route class renders a validation error in that API's
-shape (`api.errors`), which the API's declared answers describe.
+Each API declares its error answers (their statuses and its error shape) once for all its routes; each operation
+keeps only those its route can give (`api.answers` derives them from the route's dependencies, parameters and
+body), so a public read does not claim 401 or 413. FastAPI's own 422 answer (`HTTPValidationError`) is dropped
+too: every API's route class renders a validation error in that API's shape (`api.errors`), which the API's
+declared answers describe.
 
 Every JSON or form body that declares none gets one built from its schema (a field's own `examples` first, then
 its default, its first enum value, then a value of its type and format), so the document shows a body for each of
@@ -15,38 +16,88 @@ better value say so with `Field(examples=[...])`, which wins here.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
+from pinhole.api.answers import Operations, operation_errors
+
 Json = dict[str, Any]
-_BODY_ERRORS = ("413", "415")
 _EXAMPLED = ("json", "multipart/form-data", "x-www-form-urlencoded")
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 _MAX_DEPTH = 16  # only a schema that contains itself goes this deep
+IMAGE_ID = "7d3f9a52-3c1e-4b8f-9a0e-2f6b1c5d8e41"
 _FORMATS: dict[str, object] = {
     "date-time": "2026-01-31T12:00:00Z",
     "date": "2026-01-31",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "uri": "https://images.example.com/v2/images/img_8f3a2c",
+    "uuid": IMAGE_ID,
+    "uri": f"https://images.example.com/v2/images/{IMAGE_ID}",
     "email": "ada@example.com",
     "binary": "(file bytes)",
 }
-_INTEGERS: dict[str, int] = {"width": 1200, "height": 800, "size": 183204, "views": 42, "limit": 20, "status": 404}
+# Values by field name (lower case), tried whole first, then as the name's ending (`originalBytes`, `albumId`).
+_INTEGERS: dict[str, int] = {
+    "width": 1200,
+    "height": 800,
+    "w": 800,
+    "h": 600,
+    "q": 80,
+    "size": 183204,
+    "views": 42,
+    "limit": 20,
+    "page": 1,
+    "total": 42,
+    "status": 404,
+    "frames": 1,
+    "expiresin": 3600,
+    "expires_in": 3600,
+    "timestamp": 1769860800,
+    "count": 12,
+    "bytes": 10485760,
+    "images": 250,
+    "albums": 8,
+    "avatars": 3,
+    "groups": 2,
+    "clients": 3,
+    "blobs": 240,
+    "variants": 960,
+}
 _STRINGS: dict[str, str] = {
-    "id": "img_8f3a2c",
-    "name": "holiday",
-    "title": "Beach at dawn",
-    "url": "https://images.example.com/v2/images/img_8f3a2c",
+    "id": IMAGE_ID,
+    "uuid": IMAGE_ID,
+    "url": f"https://images.example.com/v2/images/{IMAGE_ID}",
+    "email": "ada@example.com",
+    "version": "0.9.0",
+    "etag": '"5f1d2c0e9a7b"',
+    "key": "ph_4f9c2a7e1b3d8f60192a7c5e",
+    "prefix": "ph_4f9c2a",
+    "tag": "beach",
+    "tags": "beach",
     "mime": "image/jpeg",
+    "mimetype": "image/jpeg",
     "format": "jpeg",
+    "database": "ok",
+    "storage": "ok",
+    "formatteddate": "31.01.2026 12:00",
+    "filename": "holiday.jpg",
+    "name": "Holidays 2026",
+    "title": "Beach at dawn",
+    "description": "At the sea",
+    "username": "ada",
+    "displayname": "Ada Lovelace",
+    "userid": "user-42",
+    "updatedby": "user-42",
+    "clientid": "3c9a5e2b-7f41-4d8e-a0c6-1b2d3e4f5a6b",
+    "albumid": "0b7c9e0e-5f1a-4c55-9d8a-3e1f2a6b7c8d",
+    "groupid": "5e8d1c3a-9b7f-4e2d-8c1a-6f5e4d3c2b1a",
     "cursor": "eyJpZCI6MTJ9",
     "token": "eyJhbGciOiJIUzI1NiJ9.e30.sig",
     "password": "correct horse battery staple",
-    "username": "ada",
-    "tags": "beach",
-    "description": "At the sea",
+    "at": "2026-01-31T12:00:00Z",
+    "ids": IMAGE_ID,
+    "imageid": IMAGE_ID,
 }
 
 
@@ -56,35 +107,53 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> Json:
         if app.openapi_schema is None:
-            app.openapi_schema = finish(build())
+            # A copy: FastAPI's document shares dicts with the routes' module-level `responses`.
+            app.openapi_schema = finish(copy.deepcopy(build()), operation_errors(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def finish(document: Json) -> Json:
+def finish(document: Json, errors: Operations | None = None) -> Json:
+    """Examples everywhere; with `errors` (from `api.answers`), each operation's error answers cut to those its
+    route can give, each with the body its API answers (rendered, so it is what the server sends)."""
     schemas: Json = document.get("components", {}).get("schemas", {})
-    for item in document.get("paths", {}).values():
-        for operation in item.values():
-            body = operation.get("requestBody", {})
-            _drop_impossible_answers(operation.get("responses", {}), has_body=bool(body))
-            for media in _json_media(body.get("content", {})):
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            responses: Json = operation.get("responses", {})
+            answers = (errors or {}).get((path, method))
+            _drop_impossible_answers(responses, answers)
+            _drop_default_json(responses)
+            for media in _json_media(operation.get("requestBody", {}).get("content", {})):
                 media.setdefault("example", example_of(media.get("schema", {}), schemas))
-            for response in operation.get("responses", {}).values():
+            for status, response in responses.items():
+                rendered = (answers or {}).get(status) if status[0] in "45" else None
                 for media in _json_media(response.get("content", {})):
+                    if rendered is not None:
+                        media["example"] = rendered
                     media.setdefault("example", example_of(media.get("schema", {}), schemas))
     for name in _FASTAPI_VALIDATION:
         schemas.pop(name, None)
     return document
 
 
-def _drop_impossible_answers(responses: Json, *, has_body: bool) -> None:
-    for status in [] if has_body else _BODY_ERRORS:
-        responses.pop(status, None)
+def _drop_impossible_answers(responses: Json, possible: Json | None) -> None:
     for status, answer in list(responses.items()):
+        if possible is not None and status[0] in "45" and status not in possible:
+            del responses[status]
+            continue
         refs = {media.get("schema", {}).get("$ref", "") for media in answer.get("content", {}).values()}
         if refs and all(ref.endswith("/HTTPValidationError") for ref in refs):
             del responses[status]
+
+
+def _drop_default_json(responses: Json) -> None:
+    """FastAPI adds `application/json` with an empty schema to a route's answer that documents image bytes; such
+    a route never answers that JSON."""
+    for answer in responses.values():
+        content: Json = answer.get("content", {})
+        if len(content) > 1 and content.get("application/json", {}).get("schema") == {}:
+            del content["application/json"]
 
 
 def _json_media(content: Json) -> list[Json]:
@@ -134,8 +203,17 @@ def _typed(schema: Json, schemas: Json, name: str, depth: int) -> Any:
     return _string(schema, name)
 
 
+def _by_name(table: dict[str, Any], name: str) -> Any:
+    lowered = name.lower()
+    if lowered in table:
+        return table[lowered]
+    endings = [hint for hint in table if lowered.endswith(hint) and len(hint) > 2]
+    return table[max(endings, key=len)] if endings else None
+
+
 def _integer(schema: Json, name: str) -> int:
-    value = _INTEGERS.get(name, 1)
+    found = _by_name(_INTEGERS, name)
+    value = found if isinstance(found, int) else 1
     if "minimum" in schema:
         value = max(value, int(schema["minimum"]))
     if "maximum" in schema:
@@ -146,8 +224,6 @@ def _integer(schema: Json, name: str) -> int:
 def _string(schema: Json, name: str) -> str:
     if schema.get("format") in _FORMATS:
         return str(_FORMATS[schema["format"]])
-    lowered = name.lower()
-    for hint, value in _STRINGS.items():
-        if lowered == hint.lower() or lowered.endswith(hint.lower()):
-            return value
-    return name or "text"
+    found = _by_name(_STRINGS, name)
+    value = found if isinstance(found, str) else name or "text"
+    return value[: schema["maxLength"]] if "maxLength" in schema else value

@@ -10,14 +10,16 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from pinhole.api.answers import raises
 from pinhole.api.credentials import authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep
 from pinhole.db.models import Client
-from pinhole.errors import Forbidden, MissingApiKey, PinholeError, Unauthorized
+from pinhole.errors import CsrfFailed, DatabaseBusy, Forbidden, InvalidApiKey, MissingApiKey, PinholeError, Unauthorized
 from pinhole.security.policy import Action, require
 from pinhole.security.principal import ANONYMOUS, GUEST, Principal, Via
 
 
+@raises(InvalidApiKey, CsrfFailed, DatabaseBusy)  # credentials are checked when sent
 async def optional_principal(
     request: Request,
     runtime: RuntimeDep,
@@ -40,6 +42,7 @@ async def identify_caller(request: Request, runtime: RuntimeDep) -> Principal:
         return ANONYMOUS
 
 
+@raises(MissingApiKey, Forbidden)  # the policy may refuse what a kind of credential asks
 async def client_principal(principal: Annotated[Principal, Depends(optional_principal)]) -> Principal:
     """Anyone who authenticated: a client key or a user account."""
     if principal.is_anonymous:
@@ -50,6 +53,7 @@ async def client_principal(principal: Annotated[Principal, Depends(optional_prin
     return principal
 
 
+@raises(MissingApiKey, Forbidden)
 async def uploader_principal(
     runtime: RuntimeDep, principal: Annotated[Principal, Depends(optional_principal)]
 ) -> Principal:
@@ -59,6 +63,7 @@ async def uploader_principal(
     return await client_principal(principal)
 
 
+@raises(Unauthorized)
 async def account_principal(principal: Annotated[Principal, Depends(optional_principal)]) -> Principal:
     """A signed-in user account (access token or browser session): what managing keys and the account needs."""
     if principal.via not in (Via.ACCESS_TOKEN, Via.SESSION):
@@ -66,6 +71,7 @@ async def account_principal(principal: Annotated[Principal, Depends(optional_pri
     return principal
 
 
+@raises(Forbidden)
 async def admin_principal(principal: Annotated[Principal, Depends(account_principal)]) -> Principal:
     """A signed-in admin account, which the policy lets administer (routes need not ask again)."""
     if not principal.is_admin:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.params import Depends as DependsParam
 
+from pinhole.api.answers import raises
 from pinhole.api.credentials import KEY_HEADERS
 from pinhole.api.deps import RuntimeDep
 from pinhole.api.proxies import client_address
@@ -90,6 +91,7 @@ def rate_limits(
     """The dependency an API's router includes; `principal` is the API's own (cached) authentication dependency.
     `key` replaces `Principal.rate_key` for APIs that count otherwise (None from it falls back to the default)."""
 
+    @raises(RateLimited)
     async def meter(request: Request, runtime: RuntimeDep) -> Meter | None:
         # Runs before authentication: an address that sent too many bad credentials is refused unread.
         if runtime.limiter is None:
@@ -103,6 +105,7 @@ def rate_limits(
                 raise _refuse(found, refused)
         return found
 
+    @raises(RateLimited)
     async def limit(
         request: Request,
         runtime: RuntimeDep,

@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from pinhole.api.answers import raises
 from pinhole.api.delivery import Delivery
+from pinhole.errors import DatabaseBusy, LoginThrottled, Overloaded, StorageError
 from pinhole.runtime import Runtime
 from pinhole.services.library import Avatars, Images
 from pinhole.services.signin import Signin
@@ -49,23 +51,28 @@ def build_services(runtime: Runtime) -> Services:
 
 
 # async: a plain def dependency would be sent to the thread pool on every request
+@raises(DatabaseBusy, StorageError)
 async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
+@raises(DatabaseBusy, StorageError)
 async def get_images(request: Request) -> Images:
     return (await get_services(request)).images
 
 
+@raises(DatabaseBusy, StorageError)
 async def get_avatars(request: Request) -> Avatars:
     return (await get_services(request)).avatars
 
 
+@raises(DatabaseBusy, StorageError, Overloaded)  # variants are made in the bounded pool
 async def get_delivery(request: Request) -> Delivery:
     return (await get_services(request)).delivery
 
 
+@raises(DatabaseBusy, LoginThrottled)
 async def get_signin(request: Request) -> Signin:
     # Made per request, as cheap as a tuple: it reads the back-off and token issuer the runtime holds now.
     runtime: Runtime = request.app.state.runtime

@@ -572,9 +572,9 @@ class Operations(SyncCore):
         "Revoke an upload key (it stops working at once)."
         self._request("DELETE", f"/v2/account/upload-keys/{key_id}")
 
-    def account_upload_keys_sharex(self, key_id: str) -> Any:
+    def account_upload_keys_sharex(self, key_id: str) -> dict[str, Any]:
         "Download a ShareX custom uploader config (.sxcu) for an upload key."
-        return self._request("GET", f"/v2/account/upload-keys/{key_id}/sharex")
+        return cast("dict[str, Any]", self._request("GET", f"/v2/account/upload-keys/{key_id}/sharex"))
 
     def admin_albums_delete(self, album_id: str) -> None:
         "Delete an album."
@@ -836,17 +836,17 @@ class Operations(SyncCore):
         "tus: send bytes."
         self._request("PATCH", f"/v2/uploads/{upload_id}")
 
-    def uploads_create(self) -> Any:
+    def uploads_create(self) -> None:
         "tus: start a resumable upload."
-        return self._request("POST", "/v2/uploads")
+        self._request("POST", "/v2/uploads")
 
     def uploads_options(self) -> None:
         "tus: what this server supports."
         self._request("OPTIONS", "/v2/uploads")
 
-    def uploads_result(self, upload_id: str) -> Any:
+    def uploads_result(self, upload_id: str) -> ImagePublic:
         "The image a finished upload made (202 until then)."
-        return self._request("GET", f"/v2/uploads/{upload_id}")
+        return cast("ImagePublic", self._request("GET", f"/v2/uploads/{upload_id}"))
 
     def uploads_terminate(self, upload_id: str) -> None:
         "tus: abandon an upload."
@@ -880,9 +880,9 @@ class AsyncOperations(AsyncCore):
         "Revoke an upload key (it stops working at once)."
         await self._request("DELETE", f"/v2/account/upload-keys/{key_id}")
 
-    async def account_upload_keys_sharex(self, key_id: str) -> Any:
+    async def account_upload_keys_sharex(self, key_id: str) -> dict[str, Any]:
         "Download a ShareX custom uploader config (.sxcu) for an upload key."
-        return await self._request("GET", f"/v2/account/upload-keys/{key_id}/sharex")
+        return cast("dict[str, Any]", await self._request("GET", f"/v2/account/upload-keys/{key_id}/sharex"))
 
     async def admin_albums_delete(self, album_id: str) -> None:
         "Delete an album."
@@ -1144,17 +1144,17 @@ class AsyncOperations(AsyncCore):
         "tus: send bytes."
         await self._request("PATCH", f"/v2/uploads/{upload_id}")
 
-    async def uploads_create(self) -> Any:
+    async def uploads_create(self) -> None:
         "tus: start a resumable upload."
-        return await self._request("POST", "/v2/uploads")
+        await self._request("POST", "/v2/uploads")
 
     async def uploads_options(self) -> None:
         "tus: what this server supports."
         await self._request("OPTIONS", "/v2/uploads")
 
-    async def uploads_result(self, upload_id: str) -> Any:
+    async def uploads_result(self, upload_id: str) -> ImagePublic:
         "The image a finished upload made (202 until then)."
-        return await self._request("GET", f"/v2/uploads/{upload_id}")
+        return cast("ImagePublic", await self._request("GET", f"/v2/uploads/{upload_id}"))
 
     async def uploads_terminate(self, upload_id: str) -> None:
         "tus: abandon an upload."

@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from pinhole_client import config
+from pinhole_client import config, tus
 from pinhole_client.client import Client
 from pinhole_client.errors import PinholeError
 
@@ -117,6 +117,10 @@ class Bars:
             sys.stderr.flush()
 
 
+class Stopped(Exception):
+    """Ctrl-C was pressed: uploads still running stop at their next chunk (a thread cannot be interrupted)."""
+
+
 def cmd_upload(args: argparse.Namespace) -> int:
     files = expand(args.files)
     tags = [tag.strip() for tag in (args.tags or "").split(",") if tag.strip()]
@@ -127,6 +131,12 @@ def cmd_upload(args: argparse.Namespace) -> int:
     pending = [path for path in files if not journal.get(path)]
     uploaded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    stopping = threading.Event()
+
+    def progress(name: str, sent: int, total: int) -> None:
+        if stopping.is_set():
+            raise Stopped
+        bars.show(name, sent, total)
 
     def one(path: Path) -> Any:
         image = client.upload(
@@ -134,9 +144,11 @@ def cmd_upload(args: argparse.Namespace) -> int:
             tags=tags,
             private=args.private,
             album=args.album,
-            progress=lambda s, t: bars.show(path.name, s, t),
+            progress=lambda s, t: progress(path.name, s, t),
+            resumable=True if args.resumable else None,
             resume_url=journal.partial(path),  # a large file resumes mid-way when the server speaks tus
             on_resumable=lambda url: journal.started(path, url),
+            chunk_bytes=args.chunk_size,
         )
         journal.record(path, image)
         return image
@@ -149,6 +161,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
                 else:
                     uploaded.append({"file": str(path), "id": result["id"], "url": result.get("url")})
         except KeyboardInterrupt:
+            stopping.set()  # running uploads stop at their next chunk; tus ones resume from it next time
             pool.shutdown(wait=False, cancel_futures=True)
             print(f"interrupted: {len(uploaded)} uploaded; run the same command again to resume", file=sys.stderr)
             return 130
@@ -202,10 +215,17 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_get(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        data = client.download(args.id, **_options(args))
-    target = Path(args.output or f"{args.id}.{args.format or 'img'}")
-    target.write_bytes(data)
-    _out(args, {"id": args.id, "file": str(target), "bytes": len(data)}, f"wrote {target} ({len(data)} bytes)")
+        found = client.download_named(args.id, **_options(args))
+    if args.output == "-":
+        sys.stdout.buffer.write(found.content)
+        sys.stdout.flush()
+        return 0
+    target = Path(args.output or found.filename)
+    if target.exists() and not args.force:
+        raise SystemExit(f"{target} exists: pass --force to overwrite it, or -o to name another file")
+    target.write_bytes(found.content)
+    summary = {"id": args.id, "file": str(target), "bytes": len(found.content), "contentType": found.content_type}
+    _out(args, summary, f"wrote {target} ({len(found.content)} bytes)")
     return 0
 
 
@@ -253,6 +273,8 @@ def parser() -> argparse.ArgumentParser:
     upload.add_argument("--tags", help="comma-separated")
     upload.add_argument("--parallel", type=int, default=4, help="uploads at once (default 4)")
     upload.add_argument("--quiet", action="store_true", help="no progress bars")
+    upload.add_argument("--resumable", action="store_true", help="send every file through tus (default: 64 MiB+)")
+    upload.add_argument("--chunk-size", type=int, default=tus.CHUNK_BYTES, help="bytes per tus request (8 MiB)")
     upload.set_defaults(run=cmd_upload)
     ls = commands.add_parser("ls", help="list images")
     ls.add_argument("--tag")
@@ -263,7 +285,8 @@ def parser() -> argparse.ArgumentParser:
     ls.set_defaults(run=cmd_ls)
     get = commands.add_parser("get", help="download an image or a variant")
     get.add_argument("id")
-    get.add_argument("-o", "--output")
+    get.add_argument("-o", "--output", help="file to write (default: named from the answer: ID.webp); - writes stdout")
+    get.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     _transform_options(get)
     get.set_defaults(run=cmd_get)
     url = commands.add_parser("url", help="print a variant's URL, signed with --sign")

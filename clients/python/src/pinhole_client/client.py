@@ -11,7 +11,9 @@ from typing import Any, cast
 import httpx
 
 from pinhole_client import tus
+from pinhole_client._core import _result
 from pinhole_client._generated import AsyncOperations, ImagePublic, Operations
+from pinhole_client.downloads import Download, suggested_filename
 from pinhole_client.signing import Signer
 from pinhole_client.uploads import TUS_THRESHOLD, Progress, open_source, upload_fields
 from pinhole_client.urls import Transform, image_url
@@ -43,6 +45,15 @@ class _Urls:
                 raise ValueError("signing needs a signing_key (`id:secret`) on the client")
             extra = self.signer.sign(image_id, transform, expires_at=expires_at)
         return image_url(self.base_url, image_id, transform, extra)
+
+
+def _wants_tus(total: int, resumable: bool | None, resume_url: str | None) -> bool:
+    """Resumable when asked, when resuming, or when the file is large (`TUS_THRESHOLD`)."""
+    return resumable if resumable is not None else (total >= TUS_THRESHOLD or resume_url is not None)
+
+
+def _tus_metadata(name: str, fields: dict[str, Any]) -> dict[str, str]:
+    return {"filename": name, **{key: str(value) for key, value in fields.items()}}
 
 
 def _signer(signing_key: str | Signer | None) -> Signer | None:
@@ -79,6 +90,7 @@ class Client(Operations, _Urls):
         resumable: bool | None = None,
         resume_url: str | None = None,
         on_resumable: Callable[[str], None] | None = None,
+        chunk_bytes: int = tus.CHUNK_BYTES,
     ) -> ImagePublic:
         """Upload one image (a path or bytes); `progress(sent, total)` is called as the bytes go out.
 
@@ -88,11 +100,16 @@ class Client(Operations, _Urls):
         name, reader, kind = open_source(source, filename, progress)
         with reader:
             fields = upload_fields(tags=tags, private=private, album=album, description=description)
-            wanted = resumable if resumable is not None else (reader.total >= TUS_THRESHOLD or resume_url is not None)
-            if wanted and self.supports_tus():
-                meta = {"filename": name, **{key: str(value) for key, value in fields.items()}}
+            if _wants_tus(reader.total, resumable, resume_url) and self.supports_tus():
+                meta = _tus_metadata(name, fields)
                 image = tus.upload(
-                    self.http, reader, meta, resume_url=resume_url, on_created=on_resumable, progress=progress
+                    self.http,
+                    reader,
+                    meta,
+                    resume_url=resume_url,
+                    on_created=on_resumable,
+                    progress=progress,
+                    chunk_bytes=chunk_bytes,
                 )
                 return cast(ImagePublic, image)
             return cast(ImagePublic, self.images_upload(files={"file": (name, reader, kind)}, data=fields))
@@ -109,6 +126,11 @@ class Client(Operations, _Urls):
         """A variant's bytes (`w`, `h`, `format`...)."""
         query = Transform.of(**options).query()
         return cast(bytes, self._request("GET", f"/v2/images/{image_id}", query=query))
+
+    def download_named(self, image_id: str, **options: Any) -> Download:
+        """A variant's bytes with the file name the server's answer gives it (see `downloads`)."""
+        response = self.http.get(f"/v2/images/{image_id}", params=Transform.of(**options).query())
+        return _named(image_id, response)
 
 
 class AsyncClient(AsyncOperations, _Urls):
@@ -137,10 +159,27 @@ class AsyncClient(AsyncOperations, _Urls):
         album: str | None = None,
         description: str | None = None,
         progress: Progress | None = None,
+        resumable: bool | None = None,
+        resume_url: str | None = None,
+        on_resumable: Callable[[str], None] | None = None,
+        chunk_bytes: int = tus.CHUNK_BYTES,
     ) -> ImagePublic:
+        """`Client.upload` for asyncio: the same progress callback, and tus for large or `resumable` uploads."""
         name, reader, kind = open_source(source, filename, progress)
         with reader:
             fields = upload_fields(tags=tags, private=private, album=album, description=description)
+            if _wants_tus(reader.total, resumable, resume_url) and await self.supports_tus():
+                meta = _tus_metadata(name, fields)
+                image = await tus.upload_async(
+                    self.http,
+                    reader,
+                    meta,
+                    resume_url=resume_url,
+                    on_created=on_resumable,
+                    progress=progress,
+                    chunk_bytes=chunk_bytes,
+                )
+                return cast(ImagePublic, image)
             return cast(ImagePublic, await self.images_upload(files={"file": (name, reader, kind)}, data=fields))
 
     async def iter_images(self, **filters: Any) -> AsyncIterator[ImagePublic]:
@@ -162,6 +201,15 @@ class AsyncClient(AsyncOperations, _Urls):
     async def download(self, image_id: str, **options: Any) -> bytes:
         query = Transform.of(**options).query()
         return cast(bytes, await self._request("GET", f"/v2/images/{image_id}", query=query))
+
+    async def download_named(self, image_id: str, **options: Any) -> Download:
+        response = await self.http.get(f"/v2/images/{image_id}", params=Transform.of(**options).query())
+        return _named(image_id, response)
+
+
+def _named(image_id: str, response: httpx.Response) -> Download:
+    content = cast(bytes, _result(response))  # raises the typed error (or NotFound for the fallback)
+    return Download(content, response.headers.get("content-type", ""), suggested_filename(image_id, response))
 
 
 def _pages(list_page: Callable[..., Any], filters: dict[str, Any]) -> Iterator[Any]:

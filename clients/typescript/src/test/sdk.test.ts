@@ -1,5 +1,6 @@
 // Runs with `node --test dist/test/` against a real pinhole server that tests/clients/test_typescript_sdk.py starts:
-// PINHOLE_URL, PINHOLE_API_KEY, PINHOLE_SIGNING_KEY (the server's), PINHOLE_TEST_IMAGE (a 640x480 JPEG).
+// PINHOLE_URL, PINHOLE_API_KEY, PINHOLE_SIGNING_KEY (the server's), PINHOLE_TEST_IMAGE (a 640x480 JPEG),
+// PINHOLE_TEST_BIG_IMAGE (a JPEG of several MB, its size in PINHOLE_TEST_BIG_SIZE as WxH).
 
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
@@ -82,4 +83,51 @@ test("the canonical string is the server's", () => {
   assert.equal(canonical(normalize({ h: 300, fit: "cover", enlarge: true })), "w0-h300-inside-q0-auto-e1");
   assert.equal(canonical(normalize({ thumb: true })), "w256-h256-cover-q0-auto-e0");
   assert.equal(canonical(normalize({ w: 100, q: 50, format: "png" })), "w100-h0-inside-q0-png-e0");
+});
+
+const big = new Blob([readFileSync(env("PINHOLE_TEST_BIG_IMAGE"))], { type: "image/jpeg" });
+const [bigWidth, bigHeight] = env("PINHOLE_TEST_BIG_SIZE").split("x").map(Number);
+
+function assertIncreasing(seen: Array<[number, number]>, total: number, atLeast: number): void {
+  assert.ok(seen.length >= atLeast, `${seen.length} progress events: ${JSON.stringify(seen)}`);
+  for (let n = 1; n < seen.length; n++) assert.ok(seen[n]![0] > seen[n - 1]![0], `not increasing at ${n}: ${JSON.stringify(seen)}`);
+  assert.ok(seen.every(([, t]) => t === total));
+  assert.ok(seen[0]![0] < total, "the first event came before the whole file was sent");
+  assert.equal(seen.at(-1)![0], total);
+}
+
+test("Node upload of a multi-MB file reports progress as the body is sent", async () => {
+  assert.ok(big.size > 2 * 1024 * 1024, `the big image is ${big.size} bytes`);
+  const seen: Array<[number, number]> = [];
+  const image = await client.upload(big, { filename: "big.jpg", resumable: false, onProgress: (s, t) => seen.push([s, t]) });
+  assert.equal(image.width, bigWidth);
+  assert.equal(image.height, bigHeight);
+  assertIncreasing(seen, big.size, 5);
+});
+
+test("tus upload: progress per chunk, and an interrupted upload resumes from the server's offset", async () => {
+  assert.ok(await client.supportsTus());
+  const chunkSize = 512 * 1024;
+  const urls: string[] = [];
+  const first: Array<[number, number]> = [];
+  await assert.rejects(
+    client.upload(big, {
+      filename: "tus.jpg",
+      resumable: true,
+      chunkSize,
+      onResumable: (url) => urls.push(url),
+      onProgress: (s, t) => {
+        first.push([s, t]);
+        if (s >= 2 * chunkSize) throw new Error("connection lost");
+      },
+    }),
+    /connection lost/,
+  );
+  assert.deepEqual(first.map(([s]) => s), [chunkSize, 2 * chunkSize]);
+  assert.equal(urls.length, 1);
+  const seen: Array<[number, number]> = [];
+  const image = await client.upload(big, { filename: "tus.jpg", chunkSize, resumeUrl: urls[0], onProgress: (s, t) => seen.push([s, t]) });
+  assert.equal(image.width, bigWidth);
+  assert.equal(seen[0]![0], 3 * chunkSize); // resumed: the first two chunks were not sent again
+  assertIncreasing(seen, big.size, Math.ceil(big.size / chunkSize) - 3);
 });

@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 
+from pinhole.api.answers import raises
 from pinhole.api.credentials import authenticate, require_csrf
 from pinhole.api.deps import DatabaseDep, RuntimeDep, caller_address
 from pinhole.api.responses import no_store
 from pinhole.api.services import SigninDep
 from pinhole.dialects.slink.errors import SlinkRoute
 from pinhole.dialects.slink.schemas import SlinkLoginRequest, SlinkLogoutRequest, SlinkRefreshRequest, Tokens
-from pinhole.errors import Forbidden, InvalidInput, Unauthorized
+from pinhole.errors import CsrfFailed, DatabaseBusy, Forbidden, InvalidApiKey, InvalidInput, Unauthorized
 from pinhole.security.principal import GUEST, Principal, Via
 from pinhole.services import sessions, signin
 from pinhole.services.signin import ApiTokens
@@ -23,12 +24,14 @@ router = APIRouter(tags=["slink"], route_class=SlinkRoute)
 JWT_VIAS = (Via.ACCESS_TOKEN, Via.SESSION)
 
 
+@raises(InvalidApiKey, CsrfFailed, DatabaseBusy)  # credentials are checked when sent
 async def caller(request: Request, runtime: RuntimeDep) -> Principal:
     principal = await authenticate(request, runtime)
     require_csrf(request)
     return principal
 
 
+@raises(Unauthorized)
 async def jwt_user(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """A signed-in account: `Authorization: Bearer <jwt_access_token>` (or pinhole's browser session)."""
     if principal.via not in JWT_VIAS:
@@ -36,6 +39,7 @@ async def jwt_user(principal: Annotated[Principal, Depends(caller)]) -> Principa
     return principal
 
 
+@raises(Unauthorized)
 async def api_key_user(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """An account's personal API key: `Authorization: Bearer sk_...`."""
     if principal.via is not Via.PERSONAL_KEY:
@@ -43,6 +47,7 @@ async def api_key_user(principal: Annotated[Principal, Depends(caller)]) -> Prin
     return principal
 
 
+@raises(Forbidden)
 async def guest(runtime: RuntimeDep) -> Principal:
     """Anyone, as a guest, when guest uploads are on (a run-time setting; credentials sent here are not read)."""
     if not await runtime.app_settings.guest_uploads():

@@ -11,13 +11,15 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from pinhole.api.answers import raises
 from pinhole.api.credentials import CSRF_HEADER, authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep
-from pinhole.errors import Unauthorized
+from pinhole.errors import CsrfFailed, DatabaseBusy, InvalidApiKey, Unauthorized
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 
 
+@raises(InvalidApiKey, CsrfFailed, DatabaseBusy)  # credentials are checked when sent
 async def caller(request: Request, runtime: RuntimeDep) -> Principal:
     """The principal, or anonymous; 403 for a session cookie sent without its CSRF token on a state change."""
     principal = await authenticate(request, runtime)
@@ -25,12 +27,14 @@ async def caller(request: Request, runtime: RuntimeDep) -> Principal:
     return principal
 
 
+@raises(Unauthorized)
 async def uploader(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     if principal.is_anonymous:
         raise Unauthorized("Not authenticated: send an upload key (X-Upload-Key) or sign in (POST /api/login).")
     return principal
 
 
+@raises(Unauthorized)
 async def signed_in(principal: Annotated[Principal, Depends(caller)]) -> Principal:
     """Someone who may look at images: signed in (or another full credential), not an upload-only key."""
     if principal.is_anonymous:

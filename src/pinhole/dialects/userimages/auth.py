@@ -12,9 +12,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
+from pinhole.api.answers import raises
 from pinhole.api.credentials import MAX_USER_ID, authenticate, require_csrf
 from pinhole.api.deps import RuntimeDep
-from pinhole.errors import InvalidApiKey, InvalidInput, MissingApiKey, NotFound, PinholeError
+from pinhole.errors import CsrfFailed, DatabaseBusy, InvalidApiKey, InvalidInput, MissingApiKey, NotFound, PinholeError
 from pinhole.runtime import Runtime
 from pinhole.security.principal import ANONYMOUS, Principal, Via
 from pinhole.services.clients import get_client
@@ -54,6 +55,7 @@ async def _acting(request: Request, runtime: Runtime, user_id: str) -> Principal
     return dataclasses.replace(principal, user_id=check_user_id(user_id))
 
 
+@raises(MissingApiKey, InvalidApiKey, CsrfFailed, InvalidInput, DatabaseBusy)
 async def user_principal(
     request: Request,
     runtime: RuntimeDep,

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.convertors import Convertor, register_url_convertor
 
+from pinhole.api.answers import raises
 from pinhole.api.credentials import MAX_USER_ID, authenticate, require_csrf
 from pinhole.api.delivery import Delivery
 from pinhole.api.deps import DatabaseDep, RuntimeDep, settings_of
@@ -21,7 +22,7 @@ from pinhole.api.urls import url_for
 from pinhole.db.models import Image
 from pinhole.dialects.userphotos.errors import InvalidUserId, MissingImage, MissingUserId, UserphotosRoute
 from pinhole.dialects.userphotos.schemas import UserphotosDimensions, UserphotosUploadResponse
-from pinhole.errors import ImageNotFound, InvalidApiKey, InvalidTransform, MissingApiKey
+from pinhole.errors import CsrfFailed, DatabaseBusy, ImageNotFound, InvalidApiKey, InvalidTransform, MissingApiKey
 from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
 from pinhole.security import policy
 from pinhole.security.principal import ANONYMOUS, Principal, Via
@@ -63,6 +64,7 @@ UPLOAD_BODY = multipart_body(
 )
 
 
+@raises(MissingApiKey, InvalidApiKey, CsrfFailed, DatabaseBusy)
 async def client_key(
     request: Request,
     runtime: RuntimeDep,

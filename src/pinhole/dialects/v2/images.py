@@ -184,9 +184,13 @@ async def list_images(
     )
 
 
-SHARED_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/*": {}}, "description": "The image, or the fallback image"}
+SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"image/*": {}, "application/json": {"schema": {"$ref": "#/components/schemas/ImagePublic"}}},
+        "description": "The image bytes; with info=true its metadata. Inaccessible images get a fallback WebP.",
+    }
 }
+SHARED_RESPONSES = SERVE_RESPONSES  # a share link answers `info=true` with the metadata too
 
 
 @router.head(
@@ -221,14 +225,6 @@ async def serve_shared(
         return delivery.fallback()
     # A share link transforms freely.
     return await delivery.deliver_or_fallback(request, image, query.options, viewer=principal)
-
-
-SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"image/*": {}, "application/json": {"schema": {"$ref": "#/components/schemas/ImagePublic"}}},
-        "description": "The image bytes; with info=true its metadata. Inaccessible images get a fallback WebP.",
-    }
-}
 
 
 @router.head(

@@ -149,8 +149,15 @@ async def revoke_upload_key(db: DatabaseDep, principal: AccountPrincipal, key_id
     return Response(status_code=204)
 
 
+# What the route answers, made by the function that makes the config (the key is an example's).
+SHAREX_EXAMPLE = sharex_config(
+    upload_url="https://images.example.com/v2/images", key="uk_Xq2v9sLm4Tb7Rc1Pw8Zd", name="ShareX on my laptop"
+)
 SHAREX_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {"application/json": {}}, "description": "A ShareX custom uploader config (.sxcu) as a download"}
+    200: {
+        "content": {"application/json": {"schema": {"type": "object"}, "example": SHAREX_EXAMPLE}},
+        "description": "A ShareX custom uploader config (.sxcu) as a download",
+    }
 }
 
 

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
+from pinhole.api.answers import raises
 from pinhole.api.params import QUALITY_BOUNDS, SIDE_BOUNDS
 from pinhole.api.services import DeliveryDep
 from pinhole.api.transform_query import TransformExtras
+from pinhole.errors import InvalidSignature, InvalidTransform
 from pinhole.imaging.options import TransformOptions
 
 
@@ -20,6 +22,7 @@ class ServeQuery:
     extras: TransformExtras
 
 
+@raises(InvalidTransform, InvalidSignature)
 async def serve_query(
     request: Request,
     delivery: DeliveryDep,

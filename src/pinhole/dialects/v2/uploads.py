@@ -16,13 +16,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from pinhole.api.answers import raises
 from pinhole.api.deps import RuntimeDep, public_base_url
 from pinhole.api.params import parse_bool
 from pinhole.api.principals import UploaderPrincipal
 from pinhole.api.services import ImagesDep
 from pinhole.dialects.v2.errors import V2Route
 from pinhole.dialects.v2.images import MAX_DESCRIPTION, to_public
-from pinhole.errors import InvalidInput
+from pinhole.dialects.v2.schemas import ImagePublic
+from pinhole.errors import DatabaseBusy, InvalidInput, PayloadTooLarge, QuotaExceeded, UnsupportedMediaType
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Principal
 from pinhole.services import albums, uploaders
@@ -49,6 +51,56 @@ class TusRoute(V2Route):  # type: ignore[valid-type,misc]
 
 
 router = APIRouter(prefix="/uploads", tags=["v2"], route_class=TusRoute)
+
+
+def _header(name: str, description: str, *, required: bool = True, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": {"type": kind}}
+
+
+# The protocol's headers and PATCH body, for the OpenAPI document (the routes read them from the request).
+_VERSION_HEADER = _header("Tus-Resumable", "The protocol version: 1.0.0.")
+CREATE_DOC: dict[str, Any] = {
+    "parameters": [
+        _VERSION_HEADER,
+        _header("Upload-Length", "The file's size in bytes (413 above the largest accepted file).", kind="integer"),
+        _header(
+            "Upload-Metadata",
+            "`key base64(value)` pairs: filename, description, tags, albumId, isPrivate.",
+            required=False,
+        ),
+    ]
+}
+RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ImagePublic, "description": "The upload is complete: the image it made."},
+    202: {
+        "description": "Bytes are still missing: how many are in.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["offset", "length", "expiresAt"],
+                    "properties": {
+                        "offset": {"type": "integer", "minimum": 0},
+                        "length": {"type": "integer", "minimum": 0},
+                        "expiresAt": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "example": {"offset": 8388608, "length": 26214400, "expiresAt": "2026-01-31T12:00:00+00:00"},
+            }
+        },
+    },
+}
+APPEND_DOC: dict[str, Any] = {
+    "parameters": [
+        _VERSION_HEADER,
+        _header("Upload-Offset", "Where these bytes go: the offset HEAD answered.", kind="integer"),
+        _header("Upload-Checksum", "`sha1 <base64 digest>` of this PATCH's bytes.", required=False),
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+}
 
 
 def upload_url(request: Request, runtime: Runtime, upload_id: str) -> str:
@@ -91,7 +143,15 @@ async def discover(runtime: RuntimeDep) -> Response:
     return Response(status_code=204, headers=tus.discovery_headers(runtime.settings.uploads.max_file_bytes))
 
 
-@router.post("", name="uploads.create", status_code=201, summary="tus: start a resumable upload")
+@router.post(
+    "",
+    name="uploads.create",
+    status_code=201,
+    response_class=Response,  # no body: Location names the upload
+    summary="tus: start a resumable upload",
+    openapi_extra=CREATE_DOC,
+)
+@raises(InvalidInput, PayloadTooLarge, QuotaExceeded)  # Upload-Length over the limit: 413
 async def create_upload(request: Request, runtime: RuntimeDep, principal: UploaderPrincipal) -> Response:
     tus.check_version(request.headers)
     length = tus.read_number(request.headers, "Upload-Length")
@@ -103,7 +163,8 @@ async def create_upload(request: Request, runtime: RuntimeDep, principal: Upload
     return Response(status_code=201, headers=headers)
 
 
-@router.head("/{upload_id}", name="uploads.status", summary="tus: how many bytes are in")
+@router.head("/{upload_id}", name="uploads.status", response_class=Response, summary="tus: how many bytes are in")
+@raises(InvalidInput, DatabaseBusy)  # Tus-Resumable is checked
 async def upload_status(
     request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str
 ) -> Response:
@@ -116,7 +177,13 @@ async def upload_status(
     return Response(status_code=200, headers=headers)
 
 
-@router.get("/{upload_id}", name="uploads.result", summary="The image a finished upload made (202 until then)")
+@router.get(
+    "/{upload_id}",
+    name="uploads.result",
+    response_model=None,
+    responses=RESULT_RESPONSES,
+    summary="The image a finished upload made (202 until then)",
+)
 async def upload_result(
     request: Request, runtime: RuntimeDep, images: ImagesDep, principal: UploaderPrincipal, upload_id: str
 ) -> Response:
@@ -131,7 +198,15 @@ async def upload_result(
     return Response(public.model_dump_json(by_alias=True), media_type="application/json", headers=headers)
 
 
-@router.patch("/{upload_id}", name="uploads.append", status_code=204, summary="tus: send bytes")
+@router.patch(
+    "/{upload_id}",
+    name="uploads.append",
+    status_code=204,
+    response_class=Response,
+    summary="tus: send bytes",
+    openapi_extra=APPEND_DOC,
+)
+@raises(UnsupportedMediaType)  # the body is an image upload (api.answers); its type must be offset+octet-stream
 async def append_bytes(request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str) -> Response:
     tus.check_version(request.headers)
     tus.check_patch_content_type(request.headers)
@@ -142,7 +217,10 @@ async def append_bytes(request: Request, runtime: RuntimeDep, principal: Uploade
     return Response(status_code=204, headers=progress_headers(state))
 
 
-@router.delete("/{upload_id}", name="uploads.terminate", status_code=204, summary="tus: abandon an upload")
+@router.delete(
+    "/{upload_id}", name="uploads.terminate", status_code=204, response_class=Response, summary="tus: abandon an upload"
+)
+@raises(InvalidInput, DatabaseBusy)
 async def terminate_upload(
     request: Request, runtime: RuntimeDep, principal: UploaderPrincipal, upload_id: str
 ) -> Response:
