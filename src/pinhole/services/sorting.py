@@ -1,4 +1,4 @@
-"""Listings sorted by what a person picks in the web app: upload date (newest or oldest first), size, name.
+"""Listings sorted by what a person picks in the web app: date taken, upload date (newest or oldest first), size, name.
 
 The API listings page by time with cursors (`services.listing`); these orders page by number instead (an OFFSET:
 fine for the page-at-a-time browsing of one account's images). Ties go by id, so pages never overlap.
@@ -24,6 +24,7 @@ class ImageSort(StrEnum):
     LARGEST = "largest"
     SMALLEST = "smallest"
     NAME = "name"
+    TAKEN = "taken"  # newest photo first, by its EXIF date; images without one after, newest upload first
 
     @classmethod
     def parse(cls, value: str) -> ImageSort:
@@ -39,6 +40,7 @@ class ImageSort(StrEnum):
             ImageSort.LARGEST: (Image.size.desc(), Image.id.desc()),
             ImageSort.SMALLEST: (Image.size.asc(), Image.id.asc()),
             ImageSort.NAME: (func.lower(func.coalesce(Image.original_name, "")).asc(), Image.id.asc()),
+            ImageSort.TAKEN: (Image.taken_at.desc().nulls_last(), Image.created_at.desc(), Image.id.desc()),
         }[self]
 
 

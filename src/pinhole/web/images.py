@@ -170,6 +170,7 @@ SORTS = {
     ImageSort.LARGEST: "Largest first",
     ImageSort.SMALLEST: "Smallest first",
     ImageSort.NAME: "Name",
+    ImageSort.TAKEN: "Date taken",
 }
 
 
@@ -295,6 +296,8 @@ class ImagePage:
             "url": url,
             "preview_url": path_for(request.app, "v2.images.serve", image_id=image.id),
             "views": await self.images.views(image),
+            "strips_metadata": request.app.state.runtime.settings.uploads.strip_metadata,
+            "show_location": may_change,
             "snippets": snippets(url, image.description or image.original_name or "image"),
             "responsive": responsive_snippets(
                 self.delivery, image, url, image.description or image.original_name or "image"
