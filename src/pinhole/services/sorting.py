@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 
 from pinhole.db.engine import Database
 from pinhole.db.models import Image
@@ -45,12 +45,23 @@ class ImageSort(StrEnum):
 
 
 async def sorted_images(
-    *, db: Database, principal: Principal, flt: ImageFilter, sort: ImageSort, page: int, limit: int
+    *,
+    db: Database,
+    principal: Principal,
+    flt: ImageFilter,
+    sort: ImageSort,
+    page: int,
+    limit: int,
+    visible: ColumnElement[bool] | None = None,
 ) -> tuple[list[Image], bool]:
-    """Page `page` (from 1) of the images in `sort` order, and whether there is a next page."""
+    """Page `page` (from 1) of the images in `sort` order, and whether there is a next page.
+
+    `visible` replaces what `principal` may list (an album's images as its visitor or token holder sees them)."""
     if page < 1:
         raise InvalidInput("page must be 1 or more.", field="page")
-    query = visible_images(principal, flt).order_by(*sort.columns()).offset((page - 1) * limit).limit(limit + 1)
+    query = (
+        visible_images(principal, flt, visible).order_by(*sort.columns()).offset((page - 1) * limit).limit(limit + 1)
+    )
     async with db.reader() as session:
         rows = list(await session.scalars(query))
     return rows[:limit], len(rows) > limit

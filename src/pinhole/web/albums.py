@@ -25,7 +25,7 @@ from pinhole.security.principal import ANONYMOUS, Principal
 from pinhole.services import album_tokens, listing
 from pinhole.services import albums as album_service
 from pinhole.services.albums import AlbumChanges, AlbumFields
-from pinhole.services.sorting import ImageSort, sorted_images
+from pinhole.services.sorting import ImageSort
 from pinhole.web.images import PAGE_SIZE, SORTS, THUMB_WIDTH, _ids
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
@@ -113,8 +113,7 @@ async def _album_page(
     cursor = request.query_params.get("cursor") or None
     keep = {"token": token} if token and not manage else {}
     raw_sort = request.query_params.get("sort", "")
-    # A token's visitor sees private images the listing by visibility would not: the album's own order only.
-    sort = ImageSort.parse(raw_sort) if raw_sort and not keep else None
+    sort = ImageSort.parse(raw_sort) if raw_sort else None
     if sort is None:
         result = await album_service.album_images(
             db=db,
@@ -129,14 +128,15 @@ async def _album_page(
         if result.next_cursor:
             next_url = f"/albums/{album.id}?{urlencode(keep | {'cursor': result.next_cursor})}"
     else:
-        items, next_url, cursor = await _sorted_album_page(request, db, principal, album.id, sort)
+        items, next_url, cursor = await _sorted_album_page(request, db, principal, album.id, token, sort, keep)
     thumb = {"w": THUMB_WIDTH, "format": "webp"} | keep
     context = {
         "album": album,
         "image_count": view.image_count,
         "images": items,
         "sort": sort.value if sort is not None else "",
-        "sorts": {"": "Album order"} | SORTS if not keep else {},
+        "sorts": {"": "Album order"} | SORTS,
+        "album_token": keep.get("token"),
         "manage": manage,
         "tokens": await album_service.list_tokens(db=db, principal=principal, ref=album.id) if manage else [],
         "expiries": EXPIRIES,
@@ -155,14 +155,22 @@ async def _album_page(
 
 
 async def _sorted_album_page(
-    request: Request, db: Database, principal: Principal, album_id: str, sort: ImageSort
+    request: Request,
+    db: Database,
+    principal: Principal,
+    album_id: str,
+    token: str | None,
+    sort: ImageSort,
+    keep: dict[str, str],
 ) -> tuple[list[Image], str | None, str | None]:
     """(images, next page URL, page number past the first) of the album's images the visitor may see, sorted."""
     raw = request.query_params.get("page", "1")
     page = int(raw) if raw.isdigit() else 1
-    flt = listing.ImageFilter(album_id=album_id)
-    items, more = await sorted_images(db=db, principal=principal, flt=flt, sort=sort, page=page, limit=PAGE_SIZE)
-    next_url = f"/albums/{album_id}?{urlencode({'sort': sort.value, 'page': page + 1})}" if more else None
+    items, more = await album_service.sorted_album_images(
+        db=db, principal=principal, ref=album_id, token=token, sort=sort, page=page, limit=PAGE_SIZE
+    )
+    query = keep | {"sort": sort.value, "page": str(page + 1)}
+    next_url = f"/albums/{album_id}?{urlencode(query)}" if more else None
     return items, next_url, str(page) if page > 1 else None
 
 
