@@ -118,6 +118,10 @@ export interface AdminImage {
   "updatedAt": string;
   "srcset"?: string;
   "placeholder"?: PlaceholderPublic | null;
+  "takenAt"?: string | null;
+  "camera"?: string | null;
+  "lens"?: string | null;
+  "location"?: Location | null;
   "clientId": string;
 }
 
@@ -323,6 +327,10 @@ export interface ImagePublic {
   "updatedAt": string;
   "srcset"?: string;
   "placeholder"?: PlaceholderPublic | null;
+  "takenAt"?: string | null;
+  "camera"?: string | null;
+  "lens"?: string | null;
+  "location"?: Location | null;
 }
 
 export interface ImageUpdate {
@@ -330,6 +338,11 @@ export interface ImageUpdate {
   "tags"?: Array<string> | null;
   "isPrivate"?: boolean | null;
   "focalPoint"?: FocalPoint | null;
+}
+
+export interface Location {
+  "latitude": number;
+  "longitude": number;
 }
 
 export interface LoginRequest {

@@ -130,6 +130,10 @@ class AdminImage(TypedDict):
     updatedAt: str
     srcset: NotRequired[str]
     placeholder: NotRequired[PlaceholderPublic | None]
+    takenAt: NotRequired[str | None]
+    camera: NotRequired[str | None]
+    lens: NotRequired[str | None]
+    location: NotRequired[Location | None]
     clientId: str
 
 
@@ -341,6 +345,10 @@ class ImagePublic(TypedDict):
     updatedAt: str
     srcset: NotRequired[str]
     placeholder: NotRequired[PlaceholderPublic | None]
+    takenAt: NotRequired[str | None]
+    camera: NotRequired[str | None]
+    lens: NotRequired[str | None]
+    location: NotRequired[Location | None]
 
 
 class ImageUpdate(TypedDict):
@@ -348,6 +356,13 @@ class ImageUpdate(TypedDict):
     tags: NotRequired[list[str] | None]
     isPrivate: NotRequired[bool | None]
     focalPoint: NotRequired[FocalPoint | None]
+
+
+class Location(TypedDict):
+    "Where a photo was taken (its EXIF GPS position), in decimal degrees (WGS 84)."
+
+    latitude: float
+    longitude: float
 
 
 class LoginRequest(TypedDict):
