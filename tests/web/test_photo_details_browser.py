@@ -20,7 +20,7 @@ from selenium.webdriver.support.select import Select
 
 from tests.support.exif import camera_exif, photo_with_exif
 from tests.web.live import LiveServer, chrome, ensure_chromium, live_server
-from tests.web.test_e2e_browser import sign_in, wait
+from tests.web.test_e2e_browser import natural_width, sign_in, wait
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,8 @@ BY_DATE_TAKEN = ["a-late.jpg", "d-middle.jpg", "b-early.jpg", "c-none.jpg"]  # n
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("details") / "data") as live:
+    presets = '{"card": "w=200&h=100&fit=cover"}'
+    with live_server(tmp_path_factory.mktemp("details") / "data", PINHOLE_TRANSFORMS__PRESETS=presets) as live:
         yield live
 
 
@@ -119,6 +120,18 @@ def test_details_sorting_by_date_taken_and_the_lightbox(
     assert text_of(driver, "lens") == "RF24-105mm F4 L IS USM"
     assert "carries no metadata" in text_of(driver, "no-metadata")
     assert driver.find_elements(By.ID, "location") == []
+    # The picker's presets: a preset alone, in the snippets and the preview; a width clears it.
+    Select(driver.find_element(By.ID, "format")).select_by_value("webp")
+    Select(driver.find_element(By.ID, "preset")).select_by_value("card")
+    image_id = pages[0].rsplit("/", 1)[1]
+    url = driver.find_element(By.CSS_SELECTOR, "input[data-kind=URL]").get_attribute("value")
+    assert url == f"{base}/v2/images/{image_id}?preset=card"
+    wait(driver).until(lambda d: natural_width(d, "#preview") == 200)
+    Select(driver.find_element(By.ID, "size")).select_by_value("320")
+    assert driver.find_element(By.ID, "preset").get_attribute("value") == ""
+    url = driver.find_element(By.CSS_SELECTOR, "input[data-kind=URL]").get_attribute("value")
+    assert url == f"{base}/v2/images/{image_id}?w=320"
+
     driver.get(pages[-1])  # no EXIF at all
     assert text_of(driver, "taken-at") == "unknown"
     assert driver.find_elements(By.ID, "camera") == []

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
 import pytest
 
 from tests.support.exif import camera_exif, photo_with_exif
+from tests.support.images import assert_image, make_jpeg
 from tests.web.conftest import ClientFactory
 from tests.web.test_album_pages import make_album
 from tests.web.test_image_pages import hidden_value
@@ -108,3 +110,40 @@ async def test_viewer_shows_the_name_only_when_allowed_and_never_for_private(
     assert share_page.status_code == 200
     assert 'id="uploader"' not in share_page.text
     assert "alice" not in share_page.text
+
+
+PRESETS = {"card": "w=200&h=100&fit=cover", "wide": "w=300"}
+
+
+def preset_choices(page: str) -> dict[str, str]:
+    return {
+        name: html.unescape(query)
+        for name, query in re.findall(r'<option value="([a-z]+)" data-query="([^"]+)">', page)
+    }
+
+
+@pytest.mark.parametrize("settings_overrides", [{"transforms": {"presets": PRESETS, "presets_only": True}}])
+async def test_the_picker_offers_the_servers_presets(
+    signed_in: Browser, http: httpx.AsyncClient, new_client: ClientFactory
+) -> None:
+    image = await signed_in.upload(make_jpeg(800, 600))
+    choices = preset_choices((await http.get(f"/images/{image['id']}")).text)
+    assert choices == {"card": "?preset=card", "wide": "?preset=wide"}
+    stranger = await new_client()
+    card = await stranger.get(f"/v2/images/{image['id']}{choices['card']}")
+    assert card.status_code == 200  # a preset alone is what presets-only lets strangers ask for
+    assert_image(card.content, format="jpeg", width=200, height=100)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"signing": {"mode": "anonymous"}, "transforms": {"presets": PRESETS}}])
+async def test_with_signing_the_presets_come_signed(
+    signed_in: Browser, http: httpx.AsyncClient, new_client: ClientFactory
+) -> None:
+    image = await signed_in.upload(make_jpeg(800, 600))
+    choices = preset_choices((await http.get(f"/images/{image['id']}")).text)
+    assert choices["wide"].startswith("?preset=wide&")
+    stranger = await new_client()
+    wide = await stranger.get(f"/v2/images/{image['id']}{choices['wide']}")
+    assert wide.status_code == 200, wide.text
+    assert_image(wide.content, format="jpeg", width=300, height=225)
+    assert (await stranger.get(f"/v2/images/{image['id']}?preset=wide")).status_code == 403
