@@ -101,6 +101,8 @@ async def test_viewer_shows_the_name_only_when_allowed_and_never_for_private(
     await signed_in.post_form("/account/photos", {"show_name": "1"})
     page = (await stranger.get(f"/images/{image['id']}")).text
     assert '<p id="uploader">By alice</p>' in page
+    oembed = await stranger.get("/oembed", params={"url": f"http://testserver/images/{image['id']}"})
+    assert oembed.json()["author_name"] == "alice"
 
     # A share link's page of a private image: the picture, but not the name.
     await signed_in.post_form(f"/images/{image['id']}/privacy", {"private": "1"})
@@ -110,6 +112,9 @@ async def test_viewer_shows_the_name_only_when_allowed_and_never_for_private(
     assert share_page.status_code == 200
     assert 'id="uploader"' not in share_page.text
     assert "alice" not in share_page.text
+    oembed = await stranger.get("/oembed", params={"url": f"http://testserver/s/{token}"})
+    assert oembed.status_code == 200
+    assert "author_name" not in oembed.json()
 
 
 PRESETS = {"card": "w=200&h=100&fit=cover", "wide": "w=300"}

@@ -6,7 +6,8 @@
 - `/s/{token}` is the same page for a share link, while the link is live (else 404 like any unknown link); its
   picture is served through the share link, so it works for private images too.
 - `?album=<id>` on `/images/{id}` adds previous/next inside an album the visitor may see.
-- `og:`/`twitter:` metadata and an oEmbed `photo` (`/oembed?url=<page>`), for public images and live share links.
+- `og:`/`twitter:` metadata and an oEmbed `photo` (`/oembed?url=<page>`), for public images and live share links
+  (`author_name` when the page shows the uploader's name).
 - The uploader's display name only when their account chose to show it, and never for a private image; the photo
   details (date taken, camera, lens) but never the location.
 - Loading the page is a view when `services.views` says so; the picture the page loads is not a second one.
@@ -216,5 +217,8 @@ async def oembed(request: Request, images: ImagesDep, db: DatabaseDep, delivery:
         "width": width,
         "height": height,
     }
+    author = await account_choices.uploader_name(db, image)  # as on the page: when allowed, never when private
+    if author is not None:
+        body["author_name"] = author
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     return Response(json.dumps(body), media_type="application/json", headers=headers)
