@@ -73,7 +73,7 @@ def read_photo_details(path: Path, *, format: Format) -> PhotoDetails:
         if not block or len(block) > MAX_EXIF_BYTES:
             return NO_DETAILS
         return _details(_parse(block))
-    except Exception as error:
+    except Exception as error:  # EXIF is untrusted input to a parser with many failure modes: no details, no error
         logger.info("unreadable EXIF in a %s upload: %r", format.name, error)
         return NO_DETAILS
 
