@@ -109,6 +109,20 @@ async def test_the_position_is_kept_only_for_an_account_that_chose_it(
     assert client_upload.json()["location"] is None
 
 
+async def test_the_choices_are_part_of_the_account_api(http: httpx.AsyncClient, runtime: Runtime) -> None:
+    owner = await make_account(runtime)
+    me = await http.get("/v2/auth/me", headers=owner.headers())
+    assert (me.json()["keepLocation"], me.json()["showName"]) == (False, False)
+    changed = await http.patch("/v2/auth/me", headers=owner.headers(), json={"keepLocation": True})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["keepLocation"], changed.json()["showName"]) == (True, False)
+    body = await upload_as(http, owner, photo_with_exif(camera_exif()))
+    assert body["location"] is not None
+    refused = await http.patch("/v2/auth/me", headers=owner.headers(), json={"showName": "perhaps"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["field"] == "showName"
+
+
 async def test_an_offset_makes_the_date_utc(http: httpx.AsyncClient, runtime: Runtime) -> None:
     owner = await make_account(runtime)
     body = await upload_as(http, owner, photo_with_exif(camera_exif(taken="2021:07:04 18:30:05", offset="+02:00")))

@@ -11,6 +11,8 @@ export interface AccountPublic {
   "status": string;
   "createdAt": string;
   "lastLoginAt": string | null;
+  "keepLocation"?: boolean;
+  "showName"?: boolean;
 }
 
 export interface AdminAlbum {
@@ -379,6 +381,8 @@ export interface PlaceholderPublic {
 export interface ProfileUpdate {
   "displayName"?: string | null;
   "email"?: string | null;
+  "keepLocation"?: boolean | null;
+  "showName"?: boolean | null;
 }
 
 export interface QuotaSettings {

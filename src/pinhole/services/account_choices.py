@@ -20,13 +20,18 @@ async def keeps_location(session: AsyncSession, *, client_id: str, owner_id: str
     return bool(await session.scalar(select(User.keep_location).where(User.id == owner_id)))
 
 
-async def set_choices(db: Database, user_id: str, *, keep_location: bool, show_name: bool) -> User:
+async def set_choices(
+    db: Database, user_id: str, *, keep_location: bool | None = None, show_name: bool | None = None
+) -> User:
+    """Change the choices given (None leaves one as it is)."""
     async with db.writer() as session:
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound("No such account.")
-        user.keep_location = keep_location
-        user.show_name = show_name
+        if keep_location is not None:
+            user.keep_location = keep_location
+        if show_name is not None:
+            user.show_name = show_name
     return user
 
 
