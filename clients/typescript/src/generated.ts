@@ -11,6 +11,8 @@ export interface AccountPublic {
   "status": string;
   "createdAt": string;
   "lastLoginAt": string | null;
+  "keepLocation"?: boolean;
+  "showName"?: boolean;
 }
 
 export interface AdminAlbum {
@@ -118,6 +120,10 @@ export interface AdminImage {
   "updatedAt": string;
   "srcset"?: string;
   "placeholder"?: PlaceholderPublic | null;
+  "takenAt"?: string | null;
+  "camera"?: string | null;
+  "lens"?: string | null;
+  "location"?: Location | null;
   "clientId": string;
 }
 
@@ -323,6 +329,10 @@ export interface ImagePublic {
   "updatedAt": string;
   "srcset"?: string;
   "placeholder"?: PlaceholderPublic | null;
+  "takenAt"?: string | null;
+  "camera"?: string | null;
+  "lens"?: string | null;
+  "location"?: Location | null;
 }
 
 export interface ImageUpdate {
@@ -330,6 +340,11 @@ export interface ImageUpdate {
   "tags"?: Array<string> | null;
   "isPrivate"?: boolean | null;
   "focalPoint"?: FocalPoint | null;
+}
+
+export interface Location {
+  "latitude": number;
+  "longitude": number;
 }
 
 export interface LoginRequest {
@@ -366,6 +381,8 @@ export interface PlaceholderPublic {
 export interface ProfileUpdate {
   "displayName"?: string | null;
   "email"?: string | null;
+  "keepLocation"?: boolean | null;
+  "showName"?: boolean | null;
 }
 
 export interface QuotaSettings {

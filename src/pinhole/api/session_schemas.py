@@ -47,6 +47,12 @@ class AccountPublic(Schema):
     status: str = Field(examples=["active"])
     created_at: datetime
     last_login_at: datetime | None
+    keep_location: bool = Field(
+        default=False, description="Uploads keep their EXIF GPS position (shown only to the owner); off by default."
+    )
+    show_name: bool = Field(
+        default=False, description="Viewer pages of the account's public images show its display name."
+    )
 
     @classmethod
     def of(cls, user: User) -> AccountPublic:
@@ -59,6 +65,8 @@ class AccountPublic(Schema):
             status=user.status,
             created_at=user.created_at,
             last_login_at=user.last_login_at,
+            keep_location=bool(user.keep_location),
+            show_name=bool(user.show_name),
         )
 
 
@@ -87,6 +95,8 @@ class LogoutRequest(Schema):
 class ProfileUpdate(Schema):
     display_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
+    keep_location: bool | None = Field(default=None, description="Keep the GPS position of later uploads.")
+    show_name: bool | None = Field(default=None, description="Show the display name on public viewer pages.")
 
 
 class PasswordChange(Schema):

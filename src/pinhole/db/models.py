@@ -116,6 +116,10 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Choices on /account (migration 0012), both off by default: keep the GPS position of uploads; show
+    # `display_name` as the uploader on the viewer pages of public images.
+    keep_location: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuthSession(Base):
@@ -204,6 +208,7 @@ class Image(Base):
         Index("ix_images_client_created", "client_id", "created_at", "id"),
         Index("ix_images_client_owner_created", "client_id", "owner_id", "created_at", "id"),
         Index("ix_images_client_owner_updated", "client_id", "owner_id", "updated_at", "id"),
+        Index("ix_images_client_owner_taken", "client_id", "owner_id", "taken_at", "id"),  # sort by date taken
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -235,6 +240,13 @@ class Image(Base):
     placeholder_thumbhash: Mapped[str | None] = mapped_column(String(64), default=None)
     placeholder_color: Mapped[str | None] = mapped_column(String(7), default=None)
     placeholder_lqip: Mapped[str | None] = mapped_column(Text, default=None)
+    # Photo details from the upload's EXIF (imaging/photo_details.py, migration 0012); the position only when the
+    # owner keeps locations (`User.keep_location`).
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    camera: Mapped[str | None] = mapped_column(String(100), default=None)
+    lens: Mapped[str | None] = mapped_column(String(100), default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
 
     tags: Mapped[list[ImageTag]] = relationship(
         back_populates="image", cascade="all, delete-orphan", lazy="selectin", order_by="ImageTag.tag"

@@ -21,6 +21,7 @@ from pinhole.security import policy
 from pinhole.security.policy import Action
 from pinhole.security.principal import Principal, Via
 from pinhole.services import album_tokens, listing
+from pinhole.services.sorting import ImageSort, sorted_images
 
 MAX_BATCH = 100
 
@@ -287,6 +288,22 @@ async def album_images(
     visible = images_visible(principal, whole=view.whole)
     return await listing.list_images(
         db=db, principal=principal, flt=flt, limit=limit, page=page, cursor=cursor, visible=visible
+    )
+
+
+async def sorted_album_images(
+    *, db: Database, principal: Principal, ref: str, token: str | None, sort: ImageSort, page: int, limit: int
+) -> tuple[list[Image], bool]:
+    """Page `page` of the album's images that `album_images` would show, in `sort` order (services.sorting)."""
+    view = await get_album(db=db, principal=principal, ref=ref, token=token)
+    return await sorted_images(
+        db=db,
+        principal=principal,
+        flt=listing.ImageFilter(album_id=view.album.id),
+        sort=sort,
+        page=page,
+        limit=limit,
+        visible=images_visible(principal, whole=view.whole),
     )
 
 

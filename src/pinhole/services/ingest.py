@@ -26,8 +26,9 @@ from pinhole.db.models import Image, ImageGroup, ImageTag
 from pinhole.errors import PinholeError
 from pinhole.imaging.ingest import PreparedOriginal, prepare_original
 from pinhole.imaging.inspect import ImageLimits
+from pinhole.imaging.photo_details import NO_DETAILS, PhotoDetails, read_photo_details
 from pinhole.observability.telemetry import record_refused_upload, record_uploads
-from pinhole.services import albums, blobs, placeholders, quotas
+from pinhole.services import account_choices, albums, blobs, placeholders, quotas
 from pinhole.services.content import Content
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.storage.base import BlobStore
@@ -82,6 +83,7 @@ class Prepared:
     source: Path
     original: PreparedOriginal
     content_hash: str
+    details: PhotoDetails = NO_DETAILS
 
     @property
     def key(self) -> str:
@@ -198,11 +200,13 @@ async def prepare_file(*, pool: WorkerPool, policy: IngestPolicy, path: Path, sh
     )
     try:
         content_hash = sha256 if original.path == path else await pool.run(_sha256_file, original.path)
+        # From the received file (the stored one may have lost its EXIF), whose header the check above proved.
+        details = await pool.run(read_photo_details, path, format=original.format)
     except BaseException:
         if original.path != path:
             original.path.unlink(missing_ok=True)
         raise
-    return Prepared(source=path, original=original, content_hash=content_hash)
+    return Prepared(source=path, original=original, content_hash=content_hash, details=details)
 
 
 async def store_originals(
@@ -246,7 +250,10 @@ async def _store_and_record(
             )
             await store_originals(db, session, store, prepared, written)
             group_id = await _new_group(session, first) if len(uploads) > 1 else None
-            images = [_new_image_row(u, p, group_id) for u, p in zip(uploads, prepared, strict=True)]
+            keep_location = await account_choices.keeps_location(
+                session, client_id=first.client_id, owner_id=first.owner_id
+            )
+            images = [_new_image_row(u, p, group_id, keep_location) for u, p in zip(uploads, prepared, strict=True)]
             session.add_all(images)
             await session.flush()
             for upload, image in zip(uploads, images, strict=True):
@@ -266,7 +273,7 @@ async def _new_group(session: AsyncSession, upload: NewImage) -> str:
     return group.id
 
 
-def _new_image_row(upload: NewImage, prepared: Prepared, group_id: str | None) -> Image:
+def _new_image_row(upload: NewImage, prepared: Prepared, group_id: str | None, keep_location: bool) -> Image:
     return Image(
         client_id=upload.client_id,
         owner_id=upload.owner_id,
@@ -277,4 +284,5 @@ def _new_image_row(upload: NewImage, prepared: Prepared, group_id: str | None) -
         group_id=group_id,
         tags=[ImageTag(tag=tag) for tag in upload.tags],
         **placeholders.columns(prepared.original.placeholder),
+        **prepared.details.columns(keep_location=keep_location),
     )

@@ -109,9 +109,10 @@ def like_pattern(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def visible_images(principal: Principal, flt: ImageFilter) -> Select[Image]:
-    """The images `principal` may list, narrowed by `flt`, unordered (for listings ordered another way)."""
-    return _visible(select(Image), principal, flt, None)
+def visible_images(principal: Principal, flt: ImageFilter, visible: ColumnElement[bool] | None = None) -> Select[Image]:
+    """The images `principal` may list (or `visible` ones: an album's), narrowed by `flt`, unordered (for listings
+    ordered another way)."""
+    return _visible(select(Image), principal, flt, visible)
 
 
 def _visible(

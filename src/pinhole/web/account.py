@@ -29,6 +29,7 @@ K = TypeVar("K", ApiKey, UploadKey)
 NOTICES = {
     "password": "Your password is changed. Your other sessions were signed out.",
     "revoked": "The key is revoked.",
+    "photos": "Your photo choices are saved.",
 }
 
 

@@ -17,14 +17,16 @@ from fastapi import APIRouter, Request, Response
 from pinhole.api.deps import DatabaseDep
 from pinhole.api.urls import path_prefix, url_for
 from pinhole.db.engine import Database
+from pinhole.db.models import Image
 from pinhole.errors import InvalidInput, NotFound
 from pinhole.security import policy
 from pinhole.security.policy import Action
-from pinhole.security.principal import ANONYMOUS
+from pinhole.security.principal import ANONYMOUS, Principal
 from pinhole.services import album_tokens, listing
 from pinhole.services import albums as album_service
 from pinhole.services.albums import AlbumChanges, AlbumFields
-from pinhole.web.images import PAGE_SIZE, THUMB_WIDTH, _ids
+from pinhole.services.sorting import ImageSort
+from pinhole.web.images import PAGE_SIZE, SORTS, THUMB_WIDTH, _ids
 from pinhole.web.rendering import WebRoute, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
 
@@ -109,21 +111,32 @@ async def _album_page(
     album = view.album
     manage = session is not None and policy.may(principal, Action.UPDATE, album)
     cursor = request.query_params.get("cursor") or None
-    result = await album_service.album_images(
-        db=db,
-        principal=principal,
-        ref=album.id,
-        token=token,
-        flt=listing.ImageFilter(),
-        limit=PAGE_SIZE,
-        cursor=cursor,
-    )
     keep = {"token": token} if token and not manage else {}
+    raw_sort = request.query_params.get("sort", "")
+    sort = ImageSort.parse(raw_sort) if raw_sort else None
+    if sort is None:
+        result = await album_service.album_images(
+            db=db,
+            principal=principal,
+            ref=album.id,
+            token=token,
+            flt=listing.ImageFilter(),
+            limit=PAGE_SIZE,
+            cursor=cursor,
+        )
+        items, next_url = result.items, None
+        if result.next_cursor:
+            next_url = f"/albums/{album.id}?{urlencode(keep | {'cursor': result.next_cursor})}"
+    else:
+        items, next_url, cursor = await _sorted_album_page(request, db, principal, album.id, token, sort, keep)
     thumb = {"w": THUMB_WIDTH, "format": "webp"} | keep
     context = {
         "album": album,
         "image_count": view.image_count,
-        "images": result.items,
+        "images": items,
+        "sort": sort.value if sort is not None else "",
+        "sorts": {"": "Album order"} | SORTS,
+        "album_token": keep.get("token"),
         "manage": manage,
         "tokens": await album_service.list_tokens(db=db, principal=principal, ref=album.id) if manage else [],
         "expiries": EXPIRIES,
@@ -131,14 +144,34 @@ async def _album_page(
         "image_base": path_prefix(request.app, "v2.images.serve", "image_id"),
         "thumb_query": urlencode(thumb),
         "full_query": urlencode(keep),
-        "next_url": f"/albums/{album.id}?{urlencode(keep | {'cursor': result.next_cursor})}"
-        if result.next_cursor
+        "next_url": next_url,
+        "first_url": f"/albums/{album.id}?{urlencode(keep | ({'sort': sort.value} if sort else {}))}"
+        if cursor
         else None,
-        "first_url": f"/albums/{album.id}?{urlencode(keep)}" if cursor else None,
         "notice": _notice(request),
         "error": None,
     }
     return render(request, "album.html", context | (extra or {}), status=status)
+
+
+async def _sorted_album_page(
+    request: Request,
+    db: Database,
+    principal: Principal,
+    album_id: str,
+    token: str | None,
+    sort: ImageSort,
+    keep: dict[str, str],
+) -> tuple[list[Image], str | None, str | None]:
+    """(images, next page URL, page number past the first) of the album's images the visitor may see, sorted."""
+    raw = request.query_params.get("page", "1")
+    page = int(raw) if raw.isdigit() else 1
+    items, more = await album_service.sorted_album_images(
+        db=db, principal=principal, ref=album_id, token=token, sort=sort, page=page, limit=PAGE_SIZE
+    )
+    query = keep | {"sort": sort.value, "page": str(page + 1)}
+    next_url = f"/albums/{album_id}?{urlencode(query)}" if more else None
+    return items, next_url, str(page) if page > 1 else None
 
 
 @router.get("/albums/{album_id}", name="album")

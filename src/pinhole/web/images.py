@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -73,6 +74,20 @@ def signed_queries(delivery: Delivery, image: Image, sizes: list[int]) -> dict[s
         options = delivery.options(TransformFields(w=int(width) if width else None, format=fmt or None))
         signed = delivery.sign(image.id, options, expires_in=delivery.max_expiry_seconds)
         queries[f"{width}|{fmt}"] = transform_url("", options, signed.params)
+    return queries
+
+
+def preset_queries(delivery: Delivery, image: Image, presets: Iterable[str]) -> dict[str, str]:
+    """The query of each preset (`transforms.presets`) the picker offers: `?preset=card`, plus its signature when
+    signing is on (a preset expands to options, which is what the signature covers, docs/transforms.md). A preset
+    alone is what the presets-only policy lets strangers ask for, so the format choice does not ride along."""
+    queries = {}
+    for name in sorted(presets):
+        params = {"preset": name}
+        if delivery.signing_on:
+            options = delivery.options(TransformFields(preset=name))
+            params |= delivery.sign(image.id, options, expires_in=delivery.max_expiry_seconds).params
+        queries[name] = "?" + urlencode(params)
     return queries
 
 
@@ -170,6 +185,7 @@ SORTS = {
     ImageSort.LARGEST: "Largest first",
     ImageSort.SMALLEST: "Smallest first",
     ImageSort.NAME: "Name",
+    ImageSort.TAKEN: "Date taken",
 }
 
 
@@ -295,6 +311,8 @@ class ImagePage:
             "url": url,
             "preview_url": path_for(request.app, "v2.images.serve", image_id=image.id),
             "views": await self.images.views(image),
+            "strips_metadata": request.app.state.runtime.settings.uploads.strip_metadata,
+            "show_location": may_change,
             "snippets": snippets(url, image.description or image.original_name or "image"),
             "responsive": responsive_snippets(
                 self.delivery, image, url, image.description or image.original_name or "image"
@@ -303,6 +321,7 @@ class ImagePage:
             "formats": FORMATS,
             "max_side": self.delivery.limits.max_width,
             "signed": json.dumps(signed_queries(self.delivery, image, sizes)) if may_change else "",
+            "presets": preset_queries(self.delivery, image, request.app.state.runtime.settings.transforms.presets),
             "shares": links,
             "expiries": EXPIRIES,
             "may_change": may_change,

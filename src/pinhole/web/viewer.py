@@ -6,7 +6,10 @@
 - `/s/{token}` is the same page for a share link, while the link is live (else 404 like any unknown link); its
   picture is served through the share link, so it works for private images too.
 - `?album=<id>` on `/images/{id}` adds previous/next inside an album the visitor may see.
-- `og:`/`twitter:` metadata and an oEmbed `photo` (`/oembed?url=<page>`), for public images and live share links.
+- `og:`/`twitter:` metadata and an oEmbed `photo` (`/oembed?url=<page>`), for public images and live share links
+  (`author_name` when the page shows the uploader's name).
+- The uploader's display name only when their account chose to show it, and never for a private image; the photo
+  details (date taken, camera, lens) but never the location.
 - Loading the page is a view when `services.views` says so; the picture the page loads is not a second one.
 """
 
@@ -31,8 +34,8 @@ from pinhole.errors import ImageNotFound, NotFound
 from pinhole.runtime import Runtime
 from pinhole.security import policy
 from pinhole.security.principal import ANONYMOUS, Principal
+from pinhole.services import account_choices, listing, shares
 from pinhole.services import albums as album_service
-from pinhole.services import listing, shares
 from pinhole.services.views import counts_as_view
 from pinhole.web.rendering import WebRoute, render
 from pinhole.web.session import OptionalSession
@@ -125,6 +128,8 @@ def render_viewer(
         "album_id": None,
         "previous_id": None,
         "next_id": None,
+        "uploader": None,
+        "show_location": False,
     }
     return render(request, "viewer.html", context | (extra or {}))
 
@@ -140,11 +145,11 @@ async def public_page(
     """The viewer page of a public image (the caller checked `policy.can_view_image`)."""
     await count_page_view(request, runtime, viewer, image)
     picture = Picture(base=image_url(request, image.id), delivery=delivery, image=image, signed=delivery.signing_on)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"uploader": await account_choices.uploader_name(db, image)}
     album = request.query_params.get("album", "").strip()
     if album:
         album_id, previous_id, next_id = await neighbours(db, viewer, album, image.id)
-        extra = {"album_id": album_id, "previous_id": previous_id, "next_id": next_id}
+        extra |= {"album_id": album_id, "previous_id": previous_id, "next_id": next_id}
     return render_viewer(request, image, picture, url_for(request, "image", image_id=image.id), extra)
 
 
@@ -165,7 +170,8 @@ async def share_page(
     # A share link transforms freely (no signature), so its srcset needs none.
     base = url_for(request, "v2.images.shared", share_token=share_token)
     picture = Picture(base=base, delivery=delivery, image=image, signed=False)
-    return render_viewer(request, image, picture, url_for(request, "share.page", share_token=share_token))
+    extra = {"uploader": await account_choices.uploader_name(db, image)}  # never for a private image
+    return render_viewer(request, image, picture, url_for(request, "share.page", share_token=share_token), extra)
 
 
 def _page_target(request: Request, url: str) -> tuple[str, str] | None:
@@ -211,5 +217,8 @@ async def oembed(request: Request, images: ImagesDep, db: DatabaseDep, delivery:
         "width": width,
         "height": height,
     }
+    author = await account_choices.uploader_name(db, image)  # as on the page: when allowed, never when private
+    if author is not None:
+        body["author_name"] = author
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     return Response(json.dumps(body), media_type="application/json", headers=headers)

@@ -23,6 +23,8 @@ class AccountPublic(TypedDict):
     status: str
     createdAt: str
     lastLoginAt: str | None
+    keepLocation: NotRequired[bool]
+    showName: NotRequired[bool]
 
 
 class AdminAlbum(TypedDict):
@@ -130,6 +132,10 @@ class AdminImage(TypedDict):
     updatedAt: str
     srcset: NotRequired[str]
     placeholder: NotRequired[PlaceholderPublic | None]
+    takenAt: NotRequired[str | None]
+    camera: NotRequired[str | None]
+    lens: NotRequired[str | None]
+    location: NotRequired[Location | None]
     clientId: str
 
 
@@ -341,6 +347,10 @@ class ImagePublic(TypedDict):
     updatedAt: str
     srcset: NotRequired[str]
     placeholder: NotRequired[PlaceholderPublic | None]
+    takenAt: NotRequired[str | None]
+    camera: NotRequired[str | None]
+    lens: NotRequired[str | None]
+    location: NotRequired[Location | None]
 
 
 class ImageUpdate(TypedDict):
@@ -348,6 +358,13 @@ class ImageUpdate(TypedDict):
     tags: NotRequired[list[str] | None]
     isPrivate: NotRequired[bool | None]
     focalPoint: NotRequired[FocalPoint | None]
+
+
+class Location(TypedDict):
+    "Where a photo was taken (its EXIF GPS position), in decimal degrees (WGS 84)."
+
+    latitude: float
+    longitude: float
 
 
 class LoginRequest(TypedDict):
@@ -388,6 +405,8 @@ class PlaceholderPublic(TypedDict):
 class ProfileUpdate(TypedDict):
     displayName: NotRequired[str | None]
     email: NotRequired[str | None]
+    keepLocation: NotRequired[bool | None]
+    showName: NotRequired[bool | None]
 
 
 class QuotaSettings(TypedDict):
@@ -709,7 +728,7 @@ class Operations(SyncCore):
         self._request("POST", "/v2/admin/auth/me/change-password", json=body)
 
     def auth_admin_me_update(self, *, body: ProfileUpdate) -> AccountPublic:
-        "Change the display name or email."
+        "Change the display name, email or photo choices."
         return cast("AccountPublic", self._request("PATCH", "/v2/admin/auth/me", json=body))
 
     def auth_admin_refresh(self, *, body: RefreshRequest) -> TokenPair:
@@ -733,7 +752,7 @@ class Operations(SyncCore):
         self._request("POST", "/v2/auth/me/change-password", json=body)
 
     def auth_me_update(self, *, body: ProfileUpdate) -> AccountPublic:
-        "Change the display name or email."
+        "Change the display name, email or photo choices."
         return cast("AccountPublic", self._request("PATCH", "/v2/auth/me", json=body))
 
     def auth_refresh(self, *, body: RefreshRequest) -> TokenPair:
@@ -1017,7 +1036,7 @@ class AsyncOperations(AsyncCore):
         await self._request("POST", "/v2/admin/auth/me/change-password", json=body)
 
     async def auth_admin_me_update(self, *, body: ProfileUpdate) -> AccountPublic:
-        "Change the display name or email."
+        "Change the display name, email or photo choices."
         return cast("AccountPublic", await self._request("PATCH", "/v2/admin/auth/me", json=body))
 
     async def auth_admin_refresh(self, *, body: RefreshRequest) -> TokenPair:
@@ -1041,7 +1060,7 @@ class AsyncOperations(AsyncCore):
         await self._request("POST", "/v2/auth/me/change-password", json=body)
 
     async def auth_me_update(self, *, body: ProfileUpdate) -> AccountPublic:
-        "Change the display name or email."
+        "Change the display name, email or photo choices."
         return cast("AccountPublic", await self._request("PATCH", "/v2/auth/me", json=body))
 
     async def auth_refresh(self, *, body: RefreshRequest) -> TokenPair:

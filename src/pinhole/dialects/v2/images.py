@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
+from pinhole.api.credentials import authenticate
 from pinhole.api.deps import DatabaseDep, RuntimeDep
 from pinhole.api.params import BINARY, multipart_body, parse_bool
 from pinhole.api.principals import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
@@ -23,6 +24,7 @@ from pinhole.dialects.v2.schemas import (
     ImageList,
     ImagePublic,
     ImageUpdate,
+    Location,
     PlaceholderPublic,
     ShareCreate,
     SharePublic,
@@ -94,7 +96,20 @@ async def to_public(request: Request, images: Images, image: Image) -> ImagePubl
         created_at=image.created_at,
         updated_at=image.updated_at,
         placeholder=placeholder_fields(image),
+        taken_at=image.taken_at,
+        camera=image.camera,
+        lens=image.lens,
+        location=await _location(request, image),
     )
+
+
+async def _location(request: Request, image: Image) -> Location | None:
+    """The stored position, to who may change the image only (a public image's info is anyone's to read)."""
+    if image.latitude is None or image.longitude is None:
+        return None
+    if not policy.can_modify_image(await authenticate(request, request.app.state.runtime), image):
+        return None
+    return Location(latitude=image.latitude, longitude=image.longitude)
 
 
 def _focal_point(image: Image) -> FocalPoint | None:

@@ -14,6 +14,13 @@ class FocalPoint(Schema):
     y: float = Field(ge=0, le=1, description="Fraction of the height, from the top.", examples=[0.6])
 
 
+class Location(Schema):
+    """Where a photo was taken (its EXIF GPS position), in decimal degrees (WGS 84)."""
+
+    latitude: float = Field(ge=-90, le=90, examples=[48.8584])
+    longitude: float = Field(ge=-180, le=180, examples=[2.2945])
+
+
 class PlaceholderPublic(Schema):
     """What to show while the picture loads; see docs/formats.md."""
 
@@ -50,6 +57,18 @@ class ImagePublic(Schema):
     )
     placeholder: PlaceholderPublic | None = Field(
         default=None, description="What to show while it loads; null until computed (older images: see backfill)."
+    )
+    taken_at: datetime | None = Field(
+        default=None,
+        description="When the photo was taken, from its EXIF (read at upload; the stored file has no metadata): "
+        "UTC when the photo recorded its offset, else the camera's clock as is. Null when unknown.",
+    )
+    camera: str | None = Field(default=None, description="Camera make and model from EXIF.", examples=["Canon EOS R5"])
+    lens: str | None = Field(default=None, description="Lens from EXIF.", examples=["RF24-105mm F4 L IS USM"])
+    location: Location | None = Field(
+        default=None,
+        description="The EXIF GPS position: kept only when the owner's account keeps locations (off by default), "
+        "and shown only to who may change the image (its owner, an admin).",
     )
 
 

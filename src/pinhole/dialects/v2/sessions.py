@@ -27,7 +27,7 @@ from pinhole.dialects.v2.errors import V2Route
 from pinhole.errors import Forbidden, NotFound, Unauthorized
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Principal, Via
-from pinhole.services import sessions, signin, users
+from pinhole.services import account_choices, sessions, signin, users
 from pinhole.services.signin import ApiTokens
 
 SESSION_VIAS = (Via.ACCESS_TOKEN, Via.SESSION)
@@ -119,11 +119,14 @@ def build_token_router(*, prefix: str, admin: bool) -> APIRouter:
     async def me(principal: AccountPrincipal, db: DatabaseDep) -> AccountPublic:
         return await signed_in_user(db, allowed(principal))
 
-    @router.patch("/me", name=f"{name}.me.update", summary="Change the display name or email")
+    @router.patch("/me", name=f"{name}.me.update", summary="Change the display name, email or photo choices")
     async def update_me(body: ProfileUpdate, principal: AccountPrincipal, db: DatabaseDep) -> AccountPublic:
-        user = await users.update_profile(
-            db, allowed(principal).account_id or "", display_name=body.display_name, email=body.email
-        )
+        account_id = allowed(principal).account_id or ""
+        user = await users.update_profile(db, account_id, display_name=body.display_name, email=body.email)
+        if body.keep_location is not None or body.show_name is not None:
+            user = await account_choices.set_choices(
+                db, account_id, keep_location=body.keep_location, show_name=body.show_name
+            )
         return AccountPublic.of(user)
 
     @router.post(

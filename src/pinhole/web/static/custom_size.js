@@ -1,5 +1,6 @@
 // pinhole image page: a custom width/height and fit beside the picker's fixed widths. A custom size replaces the
-// chosen width in the copied snippets and the preview; picking a fixed width clears it.
+// chosen width in the copied snippets and the preview; picking a fixed width clears it. A preset (the server's
+// transforms.presets) replaces both and the format: a preset alone is what strangers may always ask for.
 "use strict";
 
 function customSnippet(kind, url, alt) {
@@ -12,10 +13,39 @@ function customSnippet(kind, url, alt) {
   }
 }
 
+function setUpPresets(picker) {
+  const preset = document.getElementById("preset");
+  if (!preset) return null;
+  const size = document.getElementById("size");
+  const format = document.getElementById("format");
+  preset.addEventListener("change", () => {
+    const chosen = preset.selectedOptions[0];
+    if (!preset.value || !chosen) {
+      size.dispatchEvent(new Event("change"));  // back to the picker's own choice
+      return;
+    }
+    size.value = "";
+    format.value = "";
+    ["custom-w", "custom-h"].forEach((id) => {
+      const input = document.getElementById(id);
+      if (input) input.value = "";
+    });
+    const query = chosen.dataset.query;
+    document.querySelectorAll("input[data-kind]").forEach((input) => {
+      input.value = customSnippet(input.dataset.kind, picker.dataset.base + query, picker.dataset.alt);
+    });
+    document.getElementById("preview").src = picker.dataset.preview + query;
+  });
+  [size, format].forEach((select) => select.addEventListener("change", () => { preset.value = ""; }));
+  return preset;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const picker = document.getElementById("picker");
+  if (!picker) return;
+  const preset = setUpPresets(picker);
   const box = document.getElementById("custom-size");
-  if (!picker || !box) return;
+  if (!box) return;
   const width = document.getElementById("custom-w");
   const height = document.getElementById("custom-h");
   const fit = document.getElementById("custom-fit");
@@ -42,6 +72,7 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const changed = () => {
     if (size.value) size.value = "";
+    if (preset) preset.value = "";
     apply();
   };
   [width, height].forEach((input) => input.addEventListener("input", changed));
