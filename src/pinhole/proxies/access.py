@@ -51,7 +51,11 @@ async def open_image(runtime: Runtime, image_id: str, access: Access) -> Opened:
     own: list[ProxyKey] = []
     if image is not None and access.owner_keys:
         own = await proxy_keys.keys_for(
-            db=runtime.db, server_secret=runtime.secret, client_id=image.client_id, dialect=access.dialect
+            db=runtime.db,
+            server_secret=runtime.secret,
+            client_id=image.client_id,
+            dialect=access.dialect,
+            absence=runtime.proxy_key_absence,
         )
     signer = access.verify([*access.instance, *own])
     if signer is None and (access.required or own):

@@ -13,7 +13,8 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,6 +36,31 @@ PURPOSE = "proxy-client-keys"
 _CLOUD_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 _API_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+
+
+ABSENCE_SECONDS = 5.0
+
+
+class KeyAbsence:
+    """Which clients hold no keys of a dialect, remembered for `ABSENCE_SECONDS` so the hot path of the many
+    clients without own keys skips a database read. Only absence is remembered: a removed key stops with the next
+    request; a key added in another process works within `ABSENCE_SECONDS` (in this one, at once)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._until: dict[tuple[str, str], float] = {}
+        self._clock = clock
+
+    def known(self, client_id: str, dialect: str) -> bool:
+        until = self._until.get((client_id, dialect))
+        return until is not None and until > self._clock()
+
+    def remember(self, client_id: str, dialect: str) -> None:
+        if len(self._until) > 10_000:
+            self._until.clear()
+        self._until[client_id, dialect] = self._clock() + ABSENCE_SECONDS
+
+    def forget(self, client_id: str, dialect: str) -> None:
+        self._until.pop((client_id, dialect), None)
 
 
 @dataclass(frozen=True)
@@ -79,9 +105,18 @@ def _checked_secret(dialect: str, name: str, value: str | None) -> str:
     return value
 
 
-async def add_key(*, db: Database, server_secret: str, client_id: str, request: KeyRequest,
-                  reserved_clouds: frozenset[str] = frozenset()) -> ProxyKey:  # fmt: skip
+async def add_key(
+    *,
+    db: Database,
+    server_secret: str,
+    client_id: str,
+    request: KeyRequest,
+    reserved_clouds: frozenset[str] = frozenset(),
+    absence: KeyAbsence | None = None,
+) -> ProxyKey:
     """A new key for `client_id`, its secret in the answer (the only time it is shown)."""
+    if absence is not None:
+        absence.forget(client_id, request.dialect)
     if request.dialect not in DIALECTS:
         raise InvalidInput(f"dialect must be one of {', '.join(DIALECTS)}.", field="dialect")
     await get_client(db=db, client_id=client_id)
@@ -165,8 +200,19 @@ async def remove_key(*, db: Database, client_id: str, key_id: str) -> None:
         await session.delete(row)
 
 
-async def keys_for(*, db: Database, server_secret: str, client_id: str, dialect: str) -> list[ProxyKey]:
+async def keys_for(
+    *, db: Database, server_secret: str, client_id: str, dialect: str, absence: KeyAbsence | None = None
+) -> list[ProxyKey]:
     """The client's usable keys for `dialect`, decrypted (at most `MAX_KEYS`)."""
+    if absence is not None and absence.known(client_id, dialect):
+        return []
+    found = await _client_keys(db, server_secret, client_id, dialect)
+    if absence is not None and not found:
+        absence.remember(client_id, dialect)
+    return found
+
+
+async def _client_keys(db: Database, server_secret: str, client_id: str, dialect: str) -> list[ProxyKey]:
     async with db.reader() as session:
         rows = await session.scalars(
             select(ProxyClientKey)

@@ -241,6 +241,7 @@ async def create_proxy_key(
         client_id=client_id,
         request=request,
         reserved_clouds=frozenset({runtime.settings.dialects.cloudinary.cloud_name}),
+        absence=runtime.proxy_key_absence,
     )
     return ProxyKeyCreated(**_proxy_key(key), **key.secret)
 
