@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from typing import Any
 
 import httpx
 import pytest
 from cloudinary import CloudinaryImage
+from cloudinary.utils import api_sign_request
 from imgix import UrlBuilder
 from libthumbor import CryptoURL
 
@@ -20,6 +22,7 @@ from pinhole.security.principal import Role
 from tests.api.accounthelpers import Account, make_account
 from tests.conftest import ApiClient
 from tests.dialects.proxyhelpers import hosted, picture
+from tests.support import images as img
 
 pytestmark = pytest.mark.anyio
 
@@ -184,3 +187,25 @@ async def test_strangers_keep_the_render_budget(http: httpx.AsyncClient, runtime
     answers = [(await http.get(f"/thumbor/unsafe/{width}x0/{image_id}")).status_code for width in range(60, 64)]
     assert answers[:2] == [200, 200]
     assert 429 in answers[2:]
+
+
+async def test_a_clients_cloud_takes_uploads_signed_with_its_own_secret(
+    http: httpx.AsyncClient, admin: Account, tenant: ApiClient, other_tenant: ApiClient
+) -> None:
+    key = await keys_of(http, admin, tenant, "cloudinary")
+    cloud = key["cloudName"]
+
+    async def post(secret: str, **params: str) -> httpx.Response:
+        signed = {"timestamp": str(int(time.time())), **params}
+        body = signed | {"api_key": key["apiKey"], "signature": api_sign_request(signed, secret)}
+        files = {"file": ("a.jpg", img.make_jpeg(40, 30), "image/jpeg")}
+        return await http.post(f"/cloudinary/v1_1/{cloud}/image/upload", data=body, files=files)
+
+    uploaded = await post(key["apiSecret"], public_id="shop/hero")
+    assert uploaded.status_code == 200, uploaded.text
+    listed = (await http.get("/v2/images", headers=tenant.headers())).json()["data"]
+    assert [row["id"] for row in listed] == [uploaded.json()["asset_id"]]  # the client the cloud name names
+    assert (await http.get("/v2/images", headers=other_tenant.headers())).json()["data"] == []
+    assert picture(await http.get(url_for("cloudinary", key, "shop/hero", 20))).width == 20
+    assert (await post("another secret")).status_code == 401
+    assert (await http.post("/cloudinary/v1_1/nobodys-cloud/image/upload", data={})).status_code == 404
