@@ -182,3 +182,20 @@ async def test_cloudinary_options(http: httpx.AsyncClient, scene: str) -> None:
         answer = await http.get(cloudinary(scene, **options))
         assert answer.status_code == 400, options
         assert answer.headers["x-cld-error"]
+
+
+async def test_hostile_values_are_4xx_in_every_dialect(http: httpx.AsyncClient, scene: str) -> None:
+    source = f"plain/pinhole://{scene}"
+    urls = [
+        *(imgproxy(f"/{option}/{source}") for option in ("c:nan:inf", "c:10:10:fp:nan:0", "g:fp:inf:0", "bl:nan",
+                                                          "rot:45", "bg:zz", "rs:fill:99999:99999", "dpr:nan")),
+        *(thumbor(scene, width=100, filters=[name]) for name in ("watermark(x,1,1,50,abc)", "blur(nan)",
+                                                                   "focal(zz)", "proportion(inf)", "rotate(45)")),
+        *(imgix(scene, **params) for params in ({"w": "nan"}, {"w": "inf"}, {"blur": "nan"}, {"crop": "focalpoint",
+                                                  "fit": "crop", "w": 10, "h": 10, "fp-x": "nan"})),
+        *(cloudinary(scene, **options) for options in ({"width": "nan"}, {"width": 10, "height": 10, "crop": "crop",
+                                                          "x": "abc"}, {"width": "inf"}, {"effect": "blur:nan"})),
+    ]  # fmt: skip
+    for url in urls:
+        answer = await http.get(url)
+        assert 400 <= answer.status_code < 500, (url, answer.status_code)

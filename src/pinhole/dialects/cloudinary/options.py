@@ -11,6 +11,7 @@ effects and crop modes, several resizes) is a 400 naming it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -75,7 +76,9 @@ def _number(params: dict[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise InvalidTransform(f"{name}_{raw} is not a number.") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidTransform(f"{name}_{raw} is not a number.")
     if value <= 0:
         raise InvalidTransform(f"{name} must be above 0.")
     return value
@@ -128,13 +131,23 @@ def _region(step: dict[str, str], image: Image) -> str:
     width = min(image.width, _side(step, "w", image.width, 1.0) or image.width)
     height = min(image.height, _side(step, "h", image.height, 1.0) or image.height)
     if "x" in step or "y" in step:
-        left, top = (int(float(step.get(name, "0"))) for name in ("x", "y"))
+        left, top = (int(_corner(step, name)) for name in ("x", "y"))
         return f"{min(max(0, left), image.width - 1)},{min(max(0, top), image.height - 1)},{width},{height}"
     gravity = GRAVITIES.get(step.get("g", "center"))
     if gravity not in COMPASS:
         raise InvalidTransform(f"Not supported: c_crop with g_{step.get('g')}.")
     gx, gy = COMPASS[gravity]
     return f"{round((image.width - width) * gx)},{round((image.height - height) * gy)},{width},{height}"
+
+
+def _corner(step: dict[str, str], name: str) -> float:
+    try:
+        value = float(step.get(name, "0"))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidTransform(f"{name}_{step[name]} is not a number.")
+    return value
 
 
 def _effect(raw: str | None) -> dict[str, Any]:

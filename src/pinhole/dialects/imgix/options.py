@@ -10,6 +10,7 @@ other than quarter turns, crop=faces beside a side) answer 400 naming the parame
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -77,9 +78,12 @@ def _side(params: Mapping[str, str], name: str, original: int, dpr: float) -> in
 
 def _number(name: str, raw: str) -> float:
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise InvalidTransform(f"{name}: {raw!r} is not a number.", field=name) from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidTransform(f"{name}: {raw!r} is not a number.", field=name)
+    return value
 
 
 def _dpr(raw: str | None) -> float:

@@ -9,6 +9,7 @@ expires/exp. What pinhole cannot do (gravity offsets, smart crop regions, severa
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -159,9 +160,12 @@ def _colour(option: Option) -> str:
 
 def _float(raw: str) -> float:
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise InvalidTransform(f"Invalid URL: {raw!r} is not a number.") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidTransform(f"Invalid URL: {raw!r} is not a number.")
+    return value
 
 
 def _sizes(resize: Resize, args: tuple[str, ...]) -> Resize:

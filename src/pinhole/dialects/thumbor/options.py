@@ -10,6 +10,7 @@ crop. Filters: see `FILTERS`; docs/proxies.md lists them and what is refused (`t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -210,7 +211,8 @@ def _watermark(args: tuple[str, ...] | None) -> dict[str, Any]:
     found: dict[str, Any] = {"wm": ref, "wm_gravity": (row + column) or "ce", "wm_opacity": f"{opacity:g}"}
     found |= {"wm_margin": str(max(margins))} if margins else {}
     if len(args) > 4 and args[4] not in ("", "none"):
-        found["wm_scale"] = f"{float(args[4]) / 100:g}"
+        ratio = _numbers(Filter("watermark", args[4:5]), 1, 1)[0]
+        found["wm_scale"] = f"{ratio / 100:g}"
     return found
 
 
@@ -233,6 +235,6 @@ def _numbers(item: Filter, least: int, most: int) -> list[float]:
         numbers = [float(arg) for arg in item.args]
     except ValueError:
         numbers = []
-    if not least <= len(numbers) <= most:
+    if not least <= len(numbers) <= most or not all(math.isfinite(number) for number in numbers):
         raise InvalidTransform(f"{item.name}() takes {least}-{most} numbers.", field="filters")
     return numbers
