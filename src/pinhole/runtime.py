@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
@@ -17,6 +17,7 @@ from pinhole.services.app_settings import AppSettings
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
+from pinhole.services.proxy_keys import KeyAbsence
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.remote_origins import RemoteOrigins
 from pinhole.services.resumable import ResumableUploads
@@ -56,3 +57,4 @@ class Runtime:
     telemetry: Telemetry  # metrics and traces (pinhole.observability)
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)
     sweeper: StoreSweeper | None = None  # None when the store sweep is off (storage.sweep_interval_seconds=0)
+    proxy_key_absence: KeyAbsence = field(default_factory=KeyAbsence)  # clients without own proxy keys (briefly)

@@ -679,6 +679,14 @@ class ImgproxyMount(ProxyDialectMount):
     auto_avif: bool = Field(
         default=False, description="imgproxy's `IMGPROXY_AUTO_AVIF`: AVIF (before WebP) when Accept takes it."
     )
+    fallback_image: str | None = Field(
+        default=None,
+        description="imgproxy's `IMGPROXY_FALLBACK_IMAGE_PATH`: the v2 id of a hosted image served (with the URL's "
+        "options) when the source image is not there. Unset: 404.",
+    )
+    fallback_image_http_code: int = Field(
+        default=200, ge=200, le=599, description="imgproxy's `IMGPROXY_FALLBACK_IMAGE_HTTP_CODE`: its status."
+    )
 
     @model_validator(mode="after")
     def _pairs(self) -> ImgproxyMount:
@@ -712,6 +720,11 @@ class ImgixMount(ProxyDialectMount):
         default=None,
         description="The imgix source's secure URL token (the `s` MD5 signature's secret). Unset: "
         "unsigned URLs are served.",
+    )
+    default_image: str | None = Field(
+        default=None,
+        description="The imgix source's Default Image: the v2 id of a hosted image served (with the URL's "
+        "parameters) when the requested one is not there. Unset: 404.",
     )
 
 

@@ -105,7 +105,7 @@ async def test_expires_and_invalid_urls_are_404(http: httpx.AsyncClient, tenant:
     assert picture(await http.get(sign(f"/w:50/exp:{int(time.time()) + 600}/{source}"))).width == 50
     assert (await http.get(sign(f"/w:50/exp:{int(time.time()) - 1}/{source}"))).status_code == 404
     assert (await http.get(sign(f"/nonsense:1/{source}"))).status_code == 404
-    assert (await http.get(sign(f"/bl:5/{source}"))).status_code == 404  # with the transforms branch
+    assert (await http.get(sign(f"/g:no:5:5/{source}"))).status_code == 404  # gravity offsets: not served
     assert (await http.get(sign("/w:50/plain/https://example.com/a.jpg"))).status_code == 404
     assert (await http.get(sign("/w:50/plain/pinhole://00000000-0000-4000-8000-000000000000"))).status_code == 404
 

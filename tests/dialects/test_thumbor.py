@@ -11,6 +11,7 @@ from libthumbor import CryptoURL
 from pinhole.runtime import Runtime
 from tests.conftest import ApiClient
 from tests.dialects.proxyhelpers import assert_centre_crop, hosted, loader, picture
+from tests.support import images as img
 
 pytestmark = pytest.mark.anyio
 
@@ -33,10 +34,16 @@ async def test_a_signed_crop_gives_the_centre_crop(http: httpx.AsyncClient, tena
     assert loader(picture(response)).startswith("jpeg")
 
 
-async def test_the_bare_id_and_smart_name_the_same_picture(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+async def test_the_bare_id_names_the_picture_and_smart_is_v2s_smart_crop(
+    http: httpx.AsyncClient, tenant: ApiClient
+) -> None:
     image_id, original = await hosted(http, tenant)
-    response = await http.get(thumbor_url(width=200, height=300, smart=True, image_url=image_id))
+    response = await http.get(thumbor_url(width=200, height=300, image_url=image_id))
     assert_centre_crop(response, original, 200, 300)
+    smart = await http.get(thumbor_url(width=200, height=300, smart=True, image_url=image_id))
+    v2 = await http.get(f"/v2/images/{image_id}?w=200&h=300&fit=cover&gravity=smart")
+    assert picture(smart).width == picture(v2).width == 200
+    assert img.similarity(smart.content, v2.content) > 0.97
 
 
 async def test_fit_in_fits_inside_without_enlarging(http: httpx.AsyncClient, tenant: ApiClient) -> None:
@@ -105,9 +112,9 @@ async def test_errors_answer_as_thumbor_does(http: httpx.AsyncClient, tenant: Ap
     image_id, _ = await hosted(http, tenant)
     missing = await http.get(thumbor_url(width=100, height=100, image_url="00000000-0000-4000-8000-000000000000"))
     assert missing.status_code == 404
-    aligned = await http.get(thumbor_url(width=100, height=100, halign="left", image_url=image_id))
-    assert aligned.status_code == 400
-    assert "halign" in aligned.text
+    trimmed = await http.get(thumbor_url(width=100, height=100, trim=True, image_url=image_id))
+    assert trimmed.status_code == 400
+    assert "trim" in trimmed.text
     remote = await http.get(thumbor_url(width=100, height=100, image_url="https://example.com/a.jpg"))
     assert remote.status_code == 400
     unknown = await http.get(thumbor_url(width=100, height=100, filters=["sepia()"], image_url=image_id))

@@ -385,6 +385,42 @@ export interface ProfileUpdate {
   "showName"?: boolean | null;
 }
 
+export interface ProxyKeyCreate {
+  "dialect": "imgproxy" | "thumbor" | "imgix" | "cloudinary";
+  "key"?: string | null;
+  "salt"?: string | null;
+  "securityKey"?: string | null;
+  "token"?: string | null;
+  "cloudName"?: string | null;
+  "apiKey"?: string | null;
+  "apiSecret"?: string | null;
+}
+
+export interface ProxyKeyCreated {
+  "id": string;
+  "dialect": "imgproxy" | "thumbor" | "imgix" | "cloudinary";
+  "cloudName": string | null;
+  "apiKey": string | null;
+  "createdAt": string;
+  "key"?: string | null;
+  "salt"?: string | null;
+  "securityKey"?: string | null;
+  "token"?: string | null;
+  "apiSecret"?: string | null;
+}
+
+export interface ProxyKeyList {
+  "data": Array<ProxyKeyPublic>;
+}
+
+export interface ProxyKeyPublic {
+  "id": string;
+  "dialect": "imgproxy" | "thumbor" | "imgix" | "cloudinary";
+  "cloudName": string | null;
+  "apiKey": string | null;
+  "createdAt": string;
+}
+
 export interface QuotaSettings {
   "quotaBytes": number | null;
   "quotaImages": number | null;
@@ -547,6 +583,9 @@ export interface Operations {
   admin_avatars_list: { method: "GET"; path: "/v2/admin/avatars"; pathParams: []; query: { "page"?: number | null; "limit"?: number; "cursor"?: string | null; "clientId"?: string | null; "userId"?: string | null; }; body: never; result: AdminAvatarList };
   admin_clients_get: { method: "GET"; path: "/v2/admin/clients/{client_id}"; pathParams: ["client_id"]; query: {}; body: never; result: AdminClientDetail };
   admin_clients_list: { method: "GET"; path: "/v2/admin/clients"; pathParams: []; query: {}; body: never; result: AdminClientList };
+  admin_clients_proxy_keys_create: { method: "POST"; path: "/v2/admin/clients/{client_id}/proxy-keys"; pathParams: ["client_id"]; query: {}; body: ProxyKeyCreate; result: ProxyKeyCreated };
+  admin_clients_proxy_keys_delete: { method: "DELETE"; path: "/v2/admin/clients/{client_id}/proxy-keys/{key_id}"; pathParams: ["client_id", "key_id"]; query: {}; body: never; result: void };
+  admin_clients_proxy_keys_list: { method: "GET"; path: "/v2/admin/clients/{client_id}/proxy-keys"; pathParams: ["client_id"]; query: {}; body: never; result: ProxyKeyList };
   admin_clients_update: { method: "PATCH"; path: "/v2/admin/clients/{client_id}"; pathParams: ["client_id"]; query: {}; body: AdminClientUpdate; result: AdminClientDetail };
   admin_images_delete: { method: "DELETE"; path: "/v2/admin/images/{image_id}"; pathParams: ["image_id"]; query: {}; body: never; result: void };
   admin_images_get: { method: "GET"; path: "/v2/admin/images/{image_id}"; pathParams: ["image_id"]; query: {}; body: never; result: AdminImage };
@@ -626,6 +665,9 @@ export const OPERATIONS = {
   admin_avatars_list: { method: "GET", path: "/v2/admin/avatars", pathParams: [], body: null },
   admin_clients_get: { method: "GET", path: "/v2/admin/clients/{client_id}", pathParams: ["client_id"], body: null },
   admin_clients_list: { method: "GET", path: "/v2/admin/clients", pathParams: [], body: null },
+  admin_clients_proxy_keys_create: { method: "POST", path: "/v2/admin/clients/{client_id}/proxy-keys", pathParams: ["client_id"], body: "json" },
+  admin_clients_proxy_keys_delete: { method: "DELETE", path: "/v2/admin/clients/{client_id}/proxy-keys/{key_id}", pathParams: ["client_id", "key_id"], body: null },
+  admin_clients_proxy_keys_list: { method: "GET", path: "/v2/admin/clients/{client_id}/proxy-keys", pathParams: ["client_id"], body: null },
   admin_clients_update: { method: "PATCH", path: "/v2/admin/clients/{client_id}", pathParams: ["client_id"], body: "json" },
   admin_images_delete: { method: "DELETE", path: "/v2/admin/images/{image_id}", pathParams: ["image_id"], body: null },
   admin_images_get: { method: "GET", path: "/v2/admin/images/{image_id}", pathParams: ["image_id"], body: null },

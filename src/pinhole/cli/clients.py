@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pinhole.cli import proxykeys
 from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_from
 from pinhole.cli.db import connected
 from pinhole.db.models import Client
@@ -107,3 +108,6 @@ def set_status(
 ) -> None:
     client = run(_set_active(settings_from(config), client_id, status is ClientStatus.ACTIVE))
     emit(describe(client), as_json=as_json, text=f"client {client.id} ({client.name}): {status.value}")
+
+
+app.add_typer(proxykeys.app, name="proxy-keys")

@@ -302,6 +302,22 @@ class RemoteOriginal(Base):
     last_accessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class ProxyClientKey(Base):
+    """A client's own key for one proxy URL dialect (imgproxy, thumbor, imgix, cloudinary), beside the instance-wide
+    keys of the settings. `sealed` is the secret part (AES-GCM under a key derived from the server secret), since
+    it must be usable for HMAC; `cloud_name` and `api_key` are Cloudinary's public parts (migration 0014)."""
+
+    __tablename__ = "proxy_client_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    dialect: Mapped[str] = mapped_column(String(16))
+    cloud_name: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    api_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Variant(Base):
     """A rendered transform of an original, keyed by (content hash, canonical options)."""
 

@@ -53,9 +53,9 @@ def proxy_warnings(settings: Settings) -> list[str]:
     if dialects.thumbor.enabled and dialects.thumbor.allow_unsafe:
         found.append("dialects.thumbor.allow_unsafe: anyone may have any size of any public image rendered")
     if dialects.imgproxy.enabled and not dialects.imgproxy.key:
-        found.append("dialects.imgproxy has no key: imgproxy URLs are not signed")
+        found.append("dialects.imgproxy has no key: imgproxy URLs are not signed (except for clients with own keys)")
     if dialects.imgix.enabled and dialects.imgix.token is None:
-        found.append("dialects.imgix has no token: imgix URLs are not signed")
+        found.append("dialects.imgix has no token: imgix URLs are not signed (except for clients with own keys)")
     found += _origin_warnings(settings)
     return found
 

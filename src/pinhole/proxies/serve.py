@@ -12,7 +12,10 @@ from pinhole.api.delivery import Delivery
 from pinhole.api.transform_query import TransformFields
 from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound
-from pinhole.proxies.sources import hosted_image, remote_image, remote_url
+from pinhole.observability.telemetry import record_fallback
+from pinhole.proxies.access import Access, open_image, open_remote
+from pinhole.proxies.sources import hosted_id, remote_image, remote_url
+from pinhole.services.images import find_image_to_serve
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}, "description": "The image"}}
 
@@ -30,17 +33,17 @@ async def serve_hosted(
     delivery: Delivery,
     source: str,
     fields_for: Callable[[Image], TransformFields],
-    *,
-    client_id: str | None,
-    signed: bool,
+    access: Access,
 ) -> Response:
-    """The image `source` names, transformed as `fields_for(image)` asks (through the one parser)."""
+    """The image `source` names (a hosted image if `access` lets this URL open it, or a remote original),
+    transformed as `fields_for(image)` asks (through the one parser). The client whose own key signed is the viewer
+    (its renders are not a stranger's)."""
     url = remote_url(source)
     if url is not None:
-        return await serve_remote(request, delivery, url, fields_for, client_id=client_id)
-    image = await hosted_image(delivery.runtime, source, client_id=client_id, signed=signed)
-    options = delivery.options(fields_for(image))
-    return await delivery.deliver(request, image, options)
+        return await serve_remote(request, delivery, url, fields_for, access)
+    opened = await open_image(delivery.runtime, hosted_id(source), access)
+    options = delivery.options(fields_for(opened.image))
+    return await delivery.deliver(request, opened.image, options, viewer=opened.viewer)
 
 
 async def serve_remote(
@@ -48,20 +51,58 @@ async def serve_remote(
     delivery: Delivery,
     url: str,
     fields_for: Callable[[Image], TransformFields],
-    *,
-    client_id: str | None,
+    access: Access,
 ) -> Response:
     """The remote original at `url` (fetched, or revalidated after the TTL), transformed like a hosted image; no
-    cache keeps the answer past the TTL. A copy evicted meanwhile (its blob gone) is fetched once more."""
+    cache keeps the answer past the TTL. A copy evicted meanwhile (its blob gone) is fetched once more. Only the
+    dialect's instance-wide keys sign remote URLs (no client owns a remote original)."""
+    client_id, viewer = open_remote(access)
     origins = delivery.runtime.origins
     for attempt in range(2):
         copy = await origins.get(url)
         image = remote_image(copy, client_id=client_id)
         options = delivery.options(fields_for(image))
         try:
-            return await delivery.deliver(request, image, options, valid_for=origins.ttl, count_view=False)
+            return await delivery.deliver(
+                request, image, options, valid_for=origins.ttl, count_view=False, viewer=viewer
+            )
         except ImageNotFound:
             if attempt:
                 raise
             await origins.drop(url, copy.content_hash)
     raise AssertionError("unreachable")
+
+
+async def serve_or_fallback(
+    request: Request,
+    delivery: Delivery,
+    source: str,
+    fields_for: Callable[[Image], TransformFields],
+    access: Access,
+    *,
+    fallback: str | None,
+    status: int = 200,
+    checked: bool = False,
+) -> Response:
+    """`serve_hosted`, or, when the source is not there (or may not be opened), the operator's `fallback` image
+    (a v2 id) with the same options, as imgproxy's fallback image and imgix's default image are served. Counted in
+    `pinhole_fallback_images_total`; never cached. `checked`: the URL names the fallback (Cloudinary's `d_`), so
+    it opens only as `access` allows; an operator's fallback opens as configured."""
+    try:
+        return await serve_hosted(request, delivery, source, fields_for, access)
+    except ImageNotFound:
+        if fallback is None:
+            raise
+    runtime = delivery.runtime
+    if checked:
+        image: Image | None = (await open_image(runtime, hosted_id(fallback), access)).image
+    else:
+        image = await find_image_to_serve(db=runtime.db, recent=runtime.recent, image_id=fallback)
+    if image is None:
+        raise ImageNotFound("No image has this id.")
+    record_fallback()
+    response = await delivery.deliver(request, image, delivery.options(fields_for(image)), count_view=False)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Pinhole-Fallback"] = "1"
+    return response

@@ -7,6 +7,9 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def thumbor_signature(key: bytes, signed_part: str) -> str:
@@ -39,3 +42,13 @@ def cloudinary_signature(secret: str, signed_part: str) -> str:
     API secret), the `SIG` of `s--SIG--`."""
     digest = hashlib.sha1((signed_part + secret).encode(), usedforsecurity=False).digest()
     return base64.urlsafe_b64encode(digest).decode()[:8]
+
+
+def signed_by(given: str, candidates: Iterable[tuple[T, str]]) -> T | None:
+    """The candidate whose expected signature equals `given` (each compared in constant time, every one compared),
+    None when none does."""
+    found: T | None = None
+    for owner, expected in candidates:
+        if hmac.compare_digest(given.encode(), expected.encode()):
+            found = owner
+    return found

@@ -409,6 +409,46 @@ class ProfileUpdate(TypedDict):
     showName: NotRequired[bool | None]
 
 
+class ProxyKeyCreate(TypedDict):
+    "A client's own key for a proxy URL dialect. Give the secrets the client's sites already sign with, or leave"
+
+    dialect: Literal["imgproxy", "thumbor", "imgix", "cloudinary"]
+    key: NotRequired[str | None]
+    salt: NotRequired[str | None]
+    securityKey: NotRequired[str | None]
+    token: NotRequired[str | None]
+    cloudName: NotRequired[str | None]
+    apiKey: NotRequired[str | None]
+    apiSecret: NotRequired[str | None]
+
+
+class ProxyKeyCreated(TypedDict):
+    "The new key with its secrets: the only answer that shows them."
+
+    id: str
+    dialect: Literal["imgproxy", "thumbor", "imgix", "cloudinary"]
+    cloudName: str | None
+    apiKey: str | None
+    createdAt: str
+    key: NotRequired[str | None]
+    salt: NotRequired[str | None]
+    securityKey: NotRequired[str | None]
+    token: NotRequired[str | None]
+    apiSecret: NotRequired[str | None]
+
+
+class ProxyKeyList(TypedDict):
+    data: list[ProxyKeyPublic]
+
+
+class ProxyKeyPublic(TypedDict):
+    id: str
+    dialect: Literal["imgproxy", "thumbor", "imgix", "cloudinary"]
+    cloudName: str | None
+    apiKey: str | None
+    createdAt: str
+
+
 class QuotaSettings(TypedDict):
     "The client's own values; null means the server default, 0 means unlimited."
 
@@ -630,6 +670,18 @@ class Operations(SyncCore):
     def admin_clients_list(self) -> AdminClientList:
         "List all clients."
         return cast("AdminClientList", self._request("GET", "/v2/admin/clients"))
+
+    def admin_clients_proxy_keys_create(self, client_id: str, *, body: ProxyKeyCreate) -> ProxyKeyCreated:
+        "Give a client its own key for a proxy dialect (secrets shown once)."
+        return cast("ProxyKeyCreated", self._request("POST", f"/v2/admin/clients/{client_id}/proxy-keys", json=body))
+
+    def admin_clients_proxy_keys_delete(self, client_id: str, key_id: str) -> None:
+        "Remove one of a client's proxy-dialect keys (URLs it signed stop opening at once)."
+        self._request("DELETE", f"/v2/admin/clients/{client_id}/proxy-keys/{key_id}")
+
+    def admin_clients_proxy_keys_list(self, client_id: str) -> ProxyKeyList:
+        "List a client's own proxy-dialect keys (never their secrets)."
+        return cast("ProxyKeyList", self._request("GET", f"/v2/admin/clients/{client_id}/proxy-keys"))
 
     def admin_clients_update(self, client_id: str, *, body: AdminClientUpdate) -> AdminClientDetail:
         "Update a client: name, active, quotas, rate limits."
@@ -938,6 +990,18 @@ class AsyncOperations(AsyncCore):
     async def admin_clients_list(self) -> AdminClientList:
         "List all clients."
         return cast("AdminClientList", await self._request("GET", "/v2/admin/clients"))
+
+    async def admin_clients_proxy_keys_create(self, client_id: str, *, body: ProxyKeyCreate) -> ProxyKeyCreated:
+        "Give a client its own key for a proxy dialect (secrets shown once)."
+        return cast("ProxyKeyCreated", await self._request("POST", f"/v2/admin/clients/{client_id}/proxy-keys", json=body))
+
+    async def admin_clients_proxy_keys_delete(self, client_id: str, key_id: str) -> None:
+        "Remove one of a client's proxy-dialect keys (URLs it signed stop opening at once)."
+        await self._request("DELETE", f"/v2/admin/clients/{client_id}/proxy-keys/{key_id}")
+
+    async def admin_clients_proxy_keys_list(self, client_id: str) -> ProxyKeyList:
+        "List a client's own proxy-dialect keys (never their secrets)."
+        return cast("ProxyKeyList", await self._request("GET", f"/v2/admin/clients/{client_id}/proxy-keys"))
 
     async def admin_clients_update(self, client_id: str, *, body: AdminClientUpdate) -> AdminClientDetail:
         "Update a client: name, active, quotas, rate limits."

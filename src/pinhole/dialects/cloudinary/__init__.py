@@ -11,6 +11,7 @@ another cloud name, each with its reason in `X-Cld-Error`. The upload and destro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
@@ -20,12 +21,14 @@ from pinhole.api.errors import route_class
 from pinhole.api.mounting import Dialect
 from pinhole.api.services import DeliveryDep
 from pinhole.dialects.cloudinary import api, options, url
+from pinhole.dialects.cloudinary.accounts import account_for
 from pinhole.errors import ImageNotFound, InvalidSignature, NotFound, PinholeError
 from pinhole.proxies import public_ids
-from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
-from pinhole.proxies.signatures import cloudinary_signature, matches
+from pinhole.proxies.access import Access, Verify
+from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_or_fallback
+from pinhole.proxies.signatures import cloudinary_signature, signed_by
 from pinhole.proxies.sources import remote_url
-from pinhole.settings import CloudinaryMount
+from pinhole.services.proxy_keys import ProxyKey
 
 API_NAME = "cloudinary"
 
@@ -41,27 +44,32 @@ def render_error(request: Request, error: PinholeError) -> Response:
     return Response(status_code=_status(error), headers=headers)
 
 
-def check_signature(mount: CloudinaryMount, request: url.CloudinaryUrl) -> bool:
-    if request.signature is None:
-        return False
-    if mount.api_secret is None or not matches(
-        request.signature, [cloudinary_signature(mount.api_secret.get_secret_value(), request.signed_part)]
-    ):
-        raise InvalidSignature("Invalid signature.")
-    return True
+def verifier(request: url.CloudinaryUrl) -> Verify:
+    def verify(keys: Sequence[ProxyKey]) -> ProxyKey | None:
+        if request.signature is None:
+            return None
+        expected = [(key, cloudinary_signature(key.secret["api_secret"], request.signed_part)) for key in keys]
+        found = signed_by(request.signature, expected)
+        if found is None:
+            raise InvalidSignature("Invalid signature.")
+        return found
+
+    return verify
 
 
-async def answer(request: Request, delivery: Delivery, parsed: url.CloudinaryUrl, *, signed: bool) -> Response:
-    mount = delivery.runtime.settings.dialects.cloudinary
+async def answer(
+    request: Request, delivery: Delivery, parsed: url.CloudinaryUrl, access: Access, *, client_id: str | None
+) -> Response:
+    """The image (hosted or fetched) with the URL's transformations, or its `d_` default image when it is missing."""
     asked = options.Asked(parsed.transformations, parsed.extension, request.headers.get("accept", ""))
-    response = await serve_hosted(
-        request,
-        delivery,
-        parsed.public_id,
-        lambda image: options.fields_for(asked, image),
-        client_id=mount.client_id,
-        signed=signed,
-    )
+    default = next((step["d"] for step in parsed.transformations if "d" in step), None)
+    if default is not None and client_id is not None:  # d_<public id>: Cloudinary's default image
+        named = await public_ids.image_for(delivery.runtime.db, client_id=client_id, public_id=default)
+        default = named or default
+    response = await serve_or_fallback(
+        request, delivery, parsed.public_id, lambda image: options.fields_for(asked, image), access,
+        fallback=default, checked=True,
+    )  # fmt: skip
     if any(step.get("f") == "auto" for step in parsed.transformations):
         vary = response.headers.get("Vary")
         response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
@@ -73,29 +81,25 @@ def build_router(prefix: str) -> APIRouter:
     router.include_router(api.router)
 
     async def serve(request: Request, delivery: DeliveryDep, cloud: str, path: str) -> Response:
-        mount = delivery.runtime.settings.dialects.cloudinary
-        if cloud != mount.cloud_name:
-            raise ImageNotFound("Resource not found.")
+        account = await account_for(delivery.runtime, cloud)
         raw = path_after(request, f"{prefix}/{cloud}/image/upload/")
         parsed = url.parse(raw)
-        signed = check_signature(mount, parsed)
-        if mount.client_id is not None:  # a public id given at a Cloudinary-API upload, else the v2 id
+        access = Access(API_NAME, account.keys, account.client_id, False, verifier(parsed), owner_keys=False)
+        if account.client_id is not None:  # a public id given at a Cloudinary-API upload, else the v2 id
             db = delivery.runtime.db
-            named = await public_ids.image_for(db, client_id=mount.client_id, public_id=parsed.public_id)
+            named = await public_ids.image_for(db, client_id=account.client_id, public_id=parsed.public_id)
             parsed = replace(parsed, public_id=named or parsed.public_id)
         if remote_url(parsed.public_id) is not None:  # remote origins come through /image/fetch/ only
             raise ImageNotFound("Resource not found.")
-        return await answer(request, delivery, parsed, signed=signed)
+        return await answer(request, delivery, parsed, access, client_id=account.client_id)
 
     async def fetch(request: Request, delivery: DeliveryDep, cloud: str, path: str) -> Response:
-        mount = delivery.runtime.settings.dialects.cloudinary
-        if cloud != mount.cloud_name:
-            raise ImageNotFound("Resource not found.")
+        account = await account_for(delivery.runtime, cloud)
         parsed = url.parse_fetch(path_after(request, f"{prefix}/{cloud}/image/fetch/"))
-        signed = check_signature(mount, parsed)
+        access = Access(API_NAME, account.keys, account.client_id, False, verifier(parsed), owner_keys=False)
         if remote_url(parsed.public_id) is None:
             raise ImageNotFound("Resource not found: fetch takes an http(s) URL.")
-        return await answer(request, delivery, parsed, signed=signed)
+        return await answer(request, delivery, parsed, access, client_id=account.client_id)
 
     for method in ("GET", "HEAD"):
         router.add_api_route(

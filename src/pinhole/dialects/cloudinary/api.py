@@ -18,13 +18,13 @@ from pinhole.api.errors import route_class
 from pinhole.api.services import DeliveryDep, ImagesDep
 from pinhole.api.uploads import new_image, upload_images
 from pinhole.db.models import Image
-from pinhole.errors import ImageNotFound, InvalidApiKey, InvalidInput, NotFound, PinholeError, Unauthorized
+from pinhole.dialects.cloudinary.accounts import Account, account_for
+from pinhole.errors import InvalidApiKey, InvalidInput, NotFound, PinholeError, Unauthorized
 from pinhole.proxies import public_ids
 from pinhole.proxies.signatures import matches
 from pinhole.security.principal import Principal, Via
 from pinhole.services.ingest import NewImage
 from pinhole.services.uploaders import UploadTarget
-from pinhole.settings import CloudinaryMount
 from pinhole.uploads.form import ParsedForm
 
 MAX_AGE = 3600
@@ -39,22 +39,23 @@ def render_api_error(request: Request, error: PinholeError) -> Response:
 router = APIRouter(route_class=route_class(render_api_error))
 
 
-def _principal(mount: CloudinaryMount, cloud: str) -> Principal:
-    if cloud != mount.cloud_name:
-        raise ImageNotFound(f"Unknown cloud: {cloud}.")
-    if mount.client_id is None or mount.api_key is None or mount.api_secret is None:
+def _principal(account: Account) -> Principal:
+    if account.client_id is None or not any(key.api_key for key in account.keys):
         raise InvalidApiKey("The upload API needs dialects.cloudinary.client_id, api_key and api_secret.")
-    return Principal(client_id=mount.client_id, via=Via.CLIENT_KEY, credential_id=mount.client_id)
+    return Principal(client_id=account.client_id, via=Via.CLIENT_KEY, credential_id=account.client_id)
 
 
-def check_request(mount: CloudinaryMount, params: dict[str, str], *, now: float) -> None:
-    if params.get("api_key") != mount.api_key or mount.api_secret is None:
+def check_request(account: Account, params: dict[str, str], *, now: float) -> None:
+    """The request is signed by the account's key whose `api_key` it names, within the hour."""
+    given = params.get("api_key", "")
+    keys = [key for key in account.keys if key.api_key is not None and matches(given, [key.api_key])]
+    if not keys:
         raise InvalidApiKey("Unknown API key.")
     timestamp = params.get("timestamp", "")
     if not timestamp.isdigit() or abs(now - int(timestamp)) > MAX_AGE:
         raise InvalidApiKey("Stale request: timestamp is missing or more than an hour away.")
-    expected = public_ids.api_signature(params, mount.api_secret.get_secret_value())
-    if not matches(params.get("signature", ""), [expected]):
+    expected = [public_ids.api_signature(params, key.secret["api_secret"]) for key in keys]
+    if not matches(params.get("signature", ""), expected):
         raise InvalidApiKey("Invalid Signature. String to sign is built from the sorted parameters.")
 
 
@@ -66,10 +67,10 @@ def _public_id(params: dict[str, str]) -> str | None:
     return f"{folder}/{given}" if folder else given
 
 
-def upload_answer(request: Request, mount: CloudinaryMount, image: Image, public_id: str) -> dict[str, Any]:
+def upload_answer(request: Request, prefix: str, cloud: str, image: Image, public_id: str) -> dict[str, Any]:
     version = int(image.created_at.timestamp())
     extension = EXTENSIONS.get(image.format, image.format)
-    path = f"{mount.prefix}/{mount.cloud_name}/image/upload/v{version}/{public_id}.{extension}"
+    path = f"{prefix}/{cloud}/image/upload/v{version}/{public_id}.{extension}"
     base = str(request.base_url).rstrip("/")
     return {
         "asset_id": image.id,
@@ -93,12 +94,13 @@ def upload_answer(request: Request, mount: CloudinaryMount, image: Image, public
 @router.post("/v1_1/{cloud}/image/upload", name="upload", summary="Upload an image (Cloudinary upload API)")
 async def upload(request: Request, images: ImagesDep, delivery: DeliveryDep, cloud: str) -> dict[str, Any]:
     mount = delivery.runtime.settings.dialects.cloudinary
-    principal = _principal(mount, cloud)
+    account = await account_for(delivery.runtime, cloud)
+    principal = _principal(account)
     named: list[str | None] = []
 
     async def read(form: ParsedForm, target: UploadTarget) -> list[NewImage]:
         params = {key: values[0] for key, values in form.fields.items() if values}
-        check_request(mount, params, now=time.time())
+        check_request(account, params, now=time.time())
         files = form.files_for("file")
         if not files:
             raise InvalidInput("Missing required parameter - file (send the image bytes).", field="file")
@@ -111,16 +113,16 @@ async def upload(request: Request, images: ImagesDep, delivery: DeliveryDep, clo
     if named[0]:
         await public_ids.name(delivery.runtime.db, client_id=principal.client_id or "", public_id=public_id,
                               image_id=image.id)  # fmt: skip
-    return upload_answer(request, mount, image, public_id)
+    return upload_answer(request, mount.prefix, cloud, image, public_id)
 
 
 @router.post("/v1_1/{cloud}/image/destroy", name="destroy", summary="Delete an image (Cloudinary upload API)")
 async def destroy(request: Request, images: ImagesDep, delivery: DeliveryDep, cloud: str) -> dict[str, str]:
-    mount = delivery.runtime.settings.dialects.cloudinary
-    principal = _principal(mount, cloud)
+    account = await account_for(delivery.runtime, cloud)
+    principal = _principal(account)
     form = await request.form()
     params = {key: str(value) for key, value in form.items()}
-    check_request(mount, params, now=time.time())
+    check_request(account, params, now=time.time())
     public_id = params.get("public_id", "")
     client_id = principal.client_id or ""
     image_id = await public_ids.image_for(delivery.runtime.db, client_id=client_id, public_id=public_id) or public_id

@@ -11,6 +11,7 @@ serve public images. Errors: 403 for a missing or wrong signature, 400 for a bad
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, unquote
 
 from fastapi import APIRouter, Request, Response
@@ -19,10 +20,12 @@ from pinhole.api.errors import route_class
 from pinhole.api.mounting import Dialect
 from pinhole.api.services import DeliveryDep
 from pinhole.dialects.imgix import options
-from pinhole.errors import InvalidSignature, MissingSignature, NotFound, PinholeError
+from pinhole.errors import InvalidSignature, NotFound, PinholeError
+from pinhole.proxies.access import Access, Verify, settings_key
 from pinhole.proxies.errors import plain_renderer
-from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
-from pinhole.proxies.signatures import imgix_signature, matches
+from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_or_fallback
+from pinhole.proxies.signatures import imgix_signature, signed_by
+from pinhole.services.proxy_keys import ProxyKey
 from pinhole.settings import ImgixMount
 
 API_NAME = "imgix"
@@ -48,17 +51,27 @@ def unsigned_query(query: str) -> tuple[str, str | None]:
     return "&".join(kept), signature
 
 
-def check_signature(mount: ImgixMount, path: str, query: str) -> bool:
-    """Whether the URL is signed; MissingSignature/InvalidSignature when a token is set and it is not valid."""
-    unsigned, signature = unsigned_query(query)
+def instance_keys(mount: ImgixMount) -> list[ProxyKey]:
     if mount.token is None:
-        return False
-    if signature is None:
-        raise MissingSignature("This source needs signed URLs (the s parameter).")
+        return []
+    return [settings_key(API_NAME, mount.client_id, {"token": mount.token.get_secret_value()})]
+
+
+def verifier(path: str, query: str) -> Verify:
+    """Which token signed `s` (imgix: MD5 of token + path + `?` + the query without `s`); None when there is no
+    `s`."""
+    unsigned, signature = unsigned_query(query)
     signed = path + (f"?{unsigned}" if unsigned else "")
-    if not matches(signature.lower(), [imgix_signature(mount.token.get_secret_value(), signed)]):
-        raise InvalidSignature("The signature (s) does not match.")
-    return True
+
+    def verify(keys: Sequence[ProxyKey]) -> ProxyKey | None:
+        if signature is None:
+            return None
+        found = signed_by(signature.lower(), [(key, imgix_signature(key.secret["token"], signed)) for key in keys])
+        if found is None:
+            raise InvalidSignature("The signature (s) does not match.")
+        return found
+
+    return verify
 
 
 def imgix_source(mount: ImgixMount, raw_path: str) -> str:
@@ -76,18 +89,16 @@ def build_router(prefix: str) -> APIRouter:
         mount = delivery.runtime.settings.dialects.imgix
         query = request.scope.get("query_string", b"").decode("latin-1")
         raw_path = path_after(request, prefix)
-        signed = check_signature(mount, raw_path, query)
+        access = Access(
+            API_NAME, instance_keys(mount), mount.client_id, mount.token is not None, verifier(raw_path, query)
+        )
         parsed = options.ImgixRequest(
             params=dict(parse_qsl(query, keep_blank_values=True)), accept=request.headers.get("accept", "")
         )
-        response = await serve_hosted(
-            request,
-            delivery,
-            imgix_source(mount, raw_path),
-            lambda image: options.fields_for(parsed, image),
-            client_id=mount.client_id,
-            signed=signed,
-        )
+        response = await serve_or_fallback(
+            request, delivery, imgix_source(mount, raw_path), lambda image: options.fields_for(parsed, image), access,
+            fallback=mount.default_image,
+        )  # fmt: skip
         if "format" in parsed.auto:
             vary = response.headers.get("Vary")
             response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"

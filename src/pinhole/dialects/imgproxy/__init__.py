@@ -10,6 +10,7 @@ does: 403 for a bad signature, 404 for an invalid URL, a missing image, or a sou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
@@ -21,10 +22,12 @@ from pinhole.api.transform_query import TransformFields
 from pinhole.db.models import Image
 from pinhole.dialects.imgproxy import options, url
 from pinhole.errors import FetchFailed, FetchRefused, InvalidSignature, InvalidTransform, NotFound, PinholeError
+from pinhole.proxies.access import Access, Verify, settings_key
 from pinhole.proxies.allowlist import SourceNotAllowed
 from pinhole.proxies.errors import plain_renderer
-from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
-from pinhole.proxies.signatures import imgproxy_signature, matches
+from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_or_fallback
+from pinhole.proxies.signatures import imgproxy_signature, signed_by
+from pinhole.services.proxy_keys import ProxyKey
 from pinhole.settings import ImgproxyMount
 
 API_NAME = "imgproxy"
@@ -41,19 +44,34 @@ def _status(error: PinholeError) -> int:
 render_error = plain_renderer(_status)
 
 
-def check_signature(mount: ImgproxyMount, request: url.ImgproxyUrl) -> bool:
-    """Whether the URL is signed (False with signing off); InvalidSignature when it is wrongly signed."""
-    if not mount.key:
-        if ":" in request.signature:
-            raise InvalidSignature("Invalid signature.")
-        return False
-    expected = [
-        imgproxy_signature(bytes.fromhex(key), bytes.fromhex(salt), request.signed_path)
-        for key, salt in zip(mount.key, mount.salt, strict=True)
+def instance_keys(mount: ImgproxyMount) -> list[ProxyKey]:
+    pairs = zip(mount.key, mount.salt, strict=True)
+    return [
+        settings_key(API_NAME, mount.client_id, {"key": key, "salt": salt}, index)
+        for index, (key, salt) in enumerate(pairs)
     ]
-    if not matches(request.signature, expected):
-        raise InvalidSignature("Invalid signature.")
-    return True
+
+
+def verifier(request: url.ImgproxyUrl) -> Verify:
+    """Which key signed: every candidate's HMAC is computed and compared (unsigned: `insecure` or any segment when
+    no key applies, as imgproxy with signing off)."""
+
+    def verify(keys: Sequence[ProxyKey]) -> ProxyKey | None:
+        if not keys:
+            if ":" in request.signature:
+                raise InvalidSignature("Invalid signature.")
+            return None
+        expected = [
+            (key, imgproxy_signature(bytes.fromhex(key.secret["key"]), bytes.fromhex(key.secret["salt"]),
+                                     request.signed_path))
+            for key in keys
+        ]  # fmt: skip
+        found = signed_by(request.signature, expected)
+        if found is None:
+            raise InvalidSignature("Invalid signature.")
+        return found
+
+    return verify
 
 
 def negotiated(fields: TransformFields, mount: ImgproxyMount, accept: str) -> TransformFields:
@@ -72,15 +90,16 @@ def build_router(prefix: str) -> APIRouter:
     async def serve(request: Request, delivery: DeliveryDep, path: str) -> Response:
         mount = delivery.runtime.settings.dialects.imgproxy
         parsed = url.parse(path_after(request, prefix))
-        signed = check_signature(mount, parsed)
+        access = Access(API_NAME, instance_keys(mount), mount.client_id, bool(mount.key), verifier(parsed))
         accept = request.headers.get("accept", "")
 
         def fields_for(image: Image) -> TransformFields:
             return negotiated(options.fields_for(parsed, image), mount, accept)
 
-        response = await serve_hosted(
-            request, delivery, parsed.source, fields_for, client_id=mount.client_id, signed=signed
-        )
+        response = await serve_or_fallback(
+            request, delivery, parsed.source, fields_for, access,
+            fallback=mount.fallback_image, status=mount.fallback_image_http_code,
+        )  # fmt: skip
         if mount.auto_webp or mount.auto_avif:
             vary = response.headers.get("Vary")
             response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"

@@ -9,16 +9,20 @@ Options: see `options.py`; docs/proxies.md lists what is served.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request, Response
 
 from pinhole.api.errors import route_class
 from pinhole.api.mounting import Dialect
 from pinhole.api.services import DeliveryDep
 from pinhole.dialects.thumbor import options, url
-from pinhole.errors import InvalidSignature, MissingSignature, NotFound, PinholeError
+from pinhole.errors import InvalidSignature, NotFound, PinholeError
+from pinhole.proxies.access import Access, Verify, settings_key
 from pinhole.proxies.errors import plain_renderer
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
-from pinhole.proxies.signatures import matches, thumbor_signature
+from pinhole.proxies.signatures import signed_by, thumbor_signature
+from pinhole.services.proxy_keys import ProxyKey
 from pinhole.settings import ThumborMount
 
 API_NAME = "thumbor"
@@ -33,18 +37,23 @@ def _status(error: PinholeError) -> int:
 render_error = plain_renderer(_status)
 
 
-def check_signature(mount: ThumborMount, request: url.ThumborUrl) -> None:
-    if request.signature is None:
-        if not mount.allow_unsafe:
-            raise MissingSignature("URL does not have a signature and unsafe URLs are not allowed.")
-        return
-    key = mount.security_key
-    if key is None:
-        raise InvalidSignature("Signed URLs need dialects.thumbor.security_key.")
-    secret = key.get_secret_value().encode()
-    candidates = {thumbor_signature(secret, request.signed_part)}
-    if not matches(request.signature, candidates):
-        raise InvalidSignature("Malformed URL: the signature does not match.")
+def instance_keys(mount: ThumborMount) -> list[ProxyKey]:
+    if mount.security_key is None:
+        return []
+    return [settings_key(API_NAME, mount.client_id, {"security_key": mount.security_key.get_secret_value()})]
+
+
+def verifier(request: url.ThumborUrl) -> Verify:
+    def verify(keys: Sequence[ProxyKey]) -> ProxyKey | None:
+        if request.signature is None:
+            return None
+        expected = [(key, thumbor_signature(key.secret["security_key"].encode(), request.signed_part)) for key in keys]
+        found = signed_by(request.signature, expected)
+        if found is None:
+            raise InvalidSignature("Malformed URL: the signature does not match.")
+        return found
+
+    return verify
 
 
 def thumbor_source(image: str) -> str:
@@ -60,14 +69,9 @@ def build_router(prefix: str) -> APIRouter:
     async def serve(request: Request, delivery: DeliveryDep, path: str) -> Response:
         mount = delivery.runtime.settings.dialects.thumbor
         parsed = url.parse(path_after(request, prefix))
-        check_signature(mount, parsed)
+        access = Access(API_NAME, instance_keys(mount), mount.client_id, not mount.allow_unsafe, verifier(parsed))
         return await serve_hosted(
-            request,
-            delivery,
-            thumbor_source(parsed.image),
-            lambda image: options.fields_for(parsed, image),
-            client_id=mount.client_id,
-            signed=parsed.signature is not None,
+            request, delivery, thumbor_source(parsed.image), lambda image: options.fields_for(parsed, image), access
         )
 
     for method in ("GET", "HEAD"):

@@ -43,7 +43,8 @@ class ThumborUrl:
     fit_in: bool = False
     full_fit_in: bool = False
     adaptive: bool = False
-    flip: bool = False
+    flip: bool = False  # -W: mirrored left to right
+    flip_v: bool = False  # -H: upside down
     trim: bool = False
     crop: str | None = None
     halign: str | None = None
@@ -70,7 +71,8 @@ def parse(path: str) -> ThumborUrl:
         fit_in=bool(parts["fit_in"]) and not parts["full"],
         full_fit_in=bool(parts["full"]),
         adaptive=bool(parts["adaptive"]),
-        flip=bool(parts["flip_h"] or parts["flip_v"]),
+        flip=bool(parts["flip_h"]),
+        flip_v=bool(parts["flip_v"]),
         trim=bool(parts["trim"]),
         crop=parts["crop"],
         halign=parts["halign"],

@@ -13,7 +13,7 @@ from pinhole.api.params import multipart_body, multipart_fields, parse_bool
 from pinhole.api.principals import AdminPrincipal
 from pinhole.api.services import AvatarsDep, ImagesDep
 from pinhole.db.engine import Database
-from pinhole.db.models import Album, Avatar, Client, Image
+from pinhole.db.models import Album, Avatar, Client, Image, ProxyClientKey
 from pinhole.dialects.v2 import images as image_routes
 from pinhole.dialects.v2.admin_schemas import (
     AdminAlbum,
@@ -29,6 +29,10 @@ from pinhole.dialects.v2.admin_schemas import (
     AdminStats,
     ClientStatsRow,
     EffectiveLimits,
+    ProxyKeyCreate,
+    ProxyKeyCreated,
+    ProxyKeyList,
+    ProxyKeyPublic,
     QuotaSettings,
     RuntimeSettingList,
     RuntimeSettingPublic,
@@ -46,7 +50,7 @@ from pinhole.dialects.v2.stats import counters, quota_rows
 from pinhole.errors import InvalidInput, NotFound
 from pinhole.runtime import Runtime
 from pinhole.services import albums as album_service
-from pinhole.services import app_settings, listing
+from pinhole.services import app_settings, listing, proxy_keys
 from pinhole.services import avatars as avatar_service
 from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
@@ -188,6 +192,69 @@ async def update_client(
     if runtime.variants.clients is not None:
         runtime.variants.clients.forget(client_id)
     return await _detail(db, images, client_id)
+
+
+# --- per-client proxy keys ---
+
+PROXY_SECRETS = ("key", "salt", "security_key", "token", "api_secret")
+
+
+def _proxy_key(row: ProxyClientKey | proxy_keys.ProxyKey) -> dict[str, Any]:
+    return {"id": row.id, "dialect": row.dialect, "cloud_name": row.cloud_name, "api_key": row.api_key,
+            "created_at": row.created_at}  # fmt: skip
+
+
+@router.get(
+    "/clients/{client_id}/proxy-keys",
+    name="admin.clients.proxy_keys.list",
+    summary="List a client's own proxy-dialect keys (never their secrets)",
+    response_model=ProxyKeyList,
+)
+async def list_proxy_keys(db: DatabaseDep, principal: AdminPrincipal, client_id: str) -> ProxyKeyList:
+    rows = await proxy_keys.list_keys(db=db, client_id=client_id)
+    return ProxyKeyList(data=[ProxyKeyPublic(**_proxy_key(row)) for row in rows])
+
+
+@router.post(
+    "/clients/{client_id}/proxy-keys",
+    name="admin.clients.proxy_keys.create",
+    status_code=201,
+    summary="Give a client its own key for a proxy dialect (secrets shown once)",
+    response_model=ProxyKeyCreated,
+)
+async def create_proxy_key(
+    runtime: RuntimeDep, principal: AdminPrincipal, client_id: str, body: ProxyKeyCreate
+) -> ProxyKeyCreated:
+    # A secret of another dialect is named too, so the service refuses it instead of it being dropped.
+    names = {name for name in PROXY_SECRETS if getattr(body, name) is not None} | set(
+        proxy_keys.SECRET_FIELDS[body.dialect]
+    )
+    request = proxy_keys.KeyRequest(
+        dialect=body.dialect,
+        secret={name: getattr(body, name) for name in sorted(names)},
+        cloud_name=body.cloud_name,
+        api_key=body.api_key,
+    )
+    key = await proxy_keys.add_key(
+        db=runtime.db,
+        server_secret=runtime.secret,
+        client_id=client_id,
+        request=request,
+        reserved_clouds=frozenset({runtime.settings.dialects.cloudinary.cloud_name}),
+        absence=runtime.proxy_key_absence,
+    )
+    return ProxyKeyCreated(**_proxy_key(key), **key.secret)
+
+
+@router.delete(
+    "/clients/{client_id}/proxy-keys/{key_id}",
+    name="admin.clients.proxy_keys.delete",
+    status_code=204,
+    summary="Remove one of a client's proxy-dialect keys (URLs it signed stop opening at once)",
+)
+async def delete_proxy_key(db: DatabaseDep, principal: AdminPrincipal, client_id: str, key_id: str) -> Response:
+    await proxy_keys.remove_key(db=db, client_id=client_id, key_id=key_id)
+    return Response(status_code=204)
 
 
 # --- images ---

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, StrictBool
 
@@ -197,3 +198,44 @@ class RuntimeSettingsUpdate(Schema):
         default=None, description="Guest uploads (web upload page, `POST /v2/images` and slink's guest upload)."
     )
     signup: StrictBool | None = Field(default=None, description="The web app's sign-up page.")
+
+
+ProxyDialect = Literal["imgproxy", "thumbor", "imgix", "cloudinary"]
+
+
+class ProxyKeyCreate(Schema):
+    """A client's own key for a proxy URL dialect. Give the secrets the client's sites already sign with, or leave
+    them out to have new ones made (shown once, in the answer)."""
+
+    dialect: ProxyDialect
+    key: str | None = Field(default=None, description="imgproxy: the key, hex (`IMGPROXY_KEY`).")
+    salt: str | None = Field(default=None, description="imgproxy: the salt, hex (`IMGPROXY_SALT`).")
+    security_key: str | None = Field(default=None, description="thumbor: the `SECURITY_KEY`.")
+    token: str | None = Field(default=None, description="imgix: the source's secure URL token.")
+    cloud_name: str | None = Field(
+        default=None, description="Cloudinary (required): the cloud name its URLs carry.", examples=["acme"]
+    )
+    api_key: str | None = Field(default=None, description="Cloudinary: the API key (made when left out).")
+    api_secret: str | None = Field(default=None, description="Cloudinary: the API secret.")
+
+
+class ProxyKeyPublic(Schema):
+    id: str
+    dialect: ProxyDialect
+    cloud_name: str | None = Field(description="Cloudinary's cloud name (public); null for the other dialects.")
+    api_key: str | None = Field(description="Cloudinary's API key (public); null for the other dialects.")
+    created_at: datetime
+
+
+class ProxyKeyCreated(ProxyKeyPublic):
+    """The new key with its secrets: the only answer that shows them."""
+
+    key: str | None = None
+    salt: str | None = None
+    security_key: str | None = None
+    token: str | None = None
+    api_secret: str | None = None
+
+
+class ProxyKeyList(Schema):
+    data: list[ProxyKeyPublic]

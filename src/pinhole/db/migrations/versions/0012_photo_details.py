@@ -1,7 +1,7 @@
 """photo details: date taken, camera, lens and (opted in) position of images; two account choices
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0015
 Create Date: 2026-12-07
 
 `images.taken_at`, `camera`, `lens` come from the upload's EXIF before it is stripped (imaging/photo_details.py);
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
