@@ -9,8 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
@@ -51,12 +50,16 @@ def route_labels(scope: Scope) -> tuple[str, str]:
     return "pinhole", name  # probes, /metrics, the OpenAPI pages
 
 
-@dataclass
 class RequestContext:
-    request_id: str
-    scope: Scope
-    telemetry: Telemetry | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    """One request's id, scope and telemetry (a slotted class: one is made for every request, warm hits too)."""
+
+    __slots__ = ("request_id", "scope", "telemetry", "upload_counted")
+
+    def __init__(self, request_id: str, scope: Scope, telemetry: Telemetry | None = None) -> None:
+        self.request_id = request_id
+        self.scope = scope
+        self.telemetry = telemetry
+        self.upload_counted = False  # this request's upload outcome is counted (a refusal counts once)
 
     @property
     def route(self) -> tuple[str, str]:
