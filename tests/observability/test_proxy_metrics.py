@@ -129,3 +129,14 @@ async def test_a_proxy_url_with_a_bad_signature_counts_as_an_error_of_its_dialec
     assert found.value("pinhole_http_requests_total", dialect=dialect, status="4xx") == 1
     assert found.value("pinhole_api_errors_total", dialect=dialect) == 1
     assert found.value("pinhole_delivery_answers_total", source="render") == 0
+
+
+async def test_a_refused_cloudinary_upload_counts_under_its_api_with_its_reason(http: httpx.AsyncClient) -> None:
+    fields = {"timestamp": "1700000000", "api_key": "4321", "signature": "0" * 40}
+    files = {"file": ("p.jpg", make_jpeg(32, 24), "image/jpeg")}
+    response = await http.post(f"/cloudinary/v1_1/{CLOUD}/image/upload", data=fields, files=files)
+    assert 400 <= response.status_code < 500, response.text
+    found = await scrape(http)
+    assert found.value("pinhole_uploads_total", dialect="cloudinary", kind="image", outcome="refused") == 1
+    assert found.label_values("pinhole_uploads_total", "reason") - {""} != set()
+    assert found.value("pinhole_http_requests_total", dialect="cloudinary", route="upload", status="4xx") == 1

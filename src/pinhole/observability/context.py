@@ -45,6 +45,9 @@ def route_labels(scope: Scope) -> tuple[str, str]:
         return dialect, name.removeprefix(f"{dialect}.")  # route names are unique across APIs: `v2.images.list`
     endpoint = getattr(route, "endpoint", None)
     module = getattr(endpoint, "__module__", "") or ""
+    if module.startswith("pinhole.dialects."):  # a dialect's route whose router did not pass its tag on
+        dialect = module.split(".")[2]
+        return dialect, name.removeprefix(f"{dialect}.")
     if module.startswith("pinhole.web"):
         return "web", name
     return "pinhole", name  # probes, /metrics, the OpenAPI pages
