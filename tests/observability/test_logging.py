@@ -76,6 +76,10 @@ def _lines(buffer: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.getvalue().splitlines()]
 
 
+ACCESS_ON = pytest.mark.parametrize("settings_overrides", [{"log": {"access": True}}])
+
+
+@ACCESS_ON
 async def test_every_line_is_json_and_errors_carry_the_request_id(
     http: httpx.AsyncClient, tenant: ApiClient, runtime: Runtime, json_log: io.StringIO
 ) -> None:
@@ -119,12 +123,12 @@ async def _content_hash(runtime: Runtime, image_id: str) -> str:
     return found
 
 
-@pytest.mark.parametrize("settings_overrides", [{"log": {"access": False}}])
-async def test_the_access_log_can_be_turned_off(http: httpx.AsyncClient, json_log: io.StringIO) -> None:
+async def test_the_access_log_is_off_by_default(http: httpx.AsyncClient, json_log: io.StringIO) -> None:
     assert (await http.get("/healthz")).status_code == 200
     assert [line for line in _lines(json_log) if line["logger"] == ACCESS_LOGGER] == []
 
 
+@ACCESS_ON
 async def test_share_tokens_in_paths_are_masked(
     http: httpx.AsyncClient, tenant: ApiClient, json_log: io.StringIO
 ) -> None:

@@ -74,6 +74,7 @@ def running_server(tmp_path: Path, **extra: str) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINHOLE_", "PROMETHEUS_"))} | {
         "PINHOLE_DATA_DIR": str(tmp_path / "data"),
         "PINHOLE_LOG__FORMAT": "json",
+        "PINHOLE_LOG__ACCESS": "true",
         "PINHOLE_SECRET_KEY": used["secret key"],
         "PINHOLE_METRICS__TOKEN": used["metrics token"],
         "PINHOLE_SIGNING__KEYS": json.dumps([f"k1:{used['signing key']}"]),
