@@ -278,6 +278,8 @@ class Tally:
         self.counts: dict[tuple[str, tuple[str, ...]], float] = {}
         self.histograms: dict[tuple[str, tuple[str, ...]], list[float]] = {}  # bucket counts..., +Inf, sum
         self.requests: dict[tuple[str, str, str, int], list[float]] = {}
+        # Warm hits of the v2 fast path by source: the fast path holds this dict and adds 1 (the cheapest count).
+        self.answers: dict[str, int] = {"memory": 0, "store": 0}
         self._bounds = bounds
 
     def count(self, name: str, labels: tuple[str, ...] = (), amount: float = 1) -> None:
@@ -307,6 +309,11 @@ class Tally:
         """What was gathered since the last call, as counts and histogram slots by (family, labels)."""
         counts, histograms, requests = self.counts, self.histograms, self.requests
         self.counts, self.histograms, self.requests = {}, {}, {}
+        for source, answered in self.answers.items():
+            if answered:
+                self.answers[source] = 0  # in place: the fast path keeps a reference to this dict
+                answer: tuple[str, tuple[str, ...]] = ("pinhole_delivery_answers_total", (source,))
+                counts[answer] = counts.get(answer, 0) + answered
         for (dialect, route, method, status), slots in requests.items():
             key: tuple[str, tuple[str, ...]] = (
                 "pinhole_http_requests_total",

@@ -37,8 +37,6 @@ class Telemetry:
     tracing: Tracing
     history: History = field(default_factory=History)  # per-minute totals for the admin dashboard's charts
     _seen: dict[str, float] = field(default_factory=dict)  # last values of the services' own counters
-    # Warm hits of the v2 fast path by source, counted with a plain `+= 1` and exported by `sample()`.
-    fast_answers: dict[str, int] = field(default_factory=lambda: {"memory": 0, "store": 0})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Telemetry:
@@ -71,8 +69,6 @@ class Telemetry:
         metrics.set("pinhole_memory_cache_entries", len(hot.items))
         self._delta_labelled("pinhole_memory_cache_requests_total", ("hit",), hot.hits)
         self._delta_labelled("pinhole_memory_cache_requests_total", ("miss",), hot.misses)
-        for source, answered in self.fast_answers.items():
-            self._delta_labelled("pinhole_delivery_answers_total", (source,), answered)
         self._sample_database(runtime)
         link = runtime.redis
         if link is not None:
