@@ -125,7 +125,7 @@ def _spread_over_both_workers(server: Server) -> int:
     sent = 0
     for _ in range(20):
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: httpx.get(f"{server.base}/healthz").status_code, range(16)))
+            statuses = list(pool.map(lambda _: httpx.get(f"{server.base}/healthz", timeout=30).status_code, range(16)))
         assert statuses == [200] * 16
         sent += 16
         time.sleep(1.2)  # the access log is written in batches, at least once a second
@@ -198,17 +198,17 @@ def test_metrics_on_their_own_port_behind_a_token(tmp_path: Path) -> None:
     with running_server(tmp_path, PINHOLE_METRICS__PORT=str(metrics_port)) as server:
         token = server.secrets["metrics token"]
         endpoint = f"http://127.0.0.1:{metrics_port}/metrics"
-        assert httpx.get(f"{server.base}/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 404
-        assert httpx.get(endpoint).status_code == 401
-        assert httpx.get(endpoint, headers={"Authorization": f"Bearer {token}x"}).status_code == 401
-        assert httpx.get(endpoint, headers={"Authorization": f"Basic {token}"}).status_code == 401
-        other = httpx.get(f"http://127.0.0.1:{metrics_port}/other", headers={"Authorization": f"Bearer {token}"})
-        assert other.status_code == 404
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{server.base}/metrics", headers=bearer, timeout=30).status_code == 404
+        assert httpx.get(endpoint, timeout=30).status_code == 401
+        assert httpx.get(endpoint, headers={"Authorization": f"Bearer {token}x"}, timeout=30).status_code == 401
+        assert httpx.get(endpoint, headers={"Authorization": f"Basic {token}"}, timeout=30).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{metrics_port}/other", headers=bearer, timeout=30).status_code == 404
         healthz = _spread_over_both_workers(server)
 
         deadline = time.monotonic() + 30
         while True:
-            answer = httpx.get(endpoint, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            answer = httpx.get(endpoint, headers=bearer, timeout=30)
             assert answer.status_code == 200
             assert answer.headers["content-type"].startswith("text/plain")
             found = Scrape(answer.text)
