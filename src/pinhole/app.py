@@ -211,6 +211,7 @@ def build_runtime(settings: Settings) -> Runtime:
         pool=build_pool_options(settings),
         echo=settings.database.echo,
         totals_ttl=settings.database.count_cache_seconds,
+        on_checkout=telemetry.pool_checkout,
     )
     observe_database(db, telemetry)
     store = observed_store(

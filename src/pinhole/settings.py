@@ -551,8 +551,9 @@ class LogSettings(BaseModel):
     )
     level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Lowest level logged.")
     access: bool = Field(
-        default=True,
-        description="Log one line per request (method, path, dialect, route, status, duration, bytes, principal).",
+        default=False,
+        description="Log one line per request (method, path, dialect, route, status, duration, bytes, principal); "
+        "off by default: it about doubles the CPU a warm hit costs in Python (docs/observability.md).",
     )
 
 

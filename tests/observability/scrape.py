@@ -21,6 +21,15 @@ class Scrape:
                     total += sample.value
         return total
 
+    def label_values(self, name: str, label: str) -> set[str]:
+        """The values `label` takes in the samples called `name`."""
+        return {
+            sample.labels[label]
+            for family in text_string_to_metric_families(self.text)
+            for sample in family.samples
+            if sample.name == name and label in sample.labels
+        }
+
     def names(self) -> set[str]:
         return {sample.name for family in text_string_to_metric_families(self.text) for sample in family.samples}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx
@@ -201,3 +202,59 @@ async def test_an_unreachable_redis_shows_as_degraded_with_fallbacks(
     assert found.value("pinhole_redis_degraded") == 1
     assert found.value("pinhole_redis_outages_total") == 1
     assert found.value("pinhole_redis_fallbacks_total") >= 1
+
+
+async def test_avatar_uploads_count_by_outcome_and_reason(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    photo = make_png(48, 48)
+
+    async def put(user: str, data: bytes, name: str = "me.png") -> int:
+        files = {"file": (name, data, "image/png")}
+        response = await http.post("/v2/avatars", headers=tenant.headers(), files=files, data={"externalUserId": user})
+        return response.status_code
+
+    assert await put("alice", photo) == 201
+    assert await put("bob", photo) == 201  # the same picture: its content is stored once
+    assert await put("carol", b"not a picture", "me.txt") == 415
+    missing = await http.post("/v2/avatars", headers=tenant.headers(), data={"externalUserId": "dan"})
+    assert missing.status_code == 400
+    found = await scrape(http)
+    uploads = "pinhole_uploads_total"
+    assert found.value(uploads, dialect="v2", kind="avatar", outcome="stored") == 1
+    assert found.value(uploads, dialect="v2", kind="avatar", outcome="deduplicated") == 1
+    assert found.value(uploads, dialect="v2", kind="avatar", outcome="refused", reason="unsupported_format") == 1
+    assert found.value(uploads, dialect="v2", kind="avatar", outcome="refused") == 2
+    assert found.value(uploads, kind="image") == 0
+    assert found.value("pinhole_upload_bytes_total", dialect="v2", kind="avatar") > 0
+    assert found.value("pinhole_ingest_duration_seconds_count", dialect="v2", kind="avatar") == 3
+
+
+async def test_userphotos_uploads_count_under_their_api(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    headers = {"Authorization": f"Bearer {tenant.key}"}
+    photo = {"image": ("p.jpg", make_jpeg(64, 48), "image/jpeg")}
+    stored = await http.post("/v1/upload", headers=headers, data={"user_id": "u1"}, files=photo)
+    assert stored.status_code == 200, stored.text
+    text = {"image": ("p.txt", b"plain text", "text/plain")}
+    refused = await http.post("/v1/upload", headers=headers, data={"user_id": "u1"}, files=text)
+    assert 400 <= refused.status_code < 500
+    found = await scrape(http)
+    code = "unsupported_format"
+    assert found.value("pinhole_uploads_total", dialect="userphotos", kind="image", outcome="stored") == 1
+    assert found.value("pinhole_uploads_total", dialect="userphotos", outcome="refused", reason=code) == 1
+
+
+async def test_the_database_pool_gauges_and_checkout_times_move(http: httpx.AsyncClient, runtime: Runtime) -> None:
+    engine = runtime.db.read_engine
+    size = engine.sync_engine.pool.size()  # type: ignore[attr-defined]
+    before = await scrape(http)
+    async with contextlib.AsyncExitStack() as held:
+        for _ in range(size + 1):  # one more than the pool keeps: an overflow connection
+            connection = await held.enter_async_context(engine.connect())
+            await connection.exec_driver_sql("SELECT 1")
+        during = await scrape(http)
+    after = await scrape(http)
+    assert during.value("pinhole_db_pool_in_use") >= size + 1
+    assert during.value("pinhole_db_pool_overflow") >= 1
+    assert after.value("pinhole_db_pool_in_use") < during.value("pinhole_db_pool_in_use")
+    checkouts = "pinhole_db_pool_wait_seconds_count"
+    assert during.value(checkouts) - before.value(checkouts) >= size + 1
+    assert during.value("pinhole_db_pool_wait_seconds_sum") > 0

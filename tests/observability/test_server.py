@@ -3,6 +3,7 @@ JSON object with the request fields, and no secret the run used reaches the logs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -62,8 +63,9 @@ class Server:
             self.proc.wait()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@contextlib.contextmanager
+def running_server(tmp_path: Path, **extra: str) -> Iterator[Server]:
+    """`pinhole serve` with two workers and JSON logs, its secrets named in `Server.secrets`; `extra`: variables."""
     used = {
         "secret key": secrets.token_urlsafe(40),
         "metrics token": secrets.token_urlsafe(24),
@@ -72,10 +74,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINHOLE_", "PROMETHEUS_"))} | {
         "PINHOLE_DATA_DIR": str(tmp_path / "data"),
         "PINHOLE_LOG__FORMAT": "json",
+        "PINHOLE_LOG__ACCESS": "true",
         "PINHOLE_SECRET_KEY": used["secret key"],
         "PINHOLE_METRICS__TOKEN": used["metrics token"],
         "PINHOLE_SIGNING__KEYS": json.dumps([f"k1:{used['signing key']}"]),
     }
+    env |= extra
     port = _free_port()
     stderr, stdout = tmp_path / "stderr.log", tmp_path / "stdout.log"
     with stderr.open("wb") as err, stdout.open("wb") as out:
@@ -101,9 +105,19 @@ def server(tmp_path: Path) -> Iterator[Server]:
         found.stop()
 
 
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(tmp_path) as found:
+        yield found
+
+
 def _lines(server: Server) -> list[dict[str, Any]]:
     """Every line the server logged, each parsed as one JSON object (a line that is not one fails the test)."""
     return [json.loads(line) for line in server.stderr.read_text().splitlines() if line.strip()]
+
+
+def _worker_pids(server: Server) -> set[int]:
+    return {line["pid"] for line in _lines(server) if line.get("route") == "healthz"}
 
 
 def _spread_over_both_workers(server: Server) -> int:
@@ -111,11 +125,11 @@ def _spread_over_both_workers(server: Server) -> int:
     sent = 0
     for _ in range(20):
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: httpx.get(f"{server.base}/healthz").status_code, range(16)))
+            statuses = list(pool.map(lambda _: httpx.get(f"{server.base}/healthz", timeout=30).status_code, range(16)))
         assert statuses == [200] * 16
         sent += 16
-        pids = {line["pid"] for line in _lines(server) if line.get("route") == "healthz"}
-        if len(pids) >= 2:
+        time.sleep(1.2)  # the access log is written in batches, at least once a second
+        if len(_worker_pids(server)) >= 2:
             return sent
     raise AssertionError("the requests never reached the second worker")
 
@@ -175,3 +189,42 @@ def test_a_server_run_observed(server: Server) -> None:
     everything = server.stderr.read_text() + server.stdout.read_text()
     leaked = [name for name, value in server.secrets.items() if value in everything]
     assert leaked == []
+
+
+def test_metrics_on_their_own_port_behind_a_token(tmp_path: Path) -> None:
+    """`PINHOLE_METRICS__PORT`: the main process serves the sum of both workers' metrics there, behind the token,
+    with the process metrics of each worker; the API port has no `/metrics` then."""
+    metrics_port = _free_port()
+    with running_server(tmp_path, PINHOLE_METRICS__PORT=str(metrics_port)) as server:
+        token = server.secrets["metrics token"]
+        endpoint = f"http://127.0.0.1:{metrics_port}/metrics"
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{server.base}/metrics", headers=bearer, timeout=30).status_code == 404
+        assert httpx.get(endpoint, timeout=30).status_code == 401
+        assert httpx.get(endpoint, headers={"Authorization": f"Bearer {token}x"}, timeout=30).status_code == 401
+        assert httpx.get(endpoint, headers={"Authorization": f"Basic {token}"}, timeout=30).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{metrics_port}/other", headers=bearer, timeout=30).status_code == 404
+        healthz = _spread_over_both_workers(server)
+
+        deadline = time.monotonic() + 30
+        while True:
+            answer = httpx.get(endpoint, headers=bearer, timeout=30)
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("text/plain")
+            found = Scrape(answer.text)
+            counted = found.value("pinhole_http_requests_total", dialect="pinhole", route="healthz", status="2xx")
+            if counted == healthz or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert counted == healthz
+        workers = {str(pid) for pid in _worker_pids(server)}
+        assert len(workers) == 2
+        # One series per live worker, read at scrape time (not the main process that answered).
+        assert found.label_values("process_resident_memory_bytes", "pid") == workers
+        assert found.label_values("process_cpu_seconds_total", "pid") == workers
+        assert found.label_values("process_open_fds", "pid") == workers
+        assert str(server.proc.pid) not in found.label_values("process_resident_memory_bytes", "pid")
+        assert found.value("process_resident_memory_bytes") > 2 * 10_000_000  # two Python processes with pyvips
+        # /readyz (polled at start) checks the database: connections were checked out of the pool and timed.
+        assert found.value("pinhole_db_pool_wait_seconds_count") >= 1
+        assert found.value("pinhole_build_info") >= 1

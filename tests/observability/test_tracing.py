@@ -60,7 +60,7 @@ async def test_a_request_span_with_database_blob_and_render_children(
     assert any(name.startswith("db ") for name in names)
 
 
-@pytest.mark.parametrize("settings_overrides", [TRACED])
+@pytest.mark.parametrize("settings_overrides", [TRACED | {"log": {"access": True}}])
 async def test_log_lines_carry_the_trace_id(
     http: httpx.AsyncClient, tenant: ApiClient, exporter: InMemorySpanExporter
 ) -> None:

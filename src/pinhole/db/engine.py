@@ -6,7 +6,8 @@ with "database is locked" when a read transaction upgrades; readers stay concurr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,15 +15,42 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
 from pinhole.db.totals import Totals
 
 SQLITE_BUSY_SECONDS = 30
+CheckoutObserver = Callable[[float], None]  # told the seconds each connection checkout took (metrics)
 
 
-def _sqlite_engine(url: str, *, echo: bool, immediate: bool | None) -> AsyncEngine:
+def timed_pool(observer: CheckoutObserver) -> type[AsyncAdaptedQueuePool]:
+    """The async queue pool, telling `observer` how long each checkout took (waiting for a free connection,
+    opening one, the pre-ping). A class per observer: `Pool.recreate()` builds `self.__class__`, so it keeps it."""
+
+    def connect(self: AsyncAdaptedQueuePool) -> PoolProxiedConnection:
+        started = time.perf_counter()
+        try:
+            return AsyncAdaptedQueuePool.connect(self)
+        finally:
+            observer(time.perf_counter() - started)
+
+    return type("TimedQueuePool", (AsyncAdaptedQueuePool,), {"connect": connect})
+
+
+def _pool_class(url: str, observer: CheckoutObserver | None) -> dict[str, Any]:
+    """`poolclass` for `create_async_engine` when checkouts are observed (in-memory SQLite keeps its static pool)."""
+    if observer is None or ":memory:" in url or "mode=memory" in url:
+        return {}
+    return {"poolclass": timed_pool(observer)}
+
+
+def _sqlite_engine(
+    url: str, *, echo: bool, immediate: bool | None, observer: CheckoutObserver | None = None
+) -> AsyncEngine:
     """`immediate`: True for writers (BEGIN IMMEDIATE), False for BEGIN, None for autocommit reads."""
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **_pool_class(url, observer)
+    )
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -55,7 +83,9 @@ class PoolOptions:
     statement_timeout_seconds: float = 30.0
 
 
-def _postgres_engine(url: str, *, echo: bool, pool: PoolOptions) -> AsyncEngine:
+def _postgres_engine(
+    url: str, *, echo: bool, pool: PoolOptions, observer: CheckoutObserver | None = None
+) -> AsyncEngine:
     server_settings = {"application_name": "pinhole"}
     if pool.statement_timeout_seconds > 0:
         server_settings["statement_timeout"] = str(round(pool.statement_timeout_seconds * 1000))
@@ -68,21 +98,30 @@ def _postgres_engine(url: str, *, echo: bool, pool: PoolOptions) -> AsyncEngine:
         pool_recycle=pool.recycle_seconds or -1,
         pool_pre_ping=True,
         connect_args={"server_settings": server_settings},
+        **_pool_class(url, observer),
     )
 
 
 class Database:
     """The process's engines and session factories."""
 
-    def __init__(self, url: str, *, pool: PoolOptions | None = None, echo: bool = False, totals_ttl: float = 0.0):
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool: PoolOptions | None = None,
+        echo: bool = False,
+        totals_ttl: float = 0.0,
+        on_checkout: CheckoutObserver | None = None,
+    ):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             # Reads run in autocommit (each statement its own snapshot): no BEGIN round trip on the hot path.
-            self.read_engine = _sqlite_engine(url, echo=echo, immediate=None)
-            self.write_engine = _sqlite_engine(url, echo=echo, immediate=True)
+            self.read_engine = _sqlite_engine(url, echo=echo, immediate=None, observer=on_checkout)
+            self.write_engine = _sqlite_engine(url, echo=echo, immediate=True, observer=on_checkout)
         else:
-            self.read_engine = _postgres_engine(url, echo=echo, pool=pool or PoolOptions())
+            self.read_engine = _postgres_engine(url, echo=echo, pool=pool or PoolOptions(), observer=on_checkout)
             self.write_engine = self.read_engine
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
@@ -46,17 +45,24 @@ def route_labels(scope: Scope) -> tuple[str, str]:
         return dialect, name.removeprefix(f"{dialect}.")  # route names are unique across APIs: `v2.images.list`
     endpoint = getattr(route, "endpoint", None)
     module = getattr(endpoint, "__module__", "") or ""
+    if module.startswith("pinhole.dialects."):  # a dialect's route whose router did not pass its tag on
+        dialect = module.split(".")[2]
+        return dialect, name.removeprefix(f"{dialect}.")
     if module.startswith("pinhole.web"):
         return "web", name
     return "pinhole", name  # probes, /metrics, the OpenAPI pages
 
 
-@dataclass
 class RequestContext:
-    request_id: str
-    scope: Scope
-    telemetry: Telemetry | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    """One request's id, scope and telemetry (a slotted class: one is made for every request, warm hits too)."""
+
+    __slots__ = ("request_id", "scope", "telemetry", "upload_counted")
+
+    def __init__(self, request_id: str, scope: Scope, telemetry: Telemetry | None = None) -> None:
+        self.request_id = request_id
+        self.scope = scope
+        self.telemetry = telemetry
+        self.upload_counted = False  # this request's upload outcome is counted (a refusal counts once)
 
     @property
     def route(self) -> tuple[str, str]:

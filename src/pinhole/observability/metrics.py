@@ -24,11 +24,13 @@ from prometheus_client import (
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.platform_collector import PlatformCollector
-from prometheus_client.process_collector import ProcessCollector
+
+from pinhole.observability.processes import WorkerProcessCollector
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+POOL_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 GaugeMode = str
 
 
@@ -117,21 +119,22 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "pinhole_uploads_total",
         "counter",
-        "Files uploaded, by API dialect and outcome: `stored` (new content), `deduplicated` (content already "
-        "stored), `refused` (with `reason`, the error code: `file_too_large`, `unsupported_format`, ...).",
-        ("dialect", "outcome", "reason"),
+        "Files uploaded, by API dialect, kind (`image`, or `avatar`: v2's `/avatars`) and outcome: `stored` (new "
+        "content), `deduplicated` (content already stored), `refused` (with `reason`, the error code: "
+        "`file_too_large`, `unsupported_format`, ...).",
+        ("dialect", "kind", "outcome", "reason"),
     ),
     Family(
         "pinhole_upload_bytes_total",
         "counter",
-        "Bytes of accepted uploads (after normalisation), by API dialect.",
-        ("dialect",),
+        "Bytes of accepted uploads (after normalisation), by API dialect and kind.",
+        ("dialect", "kind"),
     ),
     Family(
         "pinhole_ingest_duration_seconds",
         "histogram",
-        "Time to check, normalise, store and record one upload request's files, by API dialect.",
-        ("dialect",),
+        "Time to check, normalise, store and record one upload request's files, by API dialect and kind.",
+        ("dialect", "kind"),
         RENDER_BUCKETS,
     ),
     # Storage and caches
@@ -217,6 +220,14 @@ FAMILIES: tuple[Family, ...] = (
         "Database connections open above the pool size right now (all processes; PostgreSQL).",
     ),
     Family(
+        "pinhole_db_pool_wait_seconds",
+        "histogram",
+        "Time to check a database connection out of the pool: waiting for a free one, or opening one, and its "
+        "liveness check (PostgreSQL).",
+        (),
+        POOL_BUCKETS,
+    ),
+    Family(
         "pinhole_db_pool_timeouts_total",
         "counter",
         "Requests answered 503 because no database connection was free in time or a statement ran out of time.",
@@ -267,6 +278,8 @@ class Tally:
         self.counts: dict[tuple[str, tuple[str, ...]], float] = {}
         self.histograms: dict[tuple[str, tuple[str, ...]], list[float]] = {}  # bucket counts..., +Inf, sum
         self.requests: dict[tuple[str, str, str, int], list[float]] = {}
+        # Warm hits of the v2 fast path by source: the fast path holds this dict and adds 1 (the cheapest count).
+        self.answers: dict[str, int] = {"memory": 0, "store": 0}
         self._bounds = bounds
 
     def count(self, name: str, labels: tuple[str, ...] = (), amount: float = 1) -> None:
@@ -296,6 +309,11 @@ class Tally:
         """What was gathered since the last call, as counts and histogram slots by (family, labels)."""
         counts, histograms, requests = self.counts, self.histograms, self.requests
         self.counts, self.histograms, self.requests = {}, {}, {}
+        for source, answered in self.answers.items():
+            if answered:
+                self.answers[source] = 0  # in place: the fast path keeps a reference to this dict
+                answer: tuple[str, tuple[str, ...]] = ("pinhole_delivery_answers_total", (source,))
+                counts[answer] = counts.get(answer, 0) + answered
         for (dialect, route, method, status), slots in requests.items():
             key: tuple[str, tuple[str, ...]] = (
                 "pinhole_http_requests_total",
@@ -365,7 +383,7 @@ class Metrics:
 
 
 def register_process_collectors(registry: CollectorRegistry) -> None:
-    """process_*, python_info and python_gc_* of this process (single-process mode)."""
-    ProcessCollector(registry=registry)
+    """process_* of every live worker (by `pid`); python_info and python_gc_* of the answering process."""
+    registry.register(WorkerProcessCollector(multiprocess_dir()))
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)

@@ -8,31 +8,22 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+from time import perf_counter
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinhole.api.proxies import is_trusted_address
-from pinhole.observability.context import RequestContext, current_request, new_request_id
+from pinhole.observability.access import access_record, path_for_log
+from pinhole.observability.context import RequestContext, current_request, new_request_id, route_labels
 from pinhole.observability.logging import ACCESS_LOGGER
 from pinhole.observability.telemetry import Telemetry
 from pinhole.settings import Settings
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_ID = re.compile(rb"[A-Za-z0-9._:@/+=\-]{1,128}")
-_SECRET_PARAMS = ("token", "key", "secret", "sig", "password")
 
 access_log = logging.getLogger(ACCESS_LOGGER)
-
-
-def _path_for_log(scope: Scope) -> str:
-    """The request path with the values of secret-looking path parameters (share tokens, keys) masked."""
-    path: str = scope["path"]
-    for name, value in (scope.get("path_params") or {}).items():
-        if any(word in name.lower() for word in _SECRET_PARAMS) and isinstance(value, str) and value:
-            path = path.replace(value, "***")
-    return path
 
 
 def _declared_length(start: Message) -> int:
@@ -61,6 +52,7 @@ class ObservabilityMiddleware:
         self.trusted = tuple(settings.server.trusted_proxies)
         self.access = settings.log.access
         self.tracing = telemetry.tracing if telemetry.tracing.enabled else None
+        self.requests = telemetry.metrics.tally.request  # bound once: a warm hit pays one call
 
     def _request_id(self, scope: Scope) -> str:
         """The trusted proxy's `X-Request-Id` when it sent a well-formed one, else a new id."""
@@ -77,51 +69,51 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started = perf_counter()
         context = RequestContext(self._request_id(scope), scope, self.telemetry)
         token = current_request.set(context)
         header = (REQUEST_ID_HEADER, context.request_id.encode("ascii"))
-        status = 500
-        sent = 0
-        start: Message = {}
+        # [status, bytes sent, the start message]: one list the wrapper updates (cheaper than nonlocal cells)
+        answer: list[Any] = [500, 0, None]
 
         async def observed_send(message: Message) -> None:
-            nonlocal status, sent, start
             kind = message["type"]
             if kind == "http.response.body":
-                sent += len(message.get("body", b""))
+                answer[1] += len(message.get("body", b""))
             elif kind == "http.response.start":
-                status = message["status"]
+                answer[0] = message["status"]
                 headers = message.get("headers")
                 if isinstance(headers, list):  # the response's own list: append rather than copy (hot path)
                     headers.append(header)
                 else:
                     message = {**message, "headers": [*(headers or ()), header]}
-                start = message
+                answer[2] = message
             elif kind == "http.response.pathsend":  # granian sends the file itself: count what was declared
-                sent += _declared_length(start)
+                answer[1] += _declared_length(answer[2] or {})
             await send(message)
-
-        def finish() -> None:
-            seconds = time.perf_counter() - started
-            dialect, route = context.route
-            self.telemetry.request(dialect, route, scope["method"], status, seconds, sent)
-            if self.access:
-                self._log(context, scope, status, seconds, sent, dialect, route)
 
         try:
             if self.tracing is None:
                 try:
                     await self.app(scope, receive, observed_send)
                 finally:
-                    finish()
+                    self._finish(context, scope, answer, started)
             else:
-                await self._traced(scope, receive, observed_send, context, lambda: status, finish)
+                await self._traced(scope, receive, observed_send, context, answer, started)
         finally:
             current_request.reset(token)
 
+    def _finish(self, context: RequestContext, scope: Scope, answer: list[Any], started: float) -> None:
+        """Count the request, and write its access line (built from the raw values; formatted by the handler)."""
+        seconds = perf_counter() - started
+        dialect, route = route_labels(scope)
+        status, sent = answer[0], answer[1]
+        self.requests((dialect, route, scope["method"], status), seconds, sent)
+        if self.access and access_log.isEnabledFor(logging.INFO):
+            access_log.handle(access_record(context, scope, status, seconds, sent, dialect, route))
+
     async def _traced(
-        self, scope: Scope, receive: Receive, send: Send, context: RequestContext, status: Any, finish: Any
+        self, scope: Scope, receive: Receive, send: Send, context: RequestContext, answer: list[Any], started: float
     ) -> None:
         """The request inside its server span; metrics and the access line are written inside it (trace id)."""
         assert self.tracing is not None
@@ -135,39 +127,12 @@ class ObservabilityMiddleware:
                 dialect, _ = context.route
                 template = _route_template(scope)
                 span.update_name(f"{scope['method']} {template}")
-                span.set_attribute("http.response.status_code", status())
+                span.set_attribute("http.response.status_code", answer[0])
                 span.set_attribute("http.route", template)
-                span.set_attribute("url.path", _path_for_log(scope))  # after routing: secret parameters masked
+                span.set_attribute("url.path", path_for_log(scope))  # after routing: secret parameters masked
                 span.set_attribute("pinhole.dialect", dialect)
-                if status() >= 500:
+                if answer[0] >= 500:
                     from opentelemetry.trace import Status, StatusCode
 
                     span.set_status(Status(StatusCode.ERROR))
-                finish()
-
-    def _log(
-        self, context: RequestContext, scope: Scope, status: int, seconds: float, sent: int, dialect: str, route: str
-    ) -> None:
-        if not access_log.isEnabledFor(logging.INFO):
-            return
-        principal = context.principal()
-        client = scope.get("client")
-        access_log.info(
-            "%s %s %d %.1fms",
-            scope["method"],
-            _path_for_log(scope),
-            status,
-            seconds * 1000,
-            extra={
-                "method": scope["method"],
-                "path": _path_for_log(scope),
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "bytes": sent,
-                "dialect": dialect,
-                "route": route,
-                "principal_kind": principal[0] if principal else "anonymous",
-                "principal_id": principal[1] if principal else "",
-                "client": client[0] if client else None,
-            },
-        )
+                self._finish(context, scope, answer, started)

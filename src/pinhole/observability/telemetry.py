@@ -29,7 +29,6 @@ SAMPLE_SECONDS = 1.0  # how often each process samples its gauges and flushes it
 STORAGE_SAMPLE_SECONDS = 60.0  # how often the variant cache's size is read from the database
 
 FAILED_CREDENTIAL_CODES = frozenset({"invalid_api_key", "session_expired", "token_reused", "csrf_failed"})
-UPLOAD_COUNTED = "upload_counted"
 
 
 @dataclass
@@ -115,6 +114,10 @@ class Telemetry:
     def request(self, dialect: str, route: str, method: str, status: int, seconds: float, sent: int) -> None:
         self.metrics.tally.request((dialect, route, method, status), seconds, sent)
 
+    def pool_checkout(self, seconds: float) -> None:
+        """A database connection was checked out of the pool after `seconds` (the engine's pool tells)."""
+        self.metrics.tally.observe("pinhole_db_pool_wait_seconds", (), seconds)
+
     def error(self, dialect: str, route: str, code: str) -> None:
         """An error a route answered: every code counts once, and some in the security and load families too."""
         tally = self.metrics.tally
@@ -156,26 +159,26 @@ def record_fallback() -> None:
         telemetry.metrics.tally.count("pinhole_fallback_images_total")
 
 
-def record_uploads(*, outcomes: list[tuple[str, int]], seconds: float) -> None:
-    """The files of one upload request: each (`stored` | `deduplicated`, bytes)."""
+def record_uploads(*, outcomes: list[tuple[str, int]], seconds: float, kind: str = "image") -> None:
+    """The files of one upload request: each (`stored` | `deduplicated`, bytes); `kind`: `image` or `avatar`."""
     if (telemetry := _telemetry()) is None:
         return
     dialect = current_dialect()
     tally = telemetry.metrics.tally
     for outcome, size in outcomes:
-        tally.count("pinhole_uploads_total", (dialect, outcome, ""))
-        tally.count("pinhole_upload_bytes_total", (dialect,), size)
-    tally.observe("pinhole_ingest_duration_seconds", (dialect,), seconds)
+        tally.count("pinhole_uploads_total", (dialect, kind, outcome, ""))
+        tally.count("pinhole_upload_bytes_total", (dialect, kind), size)
+    tally.observe("pinhole_ingest_duration_seconds", (dialect, kind), seconds)
 
 
-def record_refused_upload(reason: str, *, files: int, seconds: float) -> None:
+def record_refused_upload(reason: str, *, files: int, seconds: float, kind: str = "image") -> None:
     found = current_request.get()
     if found is None or found.telemetry is None:
         return
-    found.extra[UPLOAD_COUNTED] = True
+    found.upload_counted = True
     dialect = found.route[0]
-    found.telemetry.metrics.tally.count("pinhole_uploads_total", (dialect, "refused", reason), files)
-    found.telemetry.metrics.tally.observe("pinhole_ingest_duration_seconds", (dialect,), seconds)
+    found.telemetry.metrics.tally.count("pinhole_uploads_total", (dialect, kind, "refused", reason), files)
+    found.telemetry.metrics.tally.observe("pinhole_ingest_duration_seconds", (dialect, kind), seconds)
 
 
 def record_signature_refusal(code: str) -> None:
@@ -202,6 +205,7 @@ def record_error(code: str) -> None:
         return
     dialect, route = found.route
     found.telemetry.error(dialect, route, code)
-    if route.rpartition(".")[2] == "upload" and not route.startswith("avatars") and UPLOAD_COUNTED not in found.extra:
-        found.extra[UPLOAD_COUNTED] = True
-        found.telemetry.metrics.tally.count("pinhole_uploads_total", (dialect, "refused", code))
+    if route.rpartition(".")[2] == "upload" and not found.upload_counted:
+        found.upload_counted = True
+        kind = "avatar" if route.startswith("avatars") else "image"
+        found.telemetry.metrics.tally.count("pinhole_uploads_total", (dialect, kind, "refused", code))

@@ -7,6 +7,7 @@ Authorization is the policy's: an avatar is a public resource owned by its exter
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
 from pinhole.db.models import Avatar
-from pinhole.errors import InvalidInput, NotFound
+from pinhole.errors import InvalidInput, NotFound, PinholeError
+from pinhole.observability.telemetry import record_refused_upload, record_uploads
 from pinhole.security import policy
 from pinhole.security.policy import Action
 from pinhole.security.principal import Principal
@@ -81,9 +83,14 @@ async def save_avatar(
 ) -> AvatarSaved:
     """Set or replace the avatar of (client, user) with the received file, checked like an image upload
     (`limit`: the client's file-size limit, when the caller has read it already)."""
-    if limit is None:
-        limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=client_id)
-    prepared = await prepare_file(pool=pool, policy=policy, path=path, sha256=sha256, limit=limit)
+    started = time.perf_counter()
+    try:
+        if limit is None:
+            limit = await quotas.file_size_limit(db=db, defaults=policy.quotas, client_id=client_id)
+        prepared = await prepare_file(pool=pool, policy=policy, path=path, sha256=sha256, limit=limit)
+    except PinholeError as error:
+        record_refused_upload(error.code, files=1, seconds=time.perf_counter() - started, kind="avatar")
+        raise
     written: list[str] = []
     try:
         async with db.writer() as session:
@@ -95,6 +102,8 @@ async def save_avatar(
         raise
     finally:
         prepared.discard()
+    outcome = "stored" if prepared.key in written else "deduplicated"
+    record_uploads(outcomes=[(outcome, prepared.original.size)], seconds=time.perf_counter() - started, kind="avatar")
     released: list[str] = []
     if old_hash is not None and old_hash != avatar.content_hash:
         released = await blobs.release_blobs(db=db, store=store, content_hashes=[old_hash])
