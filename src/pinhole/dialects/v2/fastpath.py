@@ -4,7 +4,7 @@ with the route's own headers, and leaves everything else to the route (docs/apis
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
@@ -107,9 +107,17 @@ class WarmDelivery:
         self.defaults = TransformDefaults(
             thumbnail_size=runtime.settings.imaging.thumbnail_size,
             limits=runtime.output_limits,
-            presets=runtime.settings.transforms.presets,
+            presets=runtime.presets.current().queries,
         )
         self.memo: dict[tuple[str, bytes, bytes], Prepared] = {}
+
+    def _follow_presets(self) -> None:
+        """When the presets changed (here or, read back, on another instance), what `preset=` asks for may have:
+        forget the memo made under the old ones."""
+        queries = self.runtime.presets.current().queries
+        if self.defaults.presets is not queries:
+            self.defaults = replace(self.defaults, presets=queries)
+            self.memo.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not await self._answer(scope, send):
@@ -132,6 +140,7 @@ class WarmDelivery:
             elif name == b"range":
                 return False  # byte ranges are the route's (206 / 416)
         await self.runtime.recent.revalidate(image_id)  # another instance may have changed it (with Redis)
+        self._follow_presets()
         memo_key = (image_id, scope["query_string"], accept)  # browsers send a handful of distinct Accepts
         prepared = self.memo.get(memo_key)
         if prepared is None or not prepared.current(self.runtime):
