@@ -175,6 +175,11 @@ async def test_a_bad_focal_point_is_refused(
         ({"blur": "2", "w": 100}, (100, 75)),
         ({"sharpen": "1", "w": 100}, (100, 75)),
         ({"grayscale": "true", "w": 100}, (100, 75)),
+        ({"w": 100, "h": 100, "fit": "cover", "gravity": "ne"}, (100, 100)),
+        ({"w": 100, "h": 100, "fit": "cover", "fp": "0.2,0.7"}, (100, 100)),
+        ({"thumb": "true"}, (256, 256)),
+        ({"w": 800, "enlarge": "true"}, (800, 600)),
+        ({"w": 100, "q": "30"}, (100, 75)),
     ],
 )
 async def test_new_options_cold_and_warm(

@@ -1,6 +1,7 @@
-"""Presets in a real headless Chromium against a real `pinhole serve`: the admin page adds, changes and deletes a
-preset (the configured one stays read-only) and what `preset=` renders follows; the web app's uploads (one small
-file through POST /v2/images, one large through tus) are rendered eagerly, so the first view finds its variants."""
+"""Issue 15's web parts in a real headless Chromium against a real `pinhole serve`: the admin page adds, changes
+and deletes a preset (the configured one stays read-only) and what `preset=` renders follows; the web app's
+uploads (one small file through POST /v2/images, one large through tus) are rendered eagerly, so the first view
+finds its variants; a click on the picture sets the focal point that cover crops then keep."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.imaging.test_negotiation import CHROME, CURL, SAFARI_15
 from tests.support.images import assert_image, make_jpeg, open_image
+from tests.support.scenes import CORNERS, object_share, scene_png
 from tests.web.live import LiveServer, chrome, ensure_chromium, live_server
 from tests.web.test_e2e_browser import sign_in
 
@@ -184,3 +187,30 @@ def test_the_web_apps_uploads_are_warm_at_the_first_view(
                 assert response.status_code == 200, response.text
                 assert_image(response.content, format=fmt, width=160, height=120)
         assert _variant_files(server) - before == made  # the first views rendered nothing: they were warm
+
+
+def test_a_click_on_the_picture_sets_the_focal_point(
+    server: LiveServer, admin: webdriver.Chrome, tmp_path: Path
+) -> None:
+    scene = tmp_path / "scene.png"
+    scene.write_bytes(scene_png(400, 200, at=CORNERS["bottom-left"]))  # the subject in the bottom-left corner
+    image_id = _upload_in_the_page(admin, server.base, scene)
+    crop = {"w": 100, "h": 100, "fit": "cover", "format": "png"}
+    with httpx.Client(base_url=server.base, timeout=30) as http:
+        assert object_share(http.get(f"/v2/images/{image_id}", params=crop).content) < 0.01  # centred: cut off
+    admin.get(f"{server.base}/images/{image_id}")
+    preview = wait(admin).until(lambda d: d.find_element(By.ID, "preview"))
+    wait(admin).until(lambda d: d.execute_script("return arguments[0].complete", preview))
+    box = preview.rect
+    # Selenium 4 measures the offset from the element's centre: click at (0.1, 0.85) of the picture.
+    ActionChains(admin).move_to_element_with_offset(
+        preview, int((0.1 - 0.5) * box["width"]), int((0.85 - 0.5) * box["height"])
+    ).click().perform()
+    shown = wait(admin).until(lambda d: d.find_element(By.ID, "focal-value"))
+    x, y = (float(part) for part in shown.text.split(","))
+    assert abs(x - 0.1) < 0.03, shown.text
+    assert abs(y - 0.85) < 0.03, shown.text
+    with httpx.Client(base_url=server.base, timeout=30) as http:
+        cropped = http.get(f"/v2/images/{image_id}", params=crop)
+    assert_image(cropped.content, format="png", width=100, height=100)
+    assert object_share(cropped.content) > 0.03  # the cover crop now keeps the subject
