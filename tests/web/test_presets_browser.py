@@ -195,7 +195,7 @@ def test_a_click_on_the_picture_sets_the_focal_point(
     scene = tmp_path / "scene.png"
     scene.write_bytes(scene_png(400, 200, at=CORNERS["bottom-left"]))  # the subject in the bottom-left corner
     image_id = _upload_in_the_page(admin, server.base, scene)
-    crop = {"w": 100, "h": 100, "fit": "cover", "format": "png"}
+    crop: dict[str, str | int] = {"w": 100, "h": 100, "fit": "cover", "format": "png"}
     with httpx.Client(base_url=server.base, timeout=30) as http:
         assert object_share(http.get(f"/v2/images/{image_id}", params=crop).content) < 0.01  # centred: cut off
     admin.get(f"{server.base}/images/{image_id}")
