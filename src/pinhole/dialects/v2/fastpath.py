@@ -92,11 +92,23 @@ class Prepared:
     variant: StoredVariant | None
     payload: Payload
     headers: Headers  # without Content-Type/Length, which 304s must not carry
+    rules: ClientRules  # the client's rules it was made under (watermark, protected originals)
 
     def current(self, runtime: Runtime) -> bool:
         if runtime.recent.get(self.image.id) is not self.image:
             return False
+        if client_rules_now(runtime, self.image.client_id) is not self.rules:
+            return False  # changed here (forgotten), or due for a re-read: the route reads them again
         return self.variant is None or runtime.variants.known.get(self.variant.cache_key) is self.variant
+
+
+NO_RULES = ClientRules()
+
+
+def client_rules_now(runtime: Runtime, client_id: str) -> ClientRules | None:
+    """The client's rules from the cache (None when not at hand: the route reads them)."""
+    clients = runtime.variants.clients
+    return NO_RULES if clients is None else clients.cached(client_id)
 
 
 class WarmDelivery:
@@ -190,8 +202,7 @@ class WarmDelivery:
             return None  # strangers may ask for presets alone: the route refuses the rest
         variant = None
         payload = original_payload(image)
-        clients = self.runtime.variants.clients
-        rules = ClientRules() if clients is None else clients.cached(image.client_id)
+        rules = client_rules_now(self.runtime, image.client_id)
         if rules is None or (options.is_identity and rules.protect_originals):
             return None  # the route reads the client's rules (and keeps protected originals from strangers)
         options = with_client_watermark(options, image=image, rules=rules)
@@ -212,7 +223,7 @@ class WarmDelivery:
         vary = answer_vary(public=True, negotiated=effective.negotiated)
         headers = blob_headers(payload, cache=image_cache_control(self.runtime, image), vary=vary)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        return Prepared(image=image, variant=variant, payload=payload, headers=raw)
+        return Prepared(image=image, variant=variant, payload=payload, headers=raw, rules=rules)
 
     async def _bytes(self, payload: Payload) -> tuple[bytes, str] | None:
         """The bytes, and where they came from (`memory` or the `store`), for metrics."""
