@@ -54,7 +54,9 @@ def measure(image: pyvips.Image, fmt: Format, quality: int) -> tuple[float, int]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("photos", nargs="+", type=Path)
-    parser.add_argument("--jpeg", type=int, default=82, help="The JPEG quality to match (pinhole's default).")
+    parser.add_argument(
+        "--jpeg", type=int, default=JPEG.default_quality, help="The JPEG quality to match (pinhole's default)."
+    )
     args = parser.parse_args()
     photos = [pyvips.Image.new_from_file(str(p)).colourspace("srgb").cast("uchar") for p in args.photos]
     photos = [p.extract_band(0, n=3) if p.bands > 3 else p for p in photos]

@@ -48,7 +48,15 @@ EXAMPLES: list[tuple[str, dict[str, str]]] = [
     ("grayscale", {"w": "160", "grayscale": "true"}),
     ("cover-entropy", {"w": "120", "h": "120", "fit": "cover", "gravity": "entropy"}),
     ("watermark", {"w": "240", "wm": "{mark}", "wm_gravity": "ne", "wm_opacity": "0.7", "wm_scale": "0.3"}),
+    ("thumb", {"thumb": "true"}),
+    ("enlarge", {"crop": "0.75,0.75,0.25,0.25", "w": "240", "enlarge": "true"}),
+    ("quality", {"w": "240", "q": "15"}),
+    ("format", {"w": "240", "format": "png"}),
+    ("preset", {"preset": "card"}),
+    ("bg", {"w": "96", "bg": "203040", "format": "jpeg", "image": "mark"}),  # the mark's transparency, flattened
 ]
+PRESETS = {"card": "w=160&h=120&fit=cover&gravity=smart"}
+THUMBNAIL_SIZE = 120
 
 
 def mark() -> bytes:
@@ -70,7 +78,10 @@ async def make() -> dict[str, bytes]:
     """Each example's file name and bytes, as the API answered."""
     pictures: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory() as data:
-        app = create_app(Settings(data_dir=Path(data)))
+        settings = Settings(
+            data_dir=Path(data), imaging={"thumbnail_size": THUMBNAIL_SIZE}, transforms={"presets": PRESETS}
+        )
+        app = create_app(settings)
         runtime = app.state.runtime
         await upgrade(runtime.db)
         async with app.router.lifespan_context(app):
@@ -84,13 +95,15 @@ async def make() -> dict[str, bytes]:
                 badge = {"file": ("mark.png", mark(), "image/png")}
                 marked = await http.post("/v2/images", headers={"X-API-Key": client.api_key}, files=badge)
                 marked.raise_for_status()
+                mark_url = f"/v2/images/{marked.json()['id']}"
                 for name, raw in EXAMPLES:
                     params = {key: value.format(mark=marked.json()["id"]) for key, value in raw.items()}
-                    response = await http.get(url, params=params, headers={"Accept": "*/*"})
+                    target = mark_url if params.pop("image", None) == "mark" else url
+                    response = await http.get(target, params=params, headers={"Accept": "*/*"})
                     response.raise_for_status()
                     extension = response.headers["content-type"].removeprefix("image/").replace("jpeg", "jpg")
                     pictures[f"{name}.{extension}"] = response.content
-                    print(f"{name}.{extension}: {url}?{httpx.QueryParams(params)}")
+                    print(f"{name}.{extension}: {target}?{httpx.QueryParams(params)}")
     return pictures
 
 

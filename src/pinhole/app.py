@@ -29,6 +29,7 @@ from pinhole.api.mounting import (
     route_infos,
 )
 from pinhole.api.services import build_services
+from pinhole.api.transform_query import TransformDefaults, check_preset_query
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database, PoolOptions
@@ -54,6 +55,7 @@ from pinhole.services.client_defaults import ClientDefaults
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
+from pinhole.services.preset_store import PresetStore
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.quotas import QuotaDefaults
 from pinhole.services.remote_origins import RemoteOrigins, remote_policy
@@ -203,6 +205,19 @@ def build_fetcher(settings: Settings) -> Fetcher:
     )
 
 
+def build_presets(settings: Settings, db: Database, limits: OutputLimits) -> PresetStore:
+    """The presets in force; a stored preset's query is checked by the transform parser every API uses."""
+    transforms = settings.transforms
+    defaults = TransformDefaults(thumbnail_size=settings.imaging.thumbnail_size, limits=limits)
+    return PresetStore(
+        db=db,
+        configured=transforms.presets,
+        configured_eager=transforms.eager_presets,
+        check=functools.partial(check_preset_query, defaults=defaults),
+        ttl=settings.server.settings_cache_seconds,
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     secret = resolve_secret(settings)
     telemetry = Telemetry.from_settings(settings)
@@ -279,6 +294,7 @@ def build_runtime(settings: Settings) -> Runtime:
             interval=settings.uploads.resumable_sweep_seconds,
         ),
         app_settings=AppSettings(db=db, settings=settings, ttl=settings.server.settings_cache_seconds),
+        presets=build_presets(settings, db, output_limits),
         redis=link,
         telemetry=telemetry,
         sweeper=build_sweeper(settings, db=db, variants=variants, hot=hot),
@@ -326,6 +342,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     resumable = asyncio.create_task(runtime.resumable.run()) if runtime.resumable.interval > 0 else None
     sampler = asyncio.create_task(run_sampler(runtime))
     sweeper = asyncio.create_task(runtime.sweeper.run()) if runtime.sweeper is not None else None
+    await runtime.presets.load()  # the stored presets, before the first request
+    presets = asyncio.create_task(runtime.presets.run())
     trimmer = _start_trimmer(runtime.settings.server.memory_trim_seconds)
     try:
         yield
@@ -343,6 +361,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sweeper
         runtime.pruner.stop()
         runtime.resumable.stop()
+        runtime.presets.stop()
+        await presets
         if pruner is not None:
             await pruner
         if resumable is not None:

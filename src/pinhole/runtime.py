@@ -17,6 +17,7 @@ from pinhole.services.app_settings import AppSettings
 from pinhole.services.images import RecentImages
 from pinhole.services.ingest import IngestPolicy
 from pinhole.services.memory_cache import MemoryCache
+from pinhole.services.preset_store import PresetStore
 from pinhole.services.proxy_keys import KeyAbsence
 from pinhole.services.pruner import VariantPruner
 from pinhole.services.remote_origins import RemoteOrigins
@@ -54,6 +55,7 @@ class Runtime:
     origins: RemoteOrigins  # remote originals of the proxy URL languages (proxy.allowed_sources)
     resumable: ResumableUploads  # tus uploads (`/v2/uploads`) and their expiry sweep
     app_settings: AppSettings  # run-time settings an admin changes; read guest uploads and sign-up here
+    presets: PresetStore  # transform presets: the settings' and those an admin adds (docs/transforms.md)
     telemetry: Telemetry  # metrics and traces (pinhole.observability)
     redis: RedisLink | None = None  # None when Redis is off (PINHOLE_REDIS__URL unset)
     sweeper: StoreSweeper | None = None  # None when the store sweep is off (storage.sweep_interval_seconds=0)

@@ -265,7 +265,7 @@ class ImagingSettings(BaseModel):
         ge=1,
         le=100,
         description="Quality when the request gives none. Default: each format's own (JPEG 80 with quant table 2, "
-        "WebP 78, AVIF 68; imaging/formats.py, measured in docs/transforms.md).",
+        "WebP 78, AVIF 64; imaging/formats.py, measured in docs/transforms.md).",
     )
     thumbnail_size: int = Field(default=256, ge=16, le=2048, description="Box size of `thumb=true` variants.")
 

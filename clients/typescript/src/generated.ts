@@ -378,6 +378,31 @@ export interface PlaceholderPublic {
   "lqip": string;
 }
 
+export interface PresetCreate {
+  "name": string;
+  "query": string;
+  "eager"?: boolean;
+}
+
+export interface PresetList {
+  "data": Array<PresetPublic>;
+}
+
+export interface PresetPublic {
+  "name": string;
+  "query": string;
+  "eager": boolean;
+  "configured": boolean;
+  "updatedBy": string | null;
+  "updatedByUsername": string | null;
+  "updatedAt": string | null;
+}
+
+export interface PresetUpdate {
+  "query"?: string | null;
+  "eager"?: boolean | null;
+}
+
 export interface ProfileUpdate {
   "displayName"?: string | null;
   "email"?: string | null;
@@ -593,6 +618,10 @@ export interface Operations {
   admin_images_tags: { method: "GET"; path: "/v2/admin/images/tags"; pathParams: []; query: { "search"?: string | null; "limit"?: number; "clientId"?: string | null; }; body: never; result: TagList };
   admin_images_update: { method: "PATCH"; path: "/v2/admin/images/{image_id}"; pathParams: ["image_id"]; query: {}; body: ImageUpdate; result: AdminImage };
   admin_images_upload: { method: "POST"; path: "/v2/admin/images"; pathParams: []; query: {}; body: FormData; result: AdminImage };
+  admin_presets_create: { method: "POST"; path: "/v2/admin/presets"; pathParams: []; query: {}; body: PresetCreate; result: PresetPublic };
+  admin_presets_delete: { method: "DELETE"; path: "/v2/admin/presets/{name}"; pathParams: ["name"]; query: {}; body: never; result: void };
+  admin_presets_list: { method: "GET"; path: "/v2/admin/presets"; pathParams: []; query: {}; body: never; result: PresetList };
+  admin_presets_update: { method: "PATCH"; path: "/v2/admin/presets/{name}"; pathParams: ["name"]; query: {}; body: PresetUpdate; result: PresetPublic };
   admin_settings_get: { method: "GET"; path: "/v2/admin/settings"; pathParams: []; query: {}; body: never; result: RuntimeSettingList };
   admin_settings_update: { method: "PATCH"; path: "/v2/admin/settings"; pathParams: []; query: {}; body: RuntimeSettingsUpdate; result: RuntimeSettingList };
   admin_stats: { method: "GET"; path: "/v2/admin/stats"; pathParams: []; query: {}; body: never; result: AdminStats };
@@ -675,6 +704,10 @@ export const OPERATIONS = {
   admin_images_tags: { method: "GET", path: "/v2/admin/images/tags", pathParams: [], body: null },
   admin_images_update: { method: "PATCH", path: "/v2/admin/images/{image_id}", pathParams: ["image_id"], body: "json" },
   admin_images_upload: { method: "POST", path: "/v2/admin/images", pathParams: [], body: "multipart" },
+  admin_presets_create: { method: "POST", path: "/v2/admin/presets", pathParams: [], body: "json" },
+  admin_presets_delete: { method: "DELETE", path: "/v2/admin/presets/{name}", pathParams: ["name"], body: null },
+  admin_presets_list: { method: "GET", path: "/v2/admin/presets", pathParams: [], body: null },
+  admin_presets_update: { method: "PATCH", path: "/v2/admin/presets/{name}", pathParams: ["name"], body: "json" },
   admin_settings_get: { method: "GET", path: "/v2/admin/settings", pathParams: [], body: null },
   admin_settings_update: { method: "PATCH", path: "/v2/admin/settings", pathParams: [], body: "json" },
   admin_stats: { method: "GET", path: "/v2/admin/stats", pathParams: [], body: null },

@@ -342,11 +342,19 @@ class Delivery:
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
-        self.defaults = TransformDefaults(
+        self._defaults = TransformDefaults(
             thumbnail_size=runtime.settings.imaging.thumbnail_size,
             limits=runtime.output_limits,
-            presets=runtime.settings.transforms.presets,
+            presets=runtime.presets.current().queries,
         )
+
+    @property
+    def defaults(self) -> TransformDefaults:
+        """What the parser needs, with the presets in force now (`runtime.presets`, the settings' and the admin's)."""
+        queries = self.runtime.presets.current().queries
+        if self._defaults.presets is not queries:
+            self._defaults = replace(self._defaults, presets=queries)
+        return self._defaults
 
     @property
     def limits(self) -> OutputLimits:
@@ -410,10 +418,25 @@ class Delivery:
         return srcset(image, image_url, self.defaults, sign, format=format)
 
     def render_eager(self, image: Image) -> None:
-        """Render `transforms.eager_presets` of a new image in the background, for every negotiable format."""
-        transforms = self.runtime.settings.transforms
-        found = eager_variants(image, transforms.eager_presets, self.defaults, negotiation_policy(transforms))
-        self.runtime.variants.render_later(image=image, options=found)
+        """Render the eager presets (`transforms.eager_presets` and those an admin marked) of a new image in the
+        background, for every negotiable format. Every upload path calls it through `Images.ingest` or the
+        resumable uploads' hook (`api.services.build_services`)."""
+        names = self.runtime.presets.current().eager
+        if not names:
+            return
+        policy = negotiation_policy(self.runtime.settings.transforms)
+        self.runtime.variants.render_later(image=image, options=eager_variants(image, names, self.defaults, policy))
+
+    def render_eager_avatar(self, avatar: StoredOriginal) -> None:
+        """Render the eager presets of a new avatar in the background: avatars are served as asked, with no
+        negotiation, so one variant per preset."""
+        names = self.runtime.presets.current().eager
+        found = {}
+        for name in names:
+            options = to_options(TransformFields(preset=name), self.defaults)
+            if not options.is_identity:
+                found[options.canonical()] = options
+        self.runtime.variants.render_later(image=avatar, options=list(found.values()))
 
     def signature_for(self, principal: Principal, image: Image, options: TransformOptions) -> dict[str, str]:
         """The `sig` (and `exp`) query parameters `principal` needs for this transform; {} when it needs none."""

@@ -47,7 +47,11 @@ def build_services(runtime: Runtime) -> Services:
         usage=runtime.usage,
         max_files=runtime.settings.uploads.max_files_per_request,
     )
-    return Services(images=images, avatars=Avatars(images), delivery=Delivery(runtime))
+    delivery = Delivery(runtime)
+    # Every upload path ends in one of these two: the eager presets are rendered for each new image, once.
+    images.on_new_image = runtime.resumable.on_new_image = delivery.render_eager
+    avatars = Avatars(images, on_new_avatar=delivery.render_eager_avatar)
+    return Services(images=images, avatars=avatars, delivery=delivery)
 
 
 # async: a plain def dependency would be sent to the thread pool on every request

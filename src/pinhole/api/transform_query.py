@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 from pydantic import TypeAdapter, ValidationError
 
 from pinhole.db.models import Image
-from pinhole.errors import InvalidTransform
+from pinhole.errors import InvalidInput, InvalidTransform
 from pinhole.imaging.negotiation import Negotiation
 from pinhole.imaging.options import OutputLimits, TransformOptions, make_transform
-from pinhole.services.presets import preset_options
+from pinhole.services.presets import preset_options, preset_query
 from pinhole.services.variant_options import effective_options
 
 WATERMARK_NAMES = ("wm", "wm_gravity", "wm_margin", "wm_opacity", "wm_scale")
@@ -194,6 +194,21 @@ def _with_preset(fields: TransformFields, presets: Mapping[str, str]) -> Transfo
 
 def fields_of(value: TransformFields) -> tuple[Any, ...]:
     return tuple(f for f in fields(value) if f.name != "preset")
+
+
+def check_preset_query(query: str, defaults: TransformDefaults) -> None:
+    """A preset's query must name allowed options (`services.presets.PRESET_KEYS`) with values this parser takes;
+    InvalidInput names `query` and, in its message, the option at fault."""
+    try:
+        given = preset_query(query)
+    except ValueError as error:
+        raise InvalidInput(f"The preset's query has {error}.", field="query") from None
+    if not given:
+        raise InvalidInput("A preset sets at least one option, e.g. w=400&h=300&fit=cover.", field="query")
+    try:
+        to_options(read_fields(given), defaults)
+    except InvalidTransform as error:
+        raise InvalidInput(f"{error.field}: {error.message}", field="query") from None
 
 
 def parse_transform_query(

@@ -482,6 +482,18 @@ class AppSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class TransformPreset(Base):
+    """A named option set an admin added at run time (`transforms.presets` from the settings are not stored)."""
+
+    __tablename__ = "transform_presets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    query: Mapped[str] = mapped_column(String(1000))  # a v2 transform query, checked by the transform parser
+    eager: Mapped[bool] = mapped_column(Boolean, default=False)  # rendered in the background after each upload
+    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 class ResumableUpload(Base):
     """A tus upload in progress (or just finished): what any instance needs to continue it.
 

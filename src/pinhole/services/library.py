@@ -8,13 +8,13 @@ path's memo checks those by identity, so it needs no upkeep of its own.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
-from pinhole.db.models import Image, ImageGroup
+from pinhole.db.models import Avatar, Image, ImageGroup
 from pinhole.security.principal import Principal
 from pinhole.services import avatars, groups, quotas, uploaders
 from pinhole.services import images as image_rows
@@ -41,6 +41,7 @@ class Images:
     hot: MemoryCache
     usage: UsageBuffer
     max_files: int  # files one upload request may carry
+    on_new_image: Callable[[Image], None] | None = None  # every ingested image (eager presets, `build_services`)
 
     @property
     def work_dir(self) -> Path:
@@ -69,9 +70,13 @@ class Images:
         """Store the received files as images. `limit`: the file-size limit they were received under (None: the
         client's, read now); `accepted`: the formats an API's document takes, when fewer than the server's."""
         policy = self.policy if accepted is None else self.policy.accepting_only(accepted)
-        return await ingest_images(
+        ingested = await ingest_images(
             db=self.db, store=self.store, pool=self.pool, policy=policy, uploads=uploads, limit=limit
         )
+        if self.on_new_image is not None:
+            for image in ingested.images:
+                self.on_new_image(image)
+        return ingested
 
     # --- reading ---
 
@@ -151,6 +156,7 @@ class Images:
 @dataclass
 class Avatars:
     images: Images
+    on_new_avatar: Callable[[Avatar], None] | None = None  # every saved avatar (eager presets, `build_services`)
 
     async def save(self, *, client_id: str, owner_id: str, path: Path, sha256: str, limit: int | None) -> AvatarSaved:
         """Set or replace the avatar of (client, user) with a file received under `limit` (None: read it now)."""
@@ -167,6 +173,8 @@ class Avatars:
             limit=limit,
         )
         parts.forget_blobs(saved.released)
+        if self.on_new_avatar is not None:
+            self.on_new_avatar(saved.avatar)
         return saved
 
     async def delete(self, principal: Principal, external_user_id: str) -> None:

@@ -104,6 +104,7 @@ class ResumableUploads:
     interval: float = 0.0  # seconds between background sweeps; 0: none
     clock: Callable[[], datetime] = utcnow
     sweeps: int = 0  # background sweeps finished, failed ones included (how tests follow the task)
+    on_new_image: Callable[[Image], None] | None = None  # every finished upload's image (eager presets)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -385,6 +386,8 @@ class ResumableUploads:
                 .values(image_id=image.id, pieces="[]", expires_at=expires_at, finishing_until=None)
             )
         await self.pieces.discard(row.id)
+        if self.on_new_image is not None:
+            self.on_new_image(image)
         return UploadState(
             id=state.id,
             length=state.length,

@@ -402,6 +402,35 @@ class PlaceholderPublic(TypedDict):
     lqip: str
 
 
+class PresetCreate(TypedDict):
+    name: str
+    query: str
+    eager: NotRequired[bool]
+
+
+class PresetList(TypedDict):
+    data: list[PresetPublic]
+
+
+class PresetPublic(TypedDict):
+    "A named set of transform options (docs/transforms.md, \"Presets\"): requests use `preset=<name>`."
+
+    name: str
+    query: str
+    eager: bool
+    configured: bool
+    updatedBy: str | None
+    updatedByUsername: str | None
+    updatedAt: str | None
+
+
+class PresetUpdate(TypedDict):
+    "Only the fields sent change."
+
+    query: NotRequired[str | None]
+    eager: NotRequired[bool | None]
+
+
 class ProfileUpdate(TypedDict):
     displayName: NotRequired[str | None]
     email: NotRequired[str | None]
@@ -710,6 +739,22 @@ class Operations(SyncCore):
     def admin_images_upload(self, *, files: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> AdminImage:
         "Upload an image on behalf of a client."
         return cast("AdminImage", self._request("POST", "/v2/admin/images", files=files, data=data))
+
+    def admin_presets_create(self, *, body: PresetCreate) -> PresetPublic:
+        "Add a transform preset (its query is checked like a request's)."
+        return cast("PresetPublic", self._request("POST", "/v2/admin/presets", json=body))
+
+    def admin_presets_delete(self, name: str) -> None:
+        "Delete a transform preset."
+        self._request("DELETE", f"/v2/admin/presets/{name}")
+
+    def admin_presets_list(self) -> PresetList:
+        "List transform presets."
+        return cast("PresetList", self._request("GET", "/v2/admin/presets"))
+
+    def admin_presets_update(self, name: str, *, body: PresetUpdate) -> PresetPublic:
+        "Change a transform preset (configured ones are read-only)."
+        return cast("PresetPublic", self._request("PATCH", f"/v2/admin/presets/{name}", json=body))
 
     def admin_settings_get(self) -> RuntimeSettingList:
         "List run-time settings."
@@ -1030,6 +1075,22 @@ class AsyncOperations(AsyncCore):
     async def admin_images_upload(self, *, files: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> AdminImage:
         "Upload an image on behalf of a client."
         return cast("AdminImage", await self._request("POST", "/v2/admin/images", files=files, data=data))
+
+    async def admin_presets_create(self, *, body: PresetCreate) -> PresetPublic:
+        "Add a transform preset (its query is checked like a request's)."
+        return cast("PresetPublic", await self._request("POST", "/v2/admin/presets", json=body))
+
+    async def admin_presets_delete(self, name: str) -> None:
+        "Delete a transform preset."
+        await self._request("DELETE", f"/v2/admin/presets/{name}")
+
+    async def admin_presets_list(self) -> PresetList:
+        "List transform presets."
+        return cast("PresetList", await self._request("GET", "/v2/admin/presets"))
+
+    async def admin_presets_update(self, name: str, *, body: PresetUpdate) -> PresetPublic:
+        "Change a transform preset (configured ones are read-only)."
+        return cast("PresetPublic", await self._request("PATCH", f"/v2/admin/presets/{name}", json=body))
 
     async def admin_settings_get(self) -> RuntimeSettingList:
         "List run-time settings."

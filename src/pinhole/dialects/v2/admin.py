@@ -29,6 +29,10 @@ from pinhole.dialects.v2.admin_schemas import (
     AdminStats,
     ClientStatsRow,
     EffectiveLimits,
+    PresetCreate,
+    PresetList,
+    PresetPublic,
+    PresetUpdate,
     ProxyKeyCreate,
     ProxyKeyCreated,
     ProxyKeyList,
@@ -56,6 +60,7 @@ from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
 from pinhole.services import tags as tag_service
 from pinhole.services.library import Images
+from pinhole.services.preset_store import Preset
 from pinhole.services.tags import split_tag_fields
 from pinhole.services.uploaders import UploadTarget
 from pinhole.uploads.multipart import receive_multipart
@@ -121,6 +126,55 @@ async def update_settings(
         else:
             await runtime.app_settings.set(key, value, user_id=principal.account_id)
     return await _settings(runtime)
+
+
+# --- transform presets ---
+
+
+def _preset(preset: Preset) -> PresetPublic:
+    return PresetPublic(
+        name=preset.name,
+        query=preset.query,
+        eager=preset.eager,
+        configured=preset.configured,
+        updated_by=preset.updated_by,
+        updated_by_username=preset.updated_by_name,
+        updated_at=preset.updated_at,
+    )
+
+
+@router.get("/presets", name="admin.presets.list", summary="List transform presets", response_model=PresetList)
+async def list_presets(runtime: RuntimeDep, principal: AdminPrincipal) -> PresetList:
+    return PresetList(data=[_preset(preset) for preset in await runtime.presets.describe()])
+
+
+@router.post(
+    "/presets",
+    name="admin.presets.create",
+    status_code=201,
+    summary="Add a transform preset (its query is checked like a request's)",
+    response_model=PresetPublic,
+)
+async def create_preset(runtime: RuntimeDep, principal: AdminPrincipal, body: PresetCreate) -> PresetPublic:
+    preset = await runtime.presets.create(body.name, body.query, eager=body.eager, user_id=principal.account_id)
+    return _preset(preset)
+
+
+@router.patch(
+    "/presets/{name}",
+    name="admin.presets.update",
+    summary="Change a transform preset (configured ones are read-only)",
+    response_model=PresetPublic,
+)
+async def update_preset(runtime: RuntimeDep, principal: AdminPrincipal, name: str, body: PresetUpdate) -> PresetPublic:
+    preset = await runtime.presets.update(name, query=body.query, eager=body.eager, user_id=principal.account_id)
+    return _preset(preset)
+
+
+@router.delete("/presets/{name}", name="admin.presets.delete", status_code=204, summary="Delete a transform preset")
+async def delete_preset(runtime: RuntimeDep, principal: AdminPrincipal, name: str) -> Response:
+    await runtime.presets.delete(name, user_id=principal.account_id)
+    return Response(status_code=204)
 
 
 # --- clients ---

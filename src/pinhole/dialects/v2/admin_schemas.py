@@ -239,3 +239,34 @@ class ProxyKeyCreated(ProxyKeyPublic):
 
 class ProxyKeyList(Schema):
     data: list[ProxyKeyPublic]
+
+
+class PresetPublic(Schema):
+    """A named set of transform options (docs/transforms.md, "Presets"): requests use `preset=<name>`."""
+
+    name: str = Field(examples=["card"])
+    query: str = Field(examples=["w=400&h=300&fit=cover&gravity=smart"], description="The options, as a v2 query.")
+    eager: bool = Field(description="Rendered in the background right after each upload, so the first view is warm.")
+    configured: bool = Field(
+        description="From the configuration (settings file or environment): read-only through this API."
+    )
+    updated_by: str | None = Field(description="The id of the admin who last changed it (null for configured ones).")
+    updated_by_username: str | None
+    updated_at: datetime | None
+
+
+class PresetList(Schema):
+    data: list[PresetPublic]
+
+
+class PresetCreate(Schema):
+    name: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$", examples=["card"])
+    query: str = Field(min_length=1, max_length=1000, examples=["w=400&h=300&fit=cover&gravity=smart"])
+    eager: StrictBool = False
+
+
+class PresetUpdate(Schema):
+    """Only the fields sent change."""
+
+    query: str | None = Field(default=None, min_length=1, max_length=1000, examples=["w=480&h=360&fit=cover"])
+    eager: StrictBool | None = None

@@ -4,7 +4,7 @@ with the route's own headers, and leaves everything else to the route (docs/apis
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
@@ -92,11 +92,23 @@ class Prepared:
     variant: StoredVariant | None
     payload: Payload
     headers: Headers  # without Content-Type/Length, which 304s must not carry
+    rules: ClientRules  # the client's rules it was made under (watermark, protected originals)
 
     def current(self, runtime: Runtime) -> bool:
         if runtime.recent.get(self.image.id) is not self.image:
             return False
+        if client_rules_now(runtime, self.image.client_id) is not self.rules:
+            return False  # changed here (forgotten), or due for a re-read: the route reads them again
         return self.variant is None or runtime.variants.known.get(self.variant.cache_key) is self.variant
+
+
+NO_RULES = ClientRules()
+
+
+def client_rules_now(runtime: Runtime, client_id: str) -> ClientRules | None:
+    """The client's rules from the cache (None when not at hand: the route reads them)."""
+    clients = runtime.variants.clients
+    return NO_RULES if clients is None else clients.cached(client_id)
 
 
 class WarmDelivery:
@@ -107,10 +119,18 @@ class WarmDelivery:
         self.defaults = TransformDefaults(
             thumbnail_size=runtime.settings.imaging.thumbnail_size,
             limits=runtime.output_limits,
-            presets=runtime.settings.transforms.presets,
+            presets=runtime.presets.current().queries,
         )
         self.memo: dict[tuple[str, bytes, bytes], Prepared] = {}
         self.answers = runtime.telemetry.metrics.tally.answers
+
+    def _follow_presets(self) -> None:
+        """When the presets changed (here or, read back, on another instance), what `preset=` asks for may have:
+        forget the memo made under the old ones."""
+        queries = self.runtime.presets.current().queries
+        if self.defaults.presets is not queries:
+            self.defaults = replace(self.defaults, presets=queries)
+            self.memo.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not await self._answer(scope, send):
@@ -133,6 +153,7 @@ class WarmDelivery:
             elif name == b"range":
                 return False  # byte ranges are the route's (206 / 416)
         await self.runtime.recent.revalidate(image_id)  # another instance may have changed it (with Redis)
+        self._follow_presets()
         memo_key = (image_id, scope["query_string"], accept)  # browsers send a handful of distinct Accepts
         prepared = self.memo.get(memo_key)
         if prepared is None or not prepared.current(self.runtime):
@@ -182,8 +203,7 @@ class WarmDelivery:
             return None  # strangers may ask for presets alone: the route refuses the rest
         variant = None
         payload = original_payload(image)
-        clients = self.runtime.variants.clients
-        rules = ClientRules() if clients is None else clients.cached(image.client_id)
+        rules = client_rules_now(self.runtime, image.client_id)
         if rules is None or (options.is_identity and rules.protect_originals):
             return None  # the route reads the client's rules (and keeps protected originals from strangers)
         options = with_client_watermark(options, image=image, rules=rules)
@@ -204,7 +224,7 @@ class WarmDelivery:
         vary = answer_vary(public=True, negotiated=effective.negotiated)
         headers = blob_headers(payload, cache=image_cache_control(self.runtime, image), vary=vary)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        return Prepared(image=image, variant=variant, payload=payload, headers=raw)
+        return Prepared(image=image, variant=variant, payload=payload, headers=raw, rules=rules)
 
     async def _bytes(self, payload: Payload) -> tuple[bytes, str] | None:
         """The bytes, and where they came from (`memory` or the `store`), for metrics."""

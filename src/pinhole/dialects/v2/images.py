@@ -149,7 +149,6 @@ def upload_fields(
 async def upload_image(
     request: Request,
     images: ImagesDep,
-    delivery: DeliveryDep,
     db: DatabaseDep,
     runtime: RuntimeDep,
     principal: UploaderPrincipal,
@@ -176,8 +175,6 @@ async def upload_image(
     ):
         uploads = await read(received.form, target, remote)
         ingested = await images.ingest(uploads, limit=received.limit)
-    for image in ingested.images:
-        delivery.render_eager(image)  # transforms.eager_presets, warm before the first view
     data = [await to_public(request, images, image) for image in ingested.images]
     if ingested.group_id is None:
         return data[0]
