@@ -3,8 +3,11 @@
 Two `pinhole serve` processes run in the same run, one with `PINHOLE_UPLOADS__PLACEHOLDERS=true`, one with
 `false`; uploads alternate between them (same files, in the same order) so both see the same machine load. The
 imaging step alone (`prepare_original` with and without placeholders) is timed in this process too, interleaved,
-which is the tighter comparison (no HTTP, multipart, database or store noise). Every file is new bytes per
-iteration (another seed).
+which is the tighter comparison (no HTTP, multipart, database or store noise): it is repeated `--repeats` times
+per file, each repeat a pair (on, off, in alternating order), and the cost is the median of the pairs' ratios with
+their interquartile range, so load that drifts during the run cancels out within a pair. Last, the placeholder work
+alone (`compute(small_from(...))` on the check decode, already in memory) is timed on its own: the absolute cost
+that the on/off difference estimates. Every file is new bytes per iteration (another seed).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +27,10 @@ import pyvips
 
 from common import Figure, http_client, machine_note, median, ms, photo, photo_jpeg, pinhole_server, print_table, upload
 from pinhole.imaging.ingest import prepare_original
-from pinhole.imaging.inspect import ImageLimits
+from pinhole.imaging.inspect import ImageLimits, inspect_image
+from pinhole.imaging.loader import load_for_check
+from pinhole.imaging.pillow_codecs import decode
+from pinhole.imaging.placeholder import compute, small_from
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 LIMITS = ImageLimits(max_pixels=50_000_000, max_frames=500)
@@ -52,6 +59,24 @@ def ingest(path: Path, work: Path, *, placeholders: bool) -> None:
         prepared.path.unlink()
 
 
+def placeholder_work(path: Path) -> float:
+    """Seconds the placeholders alone take, from the check decode already in memory (the upload's own work)."""
+    inspected = inspect_image(path, limits=LIMITS)
+    fmt = inspected.format
+    if fmt.decoder == "pillow":
+        decoded = decode(path.read_bytes(), fmt=fmt)
+    else:
+        decoded = load_for_check(path, format=fmt, longest=max(inspected.width, inspected.height)).copy_memory()
+    return timed(lambda: compute(small_from(decoded)))
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        return (values[0],) * 3 if values else (float("nan"),) * 3
+    low, mid, high = statistics.quantiles(values, n=4)
+    return low, mid, high
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -61,6 +86,7 @@ def timed(action: Callable[[], object]) -> float:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=6, help="timed uploads per kind and side (default 6)")
+    parser.add_argument("--repeats", type=int, default=3, help="in-process (on, off) pairs per file (default 3)")
     return parser.parse_args(argv)
 
 
@@ -76,6 +102,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     times: dict[str, dict[str, list[float]]] = {
         kind: {f"{where} {side}": [] for where in ("http", "ingest") for side in sides} for kind in makers
     }
+    pairs: dict[str, list[float]] = {kind: [] for kind in makers}  # ingest on / ingest off, per pair
+    alone: dict[str, list[float]] = {kind: [] for kind in makers}
     work = Path(tempfile.mkdtemp(prefix="pinhole-bench-placeholders-"))
     base = {"PINHOLE_UPLOADS__MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
     try:
@@ -95,10 +123,18 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                     for side in order:
                         server, client = servers[side]
                         http = timed(partial(upload, client, server, data, name=path.name))
-                        step = timed(partial(ingest, path, work, placeholders=side == "on"))
                         if index:
                             times[kind][f"http {side}"].append(http)
-                            times[kind][f"ingest {side}"].append(step)
+                    for repeat in range(args.repeats if index else 1):
+                        pair = {}
+                        for side in sides if (index + repeat) % 2 else tuple(reversed(sides)):
+                            pair[side] = timed(partial(ingest, path, work, placeholders=side == "on"))
+                        if index:
+                            times[kind]["ingest on"].append(pair["on"])
+                            times[kind]["ingest off"].append(pair["off"])
+                            pairs[kind].append(pair["on"] / pair["off"])
+                    if index:
+                        alone[kind].append(placeholder_work(path))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -106,7 +142,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     for kind in makers:
         m = {name: median(values) for name, values in times[kind].items()}
         http_cost = m["http on"] / m["http off"] - 1
-        step_cost = m["ingest on"] / m["ingest off"] - 1
+        low, mid, high = quartiles(pairs[kind])
+        work_alone = median(alone[kind])
         rows.append(
             (
                 kind,
@@ -115,7 +152,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                 f"{http_cost:+.1%}",
                 ms(m["ingest off"]),
                 ms(m["ingest on"]),
-                f"{step_cost:+.1%}",
+                f"{mid - 1:+.1%} [{low - 1:+.1%}, {high - 1:+.1%}]",
+                f"{ms(work_alone)} ({work_alone / m['ingest off']:.1%})",
             )
         )
         figures.append(
@@ -129,8 +167,18 @@ def run(argv: list[str] | None = None) -> list[Figure]:
             )
         )
     print_table(
-        f"Placeholders at upload: {args.iterations} uploads per kind and side, alternating; {machine_note()}",
-        ("file", "HTTP off", "HTTP on", "HTTP cost", "ingest off", "ingest on", "ingest cost"),
+        f"Placeholders at upload: {args.iterations} uploads per kind and side, alternating, "
+        f"{args.iterations * args.repeats} in-process pairs; {machine_note()}",
+        (
+            "file",
+            "HTTP off",
+            "HTTP on",
+            "HTTP cost",
+            "ingest off",
+            "ingest on",
+            "ingest cost, paired median [IQR]",
+            "placeholder work alone (of ingest off)",
+        ),
         rows,
     )
     return figures

@@ -18,7 +18,15 @@ from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.placeholder import compute, small_from
 from tests.imaging.conftest import WriteFile
 from tests.support import pillow_images as fixtures
-from tests.support.images import HTML_PAYLOAD, assert_image, polyglot, red_block_corner, similarity, solid
+from tests.support.images import (
+    HTML_PAYLOAD,
+    assert_image,
+    make_gif,
+    polyglot,
+    red_block_corner,
+    similarity,
+    solid,
+)
 
 WIDTH, HEIGHT = 480, 320
 
@@ -166,16 +174,66 @@ def test_apng_stays_animated(
 def test_animated_avif_resizes(
     upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits
 ) -> None:
-    """Issue 17: the upload check opened it with the HEIF loader, rendering relied on detection (422)."""
+    """Issue 17: the upload check opened it with the HEIF loader, rendering relied on detection (422). Issue 16:
+    every frame is kept (Pillow's libavif reads and writes AVIF sequences; libvips' libheif reads the first only)."""
     prepared = prepare_original(
         upload(fixtures.make_animated_avif(80, 60), "a.avif"), work_dir=work_dir, limits=big_limits, strip_metadata=True
     )
+    assert (prepared.format.name, prepared.frames) == ("avif", 3)
     variant = render(
         prepared.path.read_bytes(),
         options=make_transform(width=40, limits=output_limits),
         source_format=prepared.format,
     )
-    assert (variant.format.name, variant.width, variant.height) == ("avif", 40, 30)
+    assert (variant.format.name, variant.width, variant.height, variant.frames) == ("avif", 40, 30, 3)
+    _assert_same_frames(variant.data, fixtures.make_animated_avif(80, 60), 3)
+
+
+def _assert_same_frames(variant: bytes, source: bytes, frames: int) -> None:
+    """The variant's frames are the source's first `frames`, in order: mean colours within lossy-coding error."""
+    got, want = _frame_colours(variant), _frame_colours(source)[:frames]
+    assert len(got) == len(want)
+    for seen, expected in zip(got, want, strict=True):
+        assert max(abs(a - b) for a, b in zip(seen, expected, strict=True)) <= 24, (got, want)
+
+
+def _frame_colours(data: bytes) -> list[tuple[int, ...]]:
+    """Each frame's mean colour, as Pillow (the reference reader of every format here) decodes it."""
+    with Image.open(io.BytesIO(data)) as image:
+        colours = []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            frame = image.convert("RGB")
+            colours.append(tuple(int(v) for v in np.asarray(frame, dtype=np.float64).mean(axis=(0, 1))))
+        return colours
+
+
+@pytest.mark.parametrize(("fmt", "frames"), [("webp", 3), ("gif", 3), ("avif", 3), ("png", 1), ("jpeg", 1)])
+def test_an_animated_avif_stays_animated_where_the_output_can(
+    upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits, fmt: str, frames: int
+) -> None:
+    source = fixtures.make_animated_avif(80, 60)
+    prepared = prepare_original(upload(source, "a.avif"), work_dir=work_dir, limits=big_limits, strip_metadata=True)
+    variant = render(
+        prepared.path.read_bytes(),
+        options=make_transform(width=40, format=fmt, limits=output_limits),
+        source_format=prepared.format,
+    )
+    assert (variant.format.name, variant.width, variant.height, variant.frames) == (fmt, 40, 30, frames)
+    _assert_same_frames(variant.data, source, frames)
+
+
+def test_an_animated_gif_becomes_an_animated_avif(output_limits: OutputLimits) -> None:
+    from pinhole.imaging.formats import format_named
+
+    gif = format_named("gif")
+    assert gif is not None
+    source = make_gif(60, 40, frames=3)
+    variant = render(source, options=make_transform(width=30, format="avif", limits=output_limits), source_format=gif)
+    assert (variant.format.name, variant.width, variant.height, variant.frames) == ("avif", 30, 20, 3)
+    with Image.open(io.BytesIO(variant.data)) as image:
+        assert (image.format, getattr(image, "n_frames", 1)) == ("AVIF", 3)
+    _assert_same_frames(variant.data, source, 3)
 
 
 def _decoded_thumbhash(value: str) -> np.ndarray:
