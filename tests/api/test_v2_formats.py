@@ -115,7 +115,7 @@ async def test_an_animated_avif_keeps_its_frames(
 ) -> None:
     body = await upload(http, tenant, fixtures.make_animated_avif(W, H), filename="loop.avif")
     assert (body["format"], body["frames"], body["width"], body["height"]) == ("avif", 3, W, H)
-    variant = await http.get(f"/v2/images/{body['id']}", params={"w": 200} | asked)
+    variant = await http.get(f"/v2/images/{body['id']}", params={"w": "200", **asked})
     assert variant.status_code == 200, variant.text
     with PillowImage.open(io.BytesIO(variant.content)) as image:
         assert (image.format, image.size, getattr(image, "n_frames", 1)) == (kind, (200, round(200 * H / W)), 3)

@@ -9,7 +9,9 @@ from pathlib import Path
 import blurhash
 import fast_thumbhash
 import numpy as np
+import pillow_heif
 import pytest
+import pyvips
 from PIL import Image
 
 from pinhole.errors import CorruptImage
@@ -332,3 +334,60 @@ def test_a_truncated_large_jpeg_is_refused_by_the_scaled_check(
             strip_metadata=False,
             placeholders=placeholders,
         )
+
+
+def _ten_bit_ramp(width: int, height: int) -> tuple[bytes, np.ndarray]:
+    """A lossless 10-bit HEIC of a grey ramp using all 1024 levels (pillow-heif, x265), and its 16-bit samples."""
+    ramp = np.linspace(0, 1023, width).round().astype(np.uint16) << 6
+    samples = np.repeat(np.tile(ramp, (height, 1))[..., None], 3, axis=2)
+    heif = pillow_heif.from_bytes(mode="RGB;16", size=(width, height), data=samples.tobytes())
+    buffer = io.BytesIO()
+    heif.save(buffer, quality=-1)
+    return buffer.getvalue(), samples
+
+
+def test_a_10_bit_heic_keeps_its_bits_for_download_and_its_variants_lose_only_8_bit_rounding(
+    upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits
+) -> None:
+    """The evidence for docs/formats.md's choice: variants are 8-bit, the original keeps its 10 bits."""
+    data, samples = _ten_bit_ramp(1024, 16)
+    prepared = prepare_original(upload(data, "ramp.heic"), work_dir=work_dir, limits=big_limits, strip_metadata=True)
+    kept = pillow_heif.open_heif(io.BytesIO(prepared.path.read_bytes()), convert_hdr_to_8bit=False)
+    assert (kept.info["bit_depth"], kept.mode) == (10, "RGB;16")
+    variant = render(
+        prepared.path.read_bytes(),
+        options=make_transform(width=1024, format="png", limits=output_limits),
+        source_format=prepared.format,
+    )
+    with Image.open(io.BytesIO(variant.data)) as image:
+        assert image.mode == "RGB"  # 8 bits per channel
+        pixels = np.asarray(image, dtype=np.float64)
+    exact = samples.astype(np.float64) / 65535 * 255
+    assert np.abs(pixels - exact).max() <= 1.0  # nothing lost but the rounding to 8 bits
+    assert len(np.unique(pixels[..., 0])) == 256  # every 8-bit level: no banding coarser than 8 bits
+
+
+def test_a_display_p3_heic_is_converted_to_srgb_by_its_profile(
+    upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits
+) -> None:
+    p3_colour = [200, 90, 40]
+    p3 = solid(64, 64, p3_colour).copy(interpretation="srgb")
+    profile = bytes(p3.icc_transform("p3", input_profile="srgb").get("icc-profile-data"))
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (64, 64), p3.write_to_memory()).save(buffer, "HEIF", quality=-1, icc_profile=profile)
+    prepared = prepare_original(
+        upload(buffer.getvalue(), "p3.heic"), work_dir=work_dir, limits=big_limits, strip_metadata=True
+    )
+    variant = render(
+        prepared.path.read_bytes(),
+        options=make_transform(width=32, format="png", limits=output_limits),
+        source_format=prepared.format,
+    )
+    with Image.open(io.BytesIO(variant.data)) as image:
+        got = np.asarray(image.convert("RGB"), dtype=np.float64)[16, 16]
+    # The same P3 numbers converted by LittleCMS (libvips' icc_transform) with the embedded profile:
+    tagged = solid(1, 1, p3_colour).copy(interpretation="srgb")
+    tagged.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+    expected = np.asarray(list(tagged.icc_transform("srgb", embedded=True)(0, 0)), dtype=np.float64)
+    assert np.abs(got - expected).max() <= 3, (got, expected)
+    assert np.abs(got - np.asarray(p3_colour)).max() >= 10  # the profile changed the numbers: not ignored

@@ -34,7 +34,7 @@ def register() -> None:
     import pillow_heif
     import pillow_jxl  # noqa: F401 (importing registers the JPEG XL plugin)
 
-    # HDR (10/12-bit) HEICs are decoded to 8 bits per channel: every output pinhole writes is 8-bit.
+    # HDR (10/12-bit) HEICs are decoded to 8 bits per channel: every variant is 8-bit (docs/formats.md, Bit depth).
     pillow_heif.register_heif_opener()
     Image.MAX_IMAGE_PIXELS = None
 
