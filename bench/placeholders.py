@@ -27,6 +27,7 @@ from pathlib import Path
 import pillow_heif
 import pyvips
 
+import common
 from common import Figure, http_client, machine_note, median, ms, photo, photo_jpeg, pinhole_server, print_table, upload
 from pinhole.imaging.ingest import prepare_original
 from pinhole.imaging.inspect import ImageLimits, inspect_image
@@ -98,11 +99,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=6, help="timed uploads per kind and side (default 6)")
     parser.add_argument("--repeats", type=int, default=3, help="in-process (on, off) pairs per file (default 3)")
+    parser.add_argument(
+        "--start-timeout", type=float, default=180.0, help="seconds a server may take to start (busy machines)"
+    )
     return parser.parse_args(argv)
 
 
 def run(argv: list[str] | None = None) -> list[Figure]:
     args = parse(argv)
+    common.START_TIMEOUT = args.start_timeout
     pyvips.cache_set_max(0)
     makers: dict[str, tuple[Callable[[int], bytes], str]] = {
         "12 MP HEIC": (heic_12mp, "heic"),
