@@ -117,6 +117,7 @@ def test_doctor_reports_libvips_database_and_storage(tmp_path: Path) -> None:
         "tiff": (True, True),
         "bmp": (True, False),
         "jxl": (True, False),
+        "avif-animated": (True, True),  # AVIF sequences, every frame, through Pillow's libavif
     }
     assert report["formats"]["heic"]["decoder"] == "pillow"
     assert "heic  r-  image/heic via pillow" in _pinhole(tmp_path, "doctor").stdout

@@ -107,3 +107,45 @@ async def test_gif_frames_outside_the_canvas_are_taken(http: httpx.AsyncClient, 
     assert body["format"] == "gif"
     variant = await http.get(f"/v2/images/{body['id']}", params={"w": 10})
     assert variant.status_code == 200, variant.text
+
+
+@pytest.mark.parametrize(("asked", "kind"), [({}, "AVIF"), ({"format": "webp"}, "WEBP"), ({"format": "gif"}, "GIF")])
+async def test_an_animated_avif_keeps_its_frames(
+    http: httpx.AsyncClient, tenant: ApiClient, asked: dict[str, str], kind: str
+) -> None:
+    body = await upload(http, tenant, fixtures.make_animated_avif(W, H), filename="loop.avif")
+    assert (body["format"], body["frames"], body["width"], body["height"]) == ("avif", 3, W, H)
+    variant = await http.get(f"/v2/images/{body['id']}", params={"w": "200", **asked})
+    assert variant.status_code == 200, variant.text
+    with PillowImage.open(io.BytesIO(variant.content)) as image:
+        assert (image.format, image.size, getattr(image, "n_frames", 1)) == (kind, (200, round(200 * H / W)), 3)
+
+
+class Interrupted(Exception):
+    """Stands for the backfill's process stopping (Ctrl-C, a crash) after its first image."""
+
+
+async def test_an_interrupted_backfill_resumes_where_it_stopped(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    bodies = [await upload(http, tenant, img.make_jpeg(60 + index, 40)) for index in range(3)]
+    async with runtime.db.writer() as session:
+        await session.execute(update(Image).values(**placeholders.columns(None)))
+
+    def stop(count: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        await placeholders.backfill(db=runtime.db, store=runtime.store, pool=runtime.pool, batch=1, advance=stop)
+    assert await placeholders.missing_count(runtime.db) == 2  # the first one was saved before the stop
+
+    advanced: list[int] = []
+    resumed = await placeholders.backfill(
+        db=runtime.db, store=runtime.store, pool=runtime.pool, batch=1, advance=advanced.append
+    )
+    assert (resumed.done, resumed.failed, sum(advanced)) == (2, 0, 2)  # only the two still missing
+    assert await placeholders.missing_count(runtime.db) == 0
+    for body in bodies:
+        runtime.recent.forget(body["id"])
+        info = (await http.get(f"/v2/images/{body['id']}", params={"info": "true"}, headers=tenant.headers())).json()
+        assert info["placeholder"] == body["placeholder"]

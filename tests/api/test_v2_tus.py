@@ -4,6 +4,7 @@ edge cases (offsets, versions, content types, checksums, expiry, termination) dr
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import socket
@@ -154,9 +155,102 @@ async def test_options_advertise_the_protocol(http: httpx.AsyncClient, runtime: 
     response = await http.options("/v2/uploads")
     assert response.status_code == 204
     assert response.headers["tus-version"] == "1.0.0"
-    assert set(response.headers["tus-extension"].split(",")) == {"creation", "termination", "expiration", "checksum"}
+    assert set(response.headers["tus-extension"].split(",")) == {
+        "creation",
+        "creation-with-upload",
+        "termination",
+        "expiration",
+        "checksum",
+    }
     assert response.headers["tus-max-size"] == str(runtime.settings.uploads.max_file_bytes)
-    assert "sha1" in response.headers["tus-checksum-algorithm"].split(",")
+    assert set(response.headers["tus-checksum-algorithm"].split(",")) == {"sha1", "sha256", "sha512", "md5", "crc32"}
+
+
+def checksum_header(algorithm: str, data: bytes) -> str:
+    """`Upload-Checksum` computed here independently of the server (crc32: zlib's, 4 bytes big-endian, as tusd)."""
+    if algorithm == "crc32":
+        digest = (binascii.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")
+    else:
+        digest = hashlib.new(algorithm, data).digest()
+    return f"{algorithm} {base64.b64encode(digest).decode()}"
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "sha512", "md5", "crc32"])
+async def test_every_advertised_checksum_algorithm_is_checked(
+    http: httpx.AsyncClient, tenant: ApiClient, algorithm: str
+) -> None:
+    data = img.make_jpeg(64, 48)
+    url = await create(http, tenant.headers(), len(data))
+    wrong = await patch(http, url, tenant.headers(), 0, data, **{"Upload-Checksum": checksum_header(algorithm, b"x")})
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (460, "checksum_mismatch")
+    right = await patch(http, url, tenant.headers(), 0, data, **{"Upload-Checksum": checksum_header(algorithm, data)})
+    assert right.status_code == 204, right.text
+    assert right.headers["pinhole-image-id"]
+
+
+async def create_with(
+    http: httpx.AsyncClient, headers: dict[str, str], length: int, body: bytes, **extra: str
+) -> httpx.Response:
+    sent = TUS | headers | {"Upload-Length": str(length), "Content-Type": "application/offset+octet-stream"}
+    return await http.post("/v2/uploads", headers=sent | extra, content=body)
+
+
+async def test_creation_with_upload_takes_the_first_bytes(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    data = img.make_png(120, 80)
+    created = await create_with(
+        http, tenant.headers(), len(data), data[:500], **{"Upload-Metadata": f"filename {b64('p.png')}"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.headers["upload-offset"] == "500"
+    url = urlsplit(created.headers["location"]).path
+    rest = await patch(http, url, tenant.headers(), 500, data[500:])
+    assert rest.status_code == 204
+    got = await http.get(url, headers=tenant.headers())
+    assert (got.status_code, got.json()["width"], got.json()["originalName"]) == (200, 120, "p.png")
+
+
+async def test_creation_with_the_whole_file_makes_the_image_at_once(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    data = img.make_jpeg(90, 60)
+    created = await create_with(
+        http, tenant.headers(), len(data), data, **{"Upload-Checksum": checksum_header("crc32", data)}
+    )
+    assert created.status_code == 201, created.text
+    assert created.headers["upload-offset"] == str(len(data))
+    image_id = created.headers["pinhole-image-id"]
+    info = await http.get(f"/v2/images/{image_id}", params={"info": "1"}, headers=tenant.headers())
+    assert (info.json()["width"], info.json()["height"]) == (90, 60)
+
+
+async def test_creation_with_bytes_that_fail_their_checksum_keeps_the_upload_empty(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient
+) -> None:
+    data = img.make_jpeg(90, 60)
+    created = await create_with(
+        http, tenant.headers(), len(data), data, **{"Upload-Checksum": checksum_header("md5", b"other")}
+    )
+    assert (created.status_code, created.headers["upload-offset"]) == (201, "0")
+    assert "pinhole-image-id" not in created.headers
+    assert await partial_keys(runtime) == []
+    url = urlsplit(created.headers["location"]).path
+    resent = await patch(http, url, tenant.headers(), 0, data)
+    assert resent.status_code == 204
+    assert resent.headers["pinhole-image-id"]
+
+
+async def test_creation_with_upload_refuses_more_bytes_than_announced_and_a_bad_checksum_header(
+    http: httpx.AsyncClient, tenant: ApiClient
+) -> None:
+    data = img.make_jpeg(40, 30)
+    too_many = await create_with(http, tenant.headers(), 10, data)
+    assert too_many.status_code == 400
+    unknown = await create_with(http, tenant.headers(), len(data), data, **{"Upload-Checksum": "sha3 AAAA"})
+    assert (unknown.status_code, unknown.json()["error"]["field"]) == (400, "Upload-Checksum")
+
+
+async def test_creation_defer_length_is_refused(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    """Not offered: the size limit and quotas are checked at creation, from the length."""
+    deferred = await http.post("/v2/uploads", headers=TUS | tenant.headers() | {"Upload-Defer-Length": "1"})
+    assert (deferred.status_code, deferred.json()["error"]["field"]) == (400, "Upload-Length")
 
 
 async def test_creation_checks_the_size_limit_from_upload_length(
@@ -225,7 +319,7 @@ async def test_patch_protocol_errors(http: httpx.AsyncClient, runtime: Runtime, 
         http, url, tenant.headers(), 0, data, **{"Upload-Checksum": "sha1 " + base64.b64encode(b"x" * 20).decode()}
     )
     assert (bad_sum.status_code, bad_sum.json()["error"]["code"]) == (460, "checksum_mismatch")
-    unknown_sum = await patch(http, url, tenant.headers(), 0, data, **{"Upload-Checksum": "crc32 AAAA"})
+    unknown_sum = await patch(http, url, tenant.headers(), 0, data, **{"Upload-Checksum": "sha3-256 AAAA"})
     assert unknown_sum.status_code == 400
     too_much = await patch(http, url, tenant.headers(), 0, data + b"extra")
     assert too_much.status_code == 400

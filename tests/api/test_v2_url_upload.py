@@ -121,3 +121,78 @@ async def test_the_url_counts_against_the_clients_file_size_limit(
     response = await post_url(http, tenant, f"{origin.base}/image.jpg")
     assert response.status_code == 413
     assert response.json()["error"]["details"]["limit"] == 1024
+
+
+async def test_upload_from_a_url_as_json(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, origin: Origin
+) -> None:
+    album = await http.post("/v2/albums", headers=tenant.headers("alice"), json={"name": "Found online"})
+    assert album.status_code == 201, album.text
+    body = {
+        "url": f"{origin.base}/redirect/1",
+        "description": "From the web",
+        "tags": ["web", "found"],
+        "isPrivate": True,
+        "albumId": album.json()["id"],
+    }
+    response = await http.post("/v2/images", headers=tenant.headers("alice"), json=body)
+    assert response.status_code == 201, response.text
+    image = response.json()
+    assert (image["width"], image["height"], image["format"], image["originalName"]) == (80, 60, "jpeg", "image.jpg")
+    assert (image["description"], image["tags"], image["isPrivate"]) == ("From the web", ["found", "web"], True)
+    listed = await http.get(f"/v2/albums/{album.json()['id']}/images", headers=tenant.headers("alice"))
+    assert [item["id"] for item in listed.json()["data"]] == [image["id"]]
+
+
+async def test_a_json_upload_takes_tags_as_one_string(
+    http: httpx.AsyncClient, tenant: ApiClient, origin: Origin
+) -> None:
+    body = {"url": f"{origin.base}/image.jpg", "tags": "a, b"}
+    response = await http.post("/v2/images", headers=tenant.headers(), json=body)
+    assert response.status_code == 201, response.text
+    assert (response.json()["tags"], response.json()["isPrivate"]) == (["a", "b"], False)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({}, 400, "url"),
+        ({"url": ""}, 400, "url"),
+        ({"url": 42}, 400, "url"),
+        ({"url": "http://x.example/a.jpg", "isPrivate": "maybe"}, 400, "isPrivate"),
+        ({"url": "http://x.example/a.jpg", "description": "d" * 2001}, 400, "description"),
+        ({"url": "http://x.example/a.jpg", "file": "abc"}, 400, "file"),
+        ({"url": "ftp://x.example/a.jpg"}, 400, "url"),
+        ({"url": "http://x.example/a.jpg", "albumId": "no-such-album"}, 404, "albumId"),
+    ],
+)
+async def test_bad_json_uploads(
+    http: httpx.AsyncClient, runtime: Runtime, tenant: ApiClient, body: dict[str, Any], status: int, field: str
+) -> None:
+    # x.example does not resolve: each body is refused before anything is fetched (422 url_fetch_failed otherwise)
+    response = await http.post("/v2/images", headers=tenant.headers("alice"), json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["field"] == field
+    assert await image_count(runtime) == 0
+
+
+async def test_json_that_is_not_an_object_or_too_large_is_refused(http: httpx.AsyncClient, tenant: ApiClient) -> None:
+    for content in (b"[1, 2]", b"{not json", b'"http://x.example/a.jpg"'):
+        response = await http.post(
+            "/v2/images", headers=tenant.headers() | {"Content-Type": "application/json"}, content=content
+        )
+        assert response.status_code == 400, content
+        assert response.json()["error"]["code"] == "invalid_input"
+    huge = {"url": "http://x.example/a.jpg", "description": "d" * 70000}
+    too_large = await http.post("/v2/images", headers=tenant.headers(), json=huge)
+    assert too_large.status_code == 413
+
+
+async def test_the_json_upload_is_in_the_openapi_document(http: httpx.AsyncClient) -> None:
+    document = (await http.get("/openapi.json")).json()
+    content = document["paths"]["/v2/images"]["post"]["requestBody"]["content"]
+    assert set(content) == {"multipart/form-data", "application/json"}
+    schema = content["application/json"]["schema"]
+    assert schema["required"] == ["url"]
+    assert set(schema["properties"]) == {"url", "description", "tags", "isPrivate", "albumId"}
+    assert content["application/json"]["example"]["url"] == "https://example.com/photos/beach.jpg"

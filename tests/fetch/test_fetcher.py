@@ -4,9 +4,13 @@ what it does for allowed targets (a real origin on loopback, with private networ
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from pinhole.errors import FetchFailed, FetchRefused, PayloadTooLarge
@@ -216,3 +220,44 @@ async def test_unreachable_and_unresolvable_hosts_fail(tmp_path: Path) -> None:
         await get(fetcher(allow_private=True), "http://127.0.0.1:1/x.jpg", tmp_path)
     with pytest.raises(FetchFailed):
         await get(fetcher(allow_private=True), "http://no-such-host.invalid/x.jpg", tmp_path)
+
+
+@pytest.fixture
+def hung_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Test double: `socket.getaddrinfo` as a DNS server that never answers makes it (it blocks until the test
+    ends), under the real `system_resolver`. The event releases the abandoned lookup threads afterwards."""
+    release = threading.Event()
+
+    def hung_getaddrinfo(*args: object, **kwargs: object) -> list[object]:
+        release.wait(30)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hung_getaddrinfo)
+    yield release
+    release.set()
+
+
+async def test_a_hung_system_resolver_is_abandoned_at_the_deadline(tmp_path: Path, hung_dns: threading.Event) -> None:
+    hung = Fetcher(FetchPolicy(allow_private=True, timeout=0.5))
+    started = time.monotonic()
+    with pytest.raises(FetchFailed) as failed:
+        await hung.fetch("http://hangs.example/x.jpg", dest=tmp_path / "body", max_bytes=LIMIT)
+    assert time.monotonic() - started < 1.5
+    assert failed.value.message == "The host 'hangs.example' did not resolve within 0.5 seconds."
+    assert not (tmp_path / "body").exists()
+
+
+async def test_resolving_a_redirect_target_shares_the_fetch_deadline(origin: Origin, tmp_path: Path) -> None:
+    """The first hop takes part of the time; the redirect's slow lookup gets only what is left, not a new limit."""
+
+    async def slow_resolver(host: str, port: int) -> list[str]:  # test double: a name server that answers late
+        if host == "slow.test":
+            await anyio.sleep(10)
+        return await system_resolver(host, port)
+
+    slow = Fetcher(FetchPolicy(allow_private=True, timeout=1.0), resolver=slow_resolver)
+    started = time.monotonic()
+    with pytest.raises(FetchFailed) as failed:
+        await get(slow, f"{origin.base}/to?url=http://slow.test:{origin.port}/image.jpg", tmp_path)
+    assert time.monotonic() - started < 2.0
+    assert "'slow.test' did not resolve" in failed.value.message

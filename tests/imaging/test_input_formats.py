@@ -9,7 +9,9 @@ from pathlib import Path
 import blurhash
 import fast_thumbhash
 import numpy as np
+import pillow_heif
 import pytest
+import pyvips
 from PIL import Image
 
 from pinhole.errors import CorruptImage
@@ -18,7 +20,15 @@ from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.placeholder import compute, small_from
 from tests.imaging.conftest import WriteFile
 from tests.support import pillow_images as fixtures
-from tests.support.images import HTML_PAYLOAD, assert_image, polyglot, red_block_corner, similarity, solid
+from tests.support.images import (
+    HTML_PAYLOAD,
+    assert_image,
+    make_gif,
+    polyglot,
+    red_block_corner,
+    similarity,
+    solid,
+)
 
 WIDTH, HEIGHT = 480, 320
 
@@ -166,16 +176,66 @@ def test_apng_stays_animated(
 def test_animated_avif_resizes(
     upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits
 ) -> None:
-    """Issue 17: the upload check opened it with the HEIF loader, rendering relied on detection (422)."""
+    """Issue 17: the upload check opened it with the HEIF loader, rendering relied on detection (422). Issue 16:
+    every frame is kept (Pillow's libavif reads and writes AVIF sequences; libvips' libheif reads the first only)."""
     prepared = prepare_original(
         upload(fixtures.make_animated_avif(80, 60), "a.avif"), work_dir=work_dir, limits=big_limits, strip_metadata=True
     )
+    assert (prepared.format.name, prepared.frames) == ("avif", 3)
     variant = render(
         prepared.path.read_bytes(),
         options=make_transform(width=40, limits=output_limits),
         source_format=prepared.format,
     )
-    assert (variant.format.name, variant.width, variant.height) == ("avif", 40, 30)
+    assert (variant.format.name, variant.width, variant.height, variant.frames) == ("avif", 40, 30, 3)
+    _assert_same_frames(variant.data, fixtures.make_animated_avif(80, 60), 3)
+
+
+def _assert_same_frames(variant: bytes, source: bytes, frames: int) -> None:
+    """The variant's frames are the source's first `frames`, in order: mean colours within lossy-coding error."""
+    got, want = _frame_colours(variant), _frame_colours(source)[:frames]
+    assert len(got) == len(want)
+    for seen, expected in zip(got, want, strict=True):
+        assert max(abs(a - b) for a, b in zip(seen, expected, strict=True)) <= 24, (got, want)
+
+
+def _frame_colours(data: bytes) -> list[tuple[int, ...]]:
+    """Each frame's mean colour, as Pillow (the reference reader of every format here) decodes it."""
+    with Image.open(io.BytesIO(data)) as image:
+        colours = []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            frame = image.convert("RGB")
+            colours.append(tuple(int(v) for v in np.asarray(frame, dtype=np.float64).mean(axis=(0, 1))))
+        return colours
+
+
+@pytest.mark.parametrize(("fmt", "frames"), [("webp", 3), ("gif", 3), ("avif", 3), ("png", 1), ("jpeg", 1)])
+def test_an_animated_avif_stays_animated_where_the_output_can(
+    upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits, fmt: str, frames: int
+) -> None:
+    source = fixtures.make_animated_avif(80, 60)
+    prepared = prepare_original(upload(source, "a.avif"), work_dir=work_dir, limits=big_limits, strip_metadata=True)
+    variant = render(
+        prepared.path.read_bytes(),
+        options=make_transform(width=40, format=fmt, limits=output_limits),
+        source_format=prepared.format,
+    )
+    assert (variant.format.name, variant.width, variant.height, variant.frames) == (fmt, 40, 30, frames)
+    _assert_same_frames(variant.data, source, frames)
+
+
+def test_an_animated_gif_becomes_an_animated_avif(output_limits: OutputLimits) -> None:
+    from pinhole.imaging.formats import format_named
+
+    gif = format_named("gif")
+    assert gif is not None
+    source = make_gif(60, 40, frames=3)
+    variant = render(source, options=make_transform(width=30, format="avif", limits=output_limits), source_format=gif)
+    assert (variant.format.name, variant.width, variant.height, variant.frames) == ("avif", 30, 20, 3)
+    with Image.open(io.BytesIO(variant.data)) as image:
+        assert (image.format, getattr(image, "n_frames", 1)) == ("AVIF", 3)
+    _assert_same_frames(variant.data, source, 3)
 
 
 def _decoded_thumbhash(value: str) -> np.ndarray:
@@ -274,3 +334,60 @@ def test_a_truncated_large_jpeg_is_refused_by_the_scaled_check(
             strip_metadata=False,
             placeholders=placeholders,
         )
+
+
+def _ten_bit_ramp(width: int, height: int) -> tuple[bytes, np.ndarray]:
+    """A lossless 10-bit HEIC of a grey ramp using all 1024 levels (pillow-heif, x265), and its 16-bit samples."""
+    ramp = np.linspace(0, 1023, width).round().astype(np.uint16) << 6
+    samples = np.repeat(np.tile(ramp, (height, 1))[..., None], 3, axis=2)
+    heif = pillow_heif.from_bytes(mode="RGB;16", size=(width, height), data=samples.tobytes())
+    buffer = io.BytesIO()
+    heif.save(buffer, quality=-1)
+    return buffer.getvalue(), samples
+
+
+def test_a_10_bit_heic_keeps_its_bits_for_download_and_its_variants_lose_only_8_bit_rounding(
+    upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits
+) -> None:
+    """The evidence for docs/formats.md's choice: variants are 8-bit, the original keeps its 10 bits."""
+    data, samples = _ten_bit_ramp(1024, 16)
+    prepared = prepare_original(upload(data, "ramp.heic"), work_dir=work_dir, limits=big_limits, strip_metadata=True)
+    kept = pillow_heif.open_heif(io.BytesIO(prepared.path.read_bytes()), convert_hdr_to_8bit=False)
+    assert (kept.info["bit_depth"], kept.mode) == (10, "RGB;16")
+    variant = render(
+        prepared.path.read_bytes(),
+        options=make_transform(width=1024, format="png", limits=output_limits),
+        source_format=prepared.format,
+    )
+    with Image.open(io.BytesIO(variant.data)) as image:
+        assert image.mode == "RGB"  # 8 bits per channel
+        pixels = np.asarray(image, dtype=np.float64)
+    exact = samples.astype(np.float64) / 65535 * 255
+    assert np.abs(pixels - exact).max() <= 1.0  # nothing lost but the rounding to 8 bits
+    assert len(np.unique(pixels[..., 0])) == 256  # every 8-bit level: no banding coarser than 8 bits
+
+
+def test_a_display_p3_heic_is_converted_to_srgb_by_its_profile(
+    upload: WriteFile, work_dir: Path, big_limits: ImageLimits, output_limits: OutputLimits
+) -> None:
+    p3_colour = [200, 90, 40]
+    p3 = solid(64, 64, p3_colour).copy(interpretation="srgb")
+    profile = bytes(p3.icc_transform("p3", input_profile="srgb").get("icc-profile-data"))
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (64, 64), p3.write_to_memory()).save(buffer, "HEIF", quality=-1, icc_profile=profile)
+    prepared = prepare_original(
+        upload(buffer.getvalue(), "p3.heic"), work_dir=work_dir, limits=big_limits, strip_metadata=True
+    )
+    variant = render(
+        prepared.path.read_bytes(),
+        options=make_transform(width=32, format="png", limits=output_limits),
+        source_format=prepared.format,
+    )
+    with Image.open(io.BytesIO(variant.data)) as image:
+        got = np.asarray(image.convert("RGB"), dtype=np.float64)[16, 16]
+    # The same P3 numbers converted by LittleCMS (libvips' icc_transform) with the embedded profile:
+    tagged = solid(1, 1, p3_colour).copy(interpretation="srgb")
+    tagged.set_type(pyvips.GValue.blob_type, "icc-profile-data", profile)
+    expected = np.asarray(list(tagged.icc_transform("srgb", embedded=True)(0, 0)), dtype=np.float64)
+    assert np.abs(got - expected).max() <= 3, (got, expected)
+    assert np.abs(got - np.asarray(p3_colour)).max() >= 10  # the profile changed the numbers: not ignored

@@ -4,8 +4,11 @@ Each hop (the URL, then every redirect, at most `max_redirects`): only http and 
 the host is resolved first and every address it resolves to is checked (`addresses.refusal`); the connection then
 goes to the vetted address itself, so a second DNS answer cannot swap in another one (DNS rebinding), while the
 Host header, TLS SNI and certificate check keep the name. No cookies are kept or sent, no proxy is taken from
-the environment, the User-Agent says who is fetching, and the whole fetch (every hop and the body) has one
-deadline and a byte limit counted while streaming (decoded bytes, so a compressed bomb stops at the limit).
+the environment, the User-Agent says who is fetching, and the whole fetch (every hop's name resolution, connection
+and body) has one deadline and a byte limit counted while streaming (decoded bytes, so a compressed bomb stops at
+the limit). Name resolution runs under that deadline too: the system resolver's getaddrinfo runs in a worker thread
+that is abandoned when the deadline passes (a hung DNS server cannot hold the request). An injected `Resolver`
+must be cancellable (await, not block) for the deadline to hold.
 
 Conditional requests (`etag`, `last_modified`) answer `not_modified` on 304; `Fetched` gives the final URL and the
 response headers. Used by URL uploads (`pinhole.services.url_uploads`) and meant for remote origins.
@@ -13,6 +16,7 @@ response headers. Used by URL uploads (`pinhole.services.url_uploads`) and meant
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import socket
@@ -36,8 +40,13 @@ CHUNK = 65536
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
-    """The operating system's answer (getaddrinfo): every address, IPv4 and IPv6."""
-    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """The operating system's answer (getaddrinfo): every address, IPv4 and IPv6.
+
+    Runs in an anyio worker thread that a cancelled caller abandons: the deadline holds while the lookup hangs,
+    and the hung thread (left to finish when the OS gives up) is not one of the event loop's executor's few.
+    """
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = await anyio.to_thread.run_sync(lookup, abandon_on_cancel=True)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -81,21 +90,26 @@ class Fetcher:
         address it will not fetch, `FetchFailed` when the target fails, `PayloadTooLarge` past `max_bytes`."""
         conditions = {"If-None-Match": etag, "If-Modified-Since": last_modified}
         headers = {k: v for k, v in conditions.items() if v} | {"Accept": "image/*,*/*;q=0.5"}
+        stage = _Stage()
         try:
             with anyio.fail_after(self.policy.timeout):
-                return await self._follow(url, headers=headers, dest=dest, max_bytes=max_bytes)
+                return await self._follow(url, headers=headers, dest=dest, max_bytes=max_bytes, stage=stage)
         except TimeoutError:
             await anyio.Path(dest).unlink(missing_ok=True)
-            raise FetchFailed(f"The URL did not answer within {self.policy.timeout:g} seconds.", field="url") from None
+            if stage.resolving is not None:
+                message = f"The host {stage.resolving!r} did not resolve within {self.policy.timeout:g} seconds."
+            else:
+                message = f"The URL did not answer within {self.policy.timeout:g} seconds."
+            raise FetchFailed(message, field="url") from None
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.Path(dest).unlink(missing_ok=True)
             raise
 
-    async def _follow(self, url: str, *, headers: dict[str, str], dest: Path, max_bytes: int) -> Fetched:
+    async def _follow(self, url: str, *, headers: dict[str, str], dest: Path, max_bytes: int, stage: _Stage) -> Fetched:
         for _hop in range(self.policy.max_redirects + 1):
             target = parse_url(url)
-            address = await self._vet(target)
+            address = await self._vet(target, stage=stage)
             async with _client(target, address, self.policy) as client:
                 request = client.build_request("GET", target, headers=headers)
                 try:
@@ -112,7 +126,7 @@ class Fetcher:
                     await response.aclose()
         raise FetchRefused(f"The URL redirects more than {self.policy.max_redirects} times.", field="url")
 
-    async def _vet(self, url: httpx.URL) -> IPAddress:
+    async def _vet(self, url: httpx.URL, *, stage: _Stage) -> IPAddress:
         """Resolve the URL's host and check every address; return the one to connect to."""
         host = url.raw_host.decode("ascii")  # IDNA-encoded: the name that is resolved, pinned and connected
         try:
@@ -122,10 +136,7 @@ class Fetcher:
         if literal is not None:
             found = [literal]
         else:
-            try:
-                answers = await self.resolver(host, url.port or _default_port(url))
-            except OSError:
-                raise FetchFailed(f"The host {host!r} could not be resolved.", field="url") from None
+            answers = await self._resolve(host, url.port or _default_port(url), stage=stage)
             found = [ipaddress.ip_address(answer.split("%")[0]) for answer in answers]
         if not found:
             raise FetchFailed(f"The host {host!r} could not be resolved.", field="url")
@@ -134,6 +145,23 @@ class Fetcher:
             if why is not None:
                 raise FetchRefused(f"The URL's host resolves to {why}; it is not fetched.", field="url")
         return found[0]
+
+    async def _resolve(self, host: str, port: int, *, stage: _Stage) -> list[str]:
+        """The resolver's answer, under the whole fetch's deadline (`stage` names the host if it passes here)."""
+        stage.resolving = host  # left set when the deadline cancels the lookup
+        try:
+            answers = await self.resolver(host, port)
+        except OSError:
+            raise FetchFailed(f"The host {host!r} could not be resolved.", field="url") from None
+        stage.resolving = None
+        return answers
+
+
+@dataclass
+class _Stage:
+    """Where one fetch is, for the message when its deadline passes."""
+
+    resolving: str | None = None  # the host name being resolved
 
 
 def parse_url(url: str) -> httpx.URL:

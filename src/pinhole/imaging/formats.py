@@ -208,6 +208,18 @@ JXL = Format(
     pillow_format="JXL",
 )
 
+AVIF_SEQUENCE = replace(
+    AVIF,
+    animation=True,
+    decoder="pillow",
+    encoder="pillow",
+    pillow_format="AVIF",
+    save_options=_options(speed=8),
+)
+"""An animated AVIF (an image sequence, brand `avis`). The bundled libvips' libheif reads only a sequence's first
+frame and writes several frames as a still collection (browsers show one), so Pillow's libavif reads and writes
+these. Not in FORMATS: by name it is AVIF; `for_source` and `for_frames` pick it for a file or an output."""
+
 FORMATS: tuple[Format, ...] = (JPEG, PNG, WEBP, GIF, AVIF, HEIC, APNG, TIFF, BMP, JXL)
 
 
@@ -236,6 +248,35 @@ def format_for_loader(loader: str, *, heif_compression: str | None = None) -> Fo
     base = loader.removesuffix("_source").removesuffix("_buffer")
     matches = (fmt for fmt in FORMATS if fmt.loader == base)  # png before apng: libvips reads no animation
     return next((fmt for fmt in matches if fmt.heif_compression in (None, heif_compression)), None)
+
+
+def for_source(fmt: Format, head: bytes) -> Format:
+    """The format that decodes a file whose leading bytes are `head`: an AVIF image sequence's where this is one
+    (and Pillow here reads them), else `fmt` itself."""
+    if fmt.name == AVIF.name and _is_sequence(head) and avif_sequences():
+        return AVIF_SEQUENCE
+    return fmt
+
+
+def for_frames(fmt: Format, *, animated: bool) -> Format:
+    """The format that writes an output of several frames: an AVIF sequence for AVIF (where Pillow writes them)."""
+    if animated and fmt.name == AVIF.name and not fmt.animation and avif_sequences():
+        return AVIF_SEQUENCE
+    return fmt
+
+
+@functools.cache
+def avif_sequences() -> bool:
+    """Pillow has libavif here (it reads and writes AVIF sequences)."""
+    return pillow_codecs.can_read(AVIF_SEQUENCE) and pillow_codecs.can_write(AVIF_SEQUENCE)
+
+
+def _is_sequence(head: bytes) -> bool:
+    """An ISO-BMFF file whose `ftyp` box names the image-sequence brand `avis` (major or compatible)."""
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return False
+    box = head[8 : min(int.from_bytes(head[:4], "big"), len(head))]
+    return box[:4] == b"avis" or any(box[index : index + 4] == b"avis" for index in range(8, len(box) - 3, 4))
 
 
 @functools.cache

@@ -176,7 +176,7 @@ def _prepare_with_pillow(
         except (Malformed, Truncated) as error:
             raise CorruptImage("The image structure is malformed.", details={"reason": "malformed"}) from error
     decoded = pillow_codecs.decode(data, fmt=fmt)
-    if strip and inspected.has_metadata and fmt.writable:
+    if strip and inspected.has_metadata and fmt.writable and not fmt.quality:  # lossless only (not AVIF)
         data = pillow_codecs.encode(decoded, fmt=fmt)  # APNG: text and EXIF chunks go, pixels stay
     elif strip and inspected.has_metadata and fmt.name not in _LOSSLESS_STRIPS:
         logger.warning("keeping a %s original with its metadata: it cannot be removed losslessly", fmt.name)

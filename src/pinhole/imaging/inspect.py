@@ -14,7 +14,7 @@ import pyvips
 from pinhole.errors import ImageTooLarge, TooManyFrames, UnsupportedImageFormat
 from pinhole.imaging import pillow_codecs
 from pinhole.imaging.containers import is_apng
-from pinhole.imaging.formats import FORMATS, Format, format_for_loader, format_named, readable_formats
+from pinhole.imaging.formats import FORMATS, Format, for_source, format_for_loader, format_named, readable_formats
 from pinhole.imaging.loader import load_file
 from pinhole.imaging.orientation import orientation
 from pinhole.imaging.signatures import HEAD_SIZE, sniff_format
@@ -100,14 +100,15 @@ def _refuse(allowed: frozenset[str]) -> UnsupportedImageFormat:
 
 def _sniff(path: Path, allowed: frozenset[str]) -> Format:
     with path.open("rb") as file:
-        candidate = sniff_format(file.read(HEAD_SIZE))
+        head = file.read(HEAD_SIZE)
+    candidate = sniff_format(head)
     if candidate is not None and candidate.name == "png" and "apng" in allowed and is_apng(path.read_bytes()):
         candidate = format_named("apng")  # where only PNG is accepted, an APNG is taken as its first frame
     # The magic bytes pick the loader; `_identify` then checks what the loader found (AVIF and
     # HEIC share one, and only the header's compression tells them apart for certain).
     if candidate is None or candidate.name not in allowed:
         raise _refuse(allowed)
-    return candidate
+    return for_source(candidate, head)  # an AVIF image sequence is read by Pillow, every frame
 
 
 def _identify(header: pyvips.Image, allowed: frozenset[str]) -> Format:

@@ -34,7 +34,7 @@ def register() -> None:
     import pillow_heif
     import pillow_jxl  # noqa: F401 (importing registers the JPEG XL plugin)
 
-    # HDR (10/12-bit) HEICs are decoded to 8 bits per channel: every output pinhole writes is 8-bit.
+    # HDR (10/12-bit) HEICs are decoded to 8 bits per channel: every variant is 8-bit (docs/formats.md, Bit depth).
     pillow_heif.register_heif_opener()
     Image.MAX_IMAGE_PIXELS = None
 
@@ -103,16 +103,17 @@ def _to_vips(frame: Image.Image) -> pyvips.Image:
     return cast(pyvips.Image, image.copy(interpretation=_DIRECT_MODES[frame.mode]))
 
 
-def encode(image: pyvips.Image, *, fmt: Format) -> bytes:
-    """Encode a libvips image (an animation strip included) with Pillow, keeping frames, delays and loop."""
+def encode(image: pyvips.Image, *, fmt: Format, quality: int | None = None) -> bytes:
+    """Encode a libvips image (an animation strip included) with Pillow, keeping frames, delays and loop;
+    `quality` for lossy formats (AVIF), with the format's own `save_options` (Pillow's names)."""
     height = page_height(image)
     frames = [_to_pillow(image.crop(0, top, image.width, height)) for top in range(0, image.height, height)]
     fields = image.get_fields()
     delays = list(image.get("delay")) if "delay" in fields else [100] * len(frames)
     buffer = io.BytesIO()
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = dict(fmt.save_options) | ({"quality": quality} if quality is not None else {})
     if len(frames) > 1:
-        options = {
+        options |= {
             "save_all": True,
             "append_images": frames[1:],
             "duration": delays[: len(frames)],

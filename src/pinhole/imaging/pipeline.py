@@ -16,7 +16,7 @@ import pyvips
 from pinhole.errors import ImageTooLarge, InvalidTransform
 from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging import pillow_codecs
-from pinhole.imaging.formats import Format, SaveOption, format_named, writable_formats
+from pinhole.imaging.formats import Format, SaveOption, for_frames, for_source, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Plan, around, place, plan
 from pinhole.imaging.loader import decode_error
@@ -61,8 +61,10 @@ def render(
     instead of decoding `source` when the output is small enough.
     """
     try:
+        source_format = for_source(source_format, source)  # an AVIF sequence: every frame, through Pillow
         header = read_header(source, format=source_format)
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
+        target = for_frames(target, animated=source_format.animation and _frames(header, source_format) > 1)
         geometry = plan(options, source=display_size(header))
         check_output(geometry, limits=limits)
         animated = source_format.animation and target.animation
@@ -165,6 +167,10 @@ def load(
         autorotate(decoded),
         lambda frame: cast(pyvips.Image, frame.thumbnail_image(size[0], height=size[1], size="force", **colour)),
     )
+
+
+def _frames(header: pyvips.Image, format: Format) -> int:
+    return frame_count(header) if format.decoder == "pillow" else _pages(header)
 
 
 def _pages(header: pyvips.Image) -> int:
@@ -351,7 +357,7 @@ def flatten(image: pyvips.Image, *, target: Format, background: str | None = Non
 def save(image: pyvips.Image, *, target: Format, quality: int) -> bytes:
     """Encode with the format's options and no metadata at all (the output is sRGB by definition)."""
     if target.encoder == "pillow":
-        return pillow_codecs.encode(image, fmt=target)
+        return pillow_codecs.encode(image, fmt=target, quality=quality if target.quality else None)
     options: dict[str, SaveOption] = dict(target.save_options)
     if target.quality:
         options["Q"] = quality
@@ -366,8 +372,9 @@ def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
 def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
     """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
     try:
+        source_format = for_source(source_format, source)
         header = read_header(source, format=source_format)
-        frames = frame_count(header) if source_format.decoder == "pillow" else _pages(header)
+        frames = _frames(header, source_format)
         if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):
             return None
         colour = {"export_profile": "srgb"} if needs_srgb_conversion(header) else {}

@@ -10,7 +10,7 @@ import pyvips
 
 from pinhole.errors import PinholeError
 from pinhole.imaging import pillow_codecs
-from pinhole.imaging.formats import Format, available_formats, format_named
+from pinhole.imaging.formats import AVIF_SEQUENCE, Format, available_formats, avif_sequences, format_named
 from pinhole.imaging.options import OutputLimits, make_transform
 from pinhole.imaging.pipeline import render
 
@@ -31,9 +31,57 @@ class FormatCheck:
     """A variant in this format is written and reads back at the asked size."""
 
 
+ANIMATED_AVIF = "avif-animated"
+"""The row for AVIF image sequences (docs/formats.md): AVIF by name, through Pillow's libavif."""
+
+
 @functools.cache
 def check_formats() -> tuple[FormatCheck, ...]:
-    return tuple(_check(fmt) for fmt in available_formats())
+    return (*(_check(fmt) for fmt in available_formats()), _check_avif_sequences())
+
+
+def _check_avif_sequences() -> FormatCheck:
+    """An AVIF sequence is read with all its frames, and an animated GIF written as one keeps them."""
+    possible = avif_sequences()
+    return FormatCheck(
+        name=ANIMATED_AVIF,
+        mime=AVIF_SEQUENCE.mime,
+        decoder=AVIF_SEQUENCE.decoder,
+        encoder=AVIF_SEQUENCE.encoder,
+        web=True,
+        input=possible and _reads_animated(pillow_codecs.encode(_strip(), fmt=AVIF_SEQUENCE), AVIF_SEQUENCE),
+        output=possible and _writes_animated(),
+    )
+
+
+def _strip(frames: int = 3) -> pyvips.Image:
+    colours = ([200, 40, 40], [40, 200, 40], [40, 40, 200])
+    images = [
+        pyvips.Image.black(SAMPLE_WIDTH, SAMPLE_HEIGHT, bands=3).new_from_image(colours[i % 3]).cast("uchar")
+        for i in range(frames)
+    ]
+    strip = pyvips.Image.arrayjoin(images, across=1).copy(interpretation="srgb")
+    strip.set_type(pyvips.GValue.gint_type, "page-height", SAMPLE_HEIGHT)
+    return strip
+
+
+def _reads_animated(sample: bytes, fmt: Format, *, output: str | None = None) -> bool:
+    try:
+        rendered = render(sample, options=make_transform(width=12, format=output, limits=_LIMITS), source_format=fmt)
+    except (PinholeError, pyvips.Error):
+        return False
+    return (rendered.width, rendered.height, rendered.frames) == (12, 8, 3)
+
+
+def _writes_animated() -> bool:
+    gif = format_named("gif")
+    assert gif is not None
+    sample = bytes(_strip().gifsave_buffer())
+    try:
+        written = render(sample, options=make_transform(width=12, format="avif", limits=_LIMITS), source_format=gif)
+    except (PinholeError, pyvips.Error):
+        return False
+    return written.frames == 3 and _reads_animated(written.data, AVIF_SEQUENCE, output="avif")
 
 
 def _check(fmt: Format) -> FormatCheck:

@@ -81,7 +81,8 @@ def _operation(path: str, method: str, op: Json) -> Operation:
         if p["in"] in ("path", "query")
     )
     content: Json = op.get("requestBody", {}).get("content", {})
-    body = "json" if "application/json" in content else "multipart" if "multipart/form-data" in content else None
+    # An upload also taking JSON (a `url` instead of a file) is a multipart operation to the SDKs: files go that way.
+    body = "multipart" if "multipart/form-data" in content else "json" if "application/json" in content else None
     success: Json = next((answer for code, answer in sorted(op["responses"].items()) if code.startswith("2")), {})
     answers: Json = success.get("content", {})
     result = answers.get("application/json", {}).get("schema")

@@ -1,8 +1,9 @@
 """The tus 1.0 resumable upload protocol's headers: parsing what clients send, shaping what they are answered.
 
 Pure functions, no I/O: the routes (`pinhole.dialects.v2.uploads`) call these and the service
-(`pinhole.services.resumable`) does the work. Extensions spoken: creation, termination, expiration, checksum
-(sha1, sha256, md5). https://tus.io/protocols/resumable-upload
+(`pinhole.services.resumable`) does the work. Extensions spoken: creation, creation-with-upload, termination,
+expiration, checksum (sha1, sha256, sha512, md5, crc32). Not creation-defer-length: the size limit and quotas are
+checked when an upload is created, from its length. https://tus.io/protocols/resumable-upload
 """
 
 from __future__ import annotations
@@ -10,17 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from typing import Protocol
 
 from starlette.datastructures import Headers
 
 from pinhole.errors import InvalidInput, UnsupportedMediaType, UnsupportedProtocolVersion
 
 VERSION = "1.0.0"
-EXTENSIONS = "creation,termination,expiration,checksum"
-CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")
+EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
+CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha512", "md5", "crc32")
 PATCH_CONTENT_TYPE = "application/offset+octet-stream"
 MAX_METADATA_CHARS = 8192
 
@@ -31,9 +34,13 @@ def check_version(headers: Headers) -> None:
         raise UnsupportedProtocolVersion(f"Send Tus-Resumable: {VERSION}.", field="Tus-Resumable")
 
 
+def carries_bytes(headers: Headers) -> bool:
+    """Whether a request's body is upload bytes (`application/offset+octet-stream`)."""
+    return (headers.get("content-type") or "").split(";")[0].strip().lower() == PATCH_CONTENT_TYPE
+
+
 def check_patch_content_type(headers: Headers) -> None:
-    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type != PATCH_CONTENT_TYPE:
+    if not carries_bytes(headers):
         raise UnsupportedMediaType(f"A PATCH body must be sent as {PATCH_CONTENT_TYPE}.", field="Content-Type")
 
 
@@ -73,6 +80,24 @@ def _decode_value(key: str, encoded: str) -> str:
         raise InvalidInput(f"Upload-Metadata {key!r} is not base64-encoded UTF-8.", field="Upload-Metadata") from None
 
 
+class Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+class Crc32:
+    """CRC-32 (zlib's, as tusd computes it) with hashlib's interface; its digest is the 4 bytes, big-endian."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes, /) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
 @dataclass(frozen=True)
 class Checksum:
     """An `Upload-Checksum` header: the digest the PATCH body must have."""
@@ -80,8 +105,8 @@ class Checksum:
     algorithm: str
     digest: bytes
 
-    def hasher(self) -> hashlib._Hash:
-        return hashlib.new(self.algorithm)
+    def hasher(self) -> Hasher:
+        return Crc32() if self.algorithm == "crc32" else hashlib.new(self.algorithm)
 
 
 def parse_checksum(header: str | None) -> Checksum | None:

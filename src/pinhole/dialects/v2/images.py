@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -10,10 +12,10 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from pinhole.api.credentials import authenticate
 from pinhole.api.deps import DatabaseDep, RuntimeDep
-from pinhole.api.params import BINARY, multipart_body, parse_bool
+from pinhole.api.params import BINARY, is_json, multipart_body, parse_bool, read_json
 from pinhole.api.principals import ClientPrincipal, OptionalPrincipal, UploaderPrincipal
 from pinhole.api.services import DeliveryDep, ImagesDep, get_services
-from pinhole.api.uploads import UploadRules, new_image, receive_form
+from pinhole.api.uploads import Received, UploadRules, new_image, receive_form
 from pinhole.api.urls import image_url, url_for
 from pinhole.db.models import Image
 from pinhole.dialects.v2.errors import V2Route
@@ -21,6 +23,7 @@ from pinhole.dialects.v2.group_schemas import GroupUpload
 from pinhole.dialects.v2.image_listing import ImageListQuery, pagination
 from pinhole.dialects.v2.schemas import (
     FocalPoint,
+    ImageFromUrl,
     ImageList,
     ImagePublic,
     ImageUpdate,
@@ -49,8 +52,8 @@ UPLOAD_BODY = multipart_body(
         "file": {
             "type": "array",
             "items": BINARY,
-            "description": "JPEG, PNG, WebP or GIF. Several `file` parts are stored all or nothing "
-            "as one group (201 `{groupId, data}`); one file answers the image itself.",
+            "description": "An image in any input format (docs/formats.md). Several `file` parts are stored "
+            "all or nothing as one group (201 `{groupId, data}`); one file answers the image itself.",
         },
         "tags": {"type": "array", "items": {"type": "string"}, "description": "Text tags."},
         "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
@@ -67,6 +70,10 @@ UPLOAD_BODY = multipart_body(
     },
     required=[],
 )
+# The same upload as JSON, for an image that is already online: `{"url": ..., "description": ..., ...}`.
+UPLOAD_BODY["requestBody"]["content"]["application/json"] = {
+    "schema": ImageFromUrl.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+}
 
 
 def placeholder_fields(image: Image) -> PlaceholderPublic | None:
@@ -153,32 +160,48 @@ async def upload_image(
     runtime: RuntimeDep,
     principal: UploaderPrincipal,
 ) -> ImagePublic | GroupUpload:
-    async def read(form: ParsedForm, target: UploadTarget, remote: UploadedFile | None) -> list[NewImage]:
+    async def album_of(form: ParsedForm, target: UploadTarget) -> str | None:
         album_ref = (form.first("albumId") or "").strip()
-        album_id = None
-        if album_ref:
-            album_id = await albums.album_for_upload(
-                db=db, principal=principal, ref=album_ref, client_id=target.client_id
-            )
-        uploads = upload_fields(form, target, album_id, remote)
-        target.check(is_private=uploads[0].is_private)
-        return uploads
+        if not album_ref:
+            return None
+        return await albums.album_for_upload(db=db, principal=principal, ref=album_ref, client_id=target.client_id)
 
     # `upload_images`' recipe, with the file fetched from `url` when one is given instead (docs/uploads.md).
     target = await images.upload_target(principal)
     rules = UploadRules(max_files=images.max_files)
-    async with (
-        receive_form(request, images, client_id=target.client_id, rules=rules) as received,
-        fetched_upload(
-            runtime.fetcher, url_field(received.form), tmp_dir=images.work_dir, max_bytes=received.limit
-        ) as remote,
-    ):
-        uploads = await read(received.form, target, remote)
-        ingested = await images.ingest(uploads, limit=received.limit)
+    async with received_upload(request, images, target=target, rules=rules) as received:
+        form = received.form
+        album_id = await album_of(form, target)  # the fields are checked before anything is fetched
+        target.check(is_private=parse_bool(form.first("isPrivate"), field="isPrivate"))
+        async with fetched_upload(
+            runtime.fetcher, url_field(form), tmp_dir=images.work_dir, max_bytes=received.limit
+        ) as remote:
+            uploads = upload_fields(form, target, album_id, remote)
+            ingested = await images.ingest(uploads, limit=received.limit)
     data = [await to_public(request, images, image) for image in ingested.images]
     if ingested.group_id is None:
         return data[0]
     return GroupUpload(group_id=ingested.group_id, data=data)
+
+
+@asynccontextmanager
+async def received_upload(
+    request: Request, images: Images, *, target: UploadTarget, rules: UploadRules
+) -> AsyncIterator[Received]:
+    """The upload's fields: a multipart form, or a JSON `ImageFromUrl` read as if its fields had been sent in one."""
+    if not is_json(request):
+        async with receive_form(request, images, client_id=target.client_id, rules=rules) as received:
+            yield received
+        return
+    body = await read_json(request, ImageFromUrl)
+    yield Received(form=url_form(body), limit=await images.file_size_limit(target.client_id))
+
+
+def url_form(body: ImageFromUrl) -> ParsedForm:
+    tags = [body.tags] if isinstance(body.tags, str) else body.tags or []
+    fields = {"url": [body.url], "tags": tags, "isPrivate": ["true" if body.is_private else "false"]}
+    optional = {"description": body.description, "albumId": body.album_id}
+    return ParsedForm(fields=fields | {name: [value] for name, value in optional.items() if value is not None})
 
 
 @router.get(

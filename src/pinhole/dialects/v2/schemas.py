@@ -94,6 +94,21 @@ class ImageUpdate(Schema):
     )
 
 
+class ImageFromUrl(Schema):
+    """`POST /v2/images` as JSON: the image's address instead of its bytes, with the upload's other fields."""
+
+    url: str = Field(
+        min_length=1,
+        max_length=8192,
+        description="An http(s) URL pinhole fetches the image from (docs/uploads.md).",
+        examples=["https://example.com/photos/beach.jpg"],
+    )
+    description: str | None = Field(default=None, max_length=2000)
+    tags: list[str] | str | None = Field(default=None, description="Text tags: a list, or one string of commas.")
+    is_private: bool = False
+    album_id: str | None = Field(default=None, description="Add the image to this album of the caller's.")
+
+
 class ShareCreate(Schema):
     expires_in: int | None = Field(
         default=None, ge=1, le=315_360_000, description="Seconds until the link stops working; none = never."

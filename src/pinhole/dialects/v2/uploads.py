@@ -1,4 +1,5 @@
-"""`/v2/uploads`: resumable uploads over tus 1.0 (core, creation, termination, expiration, checksum).
+"""`/v2/uploads`: resumable uploads over tus 1.0 (core, creation, creation-with-upload, termination, expiration,
+checksum).
 
 Same credentials, size limit and quotas as `POST /v2/images`; `Upload-Metadata` carries its fields (`filename`,
 or `name` as Uppy sends it, `description`, `tags`, `albumId`, `isPrivate`). An upload is visible only to the caller
@@ -24,12 +25,20 @@ from pinhole.api.services import ImagesDep
 from pinhole.dialects.v2.errors import V2Route
 from pinhole.dialects.v2.images import MAX_DESCRIPTION, to_public
 from pinhole.dialects.v2.schemas import ImagePublic
-from pinhole.errors import DatabaseBusy, InvalidInput, PayloadTooLarge, QuotaExceeded, UnsupportedMediaType
+from pinhole.errors import (
+    ChecksumMismatch,
+    DatabaseBusy,
+    InvalidInput,
+    PayloadTooLarge,
+    QuotaExceeded,
+    UnsupportedMediaType,
+)
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Principal
 from pinhole.services import albums, uploaders
 from pinhole.services.resumable import UploadFields, UploadState
 from pinhole.services.tags import split_tag_fields
+from pinhole.services.uploaders import UploadTarget
 from pinhole.uploads import tus
 from pinhole.uploads.reader import clean_filename
 
@@ -158,9 +167,24 @@ async def create_upload(request: Request, runtime: RuntimeDep, principal: Upload
     target = await uploaders.upload_target(db=runtime.db, principal=principal)
     header = request.headers.get("upload-metadata")
     fields = await upload_fields(runtime, principal, target.client_id, header)
+    with_bytes = tus.carries_bytes(request.headers)  # creation-with-upload: the first bytes come with the creation
+    checksum = tus.parse_checksum(request.headers.get("upload-checksum")) if with_bytes else None
     state = await runtime.resumable.create(target=target, length=length, fields=fields, metadata_header=header)
-    headers = {"Location": upload_url(request, runtime, state.id), "Upload-Expires": tus.http_date(state.expires_at)}
+    if with_bytes:
+        state = await first_bytes(request, runtime, target, state, checksum)
+    headers = {"Location": upload_url(request, runtime, state.id)} | progress_headers(state)
     return Response(status_code=201, headers=headers)
+
+
+async def first_bytes(
+    request: Request, runtime: Runtime, target: UploadTarget, state: UploadState, checksum: tus.Checksum | None
+) -> UploadState:
+    """Append the creation request's body at offset 0. Bytes that fail their checksum are not kept, but the upload
+    exists: 201 with `Upload-Offset: 0`, and the client sends them again with PATCH."""
+    try:
+        return await runtime.resumable.append(state.id, target, offset=0, body=request.stream(), checksum=checksum)
+    except ChecksumMismatch:
+        return state
 
 
 @router.head("/{upload_id}", name="uploads.status", response_class=Response, summary="tus: how many bytes are in")
