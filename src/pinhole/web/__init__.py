@@ -7,13 +7,13 @@ from fastapi import APIRouter
 
 from pinhole.api.principals import identify_caller
 from pinhole.api.ratelimit import rate_limits
-from pinhole.web import account, admin, albums, auth, images, moderation, static_files, viewer
+from pinhole.web import account, admin, albums, auth, images, moderation, resets, static_files, trash, viewer
 
 __all__ = ["build_router"]
 
 
 def build_router() -> APIRouter:
     router = APIRouter(dependencies=[rate_limits("web", principal=identify_caller)])
-    for part in (static_files, auth, images, viewer, albums, account, admin, moderation):
+    for part in (static_files, auth, images, viewer, albums, account, admin, moderation, trash, resets):
         router.include_router(part.router)
     return router
