@@ -205,7 +205,7 @@ async def bulk_action(request: Request, images: ImagesDep, db: DatabaseDep, sess
         view = await album_service.change_images(
             db=db, principal=session.principal, ref=album_id, image_ids=ids, add=True
         )
-        return notify(request, f"/albums/{view.album.id}", NOTICES["added"])  # the album, where the images went
+        return notify(request, f"/albums/{view.album.id}", NOTICES["album-added"])  # the album, where they went
     for image_id in ids:  # all or nothing: refuse before changing any when one may not be changed
         image = await images.get_for(session.principal, image_id)
         if not policy.can_modify_image(session.principal, image):
