@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.db.engine import Database
 from pinhole.db.models import Album, AlbumImage, Image, ImageGroup, ImageTag, TrashedImage, utcnow
-from pinhole.errors import Forbidden, ImageNotFound
+from pinhole.errors import ImageNotFound
 from pinhole.security import policy
 from pinhole.security.principal import Principal
 from pinhole.services import blobs, quotas
@@ -93,17 +93,15 @@ async def list_trash(*, db: Database, principal: Principal, everyone: bool = Fal
 
 
 async def _entries(session: AsyncSession, principal: Principal, image_ids: Sequence[str]) -> list[TrashedImage]:
-    """All or nothing: every id must be a trashed image the principal may restore."""
+    """All or nothing: every id must be a trashed image the principal may restore (its owner, or an admin)."""
     found = {
         entry.id: entry
         for entry in await session.scalars(select(TrashedImage).where(TrashedImage.id.in_(list(image_ids))))
     }
     for image_id in image_ids:
         entry = found.get(image_id)
-        if entry is None or not policy.can_read_image_info(principal, _rebuild(entry.record)):
+        if entry is None or not _may_restore(principal, entry):  # a trashed image is nobody else's business
             raise ImageNotFound("The image is not in the trash (it may have been emptied).")
-        if not _may_restore(principal, entry):
-            raise Forbidden("Only the image's owner may restore it.")
     return [found[image_id] for image_id in dict.fromkeys(image_ids)]
 
 
