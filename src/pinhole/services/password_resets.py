@@ -7,7 +7,7 @@ account voids the older unused ones.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -27,8 +27,8 @@ class ResetLinkInvalid(NotFound):
         super().__init__("This password reset link is used, expired or unknown. Ask an admin for a new one.")
 
 
-async def create_reset(accounts: Accounts, *, user_id: str, created_by: str | None, hours: int) -> str:
-    """A new reset token for the account (returned once, never stored in the clear)."""
+async def create_reset(accounts: Accounts, *, user_id: str, created_by: str | None, hours: int) -> tuple[str, datetime]:
+    """A new reset token for the account (returned once, never stored in the clear) and when it expires."""
     token = new_token(TOKEN_PREFIX)
     now = utcnow()
     async with accounts.db.writer() as session:
@@ -48,7 +48,7 @@ async def create_reset(accounts: Accounts, *, user_id: str, created_by: str | No
                 expires_at=now + timedelta(hours=hours),
             )
         )
-    return token
+    return token, now + timedelta(hours=hours)
 
 
 async def reset_user(accounts: Accounts, token: str) -> User:

@@ -343,7 +343,7 @@ async def reset_link(
     """A one-time password reset link for the account, shown once on the page this answers with."""
     _admin(session)
     hours = runtime.settings.accounts.reset_link_hours
-    token = await password_resets.create_reset(
+    token, _ = await password_resets.create_reset(
         runtime.accounts, user_id=user_id, created_by=session.user.id, hours=hours
     )
     user = await user_service.get_user(db, user_id)
