@@ -201,7 +201,7 @@ def test_phone_layouts_favicon_and_theme(server: LiveServer, size: str, tmp_path
         # The image page: Visibility and Share links come before the facts, beside (desktop) or under (phone) it.
         driver.get(f"{base}/images/{image['id']}")
         preview = driver.find_element(By.ID, "preview").rect
-        visibility = driver.find_element(By.ID, "visibility").rect
+        visibility = driver.find_element(By.ID, "visibility-section").rect
         facts = driver.find_element(By.CSS_SELECTOR, "dl.facts").rect
         assert visibility["y"] < facts["y"]
         if phone:
