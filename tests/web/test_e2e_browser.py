@@ -183,7 +183,10 @@ def test_album_flow_in_chromium(server: LiveServer, browsers: dict[str, webdrive
     owner.get(f"{base}/images/{image_id}")
     Select(owner.find_element(By.ID, "add-album")).select_by_visible_text("Lakes")
     owner.find_element(By.ID, "add-to-album").click()
-    wait(owner).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#image-albums a")))
+    wait(owner).until(ec.url_to_be(f"{base}{album_path}"))  # "Add to album" lands on the album
+    assert "Added to the album." in owner.find_element(By.ID, "notice").text
+    owner.get(f"{base}/images/{image_id}")
+    assert owner.find_element(By.CSS_SELECTOR, "#image-albums a").text == "Lakes"
 
     owner.get(f"{base}{album_path}")
     assert len(owner.find_elements(By.CSS_SELECTOR, "#album-grid .tile")) == 1
