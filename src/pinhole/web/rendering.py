@@ -77,6 +77,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "notice": None,
         "error": None,
         "undo": (),
+        "trash_days": request.app.state.runtime.settings.web.trash_days,  # whether deletes can be undone
     }
     values.update(context or {})
     if flash is not None and not values["notice"]:
