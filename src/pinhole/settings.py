@@ -364,6 +364,12 @@ class AccountSettings(BaseModel):
         "very small machines.",
     )
     password_hash_time_cost: int = Field(default=3, ge=1, le=20, description="argon2id passes per password hash.")
+    reset_link_hours: int = Field(
+        default=24,
+        ge=1,
+        le=720,
+        description="How long a password reset link an admin makes stays usable (it works once; docs/admin.md).",
+    )
 
 
 class QuotaSettings(BaseModel):
@@ -538,6 +544,14 @@ class WebSettings(BaseModel):
     )
     resumable_chunk_bytes: int = Field(
         default=2 * MB, ge=1024, description="Bytes per request of the upload page's resumable uploads."
+    )
+    trash_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="Days an image deleted in the web app stays in the trash, restorable, before the store sweep "
+        "removes it for good (its files go then). Trashed images are gone from every API at once and count against "
+        "no quota. 0: web deletes are final at once (no undo). API deletes are always final (docs/web.md).",
     )
 
 

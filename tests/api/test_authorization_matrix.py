@@ -20,6 +20,7 @@ from pinhole.db.models import Avatar
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role
 from pinhole.services import keys
+from pinhole.services import users as user_service
 from pinhole.services.clients import create_client
 from pinhole.services.image_keys import image_key
 from pinhole.services.short_ids import short_id
@@ -175,6 +176,14 @@ async def _admin_client(setup: Setup) -> dict[str, str]:
     """A client for the admin client routes to act on (statistics and admin API block)."""
     new = await create_client(db=setup.runtime.db, name=f"managed{setup.n}")
     return {"client_id": new.client.id}
+
+
+async def _managed_user(setup: Setup) -> dict[str, str]:
+    """An account for the admin account routes to act on (never one of the roles: a delete must not break others)."""
+    user = await user_service.create_user(
+        setup.runtime.accounts, email=f"managed{setup.n}@example.com", password="a managed passphrase"
+    )
+    return {"user_id": user.id}
 
 
 async def photo_id(setup: Setup) -> dict[str, str]:
@@ -584,6 +593,34 @@ CASES = [
         body=lambda _: {"description": "by an admin"},
     ),
     Case("DELETE", "/v2/admin/images/{image_id}", ADMIN_SELF, client_world=NON_ACCOUNTS_401),
+    # Accounts (issue 22): admin accounts only; each case acts on an account of its own.
+    Case(
+        "GET",
+        "/v2/admin/users",
+        ADMIN_SELF | {"admin": LISTED},
+        client_world=NON_ACCOUNTS_401,
+        subject="user_id",
+        setup=_managed_user,
+    ),
+    *[
+        Case(method, "/v2/admin/users/{user_id}", ADMIN_SELF, client_world=NON_ACCOUNTS_401, setup=_managed_user)
+        for method in ("GET", "DELETE")
+    ],
+    Case(
+        "PATCH",
+        "/v2/admin/users/{user_id}",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        body=lambda _: {"quotaImages": 10},
+        setup=_managed_user,
+    ),
+    Case(
+        "POST",
+        "/v2/admin/users/{user_id}/reset-links",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        setup=_managed_user,
+    ),
     # Avatars and albums across clients: admin accounts only (the resources are the owner's, in either world).
     Case(
         "GET",

@@ -94,7 +94,7 @@ async def test_clients_create_rotate_quotas_and_active(admin: Browser, runtime: 
 
     form = {"name": "Gallery 2", "quota_bytes": "1000000", "quota_images": "0", "max_file_bytes": "1.5 MB"}
     saved = await admin.post_form(f"/admin/clients/{client.id}", form)
-    assert (saved.status_code, saved.headers["location"]) == (303, "/admin/clients?done=saved")
+    assert (saved.status_code, saved.headers["location"]) == (303, "/admin/clients")
     stored = await client_service.get_client(db=runtime.db, client_id=client.id)
     assert (stored.name, stored.quota_bytes, stored.quota_images, stored.max_file_bytes) == (
         "Gallery 2",
@@ -102,7 +102,7 @@ async def test_clients_create_rotate_quotas_and_active(admin: Browser, runtime: 
         0,
         1536 * 1024,  # quotas are typed as sizes: "1.5 MB"
     )
-    page = (await admin.http.get("/admin/clients?done=saved")).text
+    page = (await admin.http.get("/admin/clients")).text
     assert "Saved." in page
     assert f'id="quota_bytes-{client.id}" name="quota_bytes" placeholder="e.g. 5 GB" value="1000000"' in page
     assert 'name="max_file_bytes" placeholder="e.g. 5 GB" value="1536 KB"' in page
@@ -118,10 +118,10 @@ async def test_clients_create_rotate_quotas_and_active(admin: Browser, runtime: 
     assert (await client_service.get_client(db=runtime.db, client_id=client.id)).quota_bytes == 1000000
 
     off = await admin.post_form(f"/admin/clients/{client.id}/active", {"active": "0"})
-    assert off.headers["location"] == "/admin/clients?done=inactive"
+    assert off.headers["location"] == "/admin/clients"
     assert not (await client_service.get_client(db=runtime.db, client_id=client.id)).active
     on = await admin.post_form(f"/admin/clients/{client.id}/active", {"active": "1"})
-    assert on.headers["location"] == "/admin/clients?done=active"
+    assert on.headers["location"] == "/admin/clients"
     assert (await client_service.get_client(db=runtime.db, client_id=client.id)).active
 
     assert (await admin.post_form("/admin/clients/nope/rotate")).status_code == 404
@@ -132,7 +132,7 @@ async def test_clients_create_rotate_quotas_and_active(admin: Browser, runtime: 
 async def test_users_create_status_and_role(admin: Browser, runtime: Runtime) -> None:
     form = {"email": "Carol@Example.com", "username": "carol", "password": "a long enough passphrase", "role": "user"}
     created = await admin.post_form("/admin/users", form)
-    assert (created.status_code, created.headers["location"]) == (303, "/admin/users?done=saved")
+    assert (created.status_code, created.headers["location"]) == (303, "/admin/users")
     carol = await user_service.find_user(runtime.db, "carol")
     assert carol is not None
     assert (carol.email, carol.role, carol.status) == ("carol@example.com", "user", "active")
@@ -145,10 +145,13 @@ async def test_users_create_status_and_role(admin: Browser, runtime: Runtime) ->
     assert (await admin.post_form("/admin/users", form | {"role": "god"})).status_code == 400
     assert await user_service.find_user(runtime.db, "dave") is None
 
-    suspended = await admin.post_form(f"/admin/users/{carol.id}/status", {"status": "suspended"})
-    assert suspended.headers["location"] == "/admin/users?done=status"
+    asked = await admin.post_form(f"/admin/users/{carol.id}/status", {"status": "suspended"})
+    assert asked.headers["location"] == f"/admin/users/{carol.id}/suspend"  # the confirmation first
+    confirmed = {"status": "suspended", "confirmed": "1"}
+    suspended = await admin.post_form(f"/admin/users/{carol.id}/status", confirmed)
+    assert suspended.headers["location"] == "/admin/users"
     promoted = await admin.post_form(f"/admin/users/{carol.id}/role", {"role": "admin"})
-    assert promoted.headers["location"] == "/admin/users?done=role"
+    assert promoted.headers["location"] == "/admin/users"
     carol = await user_service.find_user(runtime.db, "carol")
     assert carol is not None
     assert (carol.status, carol.role) == ("suspended", "admin")
@@ -218,9 +221,9 @@ async def test_settings_page_changes_and_resets(admin: Browser, runtime: Runtime
     assert 'id="signup-reset"' not in page.text  # nothing to reset yet
 
     changed = await admin.post_form("/admin/settings/signup", {"value": "on"})
-    assert (changed.status_code, changed.headers["location"]) == (303, "/admin/settings?done=setting")
+    assert (changed.status_code, changed.headers["location"]) == (303, "/admin/settings")
     assert await runtime.app_settings.signup() is True
-    page = await admin.http.get("/admin/settings?done=setting")
+    page = await admin.http.get("/admin/settings")
     assert "The setting is changed." in page.text
     assert 'id="setting-signup-value">on<' in page.text
     assert 'id="signup-on" checked' in page.text
@@ -230,9 +233,9 @@ async def test_settings_page_changes_and_resets(admin: Browser, runtime: Runtime
     assert (await admin.http.get("/signup")).status_code == 303  # open now (admin is signed in: to /images)
 
     reset = await admin.post_form("/admin/settings/signup/reset")
-    assert (reset.status_code, reset.headers["location"]) == (303, "/admin/settings?done=reset")
+    assert (reset.status_code, reset.headers["location"]) == (303, "/admin/settings")
     assert await runtime.app_settings.signup() is False
-    page = await admin.http.get("/admin/settings?done=reset")
+    page = await admin.http.get("/admin/settings")
     assert "back to its configured value" in page.text
     assert 'id="setting-signup-value">off<' in page.text
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 async def make_album(owner: Browser, name: str = "Trip", **fields: str) -> str:
     response = await owner.post_form("/albums", {"name": name, **fields})
     assert response.status_code == 303, response.text
-    match = re.fullmatch(r"/albums/([0-9a-f-]{36})\?done=created", response.headers["location"])
+    match = re.fullmatch(r"/albums/([0-9a-f-]{36})", response.headers["location"])
     assert match is not None, response.headers["location"]
     return match[1]
 
@@ -40,7 +40,7 @@ async def test_create_list_rename_and_delete(signed_in: Browser, http: httpx.Asy
     assert empty.status_code == 200
     assert "No albums yet." in empty.text
     album_id = await make_album(signed_in, "Summer", description="Sea and sun")
-    page = await http.get(f"/albums/{album_id}?done=created")
+    page = await http.get(f"/albums/{album_id}")
     assert page.status_code == 200
     assert "Album created." in page.text
     assert "Sea and sun" in page.text
@@ -51,7 +51,7 @@ async def test_create_list_rename_and_delete(signed_in: Browser, http: httpx.Asy
 
     form = {"name": "Autumn", "description": "", "public": "1"}
     saved = await signed_in.post_form(f"/albums/{album_id}/details", form)
-    assert (saved.status_code, saved.headers["location"]) == (303, f"/albums/{album_id}?done=saved")
+    assert (saved.status_code, saved.headers["location"]) == (303, f"/albums/{album_id}")
     html = (await http.get(saved.headers["location"])).text
     assert "Saved." in html
     assert 'id="album-name-heading">Autumn<' in html
@@ -63,8 +63,8 @@ async def test_create_list_rename_and_delete(signed_in: Browser, http: httpx.Asy
     assert 'id="album-visibility">private<' in (await http.get(f"/albums/{album_id}")).text
 
     deleted = await signed_in.post_form(f"/albums/{album_id}/delete")
-    assert (deleted.status_code, deleted.headers["location"]) == (303, "/albums?done=deleted")
-    assert "its images are kept" in (await http.get("/albums?done=deleted")).text
+    assert (deleted.status_code, deleted.headers["location"]) == (303, "/albums")
+    assert "its images are kept" in (await http.get("/albums")).text
     assert (await http.get(f"/albums/{album_id}")).status_code == 404
     assert (await signed_in.post_form(f"/albums/{album_id}/delete")).status_code == 404
 
@@ -94,16 +94,15 @@ async def test_add_and_remove_from_the_image_page(signed_in: Browser, http: http
     page = (await http.get(image_path)).text
     assert f'<option value="{album_id}">Beach</option>' in page
     added = await signed_in.post_form(f"{image_path}/albums", {"album": album_id, "action": "add"})
-    assert (added.status_code, added.headers["location"]) == (303, f"{image_path}?done=album-added")
-    page = (await http.get(added.headers["location"])).text
-    assert "Added to the album." in page
-    assert f'<a href="/albums/{album_id}">Beach</a>' in page
+    assert (added.status_code, added.headers["location"]) == (303, f"/albums/{album_id}")  # lands on the album
+    assert "Added to the album." in (await http.get(added.headers["location"])).text
+    assert f'<a href="/albums/{album_id}">Beach</a>' in (await http.get(image_path)).text
     album_page = (await http.get(f"/albums/{album_id}")).text
     assert f'value="{image["id"]}"' in album_page
     assert "1 image<" in album_page
 
     removed = await signed_in.post_form(f"{image_path}/albums", {"album": album_id, "action": "remove"})
-    assert removed.headers["location"] == f"{image_path}?done=album-removed"
+    assert removed.headers["location"] == f"{image_path}"
     assert image["id"] not in (await http.get(f"/albums/{album_id}")).text
     for form in ({"album": album_id, "action": "move"}, {"album": "", "action": "add"}):
         assert (await signed_in.post_form(f"{image_path}/albums", form)).status_code == 400
@@ -119,7 +118,7 @@ async def test_bulk_add_filter_and_remove(signed_in: Browser, http: httpx.AsyncC
     added = await signed_in.post_form(
         "/images/bulk", {"ids": [first["id"], second["id"]], "action": "album", "album": album_id}
     )
-    assert (added.status_code, added.headers["location"]) == (303, f"/albums/{album_id}?done=added")
+    assert (added.status_code, added.headers["location"]) == (303, f"/albums/{album_id}")
     album_page = (await http.get(added.headers["location"])).text  # the album itself, where the images went
     assert "Added to the album." in album_page
     assert (first["id"] in album_page, second["id"] in album_page, third["id"] in album_page) == (True, True, False)
@@ -130,7 +129,7 @@ async def test_bulk_add_filter_and_remove(signed_in: Browser, http: httpx.AsyncC
     assert (await signed_in.post_form("/images/bulk", {"ids": first["id"], "action": "album"})).status_code == 400
 
     removed = await signed_in.post_form(f"/albums/{album_id}/images/remove", {"ids": [first["id"]]})
-    assert (removed.status_code, removed.headers["location"]) == (303, f"/albums/{album_id}?done=removed")
+    assert (removed.status_code, removed.headers["location"]) == (303, f"/albums/{album_id}")
     page = (await http.get(f"/albums/{album_id}")).text
     assert (first["id"] in page, second["id"] in page) == (False, True)
     assert (await signed_in.post_form(f"/albums/{album_id}/images/remove", {})).status_code == 400
@@ -168,7 +167,7 @@ async def test_album_link_opens_the_album_signed_out(
     token_hash = (await http.get(f"/albums/{album_id}")).text.split('name="link" value="', 1)[1].split('"', 1)[0]
     assert len(token_hash) == 64
     revoked = await signed_in.post_form(f"/albums/{album_id}/tokens/revoke", {"link": token_hash})
-    assert (revoked.status_code, revoked.headers["location"]) == (303, f"/albums/{album_id}?done=revoked")
+    assert (revoked.status_code, revoked.headers["location"]) == (303, f"/albums/{album_id}")
     assert (await stranger.get(link.removeprefix("http://testserver"))).status_code == 404
     assert 'id="token-list"' not in (await http.get(f"/albums/{album_id}")).text
     assert (await signed_in.post_form(f"/albums/{album_id}/tokens/revoke", {"link": "0" * 64})).status_code == 404

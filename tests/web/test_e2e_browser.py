@@ -131,15 +131,15 @@ def test_the_whole_flow_in_chromium(server: LiveServer, browsers: dict[str, webd
     stranger.get(share_url)
     wait(stranger).until(lambda d: natural_width(d, "img") == original_width)  # the share link still opens it
 
-    owner.find_element(By.ID, "delete-image").click()
-    owner.switch_to.alert.accept()
-    wait(owner).until(ec.url_contains("/images?done=deleted"))
+    owner.find_element(By.ID, "delete-image").click()  # no confirmation: it goes to the trash, with an undo
+    wait(owner).until(ec.text_to_be_present_in_element((By.ID, "notice"), "Moved 1 image to the trash"))
+    assert owner.current_url == f"{base}/images"  # the notice is not in the address
     assert len(owner.find_elements(By.CSS_SELECTOR, ".grid .tile")) == 1
     owner.get(f"{base}{image_path}")
     assert "Image not found." in owner.find_element(By.CSS_SELECTOR, ".error").text
 
     owner.find_element(By.ID, "sign-out").click()
-    wait(owner).until(ec.url_contains("/login?signed_out=1"))
+    wait(owner).until(ec.text_to_be_present_in_element((By.ID, "notice"), "You are signed out."))
     owner.get(f"{base}/images")
     assert owner.current_url.startswith(f"{base}/login")
 
@@ -183,7 +183,10 @@ def test_album_flow_in_chromium(server: LiveServer, browsers: dict[str, webdrive
     owner.get(f"{base}/images/{image_id}")
     Select(owner.find_element(By.ID, "add-album")).select_by_visible_text("Lakes")
     owner.find_element(By.ID, "add-to-album").click()
-    wait(owner).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#image-albums a")))
+    wait(owner).until(ec.url_to_be(f"{base}{album_path}"))  # "Add to album" lands on the album
+    assert "Added to the album." in owner.find_element(By.ID, "notice").text
+    owner.get(f"{base}/images/{image_id}")
+    assert owner.find_element(By.CSS_SELECTOR, "#image-albums a").text == "Lakes"
 
     owner.get(f"{base}{album_path}")
     assert len(owner.find_elements(By.CSS_SELECTOR, "#album-grid .tile")) == 1
@@ -223,7 +226,7 @@ def test_admin_closes_sign_up_in_chromium(signup_server: LiveServer, browsers: d
     assert admin.find_element(By.ID, "setting-signup-value").text == "on"
     admin.find_element(By.ID, "signup-off").send_keys(Keys.SPACE)  # the switch and the button work by keyboard
     admin.find_element(By.ID, "signup-save").send_keys(Keys.ENTER)
-    wait(admin).until(ec.url_contains("/admin/settings?done=setting"))
+    wait(admin).until(ec.text_to_be_present_in_element((By.ID, "notice"), "The setting is changed."))
     assert admin.find_element(By.ID, "setting-signup-value").text == "off"
     assert "Changed by root" in admin.find_element(By.ID, "setting-signup-source").text
 
@@ -234,7 +237,7 @@ def test_admin_closes_sign_up_in_chromium(signup_server: LiveServer, browsers: d
     assert stranger.find_elements(By.CSS_SELECTOR, 'a[href="/signup"]') == []
 
     admin.find_element(By.ID, "signup-reset").click()
-    wait(admin).until(ec.url_contains("/admin/settings?done=reset"))
+    wait(admin).until(ec.text_to_be_present_in_element((By.ID, "notice"), "back to its configured value"))
     assert admin.find_element(By.ID, "setting-signup-value").text == "on"
     stranger.get(f"{base}/signup")
     assert stranger.find_element(By.TAG_NAME, "h1").text == "Create an account"

@@ -128,7 +128,7 @@ async def test_edit_description_and_tags(signed_in: Browser, http: httpx.AsyncCl
     image = await signed_in.upload(fields={"description": "old", "tags": "a"})
     path = f"/images/{image['id']}"
     response = await signed_in.post_form(f"{path}/details", {"description": "New words", "tags": "Sea, sky ,sea"})
-    assert (response.status_code, response.headers["location"]) == (303, f"{path}?done=saved")
+    assert (response.status_code, response.headers["location"]) == (303, f"{path}")
     page = (await http.get(response.headers["location"])).text
     assert "Saved." in page
     assert "New words</textarea>" in page
@@ -149,7 +149,7 @@ async def test_privacy_share_links_and_delete(
     path = f"/images/{image['id']}"
     stranger = await new_client()
     private = await signed_in.post_form(f"{path}/privacy", {"private": "1"})
-    assert private.headers["location"] == f"{path}?done=private"
+    assert private.headers["location"] == f"{path}"
     assert (await stranger.get(f"/v2/images/{image['id']}")).headers.get("x-pinhole-fallback") == "1"
 
     created = await signed_in.post_form(f"{path}/shares", {"expires": "1d"})
@@ -163,7 +163,7 @@ async def test_privacy_share_links_and_delete(
 
     link = hidden(created.text, "link")
     revoked = await signed_in.post_form(f"{path}/shares/revoke", {"link": link})
-    assert revoked.headers["location"] == f"{path}?done=revoked"
+    assert revoked.headers["location"] == f"{path}"
     assert (await stranger.get(share_url.removeprefix("http://testserver"))).headers["x-pinhole-fallback"] == "1"
     again = await signed_in.post_form(f"{path}/shares/revoke", {"link": "not-a-link"})
     assert again.status_code == 404
@@ -171,11 +171,11 @@ async def test_privacy_share_links_and_delete(
     assert bad_expiry.status_code == 400
 
     public = await signed_in.post_form(f"{path}/privacy", {"private": "0"})
-    assert public.headers["location"] == f"{path}?done=public"
+    assert public.headers["location"] == f"{path}"
     assert "x-pinhole-fallback" not in (await stranger.get(f"/v2/images/{image['id']}")).headers
 
     deleted = await signed_in.post_form(f"{path}/delete")
-    assert (deleted.status_code, deleted.headers["location"]) == (303, "/images?done=deleted")
+    assert (deleted.status_code, deleted.headers["location"]) == (303, "/images")
     assert (await http.get(path)).status_code == 404
 
 
@@ -217,17 +217,19 @@ async def test_bulk_tag_and_delete(signed_in: Browser, http: httpx.AsyncClient) 
     tagged = await signed_in.post_form(
         "/images/bulk", {"ids": [one["id"], two["id"]], "action": "tag", "tags": "Trip, 2026"}
     )
-    assert tagged.headers["location"] == "/images?done=tagged"
+    assert tagged.headers["location"] == "/images"
     info = (await http.get(f"/v2/images/{one['id']}?info=true")).json()
     assert info["tags"] == ["2026", "old", "trip"]
     assert (await signed_in.post_form("/images/bulk", {"ids": one["id"], "action": "tag"})).status_code == 400
     assert (await signed_in.post_form("/images/bulk", {"action": "delete"})).status_code == 400
     assert (await signed_in.post_form("/images/bulk", {"ids": one["id"], "action": "burn"})).status_code == 400
     deleted = await signed_in.post_form("/images/bulk", {"ids": [one["id"], two["id"]], "action": "delete"})
-    assert deleted.headers["location"] == "/images?done=deleted"
-    grid = (await http.get("/images?done=deleted")).text
-    assert "Deleted." in grid
-    assert (one["id"] in grid, two["id"] in grid, keep["id"] in grid) == (False, False, True)
+    assert deleted.headers["location"] == "/images"
+    grid = (await http.get("/images")).text
+    assert "Moved 2 images to the trash (kept 7 days)." in grid
+    assert 'id="undo"' in grid
+    tiles = tuple(f'href="/images/{image["id"]}"' in grid for image in (one, two, keep))
+    assert tiles == (False, False, True)
 
 
 async def test_upload_page(signed_in: Browser, http: httpx.AsyncClient) -> None:

@@ -163,7 +163,7 @@ def test_location_and_name_only_when_the_account_allows(
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
         box.click()
     driver.find_element(By.ID, "save-photo-privacy").click()
-    wait(driver).until(ec.url_contains("done=photos"))
+    wait(driver).until(ec.text_to_be_present_in_element((By.ID, "notice"), "Your photo choices are saved."))
     assert driver.find_element(By.ID, "keep-location").is_selected()
 
     upload_in_order(driver, base, [photo])

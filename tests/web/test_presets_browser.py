@@ -121,7 +121,7 @@ def test_the_admin_page_manages_presets(server: LiveServer, admin: webdriver.Chr
     query.clear()
     query.send_keys("w=50&grayscale=true")
     admin.find_element(By.ID, "new-preset-add").click()
-    wait(admin).until(lambda d: "The preset is added." in d.find_element(By.CSS_SELECTOR, "p.notice").text)
+    wait(admin).until(lambda d: "The preset is added." in d.find_element(By.ID, "notice").text)
     thumb = _form_of(admin, "thumb")
     assert "root" in thumb.text
     made = _rendered(server, image_id, "thumb", width=50)
@@ -134,12 +134,12 @@ def test_the_admin_page_manages_presets(server: LiveServer, admin: webdriver.Chr
     field.send_keys("w=70")
     thumb.find_element(By.ID, "preset-thumb-eager-box").click()
     thumb.find_element(By.ID, "preset-thumb-save").click()
-    wait(admin).until(lambda d: "The preset is saved." in d.find_element(By.CSS_SELECTOR, "p.notice").text)
+    wait(admin).until(lambda d: "The preset is saved." in d.find_element(By.ID, "notice").text)
     assert admin.find_element(By.ID, "preset-thumb-eager").text == "eager"
     assert_image(_rendered(server, image_id, "thumb", width=70).content, format="jpeg", width=70, height=52)
 
     admin.find_element(By.ID, "preset-thumb-delete").click()
-    wait(admin).until(lambda d: "The preset is deleted." in d.find_element(By.CSS_SELECTOR, "p.notice").text)
+    wait(admin).until(lambda d: "The preset is deleted." in d.find_element(By.ID, "notice").text)
     assert not admin.find_elements(By.ID, "preset-thumb")
     gone = _rendered(server, image_id, "thumb", status=400)
     assert gone.json()["error"]["field"] == "preset"

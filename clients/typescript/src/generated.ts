@@ -137,6 +137,51 @@ export interface AdminStats {
   "clients": Array<ClientStatsRow>;
 }
 
+export interface AdminUser {
+  "id": string;
+  "email": string;
+  "username": string;
+  "displayName": string;
+  "role": string;
+  "status": string;
+  "createdAt": string;
+  "lastLoginAt": string | null;
+  "quotaBytes": number | null;
+  "quotaImages": number | null;
+  "images": number;
+  "bytes": number;
+}
+
+export interface AdminUserDetail {
+  "id": string;
+  "email": string;
+  "username": string;
+  "displayName": string;
+  "role": string;
+  "status": string;
+  "createdAt": string;
+  "lastLoginAt": string | null;
+  "quotaBytes": number | null;
+  "quotaImages": number | null;
+  "images": number;
+  "bytes": number;
+  "footprint": UserFootprint;
+}
+
+export interface AdminUserList {
+  "data": Array<AdminUser>;
+  "total": number;
+  "limit": number;
+  "offset": number;
+}
+
+export interface AdminUserUpdate {
+  "status"?: "active" | "inactive" | "suspended" | null;
+  "role"?: "user" | "admin" | null;
+  "quotaBytes"?: number | null;
+  "quotaImages"?: number | null;
+}
+
 export interface AlbumCreate {
   "name": string;
   "description"?: string | null;
@@ -464,6 +509,11 @@ export interface RefreshRequest {
   "refreshToken": string;
 }
 
+export interface ResetLink {
+  "url": string;
+  "expiresAt": string;
+}
+
 export interface RuntimeSettingList {
   "data": Array<RuntimeSettingPublic>;
 }
@@ -591,6 +641,15 @@ export interface UserCounters {
   "avatars": number;
 }
 
+export interface UserFootprint {
+  "images": number;
+  "bytes": number;
+  "publicImages": number;
+  "publicBytes": number;
+  "trashed": number;
+  "albums": number;
+}
+
 export interface Operations {
   account_keys_create: { method: "POST"; path: "/v2/account/keys"; pathParams: []; query: {}; body: ApiKeyCreate | null; result: ApiKeyCreated };
   account_keys_list: { method: "GET"; path: "/v2/account/keys"; pathParams: []; query: {}; body: never; result: ApiKeyList };
@@ -625,6 +684,11 @@ export interface Operations {
   admin_settings_get: { method: "GET"; path: "/v2/admin/settings"; pathParams: []; query: {}; body: never; result: RuntimeSettingList };
   admin_settings_update: { method: "PATCH"; path: "/v2/admin/settings"; pathParams: []; query: {}; body: RuntimeSettingsUpdate; result: RuntimeSettingList };
   admin_stats: { method: "GET"; path: "/v2/admin/stats"; pathParams: []; query: {}; body: never; result: AdminStats };
+  admin_users_delete: { method: "DELETE"; path: "/v2/admin/users/{user_id}"; pathParams: ["user_id"]; query: {}; body: never; result: UserFootprint };
+  admin_users_get: { method: "GET"; path: "/v2/admin/users/{user_id}"; pathParams: ["user_id"]; query: {}; body: never; result: AdminUserDetail };
+  admin_users_list: { method: "GET"; path: "/v2/admin/users"; pathParams: []; query: { "limit"?: number; "offset"?: number; }; body: never; result: AdminUserList };
+  admin_users_reset_link: { method: "POST"; path: "/v2/admin/users/{user_id}/reset-links"; pathParams: ["user_id"]; query: {}; body: never; result: ResetLink };
+  admin_users_update: { method: "PATCH"; path: "/v2/admin/users/{user_id}"; pathParams: ["user_id"]; query: {}; body: AdminUserUpdate; result: AdminUserDetail };
   albums_add_images: { method: "POST"; path: "/v2/albums/{album_id}/images"; pathParams: ["album_id"]; query: {}; body: AlbumImagesChange; result: AlbumPublic };
   albums_create: { method: "POST"; path: "/v2/albums"; pathParams: []; query: {}; body: AlbumCreate; result: AlbumPublic };
   albums_create_token: { method: "POST"; path: "/v2/albums/{album_id}/tokens"; pathParams: ["album_id"]; query: {}; body: AlbumTokenCreate | null; result: AlbumTokenPublic };
@@ -711,6 +775,11 @@ export const OPERATIONS = {
   admin_settings_get: { method: "GET", path: "/v2/admin/settings", pathParams: [], body: null },
   admin_settings_update: { method: "PATCH", path: "/v2/admin/settings", pathParams: [], body: "json" },
   admin_stats: { method: "GET", path: "/v2/admin/stats", pathParams: [], body: null },
+  admin_users_delete: { method: "DELETE", path: "/v2/admin/users/{user_id}", pathParams: ["user_id"], body: null },
+  admin_users_get: { method: "GET", path: "/v2/admin/users/{user_id}", pathParams: ["user_id"], body: null },
+  admin_users_list: { method: "GET", path: "/v2/admin/users", pathParams: [], body: null },
+  admin_users_reset_link: { method: "POST", path: "/v2/admin/users/{user_id}/reset-links", pathParams: ["user_id"], body: null },
+  admin_users_update: { method: "PATCH", path: "/v2/admin/users/{user_id}", pathParams: ["user_id"], body: "json" },
   albums_add_images: { method: "POST", path: "/v2/albums/{album_id}/images", pathParams: ["album_id"], body: "json" },
   albums_create: { method: "POST", path: "/v2/albums", pathParams: [], body: "json" },
   albums_create_token: { method: "POST", path: "/v2/albums/{album_id}/tokens", pathParams: ["album_id"], body: "json" },

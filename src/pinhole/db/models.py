@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -520,4 +521,37 @@ class ResumableUpload(Base):
     image_id: Mapped[str | None] = mapped_column(String(36), default=None)
     finishing_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PasswordReset(Base):
+    """A one-time password reset link an admin made (migration 0013): only the token's SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class TrashedImage(Base):
+    """An image deleted in the web app, kept for `web.trash_days` so it can be restored (migration 0013).
+
+    The `images` row is gone (no API finds it, quotas no longer count it); `record` holds its columns, tags and
+    album memberships as JSON, and the content hash keeps its blob from being released until the trash is emptied.
+    """
+
+    __tablename__ = "trashed_images"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("blobs.content_hash", ondelete="RESTRICT"), index=True)
+    original_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    size: Mapped[int] = mapped_column(BigInteger)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,8 +1,9 @@
 """Blobs: originals stored once per content hash, which images and avatars alias. Claiming one, releasing one.
 
-A blob lives while an image, an avatar or a fetched remote original refers to its content hash. The last reference
-gone, its row, its stored original and every variant (rows and files) go too, unless the blob is `preserved` (a
-delete with `preserveOnDisk`): then the row and the original stay for the operator's retention
+A blob lives while an image, an avatar, a trashed image (`services.trash`) or a fetched remote original refers to
+its content hash. The last reference gone, its row, its stored original and every variant (rows and files) go too,
+unless the blob is `preserved` (a delete with `preserveOnDisk`): then the row and the original stay for the
+operator's retention
 (`storage.preserved_retention_days`), and only the variants (a cache that can be rendered again) go.
 Callers drop this process's in-memory copies of the returned keys after the transaction (`forget_blobs`).
 """
@@ -15,7 +16,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Avatar, Blob, Image, RemoteOriginal, Variant, utcnow
+from pinhole.db.models import Avatar, Blob, Image, RemoteOriginal, TrashedImage, Variant, utcnow
 from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import variants_prefix
 
@@ -52,7 +53,8 @@ async def is_referenced(session: AsyncSession, content_hash: str) -> bool:
     images = exists().where(Image.content_hash == content_hash)
     avatars = exists().where(Avatar.content_hash == content_hash)
     remote = exists().where(RemoteOriginal.content_hash == content_hash)  # a fetched origin's copy
-    return bool(await session.scalar(select(images | avatars | remote)))
+    trashed = exists().where(TrashedImage.content_hash == content_hash)  # restorable until the trash is emptied
+    return bool(await session.scalar(select(images | avatars | remote | trashed)))
 
 
 async def release_blob(session: AsyncSession, store: BlobStore, content_hash: str) -> list[str]:

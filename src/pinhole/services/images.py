@@ -170,7 +170,7 @@ async def update_image(
 ) -> Image:
     recent.forget(image_id)
     async with db.writer() as session:
-        image = await _modifiable(session, principal, image_id)
+        image = await modifiable(session, principal, image_id)
         if changes.clear_description or changes.description is not None:
             image.description = changes.description
         if changes.is_private is not None:
@@ -198,8 +198,8 @@ async def share_content(
     """
     recent.forget(image_id)
     async with db.writer() as session:
-        image = await _modifiable(session, principal, image_id)
-        source = await _modifiable(session, principal, source_id)
+        image = await modifiable(session, principal, image_id)
+        source = await modifiable(session, principal, source_id)
         await blobs.hold_blob(session, source.content_hash)
         old_hash = swap_content(image, Content.of_row(source))
         await session.flush()
@@ -217,8 +217,8 @@ async def point_record(
     when `target_id` is itself). Content never moves between images, so what each URL serves never changes."""
     recent.forget(image_id)
     async with db.writer() as session:
-        image = await _modifiable(session, principal, image_id)
-        await _modifiable(session, principal, target_id)
+        image = await modifiable(session, principal, image_id)
+        await modifiable(session, principal, target_id)
         image.url_image_id = None if target_id == image.id else target_id
         await session.flush()
         await session.refresh(image)
@@ -268,7 +268,7 @@ async def delete_image(
     """
     recent.forget(image_id)
     async with db.writer() as session:
-        image = await _modifiable(session, principal, image_id)
+        image = await modifiable(session, principal, image_id)
         if preserve_on_disk and not (principal.is_admin or owner_may_preserve):
             raise Forbidden("Only admins may delete an image and keep its file (preserveOnDisk).")
         released = await remove_images(session, store, [image], preserve_on_disk=preserve_on_disk)
@@ -301,7 +301,7 @@ async def _drop_empty_groups(session: AsyncSession, group_ids: set[str]) -> None
             await session.execute(delete(ImageGroup).where(ImageGroup.id == group_id))
 
 
-async def _modifiable(session: AsyncSession, principal: Principal, image_id: str) -> Image:
+async def modifiable(session: AsyncSession, principal: Principal, image_id: str) -> Image:
     image = await session.get(Image, image_id) if _valid_id(image_id) else None
     if image is None or not policy.can_read_image_info(principal, image):
         raise ImageNotFound()

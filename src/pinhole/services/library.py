@@ -16,7 +16,7 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.db.engine import Database
 from pinhole.db.models import Avatar, Image, ImageGroup
 from pinhole.security.principal import Principal
-from pinhole.services import avatars, groups, quotas, uploaders
+from pinhole.services import avatars, groups, quotas, trash, uploaders
 from pinhole.services import images as image_rows
 from pinhole.services.avatars import AvatarSaved
 from pinhole.services.images import ImageChanges, RecentImages
@@ -137,6 +137,28 @@ class Images:
             owner_may_preserve=owner_may_preserve,
         )
         self.forget_blobs(released)
+
+    async def trash(self, principal: Principal, image_ids: Sequence[str], *, days: int) -> None:
+        """Move the images to the trash for `days` (0: delete them for good), all or nothing (`services.trash`)."""
+        for image_id in image_ids:
+            self.recent.forget(image_id)
+        async with self.db.writer() as session:
+            found = [await image_rows.modifiable(session, principal, image_id) for image_id in image_ids]
+            released = await trash.trash_images(session, self.store, found, days=days)
+        await self.recent.changed(*image_ids)
+        self.forget_blobs(released)
+
+    async def restore(self, principal: Principal, image_ids: Sequence[str]) -> list[str]:
+        restored = await trash.restore_images(
+            db=self.db, defaults=self.policy.quotas, principal=principal, image_ids=image_ids
+        )
+        await self.recent.changed(*restored)
+        return restored
+
+    async def delete_from_trash(self, principal: Principal, image_ids: Sequence[str]) -> None:
+        self.forget_blobs(
+            await trash.delete_for_good(db=self.db, store=self.store, principal=principal, image_ids=image_ids)
+        )
 
     async def get_group(self, principal: Principal, group_id: str) -> tuple[ImageGroup, Sequence[Image]]:
         return await groups.get_group(db=self.db, principal=principal, group_id=group_id)

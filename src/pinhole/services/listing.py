@@ -44,6 +44,8 @@ class ImageFilter:
     client_id: str | None = None
     tags: tuple[str, ...] = ()
     is_private: bool | None = None
+    min_size: int | None = None  # bytes, inclusive (the admin's moderation page)
+    max_size: int | None = None
 
 
 T = TypeVar("T")
@@ -148,6 +150,10 @@ def _visible(
         query = query.where(Image.created_at >= flt.created_from)
     if flt.created_to is not None:
         query = query.where(Image.created_at < flt.created_to)
+    if flt.min_size is not None:
+        query = query.where(Image.size >= flt.min_size)
+    if flt.max_size is not None:
+        query = query.where(Image.size <= flt.max_size)
     return query
 
 

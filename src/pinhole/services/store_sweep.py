@@ -4,8 +4,8 @@ A killed process can leave temp files (received uploads, normalised originals, t
 files, S3 multipart uploads) and originals placed before the transaction that records them committed. The sweep
 removes what is older than a grace period (so an upload in flight, here or on another instance, is never touched),
 deletes blobs no row refers to, reports rows whose blob is missing, and deletes kept (`preserveOnDisk`) blobs past
-their retention. Each server runs it at start-up and every `storage.sweep_interval_seconds`;
-`pinhole store check [--repair]` runs it on demand.
+their retention and empties trashed images past `web.trash_days`. Each server runs it at start-up and every
+`storage.sweep_interval_seconds`; `pinhole store check [--repair]` runs it on demand.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, select, update
 from pinhole.db.engine import Database
 from pinhole.db.models import Blob, Variant
 from pinhole.observability.storage import unwrap_store
-from pinhole.services import blobs
+from pinhole.services import blobs, trash
 from pinhole.storage.base import BlobEntry, BlobStore, Inventory
 from pinhole.storage.keys import original_key, variants_prefix
 
@@ -54,6 +54,7 @@ class SweepReport:
     variant_orphans: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # content hashes whose row names a blob the store lacks
     kept_purged: list[str] = field(default_factory=list)
+    trash_emptied: int = 0  # trashed images past `web.trash_days` deleted for good (services.trash)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,7 @@ class SweepReport:
             "variantOrphans": self.variant_orphans,
             "missing": self.missing,
             "keptPurged": self.kept_purged,
+            "trashEmptied": self.trash_emptied,
         }
 
 
@@ -101,10 +103,13 @@ async def sweep(
         await _reconcile_variants(db, store, inventory, report, older_than=older_than, progress=progress)
     else:  # a store that cannot list with ages: only the temp folder and retention
         log.warning("the blob store %s cannot be reconciled (no list_entries)", type(store).__name__)
+    released: list[str] = []
+    if repair:
+        report.trash_emptied, released = await trash.purge_expired(db=db, store=store, now=now)
     if repair and retention_days > 0:
         report.kept_purged = await purge_kept(db=db, store=store, older_than=now - timedelta(days=retention_days))
     if forget is not None:
-        forget([original_key(h) for h in report.kept_purged] + report.variant_orphans)
+        forget([original_key(h) for h in report.kept_purged] + report.variant_orphans + released)
     return report
 
 
@@ -323,16 +328,17 @@ class StoreSweeper:
             forget=self.forget,
         )
         removed = report.temp_files + report.store_temp + len(report.orphans) + len(report.variant_orphans)
-        if removed or report.missing or report.kept_purged:
+        if removed or report.missing or report.kept_purged or report.trash_emptied:
             log.warning(
                 "store sweep (%.1f s): removed %d temp files, %d store temp files, %d orphan originals, %d orphan "
-                "variants, %d kept blobs past retention; %d recorded blobs are missing",
+                "variants, %d kept blobs past retention, %d trashed images; %d recorded blobs are missing",
                 time.monotonic() - started,
                 report.temp_files,
                 report.store_temp,
                 len(report.orphans),
                 len(report.variant_orphans),
                 len(report.kept_purged),
+                report.trash_emptied,
                 len(report.missing),
             )
         self.last = report

@@ -217,6 +217,19 @@ async def set_status(db: Database, user_id: str, status: Status) -> User:
     return user
 
 
+async def set_quota(db: Database, user_id: str, *, quota_bytes: int | None, quota_images: int | None) -> User:
+    """The account's own quotas (None: the client's per-user default; 0: unlimited)."""
+    for name, value in (("quotaBytes", quota_bytes), ("quotaImages", quota_images)):
+        if value is not None and value < 0:
+            raise InvalidInput("A quota is 0 (unlimited) or more.", field=name)
+    async with db.writer() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        user.quota_bytes, user.quota_images = quota_bytes, quota_images
+    return user
+
+
 async def set_role(db: Database, user_id: str, role: Role) -> User:
     async with db.writer() as session:
         user = await session.get(User, user_id)

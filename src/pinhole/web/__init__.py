@@ -16,7 +16,9 @@ from pinhole.web import (
     moderation,
     photo_privacy,
     presets,
+    resets,
     static_files,
+    trash,
     viewer,
 )
 
@@ -25,6 +27,20 @@ __all__ = ["build_router"]
 
 def build_router() -> APIRouter:
     router = APIRouter(dependencies=[rate_limits("web", principal=identify_caller)])
-    for part in (static_files, auth, images, viewer, albums, account, photo_privacy, admin, presets, moderation):
+    parts = (
+        static_files,
+        auth,
+        images,
+        viewer,
+        albums,
+        account,
+        photo_privacy,
+        admin,
+        presets,
+        moderation,
+        trash,
+        resets,
+    )
+    for part in parts:
         router.include_router(part.router)
     return router

@@ -20,7 +20,7 @@ from pinhole.errors import LoginThrottled, NotFound, Unauthorized, WeakPassword
 from pinhole.security.policy import Action, require
 from pinhole.services import keys, signin
 from pinhole.services.sharex import sharex_config, sharex_filename
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.rendering import WebRoute, notify, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
 
 router = APIRouter(route_class=WebRoute)
@@ -42,7 +42,6 @@ async def _account_page(
         "upload_keys": await keys.list_upload_keys(db, user_id=session.user.id),
         "new_key": None,
         "new_key_kind": None,
-        "notice": NOTICES.get(request.query_params.get("done", "")),
         "error": None,
         "min_length": settings_of(request).accounts.password_min_length,
     }
@@ -76,7 +75,7 @@ async def change_password(request: Request, db: DatabaseDep, gate: SigninDep, se
         return await _account_page(request, db, session, {"error": message}, status=429)
     except (Unauthorized, WeakPassword) as exc:
         return await _account_page(request, db, session, {"error": exc.message}, status=exc.status)
-    return redirect("/account?done=password")
+    return notify(request, "/account", NOTICES["password"])
 
 
 def _key_name(form: Any) -> str | None:
@@ -101,10 +100,10 @@ def _mine(session: WebSession, row: K | None) -> K:
 
 
 @router.post("/account/keys/{key_id}/revoke", name="account.keys.revoke")
-async def revoke_personal_key(db: DatabaseDep, session: FormSession, key_id: str) -> Response:
+async def revoke_personal_key(request: Request, db: DatabaseDep, session: FormSession, key_id: str) -> Response:
     row = _mine(session, await keys.get_personal_key(db, key_id))
     await keys.revoke_personal_key(db, key_id=row.id)
-    return redirect("/account?done=revoked")
+    return notify(request, "/account", NOTICES["revoked"])
 
 
 @router.post("/account/upload-keys", name="account.upload_keys.create")
@@ -117,10 +116,10 @@ async def create_upload_key(request: Request, runtime: RuntimeDep, db: DatabaseD
 
 
 @router.post("/account/upload-keys/{key_id}/revoke", name="account.upload_keys.revoke")
-async def revoke_upload_key(db: DatabaseDep, session: FormSession, key_id: str) -> Response:
+async def revoke_upload_key(request: Request, db: DatabaseDep, session: FormSession, key_id: str) -> Response:
     row = _mine(session, await keys.get_upload_key(db, key_id))
     await keys.revoke_upload_key(db, key_id=row.id)
-    return redirect("/account?done=revoked")
+    return notify(request, "/account", NOTICES["revoked"])
 
 
 @router.get("/account/upload-keys/{key_id}/sharex", name="account.upload_keys.sharex")

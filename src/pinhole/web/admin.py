@@ -16,19 +16,20 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from pinhole.api.deps import DatabaseDep, RuntimeDep, settings_of
+from pinhole.api.deps import DatabaseDep, RuntimeDep, public_base_url, settings_of
+from pinhole.api.services import ImagesDep
 from pinhole.db.engine import Database
-from pinhole.errors import InvalidInput, PinholeError
+from pinhole.errors import InvalidInput, NotFound, PinholeError
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
 from pinhole.security.principal import Role
-from pinhole.services import app_settings
+from pinhole.services import app_settings, moderation, password_resets
 from pinhole.services import clients as client_service
 from pinhole.services import stats as stats_service
 from pinhole.services import users as user_service
 from pinhole.services.clients import QUOTA_FIELDS, ClientChanges
 from pinhole.web.dashboard import dashboard_charts
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.rendering import WebRoute, filesize, notify, redirect, render
 from pinhole.web.session import FormSession, RequiredSession, WebSession
 from pinhole.web.sizes import parse_byte_size, show_byte_size
 
@@ -51,6 +52,7 @@ NOTICES = {
     "active": "The client is active again.",
     "inactive": "The client is deactivated: its key is refused.",
     "status": "The account's status is changed.",
+    "quota": "The account's quotas are changed.",
     "role": "The account's role is changed.",
     "setting": "The setting is changed. Other server processes apply it within their cache time.",
     "reset": "The setting is back to its configured value.",
@@ -59,10 +61,6 @@ NOTICES = {
 
 def _admin(session: WebSession) -> None:
     require(session.principal, Action.ADMINISTER, hide=False)
-
-
-def _notice(request: Request) -> str | None:
-    return NOTICES.get(request.query_params.get("done", ""))
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,6 @@ async def _clients_page(
         "has_key": client_service.has_usable_key,
         "new_key": None,
         "new_key_client": None,
-        "notice": _notice(request),
         "error": None,
     }
     return render(request, "admin_clients.html", context | (extra or {}), status=status)
@@ -167,7 +164,7 @@ async def set_active(request: Request, db: DatabaseDep, session: FormSession, cl
     _admin(session)
     active = (await request.form()).get("active") == "1"
     await client_service.set_client_active(db=db, client_id=client_id, active=active)
-    return redirect(f"/admin/clients?done={'active' if active else 'inactive'}")
+    return notify(request, "/admin/clients", NOTICES["active" if active else "inactive"])
 
 
 def _quota(form: FormData, name: str) -> int | None:
@@ -199,7 +196,7 @@ async def update_client(request: Request, db: DatabaseDep, session: FormSession,
         await client_service.update_client(db=db, client_id=client_id, changes=ClientChanges(values))
     except InvalidInput as exc:
         return await _clients_page(request, db, {"error": exc.message}, status=exc.status)
-    return redirect("/admin/clients?done=saved")
+    return notify(request, "/admin/clients", NOTICES["saved"])
 
 
 async def _users_page(
@@ -210,6 +207,10 @@ async def _users_page(
     found, total = await user_service.list_users(db, limit=USERS_PAGE, offset=(page - 1) * USERS_PAGE)
     context = {
         "users": found,
+        "storage": await moderation.storage_by_owner(db, [user.id for user in found]),
+        "show_bytes": show_byte_size,
+        "reset_link": None,
+        "reset_user": None,
         "total": total,
         "page": page,
         "has_next": page * USERS_PAGE < total,
@@ -217,7 +218,6 @@ async def _users_page(
         "roles": [role.value for role in Role],
         "me": session.user.id,
         "min_length": settings_of(request).accounts.password_min_length,
-        "notice": _notice(request),
         "error": None,
     }
     return render(request, "admin_users.html", context | (extra or {}), status=status)
@@ -243,7 +243,7 @@ async def create_user(request: Request, runtime: RuntimeDep, db: DatabaseDep, se
         )
     except PinholeError as exc:  # bad email or username, weak password, taken email or username
         return await _users_page(request, db, session, {"error": exc.message}, status=exc.status)
-    return redirect("/admin/users?done=saved")
+    return notify(request, "/admin/users", NOTICES["saved"])
 
 
 def _not_me(session: WebSession, user_id: str) -> None:
@@ -255,11 +255,14 @@ def _not_me(session: WebSession, user_id: str) -> None:
 async def set_status(request: Request, db: DatabaseDep, session: FormSession, user_id: str) -> Response:
     _admin(session)
     _not_me(session, user_id)
-    raw = str((await request.form()).get("status") or "")
+    form = await request.form()
+    raw = str(form.get("status") or "")
     if raw not in {status.value for status in user_service.Status}:
         raise InvalidInput("Choose a status.", field="status")
+    if raw == user_service.Status.SUSPENDED and form.get("confirmed") != "1":
+        return redirect(f"/admin/users/{user_id}/suspend")  # says first what a suspension leaves online
     await user_service.set_status(db, user_id, user_service.Status(raw))
-    return redirect("/admin/users?done=status")
+    return notify(request, "/admin/users", NOTICES["status"])
 
 
 @router.post("/admin/users/{user_id}/role", name="admin.users.role")
@@ -270,7 +273,83 @@ async def set_role(request: Request, db: DatabaseDep, session: FormSession, user
     if raw not in {role.value for role in Role}:
         raise InvalidInput("Choose a role.", field="role")
     await user_service.set_role(db, user_id, Role(raw))
-    return redirect("/admin/users?done=role")
+    return notify(request, "/admin/users", NOTICES["role"])
+
+
+def _quota_field(form: FormData, name: str, label: str, *, size: bool) -> int | None:
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        return None
+    value = parse_byte_size(raw) if size else (int(raw) if raw.isdigit() and len(raw) <= 18 else None)
+    if value is None:
+        example = "a size such as 5 GB or 500 MB" if size else "a whole number"
+        raise InvalidInput(f"{label}: {example}, 0 for unlimited, empty for the default.", field=name)
+    return value
+
+
+@router.post("/admin/users/{user_id}/quota", name="admin.users.quota")
+async def set_quota(request: Request, db: DatabaseDep, session: FormSession, user_id: str) -> Response:
+    """The account's storage ("5 GB") and image quotas; empty: the default, 0: unlimited."""
+    _admin(session)
+    form = await request.form()
+    try:
+        quota_bytes = _quota_field(form, "quota_bytes", "Storage quota", size=True)
+        quota_images = _quota_field(form, "quota_images", "Image quota", size=False)
+    except InvalidInput as exc:
+        return await _users_page(request, db, session, {"error": exc.message}, status=exc.status)
+    await user_service.set_quota(db, user_id, quota_bytes=quota_bytes, quota_images=quota_images)
+    return notify(request, "/admin/users", NOTICES["quota"])
+
+
+async def _confirm_page(request: Request, db: Database, user_id: str, action: str) -> Response:
+    user = await user_service.get_user(db, user_id)
+    if user is None:
+        raise NotFound("No such user.", field="user")
+    context = {"user": user, "action": action, "footprint": await moderation.footprint(db, user_id)}
+    return render(request, "admin_user_confirm.html", context)
+
+
+@router.get("/admin/users/{user_id}/suspend", name="admin.users.suspend")
+async def confirm_suspend(request: Request, db: DatabaseDep, session: RequiredSession, user_id: str) -> Response:
+    _admin(session)
+    _not_me(session, user_id)
+    return await _confirm_page(request, db, user_id, "suspend")
+
+
+@router.get("/admin/users/{user_id}/delete", name="admin.users.delete.confirm")
+async def confirm_delete(request: Request, db: DatabaseDep, session: RequiredSession, user_id: str) -> Response:
+    _admin(session)
+    _not_me(session, user_id)
+    return await _confirm_page(request, db, user_id, "delete")
+
+
+@router.post("/admin/users/{user_id}/delete", name="admin.users.delete")
+async def delete_user(request: Request, images: ImagesDep, session: FormSession, user_id: str) -> Response:
+    """Delete the account with all it uploaded (after the confirmation page, which posts here)."""
+    _admin(session)
+    _not_me(session, user_id)
+    user = await user_service.get_user(images.db, user_id)
+    if user is None:
+        raise NotFound("No such user.", field="user")
+    gone = await moderation.delete_user(images=images, principal=session.principal, user_id=user_id)
+    text = f"Deleted the account {user.username} and its {gone.images} images ({filesize(gone.bytes)})."
+    return notify(request, "/admin/users", text)
+
+
+@router.post("/admin/users/{user_id}/reset-link", name="admin.users.reset_link")
+async def reset_link(
+    request: Request, runtime: RuntimeDep, db: DatabaseDep, session: FormSession, user_id: str
+) -> Response:
+    """A one-time password reset link for the account, shown once on the page this answers with."""
+    _admin(session)
+    hours = runtime.settings.accounts.reset_link_hours
+    token, _ = await password_resets.create_reset(
+        runtime.accounts, user_id=user_id, created_by=session.user.id, hours=hours
+    )
+    user = await user_service.get_user(db, user_id)
+    link = f"{public_base_url(request)}/reset/{token}"
+    extra = {"reset_link": link, "reset_user": user, "reset_hours": hours}
+    return await _users_page(request, db, session, extra, status=201)
 
 
 async def _settings_page(
@@ -279,7 +358,6 @@ async def _settings_page(
     context = {
         "states": await runtime.app_settings.describe(),
         "cache_seconds": f"{runtime.settings.server.settings_cache_seconds:g}",
-        "notice": _notice(request),
         "error": None,
     }
     return render(request, "admin_settings.html", context | (extra or {}), status=status)
@@ -300,11 +378,11 @@ async def set_setting(request: Request, runtime: RuntimeDep, session: FormSessio
     except InvalidInput as exc:
         return await _settings_page(request, runtime, {"error": exc.message}, status=exc.status)
     await runtime.app_settings.set(key, value, user_id=session.user.id)
-    return redirect("/admin/settings?done=setting")
+    return notify(request, "/admin/settings", NOTICES["setting"])
 
 
 @router.post("/admin/settings/{key}/reset", name="admin.settings.reset")
-async def reset_setting(runtime: RuntimeDep, session: FormSession, key: str) -> Response:
+async def reset_setting(request: Request, runtime: RuntimeDep, session: FormSession, key: str) -> Response:
     _admin(session)
     await runtime.app_settings.reset(key, user_id=session.user.id)
-    return redirect("/admin/settings?done=reset")
+    return notify(request, "/admin/settings", NOTICES["reset"])

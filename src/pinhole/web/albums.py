@@ -26,8 +26,9 @@ from pinhole.services import album_tokens, listing
 from pinhole.services import albums as album_service
 from pinhole.services.albums import AlbumChanges, AlbumFields
 from pinhole.services.sorting import ImageSort
-from pinhole.web.images import PAGE_SIZE, SORTS, THUMB_WIDTH, _ids
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.forms import selected_ids as _ids
+from pinhole.web.images import PAGE_SIZE, SORTS, THUMB_WIDTH
+from pinhole.web.rendering import WebRoute, notify, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
 
 router = APIRouter(route_class=WebRoute)
@@ -43,10 +44,6 @@ NOTICES = {
     "removed": "Removed from the album.",
     "revoked": "The album link is revoked.",
 }
-
-
-def _notice(request: Request) -> str | None:
-    return NOTICES.get(request.query_params.get("done", ""))
 
 
 def _fields(form: Any) -> tuple[str, str | None, bool]:
@@ -67,7 +64,7 @@ async def _albums_page(
     result, counts = await album_service.list_albums(
         db=db, principal=session.principal, owner_id=session.user.id, limit=listing.MAX_LIMIT
     )
-    context = {"albums": result.items, "counts": counts, "notice": _notice(request), "error": None}
+    context = {"albums": result.items, "counts": counts, "error": None}
     return render(request, "albums.html", context | (extra or {}), status=status)
 
 
@@ -88,7 +85,7 @@ async def create_album(request: Request, db: DatabaseDep, session: FormSession) 
         principal=session.principal,
         fields=AlbumFields(name=name, description=description, is_public=public),
     )
-    return redirect(f"/albums/{view.album.id}?done=created")
+    return notify(request, f"/albums/{view.album.id}", NOTICES["created"])
 
 
 def _token(request: Request) -> str | None:
@@ -148,7 +145,6 @@ async def _album_page(
         "first_url": f"/albums/{album.id}?{urlencode(keep | ({'sort': sort.value} if sort else {}))}"
         if cursor
         else None,
-        "notice": _notice(request),
         "error": None,
     }
     return render(request, "album.html", context | (extra or {}), status=status)
@@ -189,20 +185,20 @@ async def edit_album(request: Request, db: DatabaseDep, session: FormSession, al
         return await _album_page(request, db, session, album_id, {"error": exc.message}, status=exc.status)
     changes = AlbumChanges(name=name, description=description, clear_description=description is None, is_public=public)
     view = await album_service.update_album(db=db, principal=session.principal, ref=album_id, changes=changes)
-    return redirect(f"/albums/{view.album.id}?done=saved")
+    return notify(request, f"/albums/{view.album.id}", NOTICES["saved"])
 
 
 @router.post("/albums/{album_id}/delete", name="album.delete")
-async def delete_album(db: DatabaseDep, session: FormSession, album_id: str) -> Response:
+async def delete_album(request: Request, db: DatabaseDep, session: FormSession, album_id: str) -> Response:
     await album_service.delete_album(db=db, principal=session.principal, ref=album_id)
-    return redirect("/albums?done=deleted")
+    return notify(request, "/albums", NOTICES["deleted"])
 
 
 @router.post("/albums/{album_id}/images/remove", name="album.images.remove")
 async def remove_images(request: Request, db: DatabaseDep, session: FormSession, album_id: str) -> Response:
     ids = _ids(await request.form())
     view = await album_service.change_images(db=db, principal=session.principal, ref=album_id, image_ids=ids, add=False)
-    return redirect(f"/albums/{view.album.id}?done=removed")
+    return notify(request, f"/albums/{view.album.id}", NOTICES["removed"])
 
 
 @router.post("/albums/{album_id}/tokens", name="album.token")
@@ -226,7 +222,7 @@ async def revoke_token(request: Request, db: DatabaseDep, session: FormSession, 
     if not token_hash:
         raise NotFound("Album token not found.")
     await album_service.revoke_token_hash(db=db, principal=session.principal, ref=album_id, token_hash=token_hash)
-    return redirect(f"/albums/{album_id}?done=revoked")
+    return notify(request, f"/albums/{album_id}", NOTICES["revoked"])
 
 
 @router.post("/images/{image_id}/albums", name="image.albums")
@@ -238,7 +234,9 @@ async def image_albums(request: Request, db: DatabaseDep, session: FormSession, 
         raise InvalidInput("Choose add or remove.", field="action")
     if not album_id:
         raise InvalidInput("Choose an album.", field="album")
-    await album_service.change_images(
+    view = await album_service.change_images(
         db=db, principal=session.principal, ref=album_id, image_ids=[image_id], add=action == "add"
     )
-    return redirect(f"/images/{image_id}?done={'album-added' if action == 'add' else 'album-removed'}")
+    if action == "add":  # the album, where the image went (as the grid's bulk "Add to album" does)
+        return notify(request, f"/albums/{view.album.id}", NOTICES["added"])
+    return notify(request, f"/images/{image_id}", NOTICES["removed"])

@@ -26,7 +26,7 @@ from pinhole.runtime import Runtime
 from pinhole.services import signin, users
 from pinhole.services.signin import Signin
 from pinhole.services.users import Status
-from pinhole.web.rendering import WebRoute, local_path, redirect, render
+from pinhole.web.rendering import WebRoute, local_path, notify, redirect, render
 from pinhole.web.session import CSRF_FIELD, OptionalSession
 
 router = APIRouter(route_class=WebRoute)
@@ -100,7 +100,7 @@ async def login_page(request: Request, runtime: RuntimeDep, session: OptionalSes
     next_url = local_path(request.query_params.get("next"))
     if session is not None:
         return redirect(next_url)
-    notice = "You are signed out." if request.query_params.get("signed_out") else None
+    notice = None
     if next_url == "/upload" and not await runtime.app_settings.guest_uploads():
         notice = "Guest uploads are turned off on this server: sign in to upload."
     return await _form_page(request, runtime, "login.html", {"next": next_url, "login": "", "notice": notice})
@@ -145,7 +145,7 @@ async def logout(request: Request, runtime: RuntimeDep, gate: SigninDep, session
     if session is not None:
         form = await request.form()
         await signin.end_browser_session(gate, cookie=session.cookie, csrf=_text(form, CSRF_FIELD))
-    response = redirect("/login?signed_out=1")
+    response = notify(request, "/login", "You are signed out.")
     response.delete_cookie(SESSION_COOKIE, path="/", secure=_secure(request, runtime), httponly=True, samesite="lax")
     return response
 

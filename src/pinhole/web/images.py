@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.datastructures import FormData
 
 from pinhole.api.delivery import Delivery
 from pinhole.api.deps import DatabaseDep, RuntimeDep
@@ -36,8 +35,10 @@ from pinhole.services.images import ImageChanges
 from pinhole.services.library import Images
 from pinhole.services.sorting import ImageSort, sorted_images
 from pinhole.services.tags import normalize_tags, split_tag_fields
-from pinhole.web.rendering import SignInRequired, WebRoute, redirect, render
+from pinhole.web.forms import selected_ids as _ids
+from pinhole.web.rendering import SignInRequired, WebRoute, notify, redirect, render
 from pinhole.web.session import FormSession, OptionalSession, RequiredSession, WebSession
+from pinhole.web.trash import trash_and_notify
 from pinhole.web.viewer import public_page
 
 router = APIRouter(route_class=WebRoute)
@@ -89,10 +90,6 @@ def preset_queries(delivery: Delivery, image: Image, presets: Iterable[str]) -> 
             params |= delivery.sign(image.id, options, expires_in=delivery.max_expiry_seconds).params
         queries[name] = "?" + urlencode(params)
     return queries
-
-
-def _notice(request: Request) -> str | None:
-    return NOTICES.get(request.query_params.get("done", ""))
 
 
 @router.get("/", name="home")
@@ -173,7 +170,6 @@ async def my_images(request: Request, db: DatabaseDep, session: RequiredSession)
         "first_url": f"/images?{urlencode(query)}" if cursor else None,
         "thumb_base": path_prefix(request.app, "v2.images.serve", "image_id"),
         "thumb_query": urlencode({"w": THUMB_WIDTH, "format": "webp"}),
-        "notice": _notice(request),
         "error": None,
     }
     return render(request, "images.html", context)
@@ -207,15 +203,6 @@ async def _sorted_page(
     return items, next_url, str(page) if page > 1 else None
 
 
-def _ids(form: FormData) -> list[str]:
-    ids = [value for value in form.getlist("ids") if isinstance(value, str) and value]
-    if not ids:
-        raise InvalidInput("Select at least one image.", field="ids")
-    if len(ids) > MAX_BULK:
-        raise InvalidInput(f"Select at most {MAX_BULK} images at once.", field="ids")
-    return list(dict.fromkeys(ids))
-
-
 async def _add_tags(images: Images, session: WebSession, image_id: str, tags: tuple[str, ...]) -> None:
     image = await images.get_for(session.principal, image_id)
     await images.update(session.principal, image_id, ImageChanges(tags=normalize_tags([*image.tag_names, *tags])))
@@ -234,21 +221,19 @@ async def bulk_action(request: Request, images: ImagesDep, db: DatabaseDep, sess
         view = await album_service.change_images(
             db=db, principal=session.principal, ref=album_id, image_ids=ids, add=True
         )
-        return redirect(f"/albums/{view.album.id}?done=added")  # the album, where the images went
+        return notify(request, f"/albums/{view.album.id}", NOTICES["album-added"])  # the album, where they went
     for image_id in ids:  # all or nothing: refuse before changing any when one may not be changed
         image = await images.get_for(session.principal, image_id)
         if not policy.can_modify_image(session.principal, image):
             raise Forbidden("Only the image's owner may change it.")
     if action == "delete":
-        for image_id in ids:
-            await images.delete(session.principal, image_id)
-        return redirect("/images?done=deleted")
+        return await trash_and_notify(request, images, session, ids, back="/images")
     tags = split_tag_fields([str(form.get("tags") or "")])
     if not tags:
         raise InvalidInput("Type the tags to add, separated by commas.", field="tags")
     for image_id in ids:
         await _add_tags(images, session, image_id, tags)
-    return redirect("/images?done=tagged")
+    return notify(request, "/images", NOTICES["tagged"])
 
 
 def snippets(url: str, alt: str) -> dict[str, str]:
@@ -328,7 +313,6 @@ class ImagePage:
             "in_albums": in_albums,
             "albums": albums,
             "new_share": None,
-            "notice": _notice(request),
             "error": None,
         }
         return render(request, "image.html", context | (extra or {}), status=status)
@@ -371,7 +355,7 @@ async def edit_details(
         return await page.render(request, session, image_id, {"error": exc.message}, status=exc.status)
     changes = ImageChanges(description=description or None, clear_description=not description, tags=tags)
     await images.update(session.principal, image_id, changes)
-    return redirect(f"/images/{image_id}?done=saved")
+    return notify(request, f"/images/{image_id}", NOTICES["saved"])
 
 
 @router.post("/images/{image_id}/focal", name="image.focal")
@@ -380,7 +364,7 @@ async def set_focal_point(request: Request, images: ImagesDep, session: FormSess
     form = await request.form()
     if form.get("clear"):
         await images.update(session.principal, image_id, ImageChanges(clear_focal_point=True))
-        return redirect(f"/images/{image_id}?done=saved")
+        return notify(request, f"/images/{image_id}", NOTICES["saved"])
     try:
         point = (float(str(form.get("x"))), float(str(form.get("y"))))
     except ValueError:
@@ -389,7 +373,7 @@ async def set_focal_point(request: Request, images: ImagesDep, session: FormSess
         raise InvalidInput("Click the picture to choose the focal point.", field="focal_point")
     focal = (round(point[0], 4), round(point[1], 4))
     await images.update(session.principal, image_id, ImageChanges(focal_point=focal))
-    return redirect(f"/images/{image_id}?done=saved")
+    return notify(request, f"/images/{image_id}", NOTICES["saved"])
 
 
 @router.post("/images/{image_id}/privacy", name="image.privacy")
@@ -397,7 +381,7 @@ async def set_privacy(request: Request, images: ImagesDep, session: FormSession,
     form = await request.form()
     private = form.get("private") == "1"
     await images.update(session.principal, image_id, ImageChanges(is_private=private))
-    return redirect(f"/images/{image_id}?done={'private' if private else 'public'}")
+    return notify(request, f"/images/{image_id}", NOTICES["private" if private else "public"])
 
 
 @router.post("/images/{image_id}/shares", name="image.share")
@@ -421,10 +405,9 @@ async def revoke_share(request: Request, db: DatabaseDep, session: FormSession, 
     if not link_id:
         raise NotFound("Share link not found.")
     await shares.revoke_share_link(db=db, principal=session.principal, image_id=image_id, link_id=link_id)
-    return redirect(f"/images/{image_id}?done=revoked")
+    return notify(request, f"/images/{image_id}", NOTICES["revoked"])
 
 
 @router.post("/images/{image_id}/delete", name="image.delete")
-async def delete_image(images: ImagesDep, session: FormSession, image_id: str) -> Response:
-    await images.delete(session.principal, image_id)
-    return redirect("/images?done=deleted")
+async def delete_image(request: Request, images: ImagesDep, session: FormSession, image_id: str) -> Response:
+    return await trash_and_notify(request, images, session, [image_id], back="/images")

@@ -1,8 +1,9 @@
 """Moderation for admins: every upload on the server (all clients and accounts) with filters, and bulk delete.
 
 `/admin/images` lists the newest first (100 a page, the API's cursor listing with `all_clients`), narrowed by the
-uploading account (username or email), client id, privacy and upload dates; `POST /admin/images/delete` deletes the
-selected ones through the same `Images.delete` as every API (the policy lets admins delete any image).
+uploading account (username or email), client id, privacy, upload dates and file size ("2 MB");
+`POST /admin/images/delete` moves the selected ones to the trash like any web delete (`web/trash.py`; the policy
+lets admins delete any image), with an undo.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from pinhole.errors import InvalidInput
 from pinhole.security.policy import Action, require
 from pinhole.services import listing
 from pinhole.services import users as user_service
-from pinhole.web.images import _ids
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.forms import selected_ids
+from pinhole.web.rendering import WebRoute, render
 from pinhole.web.session import FormSession, RequiredSession
+from pinhole.web.sizes import parse_byte_size
+from pinhole.web.trash import trash_and_notify
 
 router = APIRouter(route_class=WebRoute)
 
 PAGE = listing.MAX_LIMIT
 PRIVACY = {"": None, "private": True, "public": False}
-NOTICES = {"deleted": "The selected images are deleted."}
 
 
 def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
@@ -42,8 +44,18 @@ def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
     return moment + timedelta(days=1) if end else moment
 
 
+def _size(value: str, field: str) -> int | None:
+    if not value:
+        return None
+    size = parse_byte_size(value)
+    if size is None:
+        raise InvalidInput("Give sizes such as 500 KB or 2 MB.", field=field)
+    return size
+
+
 async def _filter(request: Request, db: Database) -> tuple[listing.ImageFilter, dict[str, str]]:
-    raw = {key: request.query_params.get(key, "").strip() for key in ("user", "client", "privacy", "from", "to")}
+    keys = ("user", "client", "privacy", "from", "to", "min", "max")
+    raw = {key: request.query_params.get(key, "").strip() for key in keys}
     owner_id = None
     if raw["user"]:
         user = await user_service.find_user(db, raw["user"])
@@ -59,6 +71,8 @@ async def _filter(request: Request, db: Database) -> tuple[listing.ImageFilter, 
         is_private=PRIVACY[raw["privacy"]],
         created_from=_day(raw["from"], "from"),
         created_to=_day(raw["to"], "to", end=True),
+        min_size=_size(raw["min"], "min"),
+        max_size=_size(raw["max"], "max"),
     )
     return flt, raw
 
@@ -81,7 +95,6 @@ async def all_images(request: Request, db: DatabaseDep, session: RequiredSession
         "next_url": f"/admin/images?{urlencode(query | {'cursor': result.next_cursor})}"
         if result.next_cursor
         else None,
-        "notice": NOTICES.get(request.query_params.get("done", "")),
     }
     return render(request, "admin_images.html", context)
 
@@ -89,7 +102,5 @@ async def all_images(request: Request, db: DatabaseDep, session: RequiredSession
 @router.post("/admin/images/delete", name="admin.images.delete")
 async def delete_images(request: Request, images: ImagesDep, session: FormSession) -> Response:
     require(session.principal, Action.ADMINISTER, hide=False)
-    ids = _ids(await request.form())
-    for image_id in ids:
-        await images.delete(session.principal, image_id)
-    return redirect("/admin/images?done=deleted")
+    ids = selected_ids(await request.form())
+    return await trash_and_notify(request, images, session, ids, back="/admin/images")

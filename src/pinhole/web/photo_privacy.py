@@ -10,7 +10,8 @@ from fastapi import APIRouter, Request, Response
 from pinhole.api.deps import DatabaseDep
 from pinhole.security.policy import Action, require
 from pinhole.services import account_choices
-from pinhole.web.rendering import WebRoute, redirect
+from pinhole.web.account import NOTICES
+from pinhole.web.rendering import WebRoute, notify
 from pinhole.web.session import FormSession
 
 router = APIRouter(route_class=WebRoute)
@@ -26,4 +27,4 @@ async def save_choices(request: Request, db: DatabaseDep, session: FormSession) 
         keep_location=form.get("keep_location") == "1",
         show_name=form.get("show_name") == "1",
     )
-    return redirect("/account?done=photos#photo-privacy")
+    return notify(request, "/account#photo-privacy", NOTICES["photos"])

@@ -12,7 +12,7 @@ from pinhole.api.deps import RuntimeDep
 from pinhole.errors import PinholeError
 from pinhole.runtime import Runtime
 from pinhole.security.policy import Action, require
-from pinhole.web.rendering import WebRoute, redirect, render
+from pinhole.web.rendering import WebRoute, notify, render
 from pinhole.web.session import FormSession, RequiredSession
 
 router = APIRouter(route_class=WebRoute)
@@ -30,7 +30,6 @@ async def _page(
     context: dict[str, Any] = {
         "presets": await runtime.presets.describe(),
         "cache_seconds": f"{runtime.settings.server.settings_cache_seconds:g}",
-        "notice": NOTICES.get(request.query_params.get("done", "")),
         "form": {},
     }
     return render(request, "admin_presets.html", context | (extra or {}), status=status)
@@ -56,7 +55,7 @@ async def create_preset(request: Request, runtime: RuntimeDep, session: FormSess
     except PinholeError as exc:
         extra = {"error": exc.message, "form": {"name": name, "query": query, "eager": _eager(form)}}
         return await _page(request, runtime, extra, status=exc.status)
-    return redirect(f"/admin/presets?done=created#preset-{quote(name)}")
+    return notify(request, f"/admin/presets#preset-{quote(name)}", NOTICES["created"])
 
 
 @router.post("/admin/presets/{name}", name="admin.presets.update")
@@ -69,11 +68,11 @@ async def update_preset(request: Request, runtime: RuntimeDep, session: FormSess
         )
     except PinholeError as exc:
         return await _page(request, runtime, {"error": f"{name}: {exc.message}"}, status=exc.status)
-    return redirect(f"/admin/presets?done=saved#preset-{quote(name)}")
+    return notify(request, f"/admin/presets#preset-{quote(name)}", NOTICES["saved"])
 
 
 @router.post("/admin/presets/{name}/delete", name="admin.presets.delete")
-async def delete_preset(runtime: RuntimeDep, session: FormSession, name: str) -> Response:
+async def delete_preset(request: Request, runtime: RuntimeDep, session: FormSession, name: str) -> Response:
     require(session.principal, Action.ADMINISTER, hide=False)
     await runtime.presets.delete(name, user_id=session.user.id)
-    return redirect("/admin/presets?done=deleted")
+    return notify(request, "/admin/presets", NOTICES["deleted"])

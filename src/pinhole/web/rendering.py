@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pinhole.api.errors import route_class
 from pinhole.errors import PinholeError
+from pinhole.web.flash import Flash, clear_flash, read_flash, set_flash
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -69,20 +70,32 @@ def filesize(size: int) -> str:
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> Response:
+    flash = read_flash(request)
     values: dict[str, Any] = {
         "request": request,
         "session": getattr(request.state, "web_session", None),
         "notice": None,
         "error": None,
+        "undo": (),
+        "trash_days": request.app.state.runtime.settings.web.trash_days,  # whether deletes can be undone
     }
     values.update(context or {})
+    if flash is not None and not values["notice"]:
+        values["notice"], values["undo"] = flash.text, flash.undo
     html = environment().get_template(template).render(values)
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    clear_flash(request, response)  # shown once: a reload does not bring it back
+    return response
 
 
 def redirect(url: str) -> Response:
     """303 See Other: after a form post the browser GETs the next page (a reload does not post again)."""
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def notify(request: Request, url: str, notice: str, *, undo: tuple[str, ...] = ()) -> Response:
+    """`redirect` to a page that shows `notice` once (web/flash.py); `undo`: trashed images it offers to restore."""
+    return set_flash(request, redirect(url), Flash(text=notice, undo=undo))
 
 
 def local_path(target: str | None, default: str = "/images") -> str:

@@ -149,6 +149,51 @@ class AdminStats(TypedDict):
     clients: list[ClientStatsRow]
 
 
+class AdminUser(TypedDict):
+    id: str
+    email: str
+    username: str
+    displayName: str
+    role: str
+    status: str
+    createdAt: str
+    lastLoginAt: str | None
+    quotaBytes: int | None
+    quotaImages: int | None
+    images: int
+    bytes: int
+
+
+class AdminUserDetail(TypedDict):
+    id: str
+    email: str
+    username: str
+    displayName: str
+    role: str
+    status: str
+    createdAt: str
+    lastLoginAt: str | None
+    quotaBytes: int | None
+    quotaImages: int | None
+    images: int
+    bytes: int
+    footprint: UserFootprint
+
+
+class AdminUserList(TypedDict):
+    data: list[AdminUser]
+    total: int
+    limit: int
+    offset: int
+
+
+class AdminUserUpdate(TypedDict):
+    status: NotRequired[Literal["active", "inactive", "suspended"] | None]
+    role: NotRequired[Literal["user", "admin"] | None]
+    quotaBytes: NotRequired[int | None]
+    quotaImages: NotRequired[int | None]
+
+
 class AlbumCreate(TypedDict):
     name: str
     description: NotRequired[str | None]
@@ -498,6 +543,11 @@ class RefreshRequest(TypedDict):
     refreshToken: str
 
 
+class ResetLink(TypedDict):
+    url: str
+    expiresAt: str
+
+
 class RuntimeSettingList(TypedDict):
     data: list[RuntimeSettingPublic]
 
@@ -631,6 +681,17 @@ class UserCounters(TypedDict):
     views: int
     albums: int
     avatars: int
+
+
+class UserFootprint(TypedDict):
+    "What an account holds: what a suspension leaves online and a deletion removes (docs/admin.md)."
+
+    images: int
+    bytes: int
+    publicImages: int
+    publicBytes: int
+    trashed: int
+    albums: int
 
 
 class Operations(SyncCore):
@@ -767,6 +828,26 @@ class Operations(SyncCore):
     def admin_stats(self) -> AdminStats:
         "Global and per-client statistics."
         return cast("AdminStats", self._request("GET", "/v2/admin/stats"))
+
+    def admin_users_delete(self, user_id: str) -> UserFootprint:
+        "Delete an account with all it uploaded."
+        return cast("UserFootprint", self._request("DELETE", f"/v2/admin/users/{user_id}"))
+
+    def admin_users_get(self, user_id: str) -> AdminUserDetail:
+        "Get an account and what it holds."
+        return cast("AdminUserDetail", self._request("GET", f"/v2/admin/users/{user_id}"))
+
+    def admin_users_list(self, *, limit: int | None = None, offset: int | None = None) -> AdminUserList:
+        "List accounts with their storage."
+        return cast("AdminUserList", self._request("GET", "/v2/admin/users", query={"limit": limit, "offset": offset}))
+
+    def admin_users_reset_link(self, user_id: str) -> ResetLink:
+        "Make a one-time password reset link."
+        return cast("ResetLink", self._request("POST", f"/v2/admin/users/{user_id}/reset-links"))
+
+    def admin_users_update(self, user_id: str, *, body: AdminUserUpdate) -> AdminUserDetail:
+        "Suspend or reactivate an account, change its role or quotas."
+        return cast("AdminUserDetail", self._request("PATCH", f"/v2/admin/users/{user_id}", json=body))
 
     def albums_add_images(self, album_id: str, *, body: AlbumImagesChange) -> AlbumPublic:
         "Add images to an album."
@@ -1103,6 +1184,26 @@ class AsyncOperations(AsyncCore):
     async def admin_stats(self) -> AdminStats:
         "Global and per-client statistics."
         return cast("AdminStats", await self._request("GET", "/v2/admin/stats"))
+
+    async def admin_users_delete(self, user_id: str) -> UserFootprint:
+        "Delete an account with all it uploaded."
+        return cast("UserFootprint", await self._request("DELETE", f"/v2/admin/users/{user_id}"))
+
+    async def admin_users_get(self, user_id: str) -> AdminUserDetail:
+        "Get an account and what it holds."
+        return cast("AdminUserDetail", await self._request("GET", f"/v2/admin/users/{user_id}"))
+
+    async def admin_users_list(self, *, limit: int | None = None, offset: int | None = None) -> AdminUserList:
+        "List accounts with their storage."
+        return cast("AdminUserList", await self._request("GET", "/v2/admin/users", query={"limit": limit, "offset": offset}))
+
+    async def admin_users_reset_link(self, user_id: str) -> ResetLink:
+        "Make a one-time password reset link."
+        return cast("ResetLink", await self._request("POST", f"/v2/admin/users/{user_id}/reset-links"))
+
+    async def admin_users_update(self, user_id: str, *, body: AdminUserUpdate) -> AdminUserDetail:
+        "Suspend or reactivate an account, change its role or quotas."
+        return cast("AdminUserDetail", await self._request("PATCH", f"/v2/admin/users/{user_id}", json=body))
 
     async def albums_add_images(self, album_id: str, *, body: AlbumImagesChange) -> AlbumPublic:
         "Add images to an album."

@@ -9,6 +9,7 @@ from pinhole.api.principals import identify_caller
 from pinhole.api.ratelimit import rate_limits
 from pinhole.dialects.v2 import (
     admin,
+    admin_users,
     albums,
     avatars,
     browser,
@@ -47,6 +48,7 @@ def build_router(prefix: str) -> APIRouter:
     router.include_router(avatars.router)
     router.include_router(stats.router)
     router.include_router(admin.router)
+    router.include_router(admin_users.router)
     return router
 
 
