@@ -207,7 +207,7 @@ def operation_errors(app: FastAPI) -> Operations:
     found: Operations = {}
     for context in iter_route_contexts(app.routes):
         route = context.original_route
-        if not isinstance(route, APIRoute) or not route.include_in_schema or context.path_format is None:
+        if not isinstance(route, APIRoute) or not context.include_in_schema or context.path_format is None:
             continue
         every = list(_dependants(context.dependant))
         answers: dict[str, Any] = {}
