@@ -19,7 +19,7 @@ from sqlalchemy import select
 from pinhole.db.models import Avatar
 from pinhole.runtime import Runtime
 from pinhole.security.principal import Role
-from pinhole.services import keys
+from pinhole.services import keys, proxy_keys
 from pinhole.services import users as user_service
 from pinhole.services.clients import create_client
 from pinhole.services.image_keys import image_key
@@ -176,6 +176,23 @@ async def _admin_client(setup: Setup) -> dict[str, str]:
     """A client for the admin client routes to act on (statistics and admin API block)."""
     new = await create_client(db=setup.runtime.db, name=f"managed{setup.n}")
     return {"client_id": new.client.id}
+
+
+async def _managed_preset(setup: Setup) -> dict[str, str]:
+    """A stored transform preset for the admin preset routes to act on (issue 15)."""
+    name = f"matrix{setup.n}"
+    await setup.runtime.presets.create(name, "w=120", eager=False, user_id=None)
+    return {"name": name}
+
+
+async def _client_with_proxy_key(setup: Setup) -> dict[str, str]:
+    """A client holding its own thumbor key, for the admin proxy-key routes (issue 19)."""
+    client = await _admin_client(setup)
+    request = proxy_keys.KeyRequest(dialect="thumbor")
+    key = await proxy_keys.add_key(
+        db=setup.runtime.db, server_secret=setup.runtime.secret, client_id=client["client_id"], request=request
+    )
+    return client | {"key_id": key.id}
 
 
 async def _managed_user(setup: Setup) -> dict[str, str]:
@@ -593,6 +610,48 @@ CASES = [
         body=lambda _: {"description": "by an admin"},
     ),
     Case("DELETE", "/v2/admin/images/{image_id}", ADMIN_SELF, client_world=NON_ACCOUNTS_401),
+    # Transform presets (issue 15): admin accounts only.
+    Case("GET", "/v2/admin/presets", ADMIN_SELF | {"admin": UNLISTED}, client_world=NON_ACCOUNTS_401),
+    Case(
+        "POST",
+        "/v2/admin/presets",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        body=lambda ctx: {"name": f"made-by-{ctx.role}".replace("_", "-"), "query": "w=200"},
+    ),
+    Case(
+        "PATCH",
+        "/v2/admin/presets/{name}",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        body=lambda _: {"query": "w=240"},
+        setup=_managed_preset,
+    ),
+    Case("DELETE", "/v2/admin/presets/{name}", ADMIN_SELF, client_world=NON_ACCOUNTS_401, setup=_managed_preset),
+    # A client's own proxy keys (issue 19): admin accounts only.
+    Case(
+        "GET",
+        "/v2/admin/clients/{client_id}/proxy-keys",
+        ADMIN_SELF | {"admin": LISTED},
+        client_world=NON_ACCOUNTS_401,
+        subject="key_id",
+        setup=_client_with_proxy_key,
+    ),
+    Case(
+        "POST",
+        "/v2/admin/clients/{client_id}/proxy-keys",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        body=lambda _: {"dialect": "imgix"},
+        setup=lambda s: _admin_client(s),
+    ),
+    Case(
+        "DELETE",
+        "/v2/admin/clients/{client_id}/proxy-keys/{key_id}",
+        ADMIN_SELF,
+        client_world=NON_ACCOUNTS_401,
+        setup=_client_with_proxy_key,
+    ),
     # Accounts (issue 22): admin accounts only; each case acts on an account of its own.
     Case(
         "GET",

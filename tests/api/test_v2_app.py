@@ -73,6 +73,13 @@ STATS_AND_ADMIN_PATHS = {
     "/v2/admin/avatars/{avatar_id}": {"get", "delete"},
     "/v2/admin/albums": {"get"},
     "/v2/admin/albums/{album_id}": {"get", "patch", "delete"},
+    "/v2/admin/clients/{client_id}/proxy-keys": {"get", "post"},
+    "/v2/admin/clients/{client_id}/proxy-keys/{key_id}": {"delete"},
+    "/v2/admin/presets": {"get", "post"},
+    "/v2/admin/presets/{name}": {"patch", "delete"},
+    "/v2/admin/users": {"get"},
+    "/v2/admin/users/{user_id}": {"get", "patch", "delete"},
+    "/v2/admin/users/{user_id}/reset-links": {"post"},
 }
 V2_PATHS |= STATS_AND_ADMIN_PATHS
 
