@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -119,6 +120,29 @@ def _wait_ready(base: str, log: Path) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("server did not start:\n" + log.read_text())
+
+
+@contextlib.contextmanager
+def browser(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str, *, dark: bool = False
+) -> Iterator[webdriver.Chrome]:
+    """A test's headless Chromium (the test fails when it cannot start), quit afterwards; when the test failed, a
+    screenshot of its last page in `tmp_path` (the `rep_call` report comes from tests/conftest.py)."""
+    try:
+        ensure_chromium()
+    except RuntimeError as exc:
+        pytest.fail(f"headless Chromium is required for the browser tests: {exc}")
+    driver = chrome(dark=dark)
+    try:
+        yield driver
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is None or report.failed:
+            with contextlib.suppress(Exception):
+                shot = tmp_path / f"failure-{name}.png"
+                driver.save_screenshot(str(shot))
+                print(f"\nscreenshot: {shot}")
+        driver.quit()
 
 
 def chrome(*, dark: bool = False, width: int = 1280, height: int = 900) -> webdriver.Chrome:

@@ -3,7 +3,6 @@ per day, requests and warm hits per minute, render time percentiles, the busiest
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import subprocess
@@ -19,7 +18,7 @@ from selenium.webdriver.common.by import By
 
 from pinhole.web.dashboard import DAYS
 from tests.support.images import make_jpeg
-from tests.web.live import LiveServer, chrome, ensure_chromium, live_server
+from tests.web.live import LiveServer, browser, live_server
 from tests.web.test_e2e_browser import sign_in
 
 pytestmark = pytest.mark.slow
@@ -48,21 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(params=["light", "dark"])
 def admin(request: pytest.FixtureRequest, server: LiveServer, tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    try:
-        ensure_chromium()
-    except RuntimeError as exc:
-        pytest.fail(f"headless Chromium is required for the browser tests: {exc}")
-    driver = chrome(dark=request.param == "dark")
-    try:
+    with browser(request, tmp_path, "dashboard", dark=request.param == "dark") as driver:
         sign_in(driver, server.base, "root")
         yield driver
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            with contextlib.suppress(Exception):
-                driver.save_screenshot(str(tmp_path / "failure-dashboard.png"))
-                print(f"\nscreenshot of the dashboard: {tmp_path / 'failure-dashboard.png'}")
-        driver.quit()
 
 
 def _bars(driver: webdriver.Chrome, list_id: str) -> list[str]:

@@ -5,7 +5,6 @@ finds its variants; a click on the picture sets the focal point that cover crops
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from tests.imaging.test_negotiation import CHROME, CURL, SAFARI_15
 from tests.support.images import assert_image, make_jpeg, open_image
 from tests.support.scenes import CORNERS, object_share, scene_png
-from tests.web.live import LiveServer, chrome, ensure_chromium, live_server
+from tests.web.live import LiveServer, browser, live_server
 from tests.web.test_e2e_browser import sign_in
 
 pytestmark = pytest.mark.slow
@@ -48,21 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def admin(request: pytest.FixtureRequest, server: LiveServer, tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    try:
-        ensure_chromium()
-    except RuntimeError as exc:
-        pytest.fail(f"headless Chromium is required for the browser tests: {exc}")
-    driver = chrome()
-    try:
+    with browser(request, tmp_path, "presets") as driver:
         sign_in(driver, server.base, "root")
         yield driver
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            with contextlib.suppress(Exception):
-                driver.save_screenshot(str(tmp_path / "failure-presets.png"))
-                print(f"\nscreenshot: {tmp_path / 'failure-presets.png'}")
-        driver.quit()
 
 
 def wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:

@@ -9,7 +9,6 @@ mid-upload (the browser goes offline) then Resume. tus-js-client (the reference 
 from __future__ import annotations
 
 import base64
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.images import make_jpeg
 from tests.support.origin import Origin, run_origin
-from tests.web.live import PASSWORD, LiveServer, chrome, ensure_chromium, live_server
+from tests.web.live import PASSWORD, LiveServer, browser, live_server
 from tests.web.tusjs import tus_js_client
 
 pytestmark = pytest.mark.slow
@@ -51,21 +50,9 @@ def origin() -> Iterator[Origin]:
 
 @pytest.fixture
 def owner(server: LiveServer, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[webdriver.Chrome]:
-    try:
-        ensure_chromium()
-    except RuntimeError as exc:
-        pytest.fail(f"headless Chromium is required for the browser tests: {exc}")
-    driver = chrome()
-    try:
+    with browser(request, tmp_path, "resumable") as driver:
         sign_in(driver, server.base)
         yield driver
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            with contextlib.suppress(Exception):
-                driver.save_screenshot(str(tmp_path / "failure.png"))
-                print(f"\nscreenshot: {tmp_path / 'failure.png'}")
-        driver.quit()
 
 
 def wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
