@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
@@ -59,7 +60,8 @@ def browsers(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[st
 
 
 def wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
-    return WebDriverWait(driver, WAIT)
+    # A form post replaces the page: an element found on the old one may go stale while the new one loads.
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def natural_width(driver: webdriver.Chrome, css: str) -> int:
