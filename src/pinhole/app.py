@@ -10,7 +10,6 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 
-import pyvips
 from fastapi import APIRouter, FastAPI
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
@@ -37,6 +36,7 @@ from pinhole.dialects import DIALECTS
 from pinhole.fetch import Fetcher, FetchPolicy
 from pinhole.imaging.inspect import ImageLimits
 from pinhole.imaging.options import OutputLimits
+from pinhole.imaging.vips import configure_libvips
 from pinhole.observability.endpoint import metrics_route
 from pinhole.observability.lifecycle import observe_database, run_sampler, stop_telemetry
 from pinhole.observability.logging import configure_logging
@@ -335,8 +335,7 @@ def _start_trimmer(interval: float) -> asyncio.Task[None] | None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     runtime.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-    # Variants are cached in the blob store; libvips' own operation cache would only hold memory.
-    pyvips.cache_set_max(0)
+    configure_libvips()
     flusher = asyncio.create_task(runtime.usage.run_periodically(runtime.settings.delivery.view_flush_seconds))
     pruner = asyncio.create_task(runtime.pruner.run()) if runtime.pruner.enabled else None
     resumable = asyncio.create_task(runtime.resumable.run()) if runtime.resumable.interval > 0 else None
