@@ -350,6 +350,24 @@ async def test_info_offers_a_srcset_that_works_for_strangers(
         assert unsigned.status_code == 403
 
 
+LIMITS = {"max_output_width": 1000, "max_output_height": 900, "max_output_pixels": 400_000}
+
+
+@pytest.mark.parametrize("settings_overrides", [{"imaging": LIMITS}])
+@pytest.mark.parametrize(("size", "top"), [((1500, 300), 1000), ((300, 1500), 180), ((1200, 900), 729)])
+async def test_an_original_beyond_the_output_limits_uploads_and_its_srcset_stops_at_them(
+    http: httpx.AsyncClient, tenant: ApiClient, size: tuple[int, int], top: int
+) -> None:
+    """A 12000-px panorama used to answer 400 (`w` out of range) to its own upload: the srcset asked for the
+    original's width. The widest entry is now the widest the limits allow (width, height, then pixels)."""
+    body = await upload(http, tenant, img.make_jpeg(*size))
+    widths = [entry.rsplit(" ", 1)[1] for entry in body["srcset"].split(", ")]
+    assert widths[-1] == f"{top}w"
+    largest = await http.get(body["srcset"].split(", ")[-1].rsplit(" ", 1)[0].removeprefix("http://testserver"))
+    assert largest.status_code == 200, largest.text
+    assert pyvips.Image.new_from_buffer(largest.content, "").width == top
+
+
 MAGENTA = (255, 0, 255)
 
 

@@ -11,6 +11,7 @@ in `to_options` (and its `Query` declaration on the v2 route, which only documen
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -272,12 +273,24 @@ def srcset(
     """An `<img srcset>` value: a ladder of widths up to the original's, each URL with the signature `sign` gives
     (the caller signs when signing applies, for the longest time the server allows), so strangers can load every
     size."""
-    widths = [width for width in SRCSET_WIDTHS if width < image.width] + [image.width]
+    top = srcset_top_width(image.width, image.height, defaults.limits)
+    widths = [width for width in SRCSET_WIDTHS if width < top] + [top]
     entries = []
     for width in widths:
         options = to_options(TransformFields(w=width, format=format), defaults)
         entries.append(f"{transform_url(image_url, options, sign(options))} {width}w")
     return ", ".join(entries)
+
+
+def srcset_top_width(width: int, height: int, limits: OutputLimits) -> int:
+    """The widest entry of a srcset: the original's width, unless the output limits refuse it (a 12000-px
+    panorama, or a tall scan whose height at its own width passes `max_height`); then the widest they allow."""
+    top = min(width, limits.max_width)
+    if height > 0:
+        top = min(top, limits.max_height * width // height, math.isqrt(limits.max_pixels * width // height))
+        while top > 1 and top * -(-top * height // width) > limits.max_pixels:  # the height rounds up
+            top -= 1
+    return max(1, top)
 
 
 EAGER_ACCEPTS = ("image/avif,image/webp", "image/webp", None)
