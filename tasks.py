@@ -7,9 +7,10 @@
                                               its goals table; NAME is a module of bench/ with `run(argv)`
                                               (transform, warm, upload, memory, scaleout, all, ...); ARGS go to each
     python3 tasks.py test  [PYTEST ARGS...]   lint (ruff), type check (mypy --strict, package and tests) and the
-                                              whole test suite, twice: on the embedded stack (SQLite + local
-                                              files), measuring coverage of src/pinhole against its floor, and on
-                                              the scaled one (PostgreSQL + S3 server + Redis); PINHOLE_TEST_STACK=
+                                              whole test suite: on the embedded stack (SQLite + local
+                                              files), measuring coverage of src/pinhole against its floor, then on
+                                              the scaled one (PostgreSQL + S3 server + Redis: the tests that reach
+                                              them, tests/conftest.py); PINHOLE_TEST_STACK=
                                               embedded|scaled runs one (installs Debian's chromium +
                                               chromium-driver for the browser tests)
 

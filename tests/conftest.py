@@ -203,7 +203,38 @@ async def other_tenant(runtime: Runtime) -> ApiClient:
     return ApiClient(id=new.client.id, key=new.api_key)
 
 
+# A test whose fixtures reach none of these runs the same code on both stacks: the scaled run leaves it to the
+# embedded one (the test command runs both), which keeps the whole command inside CI's time.
+STACK_FIXTURES = frozenset({"database_url", "postgres_url", "stack_bucket", "s3_server", "redis_settings"})
+_left_to_embedded: list[int] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the scaled stack, deselect the tests that do not touch it (`stack_independent`)."""
+    if STACK != "scaled":
+        return
+    kept: list[pytest.Item] = []
+    left: list[pytest.Item] = []
+    for item in items:
+        (left if stack_independent(item) else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+        _left_to_embedded.append(len(left))
+
+
+def stack_independent(item: pytest.Item) -> bool:
+    """No fixture of the test reaches the database, the blob store's server or Redis, and it is not marked
+    `both_stacks` (a test that reads the stack another way, or starts servers on it)."""
+    names = set(getattr(item, "fixturenames", ()))
+    return not (names & STACK_FIXTURES) and item.get_closest_marker("both_stacks") is None
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _left_to_embedded:
+        terminalreporter.write_line(
+            f"scaled stack: {sum(_left_to_embedded)} tests that reach no database, S3 or Redis left to the embedded run"
+        )
     if _postgres_problem:
         terminalreporter.write_sep("!", "POSTGRESQL WAS UNREACHABLE: EVERY POSTGRESQL RUN WAS SKIPPED", red=True)
         for line in _postgres_problem:
