@@ -104,3 +104,21 @@ def test_configured_secret_replaces_the_generated_one(tmp_path: Path) -> None:
 def test_bad_transform_settings_are_refused(transforms: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Settings(transforms=transforms)
+
+
+@pytest.mark.parametrize(
+    ("workers", "redis_url", "cpus", "expected"),
+    [
+        (None, None, 4, 1),  # without Redis, processes would each keep their own limits and locks
+        (None, "redis://127.0.0.1:6379/0", 4, 4),
+        (None, "redis://127.0.0.1:6379/0", 32, 8),
+        (3, None, 4, 3),  # an explicit count always wins
+        (2, "redis://127.0.0.1:6379/0", 16, 2),
+    ],
+)
+def test_the_default_worker_count_suits_the_machine(
+    monkeypatch: pytest.MonkeyPatch, workers: int | None, redis_url: str | None, cpus: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)), raising=False)
+    settings = Settings(server={"workers": workers}, redis={"url": redis_url})
+    assert settings.server_workers == expected

@@ -299,10 +299,19 @@ class DeliverySettings(BaseModel):
     )
 
 
+MAX_AUTO_WORKERS = 8
+
+
 class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address `pinhole serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `pinhole serve` listens on.")
-    workers: int = Field(default=1, ge=1, le=64, description="Server processes.")
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Server processes. Unset: one per CPU this process may use (at most 8) when Redis is configured "
+        "(`redis.url`: rate limits, render locks and changes are shared between processes), else 1.",
+    )
     memory_trim_seconds: float = Field(
         default=60,
         ge=0,
@@ -911,6 +920,16 @@ class Settings(BaseSettings):
     @property
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
+
+    @property
+    def server_workers(self) -> int:
+        """`server.workers`, or the default that suits this machine (one per usable CPU, at most 8, with Redis)."""
+        if self.server.workers is not None:
+            return self.server.workers
+        if self.redis.url is None:
+            return 1
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, min(usable, MAX_AUTO_WORKERS))
 
     @property
     def should_auto_migrate(self) -> bool:

@@ -64,7 +64,7 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("signing.mode is off: anyone may have the server render any size of any public image")
     if settings.imaging.queue_size > 1000:
         found.append("imaging.queue_size is very large: overload turns into memory growth instead of 503s")
-    if settings.server.workers > 1 and settings.redis.url is None:
+    if settings.server_workers > 1 and settings.redis.url is None:
         found.append("several server workers without redis.url: rate limits and sign-in back-off count per process")
     if settings.variant_cache.max_bytes == 0:
         found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")

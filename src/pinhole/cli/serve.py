@@ -22,7 +22,9 @@ from pinhole.settings import Settings, SettingsError, resolve_secret
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default: server.host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: server.port).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: server.workers).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: server.workers, else one per CPU with Redis).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     from granian.constants import Interfaces
@@ -31,6 +33,7 @@ def serve(
     settings = settings_from(config)
     # Before granian forks its workers, so they inherit it: bounded memory without any configuration.
     typer.echo(f"allocator: {allocator.limit_arenas()}")
+    typer.echo(f"workers: {workers or settings.server_workers}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers inherit the environment: pin the data folder so relative paths mean the same in each of them.
     os.environ["PINHOLE_DATA_DIR"] = str(settings.data_dir.resolve())
@@ -54,7 +57,7 @@ def serve(
             address=host or settings.server.host,
             port=port or settings.server.port,
             interface=Interfaces.ASGI,
-            workers=workers or settings.server.workers,
+            workers=workers or settings.server_workers,
             factory=True,
             log_access=False,  # pinhole logs each request itself (PINHOLE_LOG__ACCESS), with its request id
             log_dictconfig=dict_config(settings.log),
