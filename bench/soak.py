@@ -167,12 +167,23 @@ class Sample:
     requests: int
     errors: int
     seconds: float
+    cache_kib: int = 0  # what the worker's memory cache of hot images held (pinhole_memory_cache_bytes)
 
 
 def rss(server: ServerProcess) -> tuple[int, int]:
     """(the largest process of the server's tree, the whole tree), VmRSS in KiB."""
     values = [_status_kib(pid, "VmRSS") for pid in process_tree(server.pid)]
     return max(values, default=0), sum(values)
+
+
+def memory_cache_kib(server: ServerProcess) -> int:
+    """The server's `pinhole_memory_cache_bytes` (its hot-image cache, bounded by delivery.memory_cache_bytes)."""
+    try:
+        text = httpx.get(f"{server.base_url}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return 0
+    values = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith("pinhole_memory_cache_bytes")]
+    return int(sum(float(value) for value in values) / 1024)
 
 
 def slope_mib_per_minute(samples: list[Sample]) -> float:
@@ -183,9 +194,18 @@ def slope_mib_per_minute(samples: list[Sample]) -> float:
     return statistics.linear_regression(xs, ys).slope
 
 
-def at_minute(samples: list[Sample], minute: float) -> str:
+def deviation(samples: list[Sample]) -> float:
+    """The largest distance from the mean, in % of it."""
+    values = [s.worker_kib for s in samples]
+    if not values:
+        return float("nan")
+    mean = statistics.fmean(values)
+    return max(abs(value - mean) / mean for value in values) * 100
+
+
+def at_minute(samples: list[Sample], minute: float, *, cache: bool = False) -> str:
     near = [s for s in samples if abs(s.minute - minute) <= SAMPLE_SECONDS / 60 / 2 + 1e-6]
-    return f"{near[0].worker_kib / 1024:.0f} MiB" if near else "n/a"
+    return f"{(near[0].cache_kib if cache else near[0].worker_kib) / 1024:.0f} MiB" if near else "n/a"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -224,12 +244,13 @@ def run(argv: list[str] | None = None) -> list[Sample]:
                 shared.requests.clear()
                 shared.errors.clear()
             worker, tree = rss(server)
-            sample = Sample((now - started) / 60, worker, tree, requests, errors, now - last)
+            cache = memory_cache_kib(server)
+            sample = Sample((now - started) / 60, worker, tree, requests, errors, now - last, cache)
             samples.append(sample)
             last = now
             print(
                 f"  {sample.minute:5.1f} min  worker {worker / 1024:6.0f} MiB  tree {tree / 1024:6.0f} MiB  "
-                f"{requests / sample.seconds:6.1f} req/s  errors {errors}",
+                f"{requests / sample.seconds:6.1f} req/s  errors {errors}  memory cache {cache / 1024:4.0f} MiB",
                 flush=True,
             )
         shared.stop.set()
@@ -253,17 +274,26 @@ def report(
             s.requests,
             s.errors,
             f"{s.requests / s.seconds:.1f}",
+            f"{s.cache_kib / 1024:.0f}",
         )
         for s in samples
     ]
     print_table(
         f"RSS every {args.sample_seconds:g} s ({args.concurrency} threads, 1 worker)",
-        ("minute", "worker MiB", "tree MiB", "requests", "errors", "req/s"),
+        (
+            "minute",
+            "worker MiB",
+            "tree MiB",
+            "requests",
+            "errors",
+            "req/s",
+            "memory cache MiB",
+            "worker less cache MiB",
+        ),
         rows,
     )
     warm = [s for s in samples if s.minute >= WARM_MINUTES - 1e-6] or samples
-    mean = statistics.fmean(s.worker_kib for s in warm) if warm else float("nan")
-    spread = max(abs(s.worker_kib - mean) / mean for s in warm) * 100 if warm else float("nan")
+    spread = deviation(warm)
     total_requests = sum(s.requests for s in samples)
     total_seconds = sum(s.seconds for s in samples)
     slope = slope_mib_per_minute(warm)
@@ -274,6 +304,7 @@ def report(
         (f"worker RSS idle ({args.idle_seconds:g} s after the load)", f"{idle / 1024:.0f} MiB"),
         (f"slope after {WARM_MINUTES:g} min", f"{slope:+.1f} MiB/min"),
         (f"largest deviation from the mean after {WARM_MINUTES:g} min", f"{spread:.1f}% (goal ≤ 10%)"),
+        ("memory cache at 2 / 5 / 10 min", " / ".join(at_minute(samples, m, cache=True) for m in (2, 5, 10))),
         ("requests / errors", f"{total_requests} / {sum(s.errors for s in samples)}"),
         ("req/s", f"{total_requests / total_seconds:.1f}" if total_seconds else "n/a"),
         ("live images at the end", images),

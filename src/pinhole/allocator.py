@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 
 ARENA_MAX = 2
 _M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
+# Blocks from this size up get pages of their own (mmap), handed back the moment they are freed. glibc's default
+# starts at 128 KiB but raises the threshold to the size of every mmapped block freed (up to 32 MiB), so after the
+# first few originals (a 3 MB JPEG read for a render, a decoded region) they all come from the arenas, whose freed
+# pages stay resident until a trim: a soak's worker swung 260 <-> 340 MiB in step with the trims (bench/soak.py).
+# A fixed threshold also turns that adjustment off.
+MMAP_THRESHOLD = 1 << 20
+_M_MMAP_THRESHOLD = -3
 
 
 @cache
@@ -33,16 +40,27 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 def limit_arenas() -> str:
-    """At most `ARENA_MAX` malloc arenas in this process and every process it forks or starts, unless the operator
-    set `MALLOC_ARENA_MAX` (glibc reads that at start-up). Returns what was done, for the log."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return f"MALLOC_ARENA_MAX={os.environ['MALLOC_ARENA_MAX']} (set by the operator)"
-    libc = _glibc()
-    if libc is None:
+    """At most `ARENA_MAX` malloc arenas and a fixed mmap threshold (`MMAP_THRESHOLD`) in this process and every
+    process it forks or starts, each unless the operator set its variable (`MALLOC_ARENA_MAX`,
+    `MALLOC_MMAP_THRESHOLD_`: glibc reads them at start-up). Returns what was done, for the log."""
+    if _glibc() is None:
         return "not glibc: allocator left as it is"
-    os.environ["MALLOC_ARENA_MAX"] = str(ARENA_MAX)  # processes started afresh read it
-    libc.mallopt(_M_ARENA_MAX, ARENA_MAX)  # this process, and the workers it forks, from now on
-    return f"MALLOC_ARENA_MAX={ARENA_MAX}"
+    return ", ".join(
+        [
+            _set("MALLOC_ARENA_MAX", _M_ARENA_MAX, ARENA_MAX),
+            _set("MALLOC_MMAP_THRESHOLD_", _M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+        ]
+    )
+
+
+def _set(variable: str, parameter: int, value: int) -> str:
+    if variable in os.environ:
+        return f"{variable}={os.environ[variable]} (set by the operator)"
+    libc = _glibc()
+    assert libc is not None
+    os.environ[variable] = str(value)  # processes started afresh read it
+    libc.mallopt(parameter, value)  # this process, and the workers it forks, from now on
+    return f"{variable}={value}"
 
 
 def trim() -> bool:
