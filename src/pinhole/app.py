@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import datetime
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -437,4 +438,15 @@ def factory() -> FastAPI:
     """Entry point for the server process (`pinhole serve` points granian here)."""
     settings = load_settings()
     configure_logging(settings.log)
-    return create_app(settings)
+    app = create_app(settings)
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up made (modules, routes, models, settings: ~300k objects) out of the garbage collector's
+    reach. They live as long as the process, yet every full collection walked them all: 0.3-0.7 s with the event
+    loop stopped, which was the cached path's p99 (bench/peers.py `cached`: 631 ms against the minimal app's 21)
+    and the mix's hit tail. After the freeze a full collection walks what requests made since (a few ms)."""
+    gc.collect()
+    gc.freeze()
