@@ -555,9 +555,10 @@ def _cached(args: argparse.Namespace, pinhole: ServerProcess, targets: Targets, 
 
 
 def _pinhole_default_workers() -> int:
-    from pinhole.settings import ServerSettings
+    """What `pinhole serve` picks here with the bench's settings (no Redis)."""
+    from pinhole.settings import Settings
 
-    return ServerSettings().workers
+    return Settings().server_workers
 
 
 def _listing(pinhole: ServerProcess, scale: float) -> list[Row]:
