@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pinhole.cli.main import app
+from pinhole.services.proxy_keys import DIALECTS as PROXY_DIALECTS
 
 COMMANDS = [
     [],
@@ -179,10 +180,106 @@ def test_doctor_reports_the_proxy_dialects(tmp_path: Path) -> None:
         "imgproxy": {"prefix": "/imgproxy", "signing": "off", "clientId": None},
     }
     assert report["proxies"]["allowedSources"] == []
-    assert any(w.startswith("dialects.imgproxy has no key: imgproxy URLs are not signed") for w in report["warnings"])
+    assert report["proxies"]["clientKeys"] == {name: {"clients": 0, "keys": 0} for name in PROXY_DIALECTS}
+    assert any(
+        w.startswith("dialects.imgproxy has no key and no client holds its own imgproxy keys: no imgproxy URL")
+        for w in report["warnings"]
+    )
+    assert not any(w.startswith("dialects.thumbor") for w in report["warnings"])  # signed: a key, no unsafe
     text = _pinhole(tmp_path, "doctor", env=env).stdout
-    assert "proxy thumbor at /thumbor: signing hmac-sha1" in text
+    assert "proxy thumbor at /thumbor: signing hmac-sha1, client any (public only), own keys: 0 client(s)" in text
     assert "proxy remote origins: none allowed" in text
+
+
+def test_doctor_counts_the_clients_own_proxy_keys_and_never_shows_them(tmp_path: Path) -> None:
+    _pinhole(tmp_path, "db", "upgrade")
+    clients = [json.loads(_pinhole(tmp_path, "clients", "create", "--name", n, "--json").stdout) for n in "AB"]
+    secrets = []
+    for client, dialect in [(clients[0], "imgproxy"), (clients[0], "imgproxy"), (clients[1], "imgproxy"),
+                            (clients[1], "thumbor")]:  # fmt: skip
+        added = _pinhole(tmp_path, "clients", "proxy-keys", "add", client["id"], dialect, "--json")
+        assert added.returncode == 0, added.stderr
+        key = json.loads(added.stdout)
+        secrets += [key[field] for field in ("key", "salt", "security_key") if field in key]
+    env = {
+        "PINHOLE_DIALECTS__IMGPROXY__ENABLED": "true",  # no key: signing off, but two clients sign their own URLs
+        "PINHOLE_DIALECTS__IMGIX__ENABLED": "true",  # no token, and no client holds imgix keys
+        "PINHOLE_DIALECTS__THUMBOR__ENABLED": "true",
+        "PINHOLE_DIALECTS__THUMBOR__ALLOW_UNSAFE": "true",  # unsafe allowed; one client holds a thumbor key
+    }
+    result = _pinhole(tmp_path, "doctor", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["proxies"]["clientKeys"] == {
+        "imgproxy": {"clients": 2, "keys": 3},
+        "thumbor": {"clients": 1, "keys": 1},
+        "imgix": {"clients": 0, "keys": 0},
+        "cloudinary": {"clients": 0, "keys": 0},
+    }
+    warnings = [w for w in report["warnings"] if w.startswith("dialects.")]
+    assert warnings == [
+        "dialects.thumbor.allow_unsafe: anyone may have any size of any public image rendered "
+        "(except clients with own keys)",
+        "dialects.imgproxy has no key: imgproxy URLs are not signed (except for clients with own keys)",
+        "dialects.imgix has no token and no client holds its own imgix keys: no imgix URL is signed, anyone may "
+        "have any size of any public image rendered (only transforms.stranger_renders_per_minute limits it)",
+    ]  # and none for Cloudinary, which is not enabled
+    text = _pinhole(tmp_path, "doctor", env=env).stdout
+    assert "proxy imgproxy at /imgproxy: signing off, client any (public only), own keys: 2 client(s), 3 key(s)" in text
+    assert "proxy imgix at /imgix: signing off, client any (public only), own keys: 0 client(s), 0 key(s)" in text
+    assert len(secrets) == 7
+    for secret in secrets:
+        assert secret not in result.stdout
+        assert secret not in text
+
+
+def test_doctor_warns_from_the_settings_alone_when_the_database_cannot_count_keys(tmp_path: Path) -> None:
+    env = {
+        "PINHOLE_DATABASE__URL": "postgresql://nobody@127.0.0.1:1/none",
+        "PINHOLE_DIALECTS__IMGIX__ENABLED": "true",
+        "PINHOLE_DIALECTS__CLOUDINARY__ENABLED": "true",
+    }
+    result = _pinhole(tmp_path, "doctor", "--json", env=env)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["proxies"]["clientKeys"] is None
+    warnings = [w for w in report["warnings"] if w.startswith("dialects.")]
+    assert warnings == ["dialects.imgix has no token: imgix URLs are not signed (except for clients with own keys)"]
+    assert (
+        "proxy imgix at /imgix: signing off, client any (public only), own keys unknown"
+        in _pinhole(tmp_path, "doctor", env=env).stdout
+    )
+
+
+def test_doctor_warns_when_no_thumbor_url_can_be_served(tmp_path: Path) -> None:
+    from pinhole.cli.doctor import warnings_for
+    from pinhole.settings import Settings
+
+    none = {name: {"clients": 0, "keys": 0} for name in PROXY_DIALECTS}
+    one = none | {"thumbor": {"clients": 1, "keys": 2}}
+    keyless = Settings(data_dir=tmp_path, dialects={"thumbor": {"enabled": True}})
+    refused = "dialects.thumbor has no security_key, unsafe URLs are off and no client holds its own thumbor keys"
+    assert [w for w in warnings_for(keyless, none) if "thumbor" in w] == [f"{refused}: every thumbor URL is refused"]
+    assert [w for w in warnings_for(keyless, one) if "thumbor" in w] == []  # that client's URLs are served
+    assert [w for w in warnings_for(keyless) if "thumbor" in w] == []  # keys unknown
+
+
+def test_doctor_warns_about_cloudinary_only_when_no_url_can_be_signed(tmp_path: Path) -> None:
+    from pinhole.cli.doctor import warnings_for
+    from pinhole.settings import Settings
+
+    none = {name: {"clients": 0, "keys": 0} for name in PROXY_DIALECTS}
+    one = none | {"cloudinary": {"clients": 1, "keys": 1}}
+    enabled = Settings(data_dir=tmp_path, dialects={"cloudinary": {"enabled": True}})
+    with_secret = Settings(data_dir=tmp_path, dialects={"cloudinary": {"enabled": True, "api_secret": "s"}})
+    assert [w for w in warnings_for(enabled, none) if "cloudinary" in w] == [
+        "dialects.cloudinary has no api_secret and no client holds its own cloudinary keys: no cloudinary URL is "
+        "signed, anyone may have any size of any public image rendered (only transforms.stranger_renders_per_minute "
+        "limits it)"
+    ]
+    assert [w for w in warnings_for(enabled, one) if "cloudinary" in w] == []
+    assert [w for w in warnings_for(with_secret, none) if "cloudinary" in w] == []
+    assert [w for w in warnings_for(enabled) if "cloudinary" in w] == []  # keys unknown: the settings alone
 
 
 def test_doctor_reports_the_remote_origin_allowlist(tmp_path: Path) -> None:

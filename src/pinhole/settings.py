@@ -229,8 +229,8 @@ class ProxySettings(BaseModel):
     allowed_sources: list[str] = Field(
         default=[],
         description='URL prefixes (JSON list, e.g. `["https://images.example.com/"]`) whose images the proxy URL '
-        "languages may fetch and serve. Matched after normalising scheme, host and port, at a `/` boundary. "
-        "Empty: proxy mode off, only hosted images are served.",
+        "languages may fetch and serve (a redirect's target, too). Matched after normalising scheme, host and port, "
+        "at a `/` boundary. Empty: proxy mode off, only hosted images are served.",
     )
     origin_ttl_seconds: int = Field(
         default=3600,
@@ -816,8 +816,8 @@ class TransformSettings(BaseModel):
     stranger_renders_per_minute: int = Field(
         default=60,
         ge=0,
-        description="Cold renders (variants never made before) per address and minute for callers who are not the "
-        "image's owner; past it 429 + Retry-After. 0 turns the budget off.",
+        description="Cold renders (variants never made before) and remote-origin fetches per address and minute for "
+        "callers who are not the image's owner; past it 429 + Retry-After. 0 turns the budget off.",
     )
     width_step: int = Field(
         default=0,

@@ -16,6 +16,7 @@ import pytest
 from pinhole.errors import FetchFailed, FetchRefused, PayloadTooLarge
 from pinhole.fetch import Fetched, Fetcher, FetchPolicy, Resolver, system_resolver
 from tests.support.origin import ETAG, LAST_MODIFIED, Origin, run_origin
+from tests.support.routing import PUBLIC, route_public_to_loopback
 
 pytestmark = pytest.mark.anyio
 
@@ -51,6 +52,7 @@ NAMES = {
     "mixed.test": ["93.184.215.14", "192.168.1.1"],  # one public answer does not make the other one safe
     "metadata.test": ["169.254.169.254"],
     "zero.test": ["0.0.0.0"],  # noqa: S104 (an address to refuse, not to bind)
+    "public.test": [PUBLIC],  # routed to the loopback origin by `route_public_to_loopback`
 }
 
 
@@ -148,6 +150,62 @@ async def test_a_redirect_target_is_checked_again(origin: Origin, tmp_path: Path
         await get(fetcher(allow_private=False), f"{origin.base}/to?url=http://localhost:{origin.port}/", tmp_path)
 
 
+async def test_with_private_networks_refused_a_public_origin_cannot_redirect_inward(
+    origin: Origin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    route_public_to_loopback(monkeypatch)
+    refusing = fetcher(allow_private=False)
+    public, port = f"http://public.test:{origin.port}", origin.port
+    for target in (
+        f"http://127.0.0.1:{port}/image.jpg",
+        f"http://localhost:{port}/image.jpg",
+        f"http://loopback.test:{port}/image.jpg",  # a DNS name that resolves to loopback
+        f"http://[::1]:{port}/image.jpg",
+        f"http://private.test:{port}/image.jpg",
+        "http://metadata.test/computeMetadata/v1/",
+    ):
+        with pytest.raises(FetchRefused, match="resolves to"):
+            await get(refusing, f"{public}/to?url={target}", tmp_path)
+        assert not (tmp_path / "body").exists()
+    # The route works: the same origin redirecting to its public name is fetched.
+    fetched = await get(refusing, f"{public}/to?url={public}/image.jpg", tmp_path)
+    assert (fetched.url, fetched.size) == (f"{public}/image.jpg", len(origin.image))
+
+
+async def test_a_callers_rule_vets_every_redirect_target(origin: Origin, tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def follow(url: str) -> str:
+        seen.append(url)
+        return url
+
+    allowed = fetcher(allow_private=True)
+    fetched = await allowed.fetch(f"{origin.base}/redirect/2", dest=tmp_path / "ok", max_bytes=LIMIT, follow=follow)
+    assert seen == [f"{origin.base}/redirect/1", f"{origin.base}/image.jpg"]  # the targets, not the URL asked
+    assert fetched.url == f"{origin.base}/image.jpg"
+
+    class Outside(Exception):
+        pass
+
+    def refuse(url: str) -> str:
+        raise Outside(url)
+
+    with pytest.raises(Outside):
+        await allowed.fetch(f"{origin.base}/redirect/1", dest=tmp_path / "no", max_bytes=LIMIT, follow=refuse)
+    assert not (tmp_path / "no").exists()
+    # What the rule answers is requested, and still passes the address checks.
+    swapped = await allowed.fetch(
+        f"{origin.base}/to?url=http://169.254.169.254/", dest=tmp_path / "swapped", max_bytes=LIMIT,
+        follow=lambda url: f"{origin.base}/image.jpg",
+    )  # fmt: skip
+    assert (swapped.url, (tmp_path / "swapped").read_bytes()) == (f"{origin.base}/image.jpg", origin.image)
+    with pytest.raises(FetchRefused):
+        await allowed.fetch(
+            f"{origin.base}/redirect/1", dest=tmp_path / "metadata", max_bytes=LIMIT,
+            follow=lambda url: "http://169.254.169.254/latest/meta-data/",
+        )  # fmt: skip
+
+
 async def test_at_most_three_redirects(origin: Origin, tmp_path: Path) -> None:
     allowed = fetcher(allow_private=True)
     fetched = await allowed.fetch(f"{origin.base}/redirect/3", dest=tmp_path / "ok", max_bytes=LIMIT)
@@ -169,7 +227,11 @@ async def test_fetches_an_allowed_target_with_its_headers(origin: Origin, tmp_pa
 @pytest.mark.parametrize("condition", [{"etag": ETAG}, {"last_modified": LAST_MODIFIED}])
 async def test_conditional_requests(origin: Origin, tmp_path: Path, condition: dict[str, str]) -> None:
     fetched = await fetcher(allow_private=True).fetch(
-        f"{origin.base}/image.jpg", dest=tmp_path / "image", max_bytes=LIMIT, **condition
+        f"{origin.base}/image.jpg",
+        dest=tmp_path / "image",
+        max_bytes=LIMIT,
+        etag=condition.get("etag"),
+        last_modified=condition.get("last_modified"),
     )
     assert fetched.not_modified
     assert fetched.path is None

@@ -26,6 +26,7 @@ from tests.conftest import ApiClient
 from tests.dialects.proxyhelpers import assert_centre_crop, expected_crop, picture
 from tests.support import images as img
 from tests.support.photo_origin import PhotoOrigin, landscape, run_photo_origin
+from tests.support.routing import PUBLIC, route_public_to_loopback
 
 pytestmark = pytest.mark.anyio
 
@@ -120,13 +121,51 @@ async def test_a_redirect_to_a_refused_target_is_refused(
     http: httpx.AsyncClient, runtime: Runtime, origin: PhotoOrigin
 ) -> None:
     # Private networks are allowed here (the origin is on loopback): link-local and metadata never are, so the
-    # redirect's target is what refuses. With the default settings the first hop is refused already (above).
-    for target in ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://0.0.0.0/"):
+    # redirect's target is what refuses (the targets are allowed, so the allowlist does not refuse them first).
+    # With the default settings: `test_with_the_default_settings_a_public_origin_cannot_redirect_inward`.
+    targets = ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://0.0.0.0/")
+    runtime.origins.allowlist = Allowlist([f"{origin.base}/", *targets])
+    for target in targets:
         response = await http.get(fill(quote(f"{origin.base}/to?url={target}", safe="")))
         assert response.status_code == 404, (target, response.text)
         assert "address" in response.text
     assert origin.state.hits["/to"] == 3
     assert await origin_rows(runtime) == []
+
+
+@pytest.fixture
+def routed_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    route_public_to_loopback(monkeypatch)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"private": False}], indirect=True)
+async def test_with_the_default_settings_a_public_origin_cannot_redirect_inward(
+    http: httpx.AsyncClient, runtime: Runtime, origin: PhotoOrigin, routed_to_loopback: None
+) -> None:
+    assert not runtime.settings.fetch.allow_private_networks
+    public = f"http://public.test:{origin.port}"
+    runtime.fetcher.resolver = resolver_of({"public.test": [PUBLIC], "loopback.test": ["127.0.0.1"]})
+    port = origin.port
+    inward = [
+        f"http://127.0.0.1:{port}/photos/in.jpg",
+        f"http://localhost:{port}/photos/in.jpg",  # the system resolver's name for loopback
+        f"http://loopback.test:{port}/photos/in.jpg",  # a DNS name resolving to loopback
+        f"http://[::ffff:127.0.0.1]:{port}/photos/in.jpg",
+        f"http://10.0.0.7:{port}/photos/in.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+    ]
+    runtime.origins.allowlist = Allowlist([f"{public}/", *inward])  # allowed: the fetcher must refuse
+    for target in inward:
+        response = await http.get(fill(quote(f"{public}/to?url={target}", safe="")))
+        assert response.status_code == 404, (target, response.status_code, response.text)  # imgproxy's answer
+        assert "resolves to" in response.text, response.text
+    assert origin.state.hits["/to"] == len(inward)
+    assert origin.state.hits["/photos/in.jpg"] == 0
+    assert await origin_rows(runtime) == []
+    # The same origin redirecting to itself is served: what refused above was where the redirects pointed.
+    served = await http.get(fill(quote(f"{public}/to?url={public}/photos/in.jpg", safe="")))
+    assert_centre_crop(served, landscape(1), 200, 300)
+    assert origin.state.hits["/photos/in.jpg"] == 1
 
 
 async def test_what_is_not_a_safe_image_is_refused_like_an_upload(

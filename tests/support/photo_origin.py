@@ -3,7 +3,8 @@ count per path, a version that tests bump (the next 200 carries other bytes), a 
 hostile bodies.
 
 Routes: `/photos/<name>` (the photo named, ETag + Last-Modified, 304 to matching conditions), `/slow/<name>` (the
-same after `delay` seconds), `/to?url=<url>` (302 to `url`), `/polyglot.jpg` (a JPEG with a ZIP after it),
+same after `delay` seconds), `/to?url=<url>` (302 to `url`), `/moved/<name>` (302 to `moved` + name, a base URL
+that tests set), `/polyglot.jpg` (a JPEG with a ZIP after it),
 `/huge.png` (a PNG header claiming 100000 x 100000 pixels), `/page.html` (not an image).
 """
 
@@ -36,6 +37,7 @@ def landscape(seed: int) -> bytes:
 class OriginState:
     version: int = 1
     delay: float = 0.0
+    moved: str = "/photos/"  # where `/moved/<name>` redirects: `moved` + name (absolute, or relative to the origin)
     hits: Counter[str] = field(default_factory=Counter)
     conditional: Counter[str] = field(default_factory=Counter)  # requests that carried a validator
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,6 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/slow/"):
             time.sleep(self.state.delay)
             self._photo()
+        elif path.startswith("/moved/"):
+            self._send(302, b"", "text/plain", {"Location": self.state.moved + path.removeprefix("/moved/")})
         elif path == "/to":
             self._send(302, b"", "text/plain", {"Location": parse_qs(parts.query)["url"][0]})
         elif path == "/polyglot.jpg":

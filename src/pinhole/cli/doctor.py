@@ -1,4 +1,5 @@
-"""`pinhole doctor`: libvips and its formats, database, storage and Redis reachability, unsafe settings."""
+"""`pinhole doctor`: libvips and its formats, database, storage and Redis reachability, the proxy URL languages
+(with the clients' own keys counted in the database), unsafe settings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pinhole.cli.common import ConfigOption, JsonOption, emit, run, settings_fro
 from pinhole.db.engine import Database
 from pinhole.db.migrate import pending_revisions
 from pinhole.imaging.selftest import check_formats
-from pinhole.proxies.report import proxy_lines, proxy_report, proxy_warnings
+from pinhole.proxies.report import KeyCounts, client_key_counts, proxy_lines, proxy_report, proxy_warnings
 from pinhole.settings import Settings
 from pinhole.shared.link import RedisLink
 from pinhole.storage.factory import create_blob_store
@@ -52,7 +53,7 @@ async def _redis(settings: Settings) -> dict[str, Any] | None:
         await link.aclose()
 
 
-def warnings_for(settings: Settings) -> list[str]:
+def warnings_for(settings: Settings, proxy_keys: KeyCounts | None = None) -> list[str]:
     found = []
     if not settings.uploads.strip_metadata:
         found.append("uploads.strip_metadata is off: GPS positions and camera data in uploads are served to anyone")
@@ -68,7 +69,7 @@ def warnings_for(settings: Settings) -> list[str]:
         found.append("several server workers without redis.url: rate limits and sign-in back-off count per process")
     if settings.variant_cache.max_bytes == 0:
         found.append("variant_cache.max_bytes is 0: rendered variants grow without bound until the disk is full")
-    return found + proxy_warnings(settings)
+    return found + proxy_warnings(settings, proxy_keys)
 
 
 def _flags(check: dict[str, Any]) -> str:
@@ -77,6 +78,7 @@ def _flags(check: dict[str, Any]) -> str:
 
 def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     settings = settings_from(config)
+    proxy_keys = run(client_key_counts(settings))
     report: dict[str, Any] = {
         "libvips": ".".join(str(pyvips.version(i)) for i in range(3)),
         "formats": {
@@ -92,8 +94,8 @@ def doctor(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         },
         "database": run(_database(settings)),
         "storage": run(_storage(settings)),
-        "warnings": warnings_for(settings),
-        "proxies": proxy_report(settings),
+        "warnings": warnings_for(settings, proxy_keys),
+        "proxies": proxy_report(settings, proxy_keys),
     }
     redis = run(_redis(settings))
     if redis is not None:  # not configured: not shown

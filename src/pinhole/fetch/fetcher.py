@@ -11,7 +11,9 @@ that is abandoned when the deadline passes (a hung DNS server cannot hold the re
 must be cancellable (await, not block) for the deadline to hold.
 
 Conditional requests (`etag`, `last_modified`) answer `not_modified` on 304; `Fetched` gives the final URL and the
-response headers. Used by URL uploads (`pinhole.services.url_uploads`) and meant for remote origins.
+response headers. A caller with its own rule for where a fetch may go (remote origins: the allowlist) passes it as
+`follow`, which every redirect target must pass too. Used by URL uploads (`pinhole.services.url_uploads`) and
+remote origins (`pinhole.services.remote_origins`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from pinhole.fetch.addresses import IPAddress, refusal
 from pinhole.uploads.limits import human_size
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+Follow = Callable[[str], str]
+"""A caller's rule for redirect targets: the URL to request in place of the one given, or an exception raised."""
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 65536
 
@@ -85,15 +89,19 @@ class Fetcher:
         max_bytes: int,
         etag: str | None = None,
         last_modified: str | None = None,
+        follow: Follow | None = None,
     ) -> Fetched:
         """GET `url` into the new file `dest` (deleted again on any error). Raises `FetchRefused` for a URL or
-        address it will not fetch, `FetchFailed` when the target fails, `PayloadTooLarge` past `max_bytes`."""
+        address it will not fetch, `FetchFailed` when the target fails, `PayloadTooLarge` past `max_bytes`.
+        `follow` vets each redirect target before the address checks (what it raises propagates)."""
         conditions = {"If-None-Match": etag, "If-Modified-Since": last_modified}
         headers = {k: v for k, v in conditions.items() if v} | {"Accept": "image/*,*/*;q=0.5"}
         stage = _Stage()
         try:
             with anyio.fail_after(self.policy.timeout):
-                return await self._follow(url, headers=headers, dest=dest, max_bytes=max_bytes, stage=stage)
+                return await self._follow(
+                    url, headers=headers, dest=dest, max_bytes=max_bytes, stage=stage, follow=follow
+                )
         except TimeoutError:
             await anyio.Path(dest).unlink(missing_ok=True)
             if stage.resolving is not None:
@@ -106,8 +114,12 @@ class Fetcher:
                 await anyio.Path(dest).unlink(missing_ok=True)
             raise
 
-    async def _follow(self, url: str, *, headers: dict[str, str], dest: Path, max_bytes: int, stage: _Stage) -> Fetched:
-        for _hop in range(self.policy.max_redirects + 1):
+    async def _follow(
+        self, url: str, *, headers: dict[str, str], dest: Path, max_bytes: int, stage: _Stage, follow: Follow | None
+    ) -> Fetched:
+        for hop in range(self.policy.max_redirects + 1):
+            if hop and follow is not None:
+                url = follow(url)
             target = parse_url(url)
             address = await self._vet(target, stage=stage)
             async with _client(target, address, self.policy) as client:

@@ -3,19 +3,25 @@ variant through `Delivery`."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
 
 from pinhole.api.delivery import Delivery
+from pinhole.api.proxies import client_address
 from pinhole.api.transform_query import TransformFields
 from pinhole.db.models import Image
 from pinhole.errors import ImageNotFound
 from pinhole.observability.telemetry import record_fallback
 from pinhole.proxies.access import Access, open_image, open_remote
 from pinhole.proxies.sources import hosted_id, remote_image, remote_url
+from pinhole.runtime import Runtime
+from pinhole.security.principal import Principal
+from pinhole.security.ratelimit import address_key
 from pinhole.services.images import find_image_to_serve
+from pinhole.services.remote_origins import Charge
 
 SERVE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"image/*": {}}, "description": "The image"}}
 
@@ -55,11 +61,14 @@ async def serve_remote(
 ) -> Response:
     """The remote original at `url` (fetched, or revalidated after the TTL), transformed like a hosted image; no
     cache keeps the answer past the TTL. A copy evicted meanwhile (its blob gone) is fetched once more. Only the
-    dialect's instance-wide keys sign remote URLs (no client owns a remote original)."""
+    dialect's instance-wide keys sign remote URLs (no client owns a remote original). A stranger (no key of a
+    client signed) pays from the render budget for each fetch it causes, as for each cold render, so it cannot
+    have pinhole fetch without limit."""
     client_id, viewer = open_remote(access)
     origins = delivery.runtime.origins
+    charge = fetch_charge(request, delivery.runtime, viewer)
     for attempt in range(2):
-        copy = await origins.get(url)
+        copy = await origins.get(url, charge=charge)
         image = remote_image(copy, client_id=client_id)
         options = delivery.options(fields_for(image))
         try:
@@ -71,6 +80,16 @@ async def serve_remote(
                 raise
             await origins.drop(url, copy.content_hash)
     raise AssertionError("unreachable")
+
+
+def fetch_charge(request: Request, runtime: Runtime, viewer: Principal | None) -> Charge | None:
+    """What a fetch costs this caller: one from the strangers' render budget, per address
+    (`transforms.stranger_renders_per_minute`); nothing when a client's key signed (the remote image is its own)."""
+    budget = runtime.variants.budget
+    if viewer is not None or budget is None:
+        return None
+    caller = address_key(client_address(request, runtime.settings.server.trusted_proxies))
+    return functools.partial(budget.charge, caller)
 
 
 async def serve_or_fallback(

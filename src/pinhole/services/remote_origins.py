@@ -1,13 +1,15 @@
 """Remote originals: images at allowed origin URLs, fetched for the proxy URL languages and kept like uploads.
 
-A URL under `proxy.allowed_sources` is fetched by the hostile-target fetcher (`pinhole.fetch`), checked and
-normalised like an upload (`services.ingest.prepare_file`: sniffed, pixel and frame limits before decoding,
-polyglots refused), and stored as an original blob by content hash, which a `remote_originals` row (one per
-normalised URL) aliases like an image. Both live in the database and blob store every instance shares.
-For `proxy.origin_ttl_seconds` the copy is served as is; then the next request asks the origin again with its
-ETag / Last-Modified: 304 keeps the copy, 200 replaces it (and releases the old blob). Concurrent requests for one
-URL share one fetch (`SingleFlight` in a process, `SharedFlight` across instances with Redis). The rows count
-against the variant-cache budget and are evicted with variants (`services.variant_cache`). docs/proxies.md.
+A URL under `proxy.allowed_sources` is fetched by the hostile-target fetcher (`pinhole.fetch`; each redirect it
+follows must stay under the allowlist too), checked and normalised like an upload (`services.ingest.prepare_file`:
+sniffed, pixel and frame limits before decoding, polyglots refused), and stored as an original blob by content
+hash, which a `remote_originals` row (one per normalised URL) aliases like an image. Both live in the database and
+blob store every instance shares. For `proxy.origin_ttl_seconds` the copy is served as is; then the next request
+asks the origin again with its ETag / Last-Modified: 304 keeps the copy, 200 replaces it (and releases the old
+blob). Concurrent requests for one URL share one fetch (`SingleFlight` in a process, `SharedFlight` across
+instances with Redis); a stranger pays for the fetch it causes from the render budget (`get(charge=...)`). The
+rows count against the variant-cache budget and are evicted with variants (`services.variant_cache`).
+docs/proxies.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,12 +32,13 @@ from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
 from pinhole.db.models import RemoteOriginal, utcnow
 from pinhole.fetch import Fetched, Fetcher
-from pinhole.proxies.allowlist import Allowlist
+from pinhole.proxies.allowlist import Allowlist, SourceNotAllowed
 from pinhole.services import blobs
 from pinhole.services.ingest import IngestPolicy, Prepared, prepare_file, store_originals
 from pinhole.shared.locks import SharedFlight
 from pinhole.storage.base import BlobStore
 
+Charge = Callable[[], Awaitable[None]]
 TOUCH_EVERY = 60.0  # seconds between two writes of one URL's last access (eviction is coarser than that)
 
 
@@ -95,14 +98,16 @@ class RemoteOrigins:
     def _checked_at(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
 
-    async def get(self, url: str) -> RemoteCopy:
+    async def get(self, url: str, *, charge: Charge | None = None) -> RemoteCopy:
         """The stored copy of `url`, fetched or revalidated now when it has none or it is older than the TTL.
-        Raises SourceNotAllowed outside the allowlist, and the fetcher's and ingest's errors."""
+        `charge` is awaited just before this process asks the origin (a stranger's render budget: it raises to
+        refuse); a copy found fresh costs nothing. Raises SourceNotAllowed outside the allowlist, and the
+        fetcher's and ingest's errors."""
         normalised = self.allowlist.check(url)
         key = url_hash(normalised)
         found = self.known.get(key)
         if found is None or not self._fresh(found):
-            found = await self.flights.run(key, self._refresh(normalised, key))
+            found = await self.flights.run(key, self._refresh(normalised, key, charge))
         await self._touch(key)
         return found
 
@@ -136,18 +141,20 @@ class RemoteOrigins:
         row = await self._row(key)
         return None if row is None or not self._fresh(_copy(row)) else _copy(row)
 
-    async def _refresh(self, url: str, key: str) -> RemoteCopy:
+    async def _refresh(self, url: str, key: str, charge: Charge | None) -> RemoteCopy:
         # Looked up again inside the flight: another instance (or an earlier flight) may have fetched it.
         found = await self._fresh_row(key)
         if found is None and self.shared is not None:
             found = await self.shared.run(
-                f"origin:{key}", lookup=lambda: self._fresh_row(key), make=lambda: self._fetch(url, key)
+                f"origin:{key}", lookup=lambda: self._fresh_row(key), make=lambda: self._fetch(url, key, charge)
             )
         elif found is None:
-            found = await self._fetch(url, key)
+            found = await self._fetch(url, key, charge)
         return self._remember(key, found)
 
-    async def _fetch(self, url: str, key: str) -> RemoteCopy:
+    async def _fetch(self, url: str, key: str, charge: Charge | None) -> RemoteCopy:
+        if charge is not None:  # before any request leaves: a refused caller costs the origin nothing
+            await charge()
         row = await self._row(key)
         dest = self.tmp_dir / f"upload-origin-{secrets.token_hex(16)}.part"  # the sweep clears leftovers
         self.fetches += 1
@@ -157,6 +164,7 @@ class RemoteOrigins:
             max_bytes=self.max_bytes,
             etag=row.etag if row is not None else None,
             last_modified=row.last_modified if row is not None else None,
+            follow=self._redirect_target,
         )
         try:
             if fetched.not_modified and row is not None:
@@ -172,6 +180,15 @@ class RemoteOrigins:
                 prepared.discard()
         finally:
             await anyio.Path(dest).unlink(missing_ok=True)
+
+    def _redirect_target(self, url: str) -> str:
+        """Where an origin redirects must be under the allowlist as well: an allowed origin cannot hand the
+        fetcher on to a URL the operator did not allow."""
+        try:
+            return self.allowlist.check(url)
+        except SourceNotAllowed:
+            message = "The source URL redirects outside the allowed prefixes (proxy.allowed_sources)."
+            raise SourceNotAllowed(message) from None
 
     async def _confirmed(self, key: str, fetched: Fetched) -> RemoteCopy:
         """A 304: the copy stands for another TTL (with any validators the origin sent anew)."""
