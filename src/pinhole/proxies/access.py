@@ -57,6 +57,11 @@ async def open_image(runtime: Runtime, image_id: str, access: Access) -> Opened:
             dialect=access.dialect,
             absence=runtime.proxy_key_absence,
         )
+    return opened(image, access, own)
+
+
+def opened(image: Image | None, access: Access, own: Sequence[ProxyKey]) -> Opened:
+    """`open_image`'s decision once the image and its owner's own keys (`own`) are at hand (the warm path's too)."""
     signer = access.verify([*access.instance, *own])
     if signer is None and (access.required or own):
         raise MissingSignature("This URL must be signed.")

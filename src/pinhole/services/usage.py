@@ -15,15 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from sqlalchemy import Table, bindparam, update
 
 from pinhole.db.engine import Database
-from pinhole.db.models import Image, Variant, utcnow
+from pinhole.db.models import Image, Variant
 from pinhole.shared.link import RedisLink, RedisUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,12 @@ class UsageBuffer:
         self._link = link
         self._take = link.client.register_script(_TAKE) if link is not None else None
         self._views: Counter[str] = Counter()
-        self._variant_access: dict[int, datetime] = {}
+        self._variant_access: dict[int, float] = {}  # epoch seconds (cheaper per hit than a datetime)
+
+    @property
+    def shared(self) -> bool:
+        """Views are counted in Redis (`record_view` awaits it); else `record_local_view` counts them alike."""
+        return self._link is not None
 
     async def record_view(self, image_id: str) -> None:
         if self._link is not None:
@@ -53,8 +59,12 @@ class UsageBuffer:
                 pass
         self._views[image_id] += 1
 
+    def record_local_view(self, image_id: str) -> None:
+        """A view counted in this process (`record_view` without Redis, with no await: the warm paths' hit)."""
+        self._views[image_id] += 1
+
     def record_variant_access(self, variant_id: int) -> None:
-        self._variant_access[variant_id] = utcnow()
+        self._variant_access[variant_id] = time.time()
 
     async def pending_views(self, image_id: str) -> int:
         """Views counted but not yet written to the database (by every instance, with Redis)."""
@@ -110,7 +120,7 @@ class UsageBuffer:
                 pass
         self._views.update(views)
 
-    async def _write(self, views: Counter[str], accessed: dict[int, datetime]) -> None:
+    async def _write(self, views: Counter[str], accessed: dict[int, float]) -> None:
         images, variants = cast(Table, Image.__table__), cast(Table, Variant.__table__)
         async with self._db.writer() as session:
             conn = await session.connection()  # Core executemany: one statement, many rows
@@ -128,7 +138,8 @@ class UsageBuffer:
                     .where(variants.c.id == bindparam("variant_id"))
                     .values(last_accessed_at=bindparam("when"))
                 )
-                await conn.execute(touch, [{"variant_id": k, "when": w} for k, w in accessed.items()])
+                when = [{"variant_id": k, "when": datetime.fromtimestamp(w, UTC)} for k, w in accessed.items()]
+                await conn.execute(touch, when)
 
     async def run_periodically(self, interval: float) -> None:
         while True:

@@ -21,13 +21,15 @@ from pinhole.api.errors import route_class
 from pinhole.api.mounting import Dialect
 from pinhole.api.services import DeliveryDep
 from pinhole.dialects.cloudinary import api, options, url
-from pinhole.dialects.cloudinary.accounts import account_for
+from pinhole.dialects.cloudinary.accounts import Account, account_for, settings_account
 from pinhole.errors import ImageNotFound, InvalidSignature, NotFound, PinholeError
 from pinhole.proxies import public_ids
 from pinhole.proxies.access import Access, Verify
+from pinhole.proxies.fastpath import Ask, fast_path
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_or_fallback
 from pinhole.proxies.signatures import cloudinary_signature, signed_by
 from pinhole.proxies.sources import remote_url
+from pinhole.runtime import Runtime
 from pinhole.services.proxy_keys import ProxyKey
 
 API_NAME = "cloudinary"
@@ -57,20 +59,41 @@ def verifier(request: url.CloudinaryUrl) -> Verify:
     return verify
 
 
+def ask_for(parsed: url.CloudinaryUrl, access: Access, accept: str) -> Ask:
+    asked = options.Asked(parsed.transformations, parsed.extension, accept)
+    auto = any(step.get("f") == "auto" for step in parsed.transformations)
+    return Ask(parsed.public_id, access, lambda image: options.fields_for(asked, image), vary_accept=auto)
+
+
+def translate(runtime: Runtime, path: str, query: str, accept: str) -> Ask | None:
+    """The warm path's reading of an `/<cloud>/image/upload/` URL: only for the settings' cloud when no client is
+    set, where the public id is the v2 id; None for the rest, whose public ids and clouds the route reads from the
+    database."""
+    mount = runtime.settings.dialects.cloudinary
+    cloud, marker, rest = path.removeprefix("/").partition("/image/upload/")
+    if not marker or cloud != mount.cloud_name or mount.client_id is not None:
+        return None
+    parsed = url.parse(rest)
+    return ask_for(parsed, account_access(settings_account(mount), parsed), accept)
+
+
+def account_access(account: Account, parsed: url.CloudinaryUrl) -> Access:
+    return Access(API_NAME, account.keys, account.client_id, False, verifier(parsed), owner_keys=False)
+
+
 async def answer(
     request: Request, delivery: Delivery, parsed: url.CloudinaryUrl, access: Access, *, client_id: str | None
 ) -> Response:
     """The image (hosted or fetched) with the URL's transformations, or its `d_` default image when it is missing."""
-    asked = options.Asked(parsed.transformations, parsed.extension, request.headers.get("accept", ""))
+    ask = ask_for(parsed, access, request.headers.get("accept", ""))
     default = next((step["d"] for step in parsed.transformations if "d" in step), None)
     if default is not None and client_id is not None:  # d_<public id>: Cloudinary's default image
         named = await public_ids.image_for(delivery.runtime.db, client_id=client_id, public_id=default)
         default = named or default
     response = await serve_or_fallback(
-        request, delivery, parsed.public_id, lambda image: options.fields_for(asked, image), access,
-        fallback=default, checked=True,
-    )  # fmt: skip
-    if any(step.get("f") == "auto" for step in parsed.transformations):
+        request, delivery, ask.source, ask.fields_for, access, fallback=default, checked=True
+    )
+    if ask.vary_accept:
         vary = response.headers.get("Vary")
         response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
     return response
@@ -84,7 +107,7 @@ def build_router(prefix: str) -> APIRouter:
         account = await account_for(delivery.runtime, cloud)
         raw = path_after(request, f"{prefix}/{cloud}/image/upload/")
         parsed = url.parse(raw)
-        access = Access(API_NAME, account.keys, account.client_id, False, verifier(parsed), owner_keys=False)
+        access = account_access(account, parsed)
         if account.client_id is not None:  # a public id given at a Cloudinary-API upload, else the v2 id
             db = delivery.runtime.db
             named = await public_ids.image_for(db, client_id=account.client_id, public_id=parsed.public_id)
@@ -96,7 +119,7 @@ def build_router(prefix: str) -> APIRouter:
     async def fetch(request: Request, delivery: DeliveryDep, cloud: str, path: str) -> Response:
         account = await account_for(delivery.runtime, cloud)
         parsed = url.parse_fetch(path_after(request, f"{prefix}/{cloud}/image/fetch/"))
-        access = Access(API_NAME, account.keys, account.client_id, False, verifier(parsed), owner_keys=False)
+        access = account_access(account, parsed)
         if remote_url(parsed.public_id) is None:
             raise ImageNotFound("Resource not found: fetch takes an http(s) URL.")
         return await answer(request, delivery, parsed, access, client_id=account.client_id)
@@ -126,4 +149,5 @@ DIALECT = Dialect(
     description="Cloudinary delivery URLs over hosted images: chained transformations and `s--...--` signatures.",
     build_router=build_router,
     render_error=render_error,
+    fast_path=fast_path(API_NAME, translate),
 )

@@ -9,6 +9,7 @@ from pinhole.errors import ImageNotFound
 from pinhole.runtime import Runtime
 from pinhole.services import proxy_keys
 from pinhole.services.proxy_keys import ProxyKey
+from pinhole.settings import CloudinaryMount
 
 API_NAME = "cloudinary"
 
@@ -24,12 +25,17 @@ async def account_for(runtime: Runtime, cloud: str) -> Account:
     """The account of `cloud`; ImageNotFound for a cloud name nobody has."""
     mount = runtime.settings.dialects.cloudinary
     if cloud == mount.cloud_name:
-        keys: tuple[ProxyKey, ...] = ()
-        if mount.api_secret is not None:
-            secret = {"api_secret": mount.api_secret.get_secret_value()}
-            keys = (ProxyKey("settings-0", mount.client_id, API_NAME, secret, cloud, mount.api_key),)
-        return Account(cloud, mount.client_id, keys)
+        return settings_account(mount)
     found = await proxy_keys.cloud_keys(db=runtime.db, server_secret=runtime.secret, cloud_name=cloud)
     if not found:
         raise ImageNotFound(f"Unknown cloud: {cloud}.")
     return Account(cloud, found[0].client_id, tuple(found))
+
+
+def settings_account(mount: CloudinaryMount) -> Account:
+    """The account of the settings' cloud name (`dialects.cloudinary`)."""
+    keys: tuple[ProxyKey, ...] = ()
+    if mount.api_secret is not None:
+        secret = {"api_secret": mount.api_secret.get_secret_value()}
+        keys = (ProxyKey("settings-0", mount.client_id, API_NAME, secret, mount.cloud_name, mount.api_key),)
+    return Account(mount.cloud_name, mount.client_id, keys)

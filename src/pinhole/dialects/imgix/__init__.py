@@ -23,8 +23,10 @@ from pinhole.dialects.imgix import options
 from pinhole.errors import InvalidSignature, NotFound, PinholeError
 from pinhole.proxies.access import Access, Verify, settings_key
 from pinhole.proxies.errors import plain_renderer
+from pinhole.proxies.fastpath import Ask, fast_path
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_or_fallback
 from pinhole.proxies.signatures import imgix_signature, signed_by
+from pinhole.runtime import Runtime
 from pinhole.services.proxy_keys import ProxyKey
 from pinhole.settings import ImgixMount
 
@@ -82,24 +84,28 @@ def imgix_source(mount: ImgixMount, raw_path: str) -> str:
     return unquote(raw_path.lstrip("/"))
 
 
+def translate(runtime: Runtime, path: str, query: str, accept: str) -> Ask:
+    """What the URL at `path` (after the prefix) with `query` asks for: the route's reading and the warm path's."""
+    mount = runtime.settings.dialects.imgix
+    access = Access(API_NAME, instance_keys(mount), mount.client_id, mount.token is not None, verifier(path, query))
+    parsed = options.ImgixRequest(params=dict(parse_qsl(query, keep_blank_values=True)), accept=accept)
+    return Ask(
+        imgix_source(mount, path), access, lambda image: options.fields_for(parsed, image),
+        vary_accept="format" in parsed.auto,
+    )  # fmt: skip
+
+
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
 
     async def serve(request: Request, delivery: DeliveryDep, path: str) -> Response:
         mount = delivery.runtime.settings.dialects.imgix
         query = request.scope.get("query_string", b"").decode("latin-1")
-        raw_path = path_after(request, prefix)
-        access = Access(
-            API_NAME, instance_keys(mount), mount.client_id, mount.token is not None, verifier(raw_path, query)
-        )
-        parsed = options.ImgixRequest(
-            params=dict(parse_qsl(query, keep_blank_values=True)), accept=request.headers.get("accept", "")
-        )
+        ask = translate(delivery.runtime, path_after(request, prefix), query, request.headers.get("accept", ""))
         response = await serve_or_fallback(
-            request, delivery, imgix_source(mount, raw_path), lambda image: options.fields_for(parsed, image), access,
-            fallback=mount.default_image,
-        )  # fmt: skip
-        if "format" in parsed.auto:
+            request, delivery, ask.source, ask.fields_for, ask.access, fallback=mount.default_image
+        )
+        if ask.vary_accept:
             vary = response.headers.get("Vary")
             response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
         return response
@@ -116,4 +122,5 @@ DIALECT = Dialect(
     description="imgix URLs over hosted images: resize and convert with imgix's query parameters and `s` signatures.",
     build_router=build_router,
     render_error=render_error,
+    fast_path=fast_path(API_NAME, translate),
 )

@@ -25,8 +25,10 @@ from pinhole.errors import FetchFailed, FetchRefused, InvalidSignature, InvalidT
 from pinhole.proxies.access import Access, Verify, settings_key
 from pinhole.proxies.allowlist import SourceNotAllowed
 from pinhole.proxies.errors import plain_renderer
+from pinhole.proxies.fastpath import Ask, fast_path
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_or_fallback
 from pinhole.proxies.signatures import imgproxy_signature, signed_by
+from pinhole.runtime import Runtime
 from pinhole.services.proxy_keys import ProxyKey
 from pinhole.settings import ImgproxyMount
 
@@ -84,23 +86,43 @@ def negotiated(fields: TransformFields, mount: ImgproxyMount, accept: str) -> Tr
     return fields
 
 
+def expiry(parsed: url.ImgproxyUrl) -> int | None:
+    """The URL's `expires` (the earliest, when given twice); None without one. Malformed values are left to the
+    parser, which refuses them (it takes decimal digits only)."""
+    found = [
+        int(option.args[0])
+        for option in parsed.options
+        if options.ALIASES.get(option.name, option.name) == "expires"
+        and len(option.args) == 1
+        and option.args[0].isdecimal()
+    ]
+    return min(found) if found else None
+
+
+def translate(runtime: Runtime, path: str, query: str, accept: str) -> Ask:
+    """What the URL at `path` (after the prefix) asks for: the route's reading and the warm path's."""
+    mount = runtime.settings.dialects.imgproxy
+    parsed = url.parse(path)
+    access = Access(API_NAME, instance_keys(mount), mount.client_id, bool(mount.key), verifier(parsed))
+
+    def fields_for(image: Image) -> TransformFields:
+        return negotiated(options.fields_for(parsed, image), mount, accept)
+
+    vary = mount.auto_webp or mount.auto_avif
+    return Ask(parsed.source, access, fields_for, vary_accept=vary, expires=expiry(parsed))
+
+
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
 
     async def serve(request: Request, delivery: DeliveryDep, path: str) -> Response:
         mount = delivery.runtime.settings.dialects.imgproxy
-        parsed = url.parse(path_after(request, prefix))
-        access = Access(API_NAME, instance_keys(mount), mount.client_id, bool(mount.key), verifier(parsed))
-        accept = request.headers.get("accept", "")
-
-        def fields_for(image: Image) -> TransformFields:
-            return negotiated(options.fields_for(parsed, image), mount, accept)
-
+        ask = translate(delivery.runtime, path_after(request, prefix), "", request.headers.get("accept", ""))
         response = await serve_or_fallback(
-            request, delivery, parsed.source, fields_for, access,
+            request, delivery, ask.source, ask.fields_for, ask.access,
             fallback=mount.fallback_image, status=mount.fallback_image_http_code,
         )  # fmt: skip
-        if mount.auto_webp or mount.auto_avif:
+        if ask.vary_accept:
             vary = response.headers.get("Vary")
             response.headers["Vary"] = f"{vary}, Accept" if vary else "Accept"
         return response
@@ -117,4 +139,5 @@ DIALECT = Dialect(
     description="imgproxy URLs over hosted images: resize and convert with imgproxy's signed processing options.",
     build_router=build_router,
     render_error=render_error,
+    fast_path=fast_path(API_NAME, translate),
 )

@@ -20,8 +20,10 @@ from pinhole.dialects.thumbor import options, url
 from pinhole.errors import InvalidSignature, NotFound, PinholeError
 from pinhole.proxies.access import Access, Verify, settings_key
 from pinhole.proxies.errors import plain_renderer
+from pinhole.proxies.fastpath import Ask, fast_path
 from pinhole.proxies.serve import SERVE_RESPONSES, path_after, serve_hosted
 from pinhole.proxies.signatures import signed_by, thumbor_signature
+from pinhole.runtime import Runtime
 from pinhole.services.proxy_keys import ProxyKey
 from pinhole.settings import ThumborMount
 
@@ -63,16 +65,20 @@ def thumbor_source(image: str) -> str:
     return image
 
 
+def translate(runtime: Runtime, path: str, query: str, accept: str) -> Ask:
+    """What the URL at `path` (after the prefix) asks for: the route's reading and the warm path's."""
+    mount = runtime.settings.dialects.thumbor
+    parsed = url.parse(path)
+    access = Access(API_NAME, instance_keys(mount), mount.client_id, not mount.allow_unsafe, verifier(parsed))
+    return Ask(thumbor_source(parsed.image), access, lambda image: options.fields_for(parsed, image))
+
+
 def build_router(prefix: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[API_NAME], route_class=route_class(render_error))
 
     async def serve(request: Request, delivery: DeliveryDep, path: str) -> Response:
-        mount = delivery.runtime.settings.dialects.thumbor
-        parsed = url.parse(path_after(request, prefix))
-        access = Access(API_NAME, instance_keys(mount), mount.client_id, not mount.allow_unsafe, verifier(parsed))
-        return await serve_hosted(
-            request, delivery, thumbor_source(parsed.image), lambda image: options.fields_for(parsed, image), access
-        )
+        ask = translate(delivery.runtime, path_after(request, prefix), "", "")
+        return await serve_hosted(request, delivery, ask.source, ask.fields_for, ask.access)
 
     for method in ("GET", "HEAD"):
         router.add_api_route(
@@ -86,4 +92,5 @@ DIALECT = Dialect(
     description="thumbor URLs over hosted images: resize, crop and convert with thumbor's signed URL language.",
     build_router=build_router,
     render_error=render_error,
+    fast_path=fast_path(API_NAME, translate),
 )
