@@ -248,3 +248,38 @@ async def test_a_large_original_gets_an_intermediate_at_its_second_render(
         sizes.append((image.width, image.height))
         assert await intermediates() == (0 if width == 800 else 1)
     assert sizes == [(800, 600), (600, 450), (400, 300)]
+
+
+async def test_a_new_variant_is_answered_from_memory_until_it_is_stored(
+    http: httpx.AsyncClient, runtime: Runtime, photo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = asyncio.Event()
+    put_bytes = runtime.store.put_bytes
+
+    async def held_put(key: str, data: bytes) -> None:
+        await stored.wait()
+        await put_bytes(key, data)
+
+    monkeypatch.setattr(runtime.store, "put_bytes", held_put)
+    renders = runtime.variants.renders
+    url = f"/v2/images/{photo['id']}"
+    first = asyncio.create_task(http.get(url, params={"w": 70}))
+    with anyio.fail_after(30):
+        while not runtime.variants.pending:  # rendered and answered; its write is held
+            await asyncio.sleep(0.01)
+    (pending,) = runtime.variants.pending.values()
+    assert pending.data is not None
+    assert pending.id == 0
+    assert await variants_by_width(runtime) == {}  # not on record yet
+    second = asyncio.create_task(http.get(url, params={"w": 70}))
+    await asyncio.sleep(0.05)
+    stored.set()
+    answers = await asyncio.gather(first, second)
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content == pending.data
+    assert runtime.variants.renders == renders + 1  # the second was served from memory, not rendered again
+    assert runtime.variants.pending == {}
+    recorded = await variants_by_width(runtime)
+    assert set(recorded) == {70}
+    assert recorded[70].etag == pending.etag
+    assert runtime.variants.known[pending.cache_key].id == recorded[70].id

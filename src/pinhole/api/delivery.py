@@ -5,14 +5,16 @@ Local blobs go out as `FileResponse` (zero-copy `http.response.pathsend` under g
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from pinhole.api.credentials import CREDENTIAL_HEADERS
 from pinhole.api.proxies import client_address
@@ -68,6 +70,7 @@ class Payload:
     size: int
     etag: str
     data: bytes | None = None
+    saved: Awaitable[None] | None = None  # a variant rendered for this answer, still being stored
 
 
 def cache_control(*, public: bool, public_max_age: int, private_max_age: int) -> str:
@@ -100,19 +103,23 @@ async def send_blob(
     """The payload's bytes: from memory, a local file, or streamed from the store. A missing blob raises
     `BlobNotFound` here, before any header is sent, never halfway through a 200."""
     headers = blob_headers(payload, cache=cache, vary=vary)
+    after = _stored(payload.saved)
     if etag_matches(request.headers.get("if-none-match"), payload.etag):
-        return Response(status_code=304, headers=headers)
+        return Response(status_code=304, headers=headers, background=after)
     if request.method == "HEAD":
         headers["Content-Length"] = str(payload.size)
-        return Response(media_type=payload.mime, headers=headers)
+        return Response(media_type=payload.mime, headers=headers, background=after)
     wanted = byte_range(request, payload)
     if wanted is not None and wanted[0] >= wanted[1]:
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{payload.size}"})
+        return Response(
+            status_code=416, headers={**headers, "Content-Range": f"bytes */{payload.size}"}, background=after
+        )
     if payload.data is not None:
         if wanted is not None:
             part = payload.data[wanted[0] : wanted[1]]
-            return Response(part, status_code=206, media_type=payload.mime, headers=headers | _range(wanted, payload))
-        return Response(payload.data, media_type=payload.mime, headers=headers)
+            headers |= _range(wanted, payload)
+            return Response(part, status_code=206, media_type=payload.mime, headers=headers, background=after)
+        return Response(payload.data, media_type=payload.mime, headers=headers, background=after)
     path = store.local_path(payload.key)
     if path is not None:
         try:
@@ -126,6 +133,16 @@ async def send_blob(
         return StreamingResponse(chunks, status_code=206, media_type=payload.mime, headers=headers)
     headers["Content-Length"] = str(payload.size)
     return StreamingResponse(await _opened(store.stream(payload.key)), media_type=payload.mime, headers=headers)
+
+
+def _stored(saved: Awaitable[None] | None) -> BackgroundTask | None:
+    """After the answer is sent, wait (within the request) for the variant rendered for it to be stored: the client
+    has its bytes without waiting for the write and fsync, and the request ends with the variant on record."""
+    return None if saved is None else BackgroundTask(_wait_for, saved)
+
+
+async def _wait_for(saved: Awaitable[None]) -> None:
+    await asyncio.shield(saved)  # a request cancelled now must not cancel the write others wait for
 
 
 def byte_range(request: Request, payload: Payload) -> tuple[int, int] | None:
@@ -317,7 +334,9 @@ async def _variant(
 ) -> Payload:
     variant = await runtime.variants.get(image=image, options=options, stranger=stranger)
     record_answer("store" if variant.data is None else "render")  # data: rendered for this request (or joined)
-    return Payload(key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data)
+    return Payload(
+        key=variant.key, mime=variant.mime, size=variant.size, etag=variant.etag, data=variant.data, saved=variant.saved
+    )
 
 
 def extension_options(runtime: Runtime, image: Image, extension: str) -> TransformOptions | None:

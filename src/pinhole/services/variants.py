@@ -62,6 +62,8 @@ class StoredVariant:
     etag: str
     data: bytes | None = None  # set when just rendered, so the first response needs no re-read
     cache_key: tuple[str, str] = ("", "")  # (content hash, canonical options)
+    saved: asyncio.Future[None] | None = field(default=None, compare=False)
+    """Just rendered and still being written and recorded (`id` is 0 until then): done when it is (never raises)."""
 
 
 @dataclass
@@ -89,6 +91,8 @@ class VariantService:
     intermediates: bool = True
     rendered_originals: OrderedDict[str, int] = field(default_factory=OrderedDict)  # renders so far, -1: none to make
     intermediate_flights: SingleFlight[StoredVariant | None] = field(default_factory=SingleFlight)
+    # Rendered and answered, still being written and recorded: later requests get these bytes meanwhile.
+    pending: dict[tuple[str, str], StoredVariant] = field(default_factory=dict)
 
     def render_later(self, *, image: Original, options: Collection[TransformOptions]) -> None:
         """Render these variants in the background, one after another (eager presets after an upload)."""
@@ -112,15 +116,17 @@ class VariantService:
     async def get(self, *, image: Original, options: TransformOptions, stranger: str | None = None) -> StoredVariant:
         """The variant, made now if it has never been; `stranger` (a caller key) is charged a render budget."""
         key = (image.content_hash, options.canonical())
-        found = self.known.get(key)
-        if found is not None:
+        found = self.known.get(key) or self.pending.get(key)
+        if found is not None and found.saved is None:
             self.known.move_to_end(key)
-        else:
+        elif found is None:
             # One lookup, inside the flight: concurrent requests for a variant this process does not know share it,
             # and a cold render pays one database read before rendering, not two.
             found = await self.flights.run(key, self._lookup_or_make(image, options, key[1], stranger))
-            self._remember(key, found)
-        self.usage.record_variant_access(found.id)
+            if found.saved is None:
+                self._remember(key, found)
+        if found.saved is None:  # a new record's access time is its creation
+            self.usage.record_variant_access(found.id)
         return found
 
     def _remember(self, key: tuple[str, str], variant: StoredVariant) -> None:
@@ -170,13 +176,66 @@ class VariantService:
         if self.shared is None:
             return await self._make(image, options, canonical)
         name = f"variant:{image.content_hash}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+        # Other instances wait on the lock for the record: stored before it is released.
         return await self.shared.run(
             name,
             lookup=lambda: self._lookup(image.content_hash, canonical),
-            make=lambda: self._make(image, options, canonical),
+            make=lambda: self._make(image, options, canonical, store_first=True),
         )
 
-    async def _make(self, image: Original, options: TransformOptions, canonical: str) -> StoredVariant:
+    async def _make(
+        self, image: Original, options: TransformOptions, canonical: str, *, store_first: bool = False
+    ) -> StoredVariant:
+        """Render; the answer does not wait for the file's write (and fsync) and its record, unless `store_first`.
+
+        A variant is a cache: a crash before it is recorded loses a render, never data. The write comes first, the
+        record after, so a record never names a missing or partial file."""
+        rendered = await self._render(image, options, canonical)
+        key = variant_key(image.content_hash, canonical, rendered.format.extension)
+        made = StoredVariant(
+            id=0,
+            key=key,
+            mime=rendered.format.mime,
+            size=len(rendered.data),
+            etag=hashlib.sha256(rendered.data).hexdigest()[:32],
+            data=rendered.data,
+            cache_key=(image.content_hash, canonical),
+        )
+        if store_first:
+            return await self._store(made, rendered)
+        saving = asyncio.ensure_future(self._store_quietly(made, rendered))
+        self.background.add(saving)
+        saving.add_done_callback(self.background.discard)
+        made = replace(made, saved=saving)
+        self.pending[made.cache_key] = made
+        return made
+
+    async def _store(self, made: StoredVariant, rendered: Rendered) -> StoredVariant:
+        """Write the variant's file, then record it; the stored variant, remembered (with its bytes)."""
+        content_hash, canonical = made.cache_key
+        await self.store.put_bytes(made.key, rendered.data)
+        try:
+            variant_id = await self._record(content_hash, canonical, made.key, rendered, made.etag)
+        except IntegrityError as exc:  # the original was deleted while we rendered
+            await self.store.delete(made.key)
+            raise ImageNotFound() from exc
+        stored = replace(made, id=variant_id, saved=None)
+        self._remember(made.cache_key, stored)
+        return stored
+
+    async def _store_quietly(self, made: StoredVariant, rendered: Rendered) -> None:
+        """`_store` after the answer: a failure costs a render later (the next request makes it again)."""
+        try:
+            await self._store(made, rendered)
+        except ImageNotFound:
+            log.info("variant %s not kept: its original was deleted meanwhile", made.key)
+        except Exception:
+            log.warning("could not store variant %s; it will be rendered again", made.key, exc_info=True)
+        finally:
+            if self.pending.get(made.cache_key) is not None:
+                del self.pending[made.cache_key]
+
+    async def _render(self, image: Original, options: TransformOptions, canonical: str) -> Rendered:
         self.renders += 1
         try:
             source = await self.store.get_bytes(original_key(image.content_hash))
@@ -198,22 +257,7 @@ class VariantService:
                 intermediate=intermediate,
             )
         record_render(rendered.format.name, time.perf_counter() - started)
-        key = variant_key(image.content_hash, canonical, rendered.format.extension)
-        await self.store.put_bytes(key, rendered.data)
-        etag = hashlib.sha256(rendered.data).hexdigest()[:32]
-        try:
-            variant_id = await self._record(image.content_hash, canonical, key, rendered, etag)
-        except IntegrityError as exc:  # the original was deleted while we rendered
-            await self.store.delete(key)
-            raise ImageNotFound() from exc
-        return StoredVariant(
-            id=variant_id,
-            key=key,
-            mime=rendered.format.mime,
-            size=len(rendered.data),
-            etag=etag,
-            data=rendered.data,
-        )
+        return rendered
 
     async def _mark(self, options: TransformOptions) -> bytes | None:
         """The watermark's picture of a resolved `options.watermark` (`h:<content hash>` or `f:<file hash>`)."""
