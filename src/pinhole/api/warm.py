@@ -6,7 +6,7 @@ memory in raw ASGI (docs/apis.md, "v2"; docs/proxies.md, "Warm answers").
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.types import Scope, Send
 
@@ -18,6 +18,7 @@ from pinhole.api.delivery import (
     image_cache_control,
     original_payload,
 )
+from pinhole.api.transform_query import TransformDefaults
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError, StorageError
 from pinhole.imaging.options import TransformOptions
@@ -178,3 +179,19 @@ async def send_prepared(
         headers = [*prepared.headers, *content_headers(payload.mime, len(data)), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+def warm_defaults(runtime: Runtime) -> TransformDefaults:
+    """The transform defaults a warm path parses with: the route's, with the presets current now."""
+    return TransformDefaults(
+        thumbnail_size=runtime.settings.imaging.thumbnail_size,
+        limits=runtime.output_limits,
+        presets=runtime.presets.current().queries,
+    )
+
+
+def with_current_presets(runtime: Runtime, defaults: TransformDefaults) -> TransformDefaults:
+    """`defaults` itself while the presets are unchanged, else new defaults with the current ones (here or, read
+    back, on another instance): then what `preset=` asks for may have changed, and a warm path forgets its memo."""
+    queries = runtime.presets.current().queries
+    return defaults if defaults.presets is queries else replace(defaults, presets=queries)

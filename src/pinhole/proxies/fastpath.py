@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinhole.api.mounting import FastPath
-from pinhole.api.transform_query import TransformDefaults, TransformFields, to_options
+from pinhole.api.transform_query import TransformFields, to_options
 from pinhole.api.warm import (
     MEMO_LIMIT,
     Asked,
@@ -30,6 +30,8 @@ from pinhole.api.warm import (
     record_usage,
     send_prepared,
     stored_bytes,
+    warm_defaults,
+    with_current_presets,
 )
 from pinhole.db.models import Image
 from pinhole.errors import PinholeError
@@ -84,11 +86,7 @@ class WarmProxy:
         self.dialect = dialect
         self.translate = translate
         self.labels = (dialect, "serve")  # (dialect, route) of the route this path stands in for, for metrics
-        self.defaults = TransformDefaults(
-            thumbnail_size=runtime.settings.imaging.thumbnail_size,
-            limits=runtime.output_limits,
-            presets=runtime.presets.current().queries,
-        )
+        self.defaults = warm_defaults(runtime)
         self.memo: dict[tuple[str, bytes, bytes], WarmAnswer] = {}
         self.answers = runtime.telemetry.metrics.tally.answers
 
@@ -102,9 +100,9 @@ class WarmProxy:
             await self.app(scope, receive, send)
 
     def _follow_presets(self) -> None:
-        queries = self.runtime.presets.current().queries
-        if self.defaults.presets is not queries:
-            self.defaults = replace(self.defaults, presets=queries)
+        current = with_current_presets(self.runtime, self.defaults)
+        if current is not self.defaults:
+            self.defaults = current
             self.memo.clear()
 
     async def _answer(self, scope: Scope, send: Send) -> bool:

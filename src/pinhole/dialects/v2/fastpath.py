@@ -4,7 +4,7 @@ with the route's own headers, and leaves everything else to the route (docs/apis
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
@@ -30,6 +30,8 @@ from pinhole.api.warm import (
     record_usage,
     send_prepared,
     stored_bytes,
+    warm_defaults,
+    with_current_presets,
 )
 from pinhole.errors import PinholeError
 from pinhole.imaging.options import OutputLimits
@@ -82,20 +84,14 @@ class WarmDelivery:
         self.app = app
         self.runtime = runtime
         self.images = prefix + "/images/"
-        self.defaults = TransformDefaults(
-            thumbnail_size=runtime.settings.imaging.thumbnail_size,
-            limits=runtime.output_limits,
-            presets=runtime.presets.current().queries,
-        )
+        self.defaults = warm_defaults(runtime)
         self.memo: dict[tuple[str, bytes, bytes], Prepared] = {}
         self.answers = runtime.telemetry.metrics.tally.answers
 
     def _follow_presets(self) -> None:
-        """When the presets changed (here or, read back, on another instance), what `preset=` asks for may have:
-        forget the memo made under the old ones."""
-        queries = self.runtime.presets.current().queries
-        if self.defaults.presets is not queries:
-            self.defaults = replace(self.defaults, presets=queries)
+        current = with_current_presets(self.runtime, self.defaults)
+        if current is not self.defaults:
+            self.defaults = current
             self.memo.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
