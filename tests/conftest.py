@@ -230,6 +230,29 @@ def stack_independent(item: pytest.Item) -> bool:
     return not (names & STACK_FIXTURES) and item.get_closest_marker("both_stacks") is None
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker hands what the summary reports to the controlling process."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["pinhole_summary"] = {
+            "left": sum(_left_to_embedded),
+            "postgres": list(_postgres_problem),
+            "redis": list(redisserver.problems),
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: gather the workers' summaries (every worker collects, and deselects, every test)."""
+    summary = getattr(node, "workeroutput", {}).get("pinhole_summary")
+    if not summary:
+        return
+    if summary["left"] and not _left_to_embedded:
+        _left_to_embedded.append(summary["left"])
+    _postgres_problem.extend(line for line in summary["postgres"] if line not in _postgres_problem)
+    redisserver.problems.extend(summary["redis"])
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _left_to_embedded:
         terminalreporter.write_line(
