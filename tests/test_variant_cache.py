@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from pinhole.db.models import Variant, utcnow
+from pinhole.db.models import Image, Variant, utcnow
 from pinhole.runtime import Runtime
 from pinhole.services import variant_cache
 from pinhole.services.variant_cache import CacheStats, cache_stats, prune_variants
@@ -285,3 +286,65 @@ async def test_a_new_variant_is_answered_from_memory_until_it_is_stored(
     assert set(recorded) == {70}
     assert recorded[70].etag == pending.etag
     assert runtime.variants.known[pending.cache_key].id == recorded[70].id
+
+
+async def original_of(runtime: Runtime, image_id: str) -> str:
+    """The store key of an image's original."""
+    async with runtime.db.reader() as session:
+        content_hash = await session.scalar(select(Image.content_hash).where(Image.id == image_id))
+    assert content_hash is not None
+    return original_key(content_hash)
+
+
+@pytest.mark.parametrize("in_place_from", [0, 1 << 40])
+async def test_a_large_local_original_is_read_in_place_and_others_as_bytes(
+    runtime: Runtime,
+    http: httpx.AsyncClient,
+    photo: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    in_place_from: int,
+) -> None:
+    """From `READ_IN_PLACE_FROM` up, an original on local disk is read by libvips in blocks (never held whole);
+    smaller ones, and a remote store's (the scaled stack's S3), are read into bytes. The answers are the same."""
+    from pinhole.services import variants
+
+    monkeypatch.setattr(variants, "READ_IN_PLACE_FROM", in_place_from)
+    key = await original_of(runtime, photo["id"])
+    read: list[str] = []
+    get_bytes = runtime.store.get_bytes
+
+    async def counting(wanted: str) -> bytes:
+        read.append(wanted)
+        return await get_bytes(wanted)
+
+    monkeypatch.setattr(runtime.store, "get_bytes", counting)
+    for width in (120, 90):  # the first render, then one with the intermediate step considered
+        response = await http.get(f"/v2/images/{photo['id']}", params={"w": width})
+        assert response.status_code == 200
+        img.assert_image(response.content, format="jpeg", width=width, height=width * 2 // 3)
+    in_place = runtime.store.local_path(key) is not None and in_place_from == 0
+    assert read.count(key) == (0 if in_place else 2)
+
+
+async def test_an_original_gone_from_disk_during_its_render_is_answered_as_gone(
+    runtime: Runtime, http: httpx.AsyncClient, photo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleted between the size check and libvips' read (its image deleted meanwhile): answered as an image that
+    went while this process held its record (the fallback picture), not as a damaged image (422) or a 500."""
+    from pinhole.services import variants
+
+    if runtime.store.local_path(await original_of(runtime, photo["id"])) is None:
+        pytest.skip("only the local store's originals are read in place (the embedded stack)")
+    monkeypatch.setattr(variants, "READ_IN_PLACE_FROM", 0)
+    real_render = variants.render  # type: ignore[attr-defined]
+
+    def render_after_delete(source: Any, **kwargs: Any) -> Any:
+        assert isinstance(source, Path)
+        source.unlink()
+        return real_render(source, **kwargs)
+
+    monkeypatch.setattr(variants, "render", render_after_delete)
+    response = await http.get(f"/v2/images/{photo['id']}", params={"w": 130})
+    assert response.status_code == 200
+    assert response.headers["x-pinhole-fallback"] == "1"
+    assert response.headers["cache-control"] == "no-store"

@@ -14,6 +14,7 @@ from typing import cast
 
 import pyvips
 
+from pinhole.imaging import sources
 from pinhole.imaging.geometry import Plan
 from pinhole.imaging.options import TransformOptions
 
@@ -46,13 +47,15 @@ def serves(geometry: Plan) -> bool:
     return max(target(geometry)) <= MAX_OUTPUT_EDGE
 
 
-def make(source: bytes, *, colour: dict[str, str], decoded: pyvips.Image | None = None) -> tuple[bytes, int, int]:
+def make(
+    source: sources.Source, *, colour: dict[str, str], decoded: pyvips.Image | None = None
+) -> tuple[bytes, int, int]:
     """The intermediate of `source` (orientation applied, sRGB, no metadata), its width and height; from `decoded`
     where libvips cannot open `source` by itself (formats Pillow decodes, AVIF sequences)."""
     if decoded is not None:
         image = decoded.thumbnail_image(EDGE, height=EDGE, size="down", **colour)
     else:
-        image = pyvips.Image.thumbnail_buffer(source, EDGE, height=EDGE, size="down", **colour)
+        image = pyvips.Image.thumbnail_source(sources.vips_source(source), EDGE, height=EDGE, size="down", **colour)
     if image.interpretation != "srgb" or image.format != "uchar":
         image = image.colourspace("srgb").cast("uchar")
     data = bytes(image.jpegsave_buffer(Q=QUALITY, keep="none", subsample_mode="off", optimize_coding=True))

@@ -15,7 +15,7 @@ import pyvips
 
 from pinhole.errors import ImageTooLarge, InvalidTransform
 from pinhole.imaging import intermediate as intermediates
-from pinhole.imaging import pillow_codecs
+from pinhole.imaging import pillow_codecs, sources
 from pinhole.imaging.formats import Format, SaveOption, for_frames, for_source, format_named, writable_formats
 from pinhole.imaging.frames import frame_count, map_frames, page_height
 from pinhole.imaging.geometry import Plan, around, place, plan
@@ -42,7 +42,7 @@ class Rendered:
 
 
 def render(
-    source: bytes,
+    source: sources.Source,
     *,
     options: TransformOptions,
     source_format: Format,
@@ -58,10 +58,33 @@ def render(
     (ImageTooLarge) an output bigger than allowed: with `enlarge` and one side given, the other side depends on
     the source and only shows here. `mark` is the watermark's picture (any readable format) when
     `options.watermark` asks for one. `intermediate` (imaging/intermediate.py, made from this `source`) is used
-    instead of decoding `source` when the output is small enough.
+    instead of decoding `source` when the output is small enough. `source` is the original's bytes or its file
+    (imaging/sources.py: read in blocks, never held whole).
     """
+    with sources.reading():
+        return _render(
+            source,
+            options=options,
+            source_format=source_format,
+            default_quality=default_quality,
+            limits=limits,
+            mark=mark,
+            intermediate=intermediate,
+        )
+
+
+def _render(
+    source: sources.Source,
+    *,
+    options: TransformOptions,
+    source_format: Format,
+    default_quality: int | None,
+    limits: OutputLimits | None,
+    mark: bytes | None,
+    intermediate: bytes | None,
+) -> Rendered:
     try:
-        source_format = for_source(source_format, source)  # an AVIF sequence: every frame, through Pillow
+        source_format, source = _opened(source, source_format)
         header = read_header(source, format=source_format)
         target = pick_format(options, source_format=source_format, has_alpha=bool(header.hasalpha()))
         target = for_frames(target, animated=source_format.animation and _frames(header, source_format) > 1)
@@ -88,16 +111,23 @@ def render(
     return _rendered(data, image, target)
 
 
-def read_header(source: bytes, *, format: Format) -> pyvips.Image:
+def _opened(source: sources.Source, source_format: Format) -> tuple[Format, sources.Source]:
+    """The format that decodes `source` (an AVIF sequence: every frame, through Pillow), and the source as that
+    decoder reads it: Pillow takes bytes, libvips' loaders a file too."""
+    source_format = for_source(source_format, sources.head(source))
+    return source_format, (source if source_format.decoder == "vips" else sources.as_bytes(source))
+
+
+def read_header(source: sources.Source, *, format: Format) -> pyvips.Image:
     """The source's header, read by its own format's loader; no pixel is decoded.
 
     Formats Pillow decodes are decoded here, whole: `load` then works from these pixels.
     """
     if format.decoder == "pillow":
-        return pillow_codecs.decode(source, fmt=format)
+        return pillow_codecs.decode(sources.as_bytes(source), fmt=format)
     # From a source over the bytes, not `_buffer`: pyvips copies a `bytes` argument into a new blob, which for a
     # 108 MP original was 19 MiB more at the peak of every render, for a header.
-    stream = pyvips.Source.new_from_memory(source)
+    stream = sources.vips_source(source)
     return cast(pyvips.Image, pyvips.Operation.call(f"{format.loader}_source", stream, access="sequential"))
 
 
@@ -136,7 +166,7 @@ def check_output(geometry: Plan, *, limits: OutputLimits | None) -> None:
 
 
 def load(
-    source: bytes,
+    source: sources.Source,
     *,
     size: tuple[int, int],
     animated: bool,
@@ -153,7 +183,7 @@ def load(
     colour = {"export_profile": "srgb"} if convert else {}
     if format is None or (format.decoder == "vips" and _detected_as(source, format)):
         image = pyvips.Image.thumbnail_source(
-            pyvips.Source.new_from_memory(source),  # not `thumbnail_buffer`, which copies the bytes (see read_header)
+            sources.vips_source(source),  # not `thumbnail_buffer`, which copies the bytes (see read_header)
             size[0],
             height=size[1],
             size="force",
@@ -163,7 +193,7 @@ def load(
         return cast(pyvips.Image, image)
     if format.decoder == "vips" or decoded is None:
         frames = {"n": -1} if animated else {}
-        decoded = pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential", **frames)
+        decoded = sources.load_with(format.loader, source, access="sequential", **frames)
     elif not animated and page_height(decoded) != decoded.height:
         decoded = decoded.crop(0, 0, decoded.width, page_height(decoded))
     return map_frames(
@@ -180,7 +210,7 @@ def _pages(header: pyvips.Image) -> int:
     return int(header.get("n-pages")) if header.get_typeof("n-pages") else 1
 
 
-def _explicitly_decoded(source: bytes, format: Format, header: pyvips.Image) -> pyvips.Image | None:
+def _explicitly_decoded(source: sources.Source, format: Format, header: pyvips.Image) -> pyvips.Image | None:
     """The first frame, upright, where libvips' detection would not open `source` (Pillow formats, AVIF
     sequences); None where `thumbnail_buffer` can take the bytes."""
     if format.decoder == "pillow":
@@ -188,25 +218,19 @@ def _explicitly_decoded(source: bytes, format: Format, header: pyvips.Image) -> 
         return autorotate(first)
     if _detected_as(source, format):
         return None
-    return autorotate(pyvips.Operation.call(f"{format.loader}_buffer", source, access="sequential"))
+    return autorotate(sources.load_with(format.loader, source, access="sequential"))
 
 
-def _detected_as(source: bytes, format: Format) -> bool:
+def _detected_as(source: sources.Source, format: Format) -> bool:
     """libvips' own detection (what `thumbnail_buffer` uses) opens `source` with `format`'s loader.
 
     Detection names the loader's class (`VipsForeignLoadJpegBuffer`), the format its nickname (`jpegload`): both are
     compared as types. (Compared as strings they never matched, so every JPEG was decoded whole, without
     shrink-on-load: a 4000x3000 original to w=800 took ~2x the CPU, and its bytes differed from `thumbnail_buffer`'s.)
     """
-    found = _detected_loader(source)
-    wanted = pyvips.type_find("VipsOperation", f"{format.loader}_buffer")
+    found = sources.detected_loader(source)
+    wanted = pyvips.type_find("VipsOperation", sources.loader_operation(format.loader, source))
     return found is not None and wanted != 0 and pyvips.type_find("VipsOperation", found) == wanted
-
-
-def _detected_loader(source: bytes) -> str | None:
-    """The loader libvips' own detection picks for `source` (its class name)."""
-    pointer = pyvips.vips_lib.vips_foreign_find_load_buffer(source, len(source))
-    return None if pointer == pyvips.ffi.NULL else str(pyvips.ffi.string(pointer).decode())
 
 
 def cut_region(image: pyvips.Image, *, geometry: Plan) -> pyvips.Image:
@@ -384,10 +408,15 @@ def _rendered(data: bytes, image: pyvips.Image, target: Format) -> Rendered:
     return Rendered(data=data, format=target, width=width, height=height, frames=frame_count(image))
 
 
-def make_intermediate(source: bytes, *, source_format: Format) -> tuple[bytes, int, int] | None:
+def make_intermediate(source: sources.Source, *, source_format: Format) -> tuple[bytes, int, int] | None:
     """The intermediate of a large single-frame original (imaging/intermediate.py), or None where it would not help."""
+    with sources.reading():
+        return _make_intermediate(source, source_format=source_format)
+
+
+def _make_intermediate(source: sources.Source, *, source_format: Format) -> tuple[bytes, int, int] | None:
     try:
-        source_format = for_source(source_format, source)
+        source_format, source = _opened(source, source_format)
         header = read_header(source, format=source_format)
         frames = _frames(header, source_format)
         if not intermediates.source_qualifies(header, display=display_size(header), frames=frames):

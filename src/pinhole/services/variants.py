@@ -15,8 +15,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Protocol
 
+from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,11 +26,12 @@ from pinhole.concurrency.pool import WorkerPool
 from pinhole.concurrency.singleflight import SingleFlight
 from pinhole.db.engine import Database
 from pinhole.db.models import Variant, utcnow
-from pinhole.errors import BlobNotFound, ImageNotFound, InvalidTransform
+from pinhole.errors import BlobNotFound, CorruptImage, ImageNotFound, InvalidTransform
 from pinhole.imaging import intermediate as intermediates
 from pinhole.imaging.formats import JPEG, Format, format_named
 from pinhole.imaging.options import OutputLimits, TransformOptions
 from pinhole.imaging.pipeline import Rendered, make_intermediate, render
+from pinhole.imaging.sources import Source
 from pinhole.observability.telemetry import record_render
 from pinhole.observability.tracing import span
 from pinhole.services.client_defaults import ClientDefaults
@@ -40,6 +43,10 @@ from pinhole.storage.base import BlobStore
 from pinhole.storage.keys import original_key, variant_key
 
 log = logging.getLogger(__name__)
+
+# Originals from this size up on local disk are read in place, in blocks (imaging/sources.py): held whole, a 30 MB
+# one was 29 of the 47 MiB a render added to the server; below it, the bytes are cheaper than a Python call per 4 kB.
+READ_IN_PLACE_FROM = 8 << 20
 
 
 class Original(Protocol):
@@ -237,27 +244,41 @@ class VariantService:
 
     async def _render(self, image: Original, options: TransformOptions, canonical: str) -> Rendered:
         self.renders += 1
-        try:
-            source = await self.store.get_bytes(original_key(image.content_hash))
-        except BlobNotFound as exc:
-            log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
-            raise ImageNotFound() from exc
+        source = await self._original(image)
         mark = await self._mark(options)
         started = time.perf_counter()
         intermediate = await self._intermediate(image, source) if intermediates.may_serve(options) else None
         with span("render", **{"pinhole.options": canonical}):
-            rendered = await self.pool.run(
-                render,
-                source,
-                mark=mark,
-                options=options,
-                source_format=_format(image.format),
-                default_quality=self.default_quality,
-                limits=self.limits,
-                intermediate=intermediate,
-            )
+            try:
+                rendered = await self.pool.run(
+                    render,
+                    source,
+                    mark=mark,
+                    options=options,
+                    source_format=_format(image.format),
+                    default_quality=self.default_quality,
+                    limits=self.limits,
+                    intermediate=intermediate,
+                )
+            except (CorruptImage, FileNotFoundError) as exc:  # an original read in place, deleted meanwhile
+                if isinstance(source, Path) and not await to_thread.run_sync(source.is_file):
+                    raise ImageNotFound() from exc
+                raise
         record_render(rendered.format.name, time.perf_counter() - started)
         return rendered
+
+    async def _original(self, image: Original) -> Source:
+        """The original as a render reads it: a large one on local disk as its file, read in blocks
+        (imaging/sources.py), so it is never held whole; otherwise its bytes."""
+        key = original_key(image.content_hash)
+        path = self.store.local_path(key)
+        try:
+            if path is not None and await to_thread.run_sync(_file_size, path) >= READ_IN_PLACE_FROM:
+                return path
+            return await self.store.get_bytes(key)
+        except BlobNotFound as exc:
+            log.error("original %s of image %s is missing from the store", image.content_hash, image.id)
+            raise ImageNotFound() from exc
 
     async def _mark(self, options: TransformOptions) -> bytes | None:
         """The watermark's picture of a resolved `options.watermark` (`h:<content hash>` or `f:<file hash>`)."""
@@ -271,7 +292,7 @@ class VariantService:
         except BlobNotFound as exc:  # the mark was deleted since the request resolved it
             raise InvalidTransform("The watermark image no longer exists.", field="wm") from exc
 
-    async def _intermediate(self, image: Original, source: bytes) -> bytes | None:
+    async def _intermediate(self, image: Original, source: Source) -> bytes | None:
         """The intermediate's bytes when this original has (or now gets) one; None at its first render."""
         seen = self.rendered_originals.pop(image.content_hash, 0)
         self.rendered_originals[image.content_hash] = seen if seen < 0 else seen + 1
@@ -305,7 +326,7 @@ class VariantService:
                 )
             )
 
-    async def _make_intermediate(self, image: Original, source: bytes) -> StoredVariant | None:
+    async def _make_intermediate(self, image: Original, source: Source) -> StoredVariant | None:
         made = await self.pool.run(make_intermediate, source, source_format=_format(image.format))
         if made is None:
             return None
@@ -343,6 +364,14 @@ class VariantService:
             variant_id = await session.scalar(upsert)
         assert variant_id is not None
         return int(variant_id)
+
+
+def _file_size(path: Path) -> int:
+    """The file's size; 0 when it is missing (the store's own read then says so)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _format(name: str) -> Format:
