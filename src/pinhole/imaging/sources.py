@@ -10,7 +10,6 @@ why small originals are still read as bytes (`services/variants.py` chooses). Fo
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,10 +66,6 @@ def head(source: Source) -> bytes:
 
 def as_bytes(source: Source) -> bytes:
     return source if isinstance(source, bytes) else source.read_bytes()
-
-
-def size(source: Source) -> int:
-    return len(source) if isinstance(source, bytes) else os.stat(source).st_size
 
 
 def detected_loader(source: Source) -> str | None:
