@@ -21,6 +21,10 @@ class SingleFlight(Generic[T]):
     def __len__(self) -> int:
         return len(self._inflight)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """True while a run for `key` is under way."""
+        return key in self._inflight
+
     async def run(self, key: Hashable, work: Coroutine[Any, Any, T]) -> T:
         task = self._inflight.get(key)
         if task is None:
