@@ -1,8 +1,9 @@
-"""`services.client_defaults.ClientDefaults`: the per-process cache of a client's delivery rules.
+"""The per-process caches the warm paths consult, when their entry is due: `ClientDefaults` (a client's delivery
+rules) and `KeyAbsence` (clients without own proxy keys).
 
-When the cached rules expire under load, one request reads them again while the others keep the expired ones
-(no burst of identical queries, which stalled the event loop before), rules that come back unchanged stay the same
-object (the warm path compares them by identity), and a change forgotten mid-read is not overwritten by that read.
+When an entry expires under load, one request reads it again while the others keep the expired one (no burst of
+identical queries, which stalled the event loop before), rules that come back unchanged stay the same object (the
+warm path compares them by identity), and a change forgotten mid-read is not overwritten by that read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pinhole.db.engine import Database
 from pinhole.runtime import Runtime
 from pinhole.services.client_defaults import ClientDefaults, ClientRules
 from pinhole.services.clients import ClientChanges, create_client, update_client
+from pinhole.services.proxy_keys import ABSENCE_SECONDS, KeyAbsence, keys_for
 
 pytestmark = pytest.mark.anyio
 
@@ -124,3 +126,46 @@ async def test_a_failed_read_lets_the_next_caller_try_again(runtime: Runtime) ->
     assert cache.cached(client_id) is None  # no read under way: not kept past its time
     cache.db = cast(Database, gated)
     assert await cache.get(client_id) is first
+
+
+async def absence_for(runtime: Runtime) -> tuple[KeyAbsence, GatedReads, FakeClock, str]:
+    made = await create_client(db=runtime.db, name="keys")
+    clock = FakeClock()
+    return KeyAbsence(clock=clock), GatedReads(runtime.db), clock, made.client.id
+
+
+async def read_keys(gated: GatedReads, absence: KeyAbsence, client_id: str) -> int:
+    found = await keys_for(
+        db=cast(Database, gated), server_secret="s" * 32, client_id=client_id, dialect="imgix", absence=absence
+    )
+    return len(found)
+
+
+async def test_a_due_key_absence_is_checked_once_and_trusted_meanwhile(runtime: Runtime) -> None:
+    absence, gated, clock, client_id = await absence_for(runtime)
+    gated.gate.set()
+    assert await read_keys(gated, absence, client_id) == 0
+    assert absence.known(client_id, "imgix")
+    assert gated.reads == 1
+
+    clock.now += ABSENCE_SECONDS + 1
+    assert not absence.known(client_id, "imgix")
+    gated.gate.clear()
+    callers = [asyncio.ensure_future(read_keys(gated, absence, client_id)) for _ in range(20)]
+    await settle()
+    assert gated.reads == 2  # one query for all twenty
+    assert absence.known(client_id, "imgix")  # the warm path keeps trusting the absence meanwhile
+    gated.gate.set()
+    assert await asyncio.gather(*callers) == [0] * 20
+    assert absence.known(client_id, "imgix")
+    assert gated.reads == 2
+
+
+async def test_a_key_added_during_the_check_is_not_hidden_by_it(runtime: Runtime) -> None:
+    absence, gated, _, client_id = await absence_for(runtime)
+    reading = asyncio.ensure_future(read_keys(gated, absence, client_id))
+    await settle()
+    absence.forget(client_id, "imgix")  # what add_key does in this process
+    gated.gate.set()
+    await reading
+    assert not absence.known(client_id, "imgix")  # the next request reads the keys again
