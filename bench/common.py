@@ -175,12 +175,15 @@ def pinhole_server(
 
 
 @contextlib.contextmanager
-def minimal_server(files: dict[str, tuple[str, Path]], *, workers: int = 1) -> Iterator[ServerProcess]:
-    """`bench/minimal_app.py` under granian: serves `{route: (mime, path)}` from memory."""
+def minimal_server(
+    files: dict[str, tuple[str, Path]], *, workers: int = 1, loop: str = "auto"
+) -> Iterator[ServerProcess]:
+    """`bench/minimal_app.py` under granian: serves `{route: (mime, path)}` from memory, on the event loop
+    `loop` names as pinhole's `server.loop` does."""
     log_dir = Path(tempfile.mkdtemp(prefix="pinhole-bench-minimal-"))
     spec = {route: [mime, str(path)] for route, (mime, path) in files.items()}
     env = clean_env(MINIMAL_APP_FILES=json.dumps(spec))
-    command = [sys.executable, str(BENCH_DIR / "minimal_app.py"), "--workers", str(workers)]
+    command = [sys.executable, str(BENCH_DIR / "minimal_app.py"), "--workers", str(workers), "--loop", loop]
     try:
         with _started(command, env=env, log_path=log_dir / "server.log", cwd=BENCH_DIR) as server:
             _wait_ready(server, next(iter(files)))

@@ -57,13 +57,18 @@ def factory() -> ASGIApp:
 
 
 def main() -> None:
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.server import Server
+
+    from pinhole.cli.serve import event_loop
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--loop", default="auto", help="as pinhole's server.loop: auto (uvloop if installed), uvloop, asyncio"
+    )
     args = parser.parse_args()
     # The same Server arguments as `pinhole serve` (src/pinhole/cli/serve.py), so only the app differs.
     Server(
@@ -71,6 +76,7 @@ def main() -> None:
         address=args.host,
         port=args.port,
         interface=Interfaces.ASGI,
+        loop=Loops(event_loop(args.loop)),
         workers=args.workers,
         factory=True,
         log_access=False,

@@ -27,6 +27,7 @@ import httpx
 from fastapi import FastAPI
 
 from common import machine_note, photo_jpeg, print_table
+from pinhole.api.front import PinholeApp
 from pinhole.app import create_app
 from pinhole.db.migrate import upgrade
 from pinhole.observability.logging import ACCESS_LOGGER, BufferedStreamHandler, ContextFilter, JsonFormatter
@@ -35,11 +36,11 @@ from pinhole.services.clients import create_client
 from pinhole.settings import Settings
 
 
-def build(data: Path, *, observed: bool, access: bool) -> FastAPI:
+def build(data: Path, *, observed: bool, access: bool) -> PinholeApp:
     settings = Settings(data_dir=data, log={"access": access}, rate_limits={"enabled": False})
     app = create_app(settings)
-    if not observed:
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not ObservabilityMiddleware]  # type: ignore[comparison-overlap]
+    if not observed:  # it runs in front of FastAPI's stack (api/front.py)
+        app.front_middleware = [m for m in app.front_middleware if m.cls is not ObservabilityMiddleware]  # type: ignore[comparison-overlap]
     return app
 
 

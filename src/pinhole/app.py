@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from pinhole import __version__, allocator
 from pinhole.api import health, openapi_document
 from pinhole.api.errors import http_exception_handler
+from pinhole.api.front import PinholeApp
 from pinhole.api.mounting import (
     Dialect,
     Mounted,
@@ -401,9 +402,9 @@ def build_routes(web: bool, mounts: tuple[tuple[Dialect, str], ...]) -> RouteTab
     return RouteTable(routes=tuple(router.routes), mounted=tuple(mounted))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> PinholeApp:
     settings = settings or load_settings()
-    app = FastAPI(
+    app = PinholeApp(
         title="pinhole",
         version=__version__,
         summary="Self-hosted image hosting and delivery.",
@@ -421,7 +422,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for dialect, prefix in mounts:
         if dialect.fast_path is not None:
             dialect.fast_path(app, runtime, prefix)
-    app.add_middleware(ObservabilityMiddleware, telemetry=runtime.telemetry, settings=settings)  # outermost
+    # outermost, in front of FastAPI's own layers with the fast paths (api/front.py)
+    app.add_front_middleware(ObservabilityMiddleware, telemetry=runtime.telemetry, settings=settings)
     if settings.metrics.enabled and settings.metrics.port is None:
         app.router.routes.append(metrics_route())
     web = settings.web.enabled and settings.v2.enabled  # the pages upload and show images through the v2 API

@@ -312,6 +312,11 @@ class ServerSettings(BaseModel):
         description="Server processes. Unset: one per CPU this process may use (at most 8) when Redis is configured "
         "(`redis.url`: rate limits, render locks and changes are shared between processes), else 1.",
     )
+    loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        default="auto",
+        description="The event loop of each server process: `auto` is uvloop where it is installed (a dependency "
+        "on Linux and macOS), else Python's asyncio (docs/deploy.md, Event loop).",
+    )
     memory_trim_seconds: float = Field(
         default=60,
         ge=0,

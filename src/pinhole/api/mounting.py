@@ -20,11 +20,12 @@ from starlette.convertors import Convertor, FloatConvertor, IntegerConvertor, Pa
 from starlette.routing import BaseRoute
 
 from pinhole.api.errors import Renderer
+from pinhole.api.front import PinholeApp
 from pinhole.runtime import Runtime
 from pinhole.settings import DialectMount, Settings
 
 # (app, runtime, prefix): wrap the app in the API's fast path, which answers what it can before routing.
-FastPath = Callable[[FastAPI, Runtime, str], None]
+FastPath = Callable[[PinholeApp, Runtime, str], None]
 
 _PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
 _EXAMPLES: dict[type[Convertor[Any]], str] = {

@@ -27,13 +27,14 @@ def serve(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.server import Server
 
     settings = settings_from(config)
     # Before granian forks its workers, so they inherit it: bounded memory without any configuration.
     typer.echo(f"allocator: {allocator.limit_arenas()}")
     typer.echo(f"workers: {workers or settings.server_workers}")
+    typer.echo(f"event loop: {event_loop(settings.server.loop)}")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers inherit the environment: pin the data folder so relative paths mean the same in each of them.
     os.environ["PINHOLE_DATA_DIR"] = str(settings.data_dir.resolve())
@@ -57,6 +58,7 @@ def serve(
             address=host or settings.server.host,
             port=port or settings.server.port,
             interface=Interfaces.ASGI,
+            loop=Loops(event_loop(settings.server.loop)),
             workers=workers or settings.server_workers,
             factory=True,
             log_access=False,  # pinhole logs each request itself (PINHOLE_LOG__ACCESS), with its request id
@@ -65,6 +67,18 @@ def serve(
             workers_kill_timeout=30,
         )
         server.serve()
+
+
+def event_loop(choice: str) -> str:
+    """granian's name for the loop `server.loop` asks for: `auto` takes uvloop where it is installed (granian's own
+    `auto` would prefer its experimental rloop when present)."""
+    if choice != "auto":
+        return choice
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
 
 
 def _metrics_token(settings: Settings) -> str | None:

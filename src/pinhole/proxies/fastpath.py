@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pinhole.api.front import PinholeApp
 from pinhole.api.mounting import FastPath
 from pinhole.api.transform_query import TransformFields, to_options
 from pinhole.api.warm import (
@@ -71,8 +71,8 @@ class WarmAnswer:
 def fast_path(dialect: str, translate: Translate) -> FastPath:
     """A proxy dialect's fast-path hook (`Dialect.fast_path`)."""
 
-    def install(app: FastAPI, runtime: Runtime, prefix: str) -> None:
-        app.add_middleware(WarmProxy, runtime=runtime, prefix=prefix, dialect=dialect, translate=translate)
+    def install(app: PinholeApp, runtime: Runtime, prefix: str) -> None:
+        app.add_front_middleware(WarmProxy, runtime=runtime, prefix=prefix, dialect=dialect, translate=translate)
 
     return install
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinhole.api.credentials import CREDENTIAL_HEADERS
+from pinhole.api.front import PinholeApp
 from pinhole.api.proxies import client_address
 from pinhole.api.transform_query import (
     IGNORED_NAMES,
@@ -74,9 +74,9 @@ def parse_simple_query(query: bytes) -> dict[str, object] | None:
         return None
 
 
-def install(app: FastAPI, runtime: Runtime, prefix: str) -> None:
+def install(app: PinholeApp, runtime: Runtime, prefix: str) -> None:
     """The v2 API's fast-path hook (`Dialect.fast_path`)."""
-    app.add_middleware(WarmDelivery, runtime=runtime, prefix=prefix)
+    app.add_front_middleware(WarmDelivery, runtime=runtime, prefix=prefix)
 
 
 class WarmDelivery:
