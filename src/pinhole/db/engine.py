@@ -49,7 +49,13 @@ def _sqlite_engine(
 ) -> AsyncEngine:
     """`immediate`: True for writers (BEGIN IMMEDIATE), False for BEGIN, None for autocommit reads."""
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **_pool_class(url, observer)
+        url,
+        echo=echo,
+        connect_args={"timeout": SQLITE_BUSY_SECONDS},
+        # Reads never open a transaction (autocommit, no BEGIN): the pool's ROLLBACK on return would be a no-op
+        # costing a round trip to aiosqlite's thread on every read (tests/db/test_sqlite_reads.py).
+        **({"pool_reset_on_return": None} if immediate is None else {}),
+        **_pool_class(url, observer),
     )
     sync_engine = engine.sync_engine
 
