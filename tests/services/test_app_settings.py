@@ -15,21 +15,12 @@ from pinhole.security.principal import Role
 from pinhole.services import app_settings
 from pinhole.services.app_settings import GUEST_UPLOADS, REGISTRY, SIGNUP, AppSettings
 from tests.api.accounthelpers import make_account
+from tests.security.clock import ManualClock
 
 pytestmark = pytest.mark.anyio
 
 
-class FakeClock:
-    """Time that moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def other_process(runtime: Runtime, clock: FakeClock, ttl: float = 30.0) -> AppSettings:
+def other_process(runtime: Runtime, clock: ManualClock, ttl: float = 30.0) -> AppSettings:
     """Another server process's view: its own cache over the same database."""
     return AppSettings(db=runtime.db, settings=runtime.settings, ttl=ttl, clock=clock)
 
@@ -108,7 +99,7 @@ def test_bad_form_values(raw: str) -> None:
 
 
 async def test_a_change_is_seen_at_once_in_this_process_despite_the_cache(runtime: Runtime) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     here = other_process(runtime, clock, ttl=3600)
     assert await here.signup() is False  # cached now
     await here.set("signup", True, user_id=None)
@@ -118,7 +109,7 @@ async def test_a_change_is_seen_at_once_in_this_process_despite_the_cache(runtim
 
 
 async def test_other_processes_see_a_change_when_their_cache_time_is_up(runtime: Runtime) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     there = other_process(runtime, clock, ttl=30)
     assert await there.guest_uploads() is False  # read and cached
     await runtime.app_settings.set("guest_uploads", True, user_id=None)  # changed through another process
@@ -129,7 +120,7 @@ async def test_other_processes_see_a_change_when_their_cache_time_is_up(runtime:
 
 
 async def test_no_cache_reads_every_time(runtime: Runtime) -> None:
-    there = other_process(runtime, FakeClock(), ttl=0)
+    there = other_process(runtime, ManualClock(), ttl=0)
     assert await there.signup() is False
     await runtime.app_settings.set("signup", True, user_id=None)
     assert await there.signup() is True

@@ -21,16 +21,9 @@ from pinhole.runtime import Runtime
 from pinhole.services.client_defaults import ClientDefaults, ClientRules
 from pinhole.services.clients import ClientChanges, create_client, update_client
 from pinhole.services.proxy_keys import ABSENCE_SECONDS, KeyAbsence, keys_for
+from tests.security.clock import ManualClock
 
 pytestmark = pytest.mark.anyio
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class GatedReads:
@@ -54,9 +47,9 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def cache_for(runtime: Runtime) -> tuple[ClientDefaults, GatedReads, FakeClock, str]:
+async def cache_for(runtime: Runtime) -> tuple[ClientDefaults, GatedReads, ManualClock, str]:
     made = await create_client(db=runtime.db, name="rules")
-    gated, clock = GatedReads(runtime.db), FakeClock()
+    gated, clock = GatedReads(runtime.db), ManualClock()
     return ClientDefaults(db=cast(Database, gated), ttl=10, clock=clock), gated, clock, made.client.id
 
 
@@ -128,9 +121,9 @@ async def test_a_failed_read_lets_the_next_caller_try_again(runtime: Runtime) ->
     assert await cache.get(client_id) is first
 
 
-async def absence_for(runtime: Runtime) -> tuple[KeyAbsence, GatedReads, FakeClock, str]:
+async def absence_for(runtime: Runtime) -> tuple[KeyAbsence, GatedReads, ManualClock, str]:
     made = await create_client(db=runtime.db, name="keys")
-    clock = FakeClock()
+    clock = ManualClock()
     return KeyAbsence(clock=clock), GatedReads(runtime.db), clock, made.client.id
 
 

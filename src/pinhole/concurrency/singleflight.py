@@ -2,12 +2,14 @@
 
 The work runs in its own task, so a caller that disconnects (is cancelled) does not cancel it for the others.
 This is per process; across instances sharing a Redis, `pinhole.shared.locks.SharedFlight` adds a lock.
+
+`Rereads` is the same for a cache entry that is due: one read per key, while callers keep the expired entry.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -41,3 +43,31 @@ class SingleFlight(Generic[T]):
             del self._inflight[key]
         if not task.cancelled():
             task.exception()  # retrieved here, so an error nobody awaited is not reported as lost
+
+
+class Rereads(Generic[T]):
+    """Reading a due cache entry again, once per key, for a per-process cache whose readers keep the expired entry
+    while `key in rereads` (otherwise, under load, every request reaches the expired entry at the same moment and
+    runs the same query). `changed()` is the cache's forget: a read that began before it is returned to its callers
+    but not kept, so it cannot put back what a change here just dropped."""
+
+    def __init__(self) -> None:
+        self.flights: SingleFlight[T] = SingleFlight()
+        self._changes = 0
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self.flights
+
+    def changed(self) -> None:
+        self._changes += 1
+
+    async def run(self, key: Hashable, read: Callable[[], Awaitable[T]], keep: Callable[[T], None]) -> T:
+        """`read()` once for all concurrent callers of `key`; `keep(value)` unless a change came meanwhile."""
+        return await self.flights.run(key, self._once(read, keep))
+
+    async def _once(self, read: Callable[[], Awaitable[T]], keep: Callable[[T], None]) -> T:
+        began = self._changes
+        value = await read()
+        if began == self._changes:
+            keep(value)
+        return value

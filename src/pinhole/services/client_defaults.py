@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from sqlalchemy import select
 
-from pinhole.concurrency.singleflight import SingleFlight
+from pinhole.concurrency.singleflight import Rereads
 from pinhole.db.engine import Database
 from pinhole.db.models import Client, Image
 from pinhole.errors import InvalidInput, InvalidTransform
@@ -51,7 +51,7 @@ class ClientDefaults:
     Under load every request for a client's images would reach an expired entry at the same moment; each would
     then run the same query and leave the warm path (measured: 64 connections on one cached variant opened ~50
     SQLite connections at each expiry, one thread each, and stalled the event loop 40-360 ms, the p99 of
-    bench/peers.py's `cached_p99_vs_minimal`). So one request reads the rules again (`flights`) while the others
+    bench/peers.py's `cached_p99_vs_minimal`). So one request reads the rules again (`rereads`) while the others
     keep the expired ones, and rules that come back unchanged stay the same object, which keeps the warm path's
     prepared answers current (they compare rules by identity).
     """
@@ -60,13 +60,12 @@ class ClientDefaults:
     ttl: float = 10.0
     clock: Callable[[], float] = time.monotonic
     rules: dict[str, tuple[float, ClientRules]] = field(default_factory=dict)
-    flights: SingleFlight[ClientRules] = field(default_factory=SingleFlight)
-    forgotten: int = 0  # counts `forget` calls: a read that began before one does not keep what it read
+    rereads: Rereads[ClientRules] = field(default_factory=Rereads)
 
     def cached(self, client_id: str) -> ClientRules | None:
         """The rules while fresh, or while one request reads them again; None when the caller must `get` them."""
         found = self.rules.get(client_id)
-        if found is None or (found[0] < self.clock() and client_id not in self.flights):
+        if found is None or (found[0] < self.clock() and client_id not in self.rereads):
             return None
         return found[1]
 
@@ -74,10 +73,11 @@ class ClientDefaults:
         found = self.cached(client_id)
         if found is not None:
             return found
-        return await self.flights.run(client_id, self._read(client_id))
+        return await self.rereads.run(
+            client_id, lambda: self._read(client_id), lambda rules: self._keep(client_id, rules)
+        )
 
     async def _read(self, client_id: str) -> ClientRules:
-        began = self.forgotten
         async with self.db.reader() as session:
             row = (
                 await session.execute(select(Client.watermark, Client.protect_originals).where(Client.id == client_id))
@@ -87,17 +87,15 @@ class ClientDefaults:
             mark = watermark_options(row.watermark) if row.watermark else None
             rules = ClientRules(watermark=mark, protect_originals=bool(row.protect_originals))
         previous = self.rules.get(client_id)
-        if previous is not None and previous[1] == rules:
-            rules = previous[1]
-        if began != self.forgotten:
-            return rules  # changed while this read ran: the next caller reads again
+        return previous[1] if previous is not None and previous[1] == rules else rules
+
+    def _keep(self, client_id: str, rules: ClientRules) -> None:
         if len(self.rules) > 10_000:
             self.rules.clear()
         self.rules[client_id] = (self.clock() + self.ttl, rules)
-        return rules
 
     def forget(self, client_id: str) -> None:
-        self.forgotten += 1
+        self.rereads.changed()
         self.rules.pop(client_id, None)
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from pinhole.concurrency.singleflight import SingleFlight
+from pinhole.concurrency.singleflight import Rereads
 from pinhole.db.engine import Database
 from pinhole.db.models import ProxyClientKey
 from pinhole.errors import Conflict, InvalidInput, NotFound
@@ -47,19 +47,18 @@ class KeyAbsence:
     clients without own keys skips a database read. Only absence is remembered: a removed key stops with the next
     request; a key added in another process works within `ABSENCE_SECONDS` (in this one, at once).
 
-    When a remembered absence is due, one request reads the keys again (`flights`) while the others keep trusting
+    When a remembered absence is due, one request reads the keys again (`rereads`) while the others keep trusting
     the absence: otherwise every in-flight request would leave the warm path at that moment and run the same query
     (the burst that stalled the event loop with client rules, services/client_defaults.py)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._until: dict[tuple[str, str], float] = {}
         self._clock = clock
-        self.flights: SingleFlight[list[ProxyKey]] = SingleFlight()
-        self.forgotten = 0  # counts `forget` calls: a read that began before one does not remember absence
+        self.rereads: Rereads[list[ProxyKey]] = Rereads()
 
     def known(self, client_id: str, dialect: str) -> bool:
         until = self._until.get((client_id, dialect))
-        return until is not None and (until > self._clock() or (client_id, dialect) in self.flights)
+        return until is not None and (until > self._clock() or (client_id, dialect) in self.rereads)
 
     def remember(self, client_id: str, dialect: str) -> None:
         if len(self._until) > 10_000:
@@ -67,8 +66,15 @@ class KeyAbsence:
         self._until[client_id, dialect] = self._clock() + ABSENCE_SECONDS
 
     def forget(self, client_id: str, dialect: str) -> None:
-        self.forgotten += 1
+        self.rereads.changed()
         self._until.pop((client_id, dialect), None)
+
+    def keep(self, client_id: str, dialect: str, found: list[ProxyKey]) -> None:
+        """What a read found: absence is remembered, keys are never."""
+        if found:
+            self._until.pop((client_id, dialect), None)
+        else:
+            self.remember(client_id, dialect)
 
 
 @dataclass(frozen=True)
@@ -216,19 +222,11 @@ async def keys_for(
         return await _client_keys(db, server_secret, client_id, dialect)
     if absence.known(client_id, dialect):
         return []
-    return await absence.flights.run((client_id, dialect), _read_keys(db, server_secret, client_id, dialect, absence))
-
-
-async def _read_keys(
-    db: Database, server_secret: str, client_id: str, dialect: str, absence: KeyAbsence
-) -> list[ProxyKey]:
-    began = absence.forgotten
-    found = await _client_keys(db, server_secret, client_id, dialect)
-    if found:
-        absence.forget(client_id, dialect)
-    elif absence.forgotten == began:  # no key was added here while it read
-        absence.remember(client_id, dialect)
-    return found
+    return await absence.rereads.run(
+        (client_id, dialect),
+        lambda: _client_keys(db, server_secret, client_id, dialect),
+        lambda found: absence.keep(client_id, dialect, found),
+    )
 
 
 async def _client_keys(db: Database, server_secret: str, client_id: str, dialect: str) -> list[ProxyKey]:
